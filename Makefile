@@ -1,0 +1,169 @@
+# listenkit — one entry point.
+#
+#   make demo            the concurrency scenario: the bug, then the fix
+#   make test            every spec; ends with "N passed, N failed"
+#   make test SAN=1      the same under ASan+UBSan (build-san/)
+#   make test REPORT=junit   also JUnit XML per spec binary (build/reports/)
+#   make coverage        instrumented run + reports under coverage/
+#   make bench           benchmarks against raw-library baselines (-O2)
+#   make install PREFIX=/usr/local DESTDIR=   headers, libraries, listenkit.pc
+#   make deps            check/install build dependencies (run by the above)
+#
+# Layout: every folder below is a layer and builds into one static library;
+# its .c files are found by wildcard, so adding a file needs no edit here.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+# ---- build flavours: one directory each, so they never mix objects -------
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+FLAVOUR := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAV  := -fsanitize=address,undefined
+else ifeq ($(COV),1)
+BUILD   ?= build-cov
+FLAVOUR := -O0 --coverage
+LDFLAV  := --coverage
+else ifeq ($(OPT),1)
+BUILD   ?= build-opt
+FLAVOUR := -O2 -DNDEBUG
+LDFLAV  :=
+else
+BUILD   ?= build
+FLAVOUR := -O0
+LDFLAV  :=
+endif
+
+PKGS := jansson libbson-1.0 cmocka libnats
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -std=c11 -Wall -Wextra -Wpedantic -Werror
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -Iframework/include -Imocks -Iservices -Itools -Ispec/support
+CFLAGS   += $(WARN) -g $(FLAVOUR) -MMD -MP $(PKG_CFLAGS)
+LDFLAGS  += $(LDFLAV)
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
+
+# ---- libraries ------------------------------------------------------------
+# name := sources. Order of LIBS is link order (dependents first).
+src_core      := $(wildcard framework/src/*.c)
+src_nats      := $(wildcard framework/nats/*.c)
+src_mocks     := $(wildcard mocks/*.c)
+src_ticketing := $(filter-out %/main.c,$(wildcard services/common/*.c services/tickets/*.c services/orders/*.c))
+src_scenario  := $(filter-out %/main.c,$(wildcard tools/scenario/*.c))
+src_specsupport := $(wildcard spec/support/*.c)
+
+lib_core        := $(BUILD)/lib/liblistenkit.a
+lib_nats        := $(BUILD)/lib/liblistenkit-nats.a
+lib_mocks       := $(BUILD)/lib/liblistenkit-mocks.a
+lib_ticketing   := $(BUILD)/lib/libticketing.a
+lib_scenario    := $(BUILD)/lib/libscenario.a
+lib_specsupport := $(BUILD)/lib/libspecsupport.a
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+# Only libraries that have sources take part (layers arrive one by one).
+LIBS := $(foreach l,specsupport scenario ticketing mocks nats core,$(if $(src_$(l)),$(lib_$(l))))
+
+$(foreach l,core nats mocks ticketing scenario specsupport,\
+  $(eval $(lib_$(l)): $(call obj,$(src_$(l)))))
+
+$(BUILD)/lib/%.a:
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# ---- programs ---------------------------------------------------------------
+SPEC_SRCS := $(shell find spec -name '*_spec.c' 2>/dev/null | sort)
+SPEC_BINS := $(patsubst %.c,$(BUILD)/%,$(SPEC_SRCS))
+SPEC_SCRIPTS := $(shell find spec -name '*_spec.sh' 2>/dev/null | sort)
+
+BIN_SRCS := $(wildcard services/tickets/main.c services/orders/main.c tools/scenario/main.c)
+BINS := $(if $(wildcard services/tickets/main.c),$(BUILD)/bin/tickets) \
+        $(if $(wildcard services/orders/main.c),$(BUILD)/bin/orders) \
+        $(if $(wildcard tools/scenario/main.c),$(BUILD)/bin/ticketing-scenario)
+
+$(BUILD)/spec/%: $(BUILD)/obj/spec/%.o $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+$(BUILD)/bin/tickets: $(call obj,services/tickets/main.c) $(LIBS)
+$(BUILD)/bin/orders: $(call obj,services/orders/main.c) $(LIBS)
+$(BUILD)/bin/ticketing-scenario: $(call obj,tools/scenario/main.c) $(LIBS)
+$(BUILD)/bin/%:
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(LDLIBS)
+
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+$(BUILD)/bin/bench: $(call obj,$(BENCH_SRCS)) $(LIBS)
+
+.PRECIOUS: $(BUILD)/obj/%.o
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- entry points -------------------------------------------------------------
+.PHONY: all deps build specs test run-specs demo demo-nats coverage bench install uninstall clean
+
+all: $(LIBS) $(BINS) $(SPEC_BINS)
+
+deps:
+	@tools/deps.sh
+
+build: $(LIBS) $(BINS) $(SPEC_BINS)
+
+# Public targets run `deps` first, then a fresh make, so that pkg-config
+# flags are read after the dependencies exist.
+test: deps
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory run-specs
+
+run-specs:
+	@BUILD=$(BUILD) REPORT=$(REPORT) spec/run $(SPEC_BINS) $(SPEC_SCRIPTS)
+
+SCENARIO_ARGS ?=
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/bin/ticketing-scenario
+	@tools/scenario/demo.sh $(BUILD)/bin/ticketing-scenario $(SCENARIO_ARGS)
+
+demo-nats: deps
+	@$(MAKE) --no-print-directory $(BUILD)/bin/ticketing-scenario
+	@tools/scenario/demo-nats.sh $(BUILD)/bin/ticketing-scenario $(SCENARIO_ARGS)
+
+coverage: deps
+	@$(MAKE) --no-print-directory COV=1 build
+	@find build-cov -name '*.gcda' -delete
+	@$(MAKE) --no-print-directory COV=1 run-specs
+	@coverage/report.sh
+
+BENCH_ARGS ?=
+bench: deps
+	@$(MAKE) --no-print-directory OPT=1 build-opt/bin/bench
+	@build-opt/bin/bench $(BENCH_ARGS)
+
+# ---- install ------------------------------------------------------------------
+install: $(lib_core) $(if $(src_nats),$(lib_nats)) $(if $(src_mocks),$(lib_mocks))
+	install -d $(DESTDIR)$(PREFIX)/include/listenkit $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 framework/include/listenkit.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 framework/include/listenkit/*.h $(DESTDIR)$(PREFIX)/include/listenkit/
+	install -m 644 $^ $(DESTDIR)$(PREFIX)/lib/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*LK_VERSION_STRING "\(.*\)"/\1/p' framework/include/listenkit/version.h)|g' \
+	    framework/listenkit.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/listenkit.pc
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/include/listenkit
+	rm -f $(DESTDIR)$(PREFIX)/include/listenkit.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/listenkit.pc
+	rm -f $(DESTDIR)$(PREFIX)/lib/liblistenkit.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-nats.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-mocks.a
+
+clean:
+	rm -rf build build-san build-cov build-opt coverage/html coverage/cobertura.xml coverage/summary.txt

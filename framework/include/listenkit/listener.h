@@ -1,0 +1,92 @@
+/*
+ * listenkit/listener.h — the base every event listener is built on.
+ *
+ * A listener is constant data (lk_listener_def: which event, which queue
+ * group, what to do) plus a small runtime struct (lk_listener: the def, the
+ * bus it listens on and may publish with, and the caller's context):
+ *
+ *     static lk_status on_ticket_created(lk_listener *l, const json_t *data,
+ *                                        lk_msg *msg)
+ *     {
+ *         orders_ctx *ctx = l->ctx;
+ *         ...save the replica...
+ *         return lk_msg_ack(msg);
+ *     }
+ *     const lk_listener_def ticket_created_def = {
+ *         .schema = &ticketing_ticket_created,
+ *         .queue_group = "orders-service",
+ *         .on_message = on_ticket_created,
+ *     };
+ *
+ *     lk_listener l;
+ *     lk_listener_init(&l, &ticket_created_def, bus, ctx, &err);
+ *     lk_listener_listen(&l, &err);
+ *
+ * Dispatch (lk_listener_dispatch, what the bus calls for every delivery):
+ *   1. the bytes are decoded and validated against the schema; invalid data
+ *      is `term`ed — it can never succeed, so redelivering it would only
+ *      cycle — with one warn log line naming subject, sequence, reason;
+ *   2. on_message(listener, data, msg) runs; `data` is borrowed for the call;
+ *   3. on_message acks (or naks, or terms) itself. If it returns an error
+ *      the message is left un-acked, so it comes again after the ack wait;
+ *      the error is logged (LK_ERR_RETRY at debug level: "not yet, wait for
+ *      the right order" is normal; any other status at warn).
+ */
+#ifndef LISTENKIT_LISTENER_H
+#define LISTENKIT_LISTENER_H
+
+#include <jansson.h>
+
+#include "listenkit/bus.h"
+#include "listenkit/error.h"
+#include "listenkit/event.h"
+#include "listenkit/msg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lk_listener lk_listener;
+
+/* Handles one valid event. `data` is borrowed; reply on `msg`. */
+typedef lk_status (*lk_on_message_fn)(lk_listener *listener,
+                                      const json_t *data, lk_msg *msg);
+
+typedef struct lk_listener_def {
+    const lk_schema *schema;  /* its subject is the subscription's subject */
+    const char *queue_group;  /* required: listeners scale as a group */
+    lk_on_message_fn on_message;
+    int64_t ack_wait_ms;      /* 0: LK_DEFAULT_ACK_WAIT_MS (5000) */
+    int max_deliver;          /* 0: unlimited */
+    const char *durable_name; /* NULL: the queue group */
+} lk_listener_def;
+
+struct lk_listener {
+    const lk_listener_def *def;
+    lk_bus *client; /* the bus it listens on and may publish with */
+    void *ctx;      /* the caller's, untouched by listenkit */
+};
+
+/* Checks `def` (schema with a valid subject, queue group, on_message,
+ * non-negative ack wait and max deliver) and fills `listener`. `client` may
+ * be NULL only for listeners that are dispatched by hand in specs. */
+lk_status lk_listener_init(lk_listener *listener, const lk_listener_def *def,
+                           lk_bus *client, void *ctx, lk_error *err);
+
+/* Subscribes on the client: durable queue subscription on the schema's
+ * subject, manual ack, deliver all, the def's ack wait and max deliver. */
+lk_status lk_listener_listen(lk_listener *listener, lk_error *err);
+
+/* Runs the dispatch steps above for one delivery and returns what decoding
+ * or on_message returned (LK_OK when the handler succeeded). Specs call it
+ * directly with a fake message; the bus calls it through listen(). */
+lk_status lk_listener_dispatch(lk_listener *listener, lk_msg *msg);
+
+/* The subscription options listen() uses, derived from `def`. */
+lk_subscribe_opts lk_listener_subscribe_opts(const lk_listener_def *def);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LISTENKIT_LISTENER_H */

@@ -1,0 +1,101 @@
+/* bus.c — argument checks every bus shares, then the ops table. */
+#include "listenkit/bus.h"
+
+#include <string.h>
+
+bool lk_subject_is_valid(const char *subject)
+{
+    if (subject == NULL || subject[0] == '\0')
+        return false;
+    /* NATS tokens are separated by '.', must not be empty, and publishing
+     * subjects carry no wildcards. Anything outside printable ASCII or a
+     * space would split the protocol line. */
+    char prev = '.';
+    for (const char *p = subject; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= ' ' || c >= 0x7f || c == '*' || c == '>')
+            return false;
+        if (c == '.' && prev == '.')
+            return false;
+        prev = (char)c;
+    }
+    return prev != '.';
+}
+
+static lk_status check_bus(lk_bus *bus, const char *what, lk_error *err)
+{
+    if (bus == NULL || bus->ops == NULL)
+        return lk_error_set(err, LK_ERR_INVALID, "%s: bus is NULL", what);
+    return LK_OK;
+}
+
+static lk_status check_subject(const char *subject, const char *what,
+                               lk_error *err)
+{
+    if (!lk_subject_is_valid(subject))
+        return lk_error_set(err, LK_ERR_INVALID, "%s: invalid subject \"%s\"",
+                            what, subject != NULL ? subject : "(null)");
+    return LK_OK;
+}
+
+lk_status lk_bus_publish(lk_bus *bus, const char *subject, const void *data,
+                         size_t len, const lk_publish_opts *opts,
+                         lk_error *err)
+{
+    lk_status s = check_bus(bus, "publish", err);
+    if (s == LK_OK)
+        s = check_subject(subject, "publish", err);
+    if (s == LK_OK && data == NULL && len > 0)
+        s = lk_error_set(err, LK_ERR_INVALID,
+                         "publish %s: data is NULL but length is %zu",
+                         subject, len);
+    if (s == LK_OK)
+        s = bus->ops->publish(bus, subject, data, len, opts, err);
+    return s;
+}
+
+lk_status lk_bus_subscribe(lk_bus *bus, const char *subject,
+                           const lk_subscribe_opts *opts,
+                           lk_msg_handler handler, void *closure,
+                           lk_error *err)
+{
+    lk_subscribe_opts defaults = {0};
+    lk_status s = check_bus(bus, "subscribe", err);
+    if (s == LK_OK)
+        s = check_subject(subject, "subscribe", err);
+    if (s == LK_OK && handler == NULL)
+        s = lk_error_set(err, LK_ERR_INVALID, "subscribe %s: handler is NULL",
+                         subject);
+    if (opts == NULL)
+        opts = &defaults;
+    if (s == LK_OK && opts->ack_wait_ms < 0)
+        s = lk_error_set(err, LK_ERR_INVALID,
+                         "subscribe %s: ack_wait_ms must be >= 0, got %lld",
+                         subject, (long long)opts->ack_wait_ms);
+    if (s == LK_OK && opts->max_deliver < 0)
+        s = lk_error_set(err, LK_ERR_INVALID,
+                         "subscribe %s: max_deliver must be >= 0, got %d",
+                         subject, opts->max_deliver);
+    if (s == LK_OK && opts->queue_group != NULL &&
+        !lk_subject_is_valid(opts->queue_group))
+        s = lk_error_set(err, LK_ERR_INVALID,
+                         "subscribe %s: invalid queue group \"%s\"", subject,
+                         opts->queue_group);
+    if (s == LK_OK)
+        s = bus->ops->subscribe(bus, subject, opts, handler, closure, err);
+    return s;
+}
+
+lk_status lk_bus_drain(lk_bus *bus, lk_error *err)
+{
+    lk_status s = check_bus(bus, "drain", err);
+    if (s == LK_OK)
+        s = bus->ops->drain(bus, err);
+    return s;
+}
+
+void lk_bus_free(lk_bus *bus)
+{
+    if (bus != NULL && bus->ops != NULL)
+        bus->ops->free(bus);
+}
