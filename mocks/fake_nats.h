@@ -1,0 +1,189 @@
+/*
+ * mocks/fake_nats.h — a fake NATS client: an lk_bus that records, and on
+ * request behaves as a deterministic in-process JetStream broker.
+ *
+ * Recording mode (lk_fake_nats_new): publish succeeds and is kept — subject,
+ * raw bytes, parsed JSON — and nothing is delivered. Specs then read what a
+ * service published, the C form of `publish.mock.calls[i][1]`:
+ *
+ *     lk_fake_nats *nats = lk_fake_nats_new();
+ *     ...run the code under test with lk_fake_nats_bus(nats)...
+ *     assert_int_equal(lk_fake_nats_published_count(nats), 1);
+ *     assert_string_equal(lk_fake_nats_published_subject(nats, 0),
+ *                         "ticket:updated");
+ *     const json_t *ev = lk_fake_nats_published_json(nats, 0);
+ *
+ * Broker mode (lk_fake_nats_new_broker): the same recording, plus a stream
+ * and durable consumers. Each published message is stored with a stream
+ * sequence. Every subscription without a queue group is its own consumer;
+ * subscriptions sharing a queue group (on one subject) share one consumer,
+ * and each delivery goes to exactly one member. Delivery happens only inside
+ * lk_fake_nats_step / advance / run_until_idle, on the caller's thread, so
+ * a handler that publishes never re-enters another handler.
+ *
+ * Time is virtual (milliseconds, starting at 0); nothing sleeps. A delivery
+ * that gets no reply is due again ack_wait later with delivery count + 1;
+ * nak(delay) makes it due after `delay`; in_progress restarts the ack wait;
+ * term, and reaching max deliver, move it to the dead-letter list with the
+ * reason. Optional faults, all drawn from one seeded generator: reordering
+ * (the next delivery is picked at random among the first `reorder_window`
+ * due messages of a consumer) and duplicate delivery (with probability
+ * `duplicate_rate` a delivered message stays due, as when an ack is lost).
+ * The same seed, options and calls give the same trace, byte for byte.
+ *
+ * Unsupported (a clear error, never ignored): wildcard subjects in
+ * subscribe (LK_ERR_UNSUPPORTED), publish de-duplication ids are honoured
+ * within the whole run (no time window).
+ *
+ * Depends on listenkit's public headers and jansson only.
+ */
+#ifndef LISTENKIT_MOCKS_FAKE_NATS_H
+#define LISTENKIT_MOCKS_FAKE_NATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "listenkit/bus.h"
+#include "listenkit/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lk_fake_nats lk_fake_nats;
+
+typedef struct lk_fake_broker_opts {
+    uint64_t seed;          /* drives every random choice */
+    size_t reorder_window;  /* 0 or 1: strict stream order per consumer */
+    double duplicate_rate;  /* 0.0 .. 1.0 */
+    bool trace;             /* keep a text trace (lk_fake_nats_trace) */
+} lk_fake_broker_opts;
+
+typedef struct lk_fake_subscription_info {
+    const char *subject;
+    const char *queue_group;  /* NULL when none */
+    const char *durable_name; /* as given (NULL when none) */
+    int64_t ack_wait_ms;      /* as in force (default applied) */
+    int max_deliver;
+    bool deliver_all;
+} lk_fake_subscription_info;
+
+typedef struct lk_fake_dead_letter {
+    const char *subject;
+    const char *data;
+    size_t length;
+    uint64_t stream_seq;
+    const char *queue_group; /* consumer it died in; NULL when none */
+    const char *reason;      /* "terminated", "max deliver (5) reached" */
+} lk_fake_dead_letter;
+
+typedef struct lk_fake_nats_stats {
+    uint64_t published;
+    uint64_t delivered;   /* every handler call, redeliveries included */
+    uint64_t redelivered; /* deliveries with delivery count > 1 */
+    uint64_t duplicated;  /* injected duplicate deliveries */
+    uint64_t acked;
+    uint64_t naked;
+    uint64_t termed;
+    uint64_t dead_lettered;
+    uint64_t pending;     /* messages still owed to some consumer */
+} lk_fake_nats_stats;
+
+/* ---- life ---------------------------------------------------------------- */
+
+/* Recording mode. NULL on OOM. */
+lk_fake_nats *lk_fake_nats_new(void);
+
+/* Broker mode; `opts` may be NULL (seed 0, no faults). NULL on OOM or bad
+ * options (duplicate_rate outside 0..1). */
+lk_fake_nats *lk_fake_nats_new_broker(const lk_fake_broker_opts *opts);
+
+/* NULL is ignored. Also what lk_bus_free() on its bus does. */
+void lk_fake_nats_free(lk_fake_nats *nats);
+
+/* The lk_bus face (borrowed from `nats`). */
+lk_bus *lk_fake_nats_bus(lk_fake_nats *nats);
+
+/* The fake behind a bus, or NULL when `bus` is not a fake. */
+lk_fake_nats *lk_fake_nats_from_bus(lk_bus *bus);
+
+/* ---- what was published ---------------------------------------------------- */
+
+size_t lk_fake_nats_published_count(const lk_fake_nats *nats);
+/* Index out of range: NULL. */
+const char *lk_fake_nats_published_subject(const lk_fake_nats *nats, size_t i);
+/* The raw bytes (NUL-terminated; *len may be NULL). */
+const char *lk_fake_nats_published_data(const lk_fake_nats *nats, size_t i,
+                                        size_t *len);
+/* Parsed data, borrowed; NULL when out of range or not JSON. */
+const json_t *lk_fake_nats_published_json(const lk_fake_nats *nats, size_t i);
+/* Index of the first publish on `subject` at or after `from`; -1: none. */
+long lk_fake_nats_find_published(const lk_fake_nats *nats,
+                                 const char *subject, size_t from);
+size_t lk_fake_nats_published_count_on(const lk_fake_nats *nats,
+                                       const char *subject);
+/* Forgets the records of published messages (not the broker's stream). */
+void lk_fake_nats_reset(lk_fake_nats *nats);
+
+/* ---- fault injection ------------------------------------------------------- */
+
+/* The next publish fails with `status` and is not recorded. */
+void lk_fake_nats_fail_next_publish(lk_fake_nats *nats, lk_status status);
+/* Every publish on `subject` fails with `status`; LK_OK lifts it. */
+void lk_fake_nats_fail_subject(lk_fake_nats *nats, const char *subject,
+                               lk_status status);
+
+/* ---- subscriptions ----------------------------------------------------------- */
+
+size_t lk_fake_nats_subscription_count(const lk_fake_nats *nats);
+/* Index out of range: NULL. Borrowed. */
+const lk_fake_subscription_info *
+lk_fake_nats_subscription(const lk_fake_nats *nats, size_t i);
+/* True when some subscription has this subject and queue group (NULL
+ * queue group: one without). */
+bool lk_fake_nats_has_subscription(const lk_fake_nats *nats,
+                                   const char *subject,
+                                   const char *queue_group);
+
+/* ---- broker: time and delivery ------------------------------------------------ */
+
+/* Virtual time in ms. */
+int64_t lk_fake_nats_now(const lk_fake_nats *nats);
+
+/* Delivers one due message, if any; returns true when it did. In recording
+ * mode always false. */
+bool lk_fake_nats_step(lk_fake_nats *nats);
+
+/* Moves the clock forward by `ms` (>= 0), delivering everything that falls
+ * due on the way, in time order. Returns the number of deliveries. */
+size_t lk_fake_nats_advance(lk_fake_nats *nats, int64_t ms);
+
+/* Delivers, and jumps the clock to the next due time when nothing is due
+ * now, until nothing is pending or `max_steps` deliveries were made (0: a
+ * default bound of 10,000,000). Returns the deliveries made. */
+size_t lk_fake_nats_run_until_idle(lk_fake_nats *nats, size_t max_steps);
+
+/* ---- broker: outcome ---------------------------------------------------------- */
+
+size_t lk_fake_nats_dead_letter_count(const lk_fake_nats *nats);
+const lk_fake_dead_letter *lk_fake_nats_dead_letter(const lk_fake_nats *nats,
+                                                    size_t i);
+lk_fake_nats_stats lk_fake_nats_get_stats(const lk_fake_nats *nats);
+
+/* The trace kept since creation when opts.trace was set ("" otherwise):
+ * one line per publish, delivery and reply. Borrowed. */
+const char *lk_fake_nats_trace(const lk_fake_nats *nats);
+
+/* Writes stats, pending messages and the last `last_lines` trace lines to
+ * `out`: call it when a broker spec fails. */
+void lk_fake_nats_dump(const lk_fake_nats *nats, FILE *out, size_t last_lines);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LISTENKIT_MOCKS_FAKE_NATS_H */
