@@ -1,0 +1,45 @@
+/* helpers.c — small things both services' listeners and models need. */
+#include "common/ticketing.h"
+
+lk_status ticketing_event_oid(const json_t *data, const char *path,
+                              bson_oid_t *out, lk_error *err)
+{
+    const char *hex = lk_event_string(data, path);
+    if (hex == NULL)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "field \"%s\": expected an ObjectId string", path);
+    lk_status s = lk_oid_parse(hex, out, err);
+    if (s != LK_OK)
+        lk_error_prefix(err, "field \"%s\"", path);
+    return s;
+}
+
+lk_status ticketing_term(lk_msg *msg, const lk_error *err)
+{
+    lk_status status = (err != NULL && err->status != LK_OK) ? err->status
+                                                             : LK_ERR_INVALID;
+    lk_log(LK_LOG_WARN, "%s seq %llu: terminated: %s", msg->subject,
+           (unsigned long long)msg->stream_seq,
+           err != NULL ? err->message : "invalid event");
+    lk_msg_term(msg);
+    return status;
+}
+
+const char *ticketing_doc_string(const bson_t *doc, const char *key)
+{
+    bson_iter_t it;
+    if (doc == NULL || !bson_iter_init_find(&it, doc, key) ||
+        !BSON_ITER_HOLDS_UTF8(&it))
+        return NULL;
+    return bson_iter_utf8(&it, NULL);
+}
+
+double ticketing_doc_number(const bson_t *doc, const char *key,
+                            double fallback)
+{
+    bson_iter_t it;
+    if (doc == NULL || !bson_iter_init_find(&it, doc, key) ||
+        !BSON_ITER_HOLDS_NUMBER(&it))
+        return fallback;
+    return bson_iter_as_double(&it);
+}

@@ -1,0 +1,102 @@
+/* schemas.c — the four ticketing event schemas (see common/ticketing.h). */
+#include "common/ticketing.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define ID_FIELD(n, req)                                                      \
+    { .name = (n), .type = LK_FIELD_STRING, .required = (req),               \
+      .max_length = TICKETING_ID_LEN }
+#define VERSION_FIELD                                                         \
+    { .name = "version", .type = LK_FIELD_INTEGER, .required = true,         \
+      .has_range = true, .min = 0, .max = INT64_MAX }
+#define PRICE_FIELD                                                           \
+    { .name = "price", .type = LK_FIELD_NUMBER, .required = true,            \
+      .has_range = true, .min = 0, .max = TICKETING_PRICE_MAX }
+#define TITLE_FIELD                                                           \
+    { .name = "title", .type = LK_FIELD_STRING, .required = true,            \
+      .max_length = TICKETING_TITLE_MAX }
+#define USER_ID_FIELD                                                         \
+    { .name = "userId", .type = LK_FIELD_STRING, .required = true,           \
+      .max_length = TICKETING_USER_ID_MAX }
+
+/* Payloads are small: refuse anything beyond a few KiB before parsing. */
+#define TICKETING_MAX_PAYLOAD 4096
+
+static const lk_field ticket_created_fields[] = {
+    ID_FIELD("id", true), VERSION_FIELD, TITLE_FIELD, PRICE_FIELD,
+    USER_ID_FIELD,        LK_FIELD_END};
+
+static const lk_field ticket_updated_fields[] = {
+    ID_FIELD("id", true), VERSION_FIELD, TITLE_FIELD, PRICE_FIELD,
+    USER_ID_FIELD,        ID_FIELD("orderId", false), LK_FIELD_END};
+
+static const lk_field order_created_ticket_fields[] = {
+    ID_FIELD("id", true), PRICE_FIELD, LK_FIELD_END};
+
+static const lk_schema order_created_ticket = {
+    .subject = "ticket", .fields = order_created_ticket_fields, .strict = true};
+
+static const lk_field order_created_fields[] = {
+    ID_FIELD("id", true),
+    VERSION_FIELD,
+    {.name = "status", .type = LK_FIELD_STRING, .required = true,
+     .max_length = TICKETING_STATUS_MAX},
+    USER_ID_FIELD,
+    {.name = "expiresAt", .type = LK_FIELD_STRING, .required = true,
+     .max_length = TICKETING_EXPIRES_AT_MAX},
+    {.name = "ticket", .type = LK_FIELD_OBJECT, .required = true,
+     .object = &order_created_ticket},
+    LK_FIELD_END};
+
+static const lk_field order_cancelled_ticket_fields[] = {ID_FIELD("id", true),
+                                                         LK_FIELD_END};
+
+static const lk_schema order_cancelled_ticket = {
+    .subject = "ticket", .fields = order_cancelled_ticket_fields,
+    .strict = true};
+
+static const lk_field order_cancelled_fields[] = {
+    ID_FIELD("id", true),
+    VERSION_FIELD,
+    {.name = "ticket", .type = LK_FIELD_OBJECT, .required = true,
+     .object = &order_cancelled_ticket},
+    LK_FIELD_END};
+
+const lk_schema ticketing_ticket_created = {
+    .subject = TICKETING_SUBJECT_TICKET_CREATED,
+    .fields = ticket_created_fields,
+    .strict = true,
+    .max_payload = TICKETING_MAX_PAYLOAD};
+
+const lk_schema ticketing_ticket_updated = {
+    .subject = TICKETING_SUBJECT_TICKET_UPDATED,
+    .fields = ticket_updated_fields,
+    .strict = true,
+    .max_payload = TICKETING_MAX_PAYLOAD};
+
+const lk_schema ticketing_order_created = {
+    .subject = TICKETING_SUBJECT_ORDER_CREATED,
+    .fields = order_created_fields,
+    .strict = true,
+    .max_payload = TICKETING_MAX_PAYLOAD};
+
+const lk_schema ticketing_order_cancelled = {
+    .subject = TICKETING_SUBJECT_ORDER_CANCELLED,
+    .fields = order_cancelled_fields,
+    .strict = true,
+    .max_payload = TICKETING_MAX_PAYLOAD};
+
+bool ticketing_order_status_is_valid(const char *status)
+{
+    static const char *const statuses[] = {
+        TICKETING_ORDER_STATUS_CREATED, TICKETING_ORDER_STATUS_CANCELLED,
+        TICKETING_ORDER_STATUS_AWAITING_PAYMENT,
+        TICKETING_ORDER_STATUS_COMPLETE};
+    if (status == NULL)
+        return false;
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (strcmp(status, statuses[i]) == 0)
+            return true;
+    return false;
+}

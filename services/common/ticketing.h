@@ -1,0 +1,101 @@
+/*
+ * common/ticketing.h — the events the tickets and orders services exchange.
+ *
+ * One header for both sides: the publisher validates against the same schema
+ * the listener decodes with, so a service can never emit an event its peers
+ * would have to term. The schemas are strict (an unlisted field is refused):
+ * every producer and consumer lives in this repository and shares this file,
+ * so an unknown field means the two sides disagree, and that should be loud
+ * (a termed message with a logged reason), not silently dropped. To add a
+ * field: add it here as optional, roll out the listeners, then the publishers.
+ *
+ *   ticket:created   {id, version, title, price, userId}
+ *   ticket:updated   {id, version, title, price, userId, orderId?}
+ *   order:created    {id, version, status, userId, expiresAt, ticket {id, price}}
+ *   order:cancelled  {id, version, ticket {id}}
+ *
+ * `id`, `orderId` and `ticket.id` are 24-character hex ObjectIds. A schema
+ * can only bound their length; listeners parse them with ticketing_event_oid()
+ * and term the message when they are not ObjectIds. `userId` is opaque (the
+ * auth service's id of the user), a non-empty string of at most
+ * TICKETING_USER_ID_MAX bytes. `version` is an integer >= 0, `price` a
+ * number >= 0, `expiresAt` an ISO-8601 UTC time ("2024-05-01T12:00:00.000Z").
+ */
+#ifndef TICKETING_H
+#define TICKETING_H
+
+#include <stddef.h>
+
+#include "listenkit.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Queue groups: every replica of a service joins its service's group, so
+ * each event is handled by exactly one of them. */
+#define TICKETING_TICKETS_QUEUE "tickets-service"
+#define TICKETING_ORDERS_QUEUE "orders-service"
+
+#define TICKETING_SUBJECT_TICKET_CREATED "ticket:created"
+#define TICKETING_SUBJECT_TICKET_UPDATED "ticket:updated"
+#define TICKETING_SUBJECT_ORDER_CREATED "order:created"
+#define TICKETING_SUBJECT_ORDER_CANCELLED "order:cancelled"
+
+/* Limits the schemas and the commands share. */
+#define TICKETING_ID_LEN 24
+#define TICKETING_TITLE_MAX 200
+#define TICKETING_USER_ID_MAX 64
+#define TICKETING_STATUS_MAX 32
+#define TICKETING_EXPIRES_AT_MAX 40
+#define TICKETING_PRICE_MAX 1000000000 /* one billion, whole currency units */
+
+/* Order statuses, as order:created carries them. */
+#define TICKETING_ORDER_STATUS_CREATED "created"
+#define TICKETING_ORDER_STATUS_CANCELLED "cancelled"
+#define TICKETING_ORDER_STATUS_AWAITING_PAYMENT "awaiting:payment"
+#define TICKETING_ORDER_STATUS_COMPLETE "complete"
+
+extern const lk_schema ticketing_ticket_created;
+extern const lk_schema ticketing_ticket_updated;
+extern const lk_schema ticketing_order_created;
+extern const lk_schema ticketing_order_cancelled;
+
+/* True when `status` is one of the four order statuses above. */
+bool ticketing_order_status_is_valid(const char *status);
+
+/*
+ * Reads the string at `path` ("id", "ticket.id") of a decoded event and
+ * parses it as an ObjectId. `data` is borrowed. LK_ERR_INVALID when the field
+ * is absent, not a string or not 24 hex characters; the message names the
+ * path ("field \"ticket.id\": id: expected a 24-character hex ObjectId...").
+ */
+lk_status ticketing_event_oid(const json_t *data, const char *path,
+                              bson_oid_t *out, lk_error *err);
+
+/*
+ * What a listener does with an event that passed its schema but cannot be
+ * processed ever (an id that is no ObjectId...): term the message, so it is
+ * never delivered again, and log one warn line naming the subject, the
+ * stream sequence and `err`'s message. Returns err's status, or
+ * LK_ERR_INVALID when `err` is NULL or holds LK_OK, so a listener can end
+ * with `return ticketing_term(msg, &e);`. Thread-safe.
+ */
+lk_status ticketing_term(lk_msg *msg, const lk_error *err);
+
+/* ---- reading stored documents (shared by both services' models) ---------- */
+
+/* The UTF-8 string at `key`, borrowed from `doc`; NULL when absent or of
+ * another type. */
+const char *ticketing_doc_string(const bson_t *doc, const char *key);
+
+/* The number at `key` (double, int32 or int64); `fallback` when absent or of
+ * another type. */
+double ticketing_doc_number(const bson_t *doc, const char *key,
+                            double fallback);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TICKETING_H */
