@@ -51,6 +51,14 @@ void lk_log_set_level(lk_log_level level)
     level_set = 1;
 }
 
+void lk_log_reset(void)
+{
+    log_handler = NULL;
+    log_closure = NULL;
+    log_level = LK_LOG_WARN;
+    level_set = 0;
+}
+
 lk_log_level lk_log_get_level(void)
 {
     if (!level_set) {

@@ -47,6 +47,11 @@ lk_status lk_log_level_parse(const char *text, lk_log_level *out);
 
 const char *lk_log_level_str(lk_log_level level);
 
+/* Back to the start-up state: the stderr handler, and the level read again
+ * from LK_LOG on next use. For specs and for programs that re-read their
+ * environment. */
+void lk_log_reset(void);
+
 /* Formats and emits one line if `level` is enabled. Lines longer than 1 KiB
  * are truncated. */
 void lk_log(lk_log_level level, const char *fmt, ...) LK_PRINTF(2, 3);

@@ -1,0 +1,194 @@
+/* listener.c — the dispatch every listener shares: decode, validate, hand
+ * over, and make sure bad data is termed and logged rather than cycled. */
+#include "listenkit/listener.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "listenkit/log.h"
+
+/* JetStream durable (consumer) names must not contain '.', wildcards or
+ * whitespace; they name a server-side object, not a subject. */
+static bool durable_name_is_valid(const char *name)
+{
+    if (name == NULL || name[0] == '\0')
+        return false;
+    for (const char *p = name; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= ' ' || c >= 0x7f || c == '.' || c == '*' || c == '>' ||
+            c == '/' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+static const char *def_subject(const lk_listener_def *def)
+{
+    return def != NULL && def->schema != NULL && def->schema->subject != NULL
+               ? def->schema->subject
+               : "(no subject)";
+}
+
+static lk_status check_def(const lk_listener_def *def, lk_error *err)
+{
+    if (def == NULL)
+        return lk_error_set(err, LK_ERR_INVALID, "listener: def is NULL");
+    if (def->schema == NULL)
+        return lk_error_set(err, LK_ERR_INVALID, "listener: schema is NULL");
+    const char *subject = def_subject(def);
+    if (!lk_subject_is_valid(def->schema->subject))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener: invalid subject \"%s\"", subject);
+    if (def->queue_group == NULL || def->queue_group[0] == '\0')
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener %s: queue group is required", subject);
+    if (!lk_subject_is_valid(def->queue_group))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener %s: invalid queue group \"%s\"", subject,
+                            def->queue_group);
+    if (def->on_message == NULL)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener %s: on_message is NULL", subject);
+    if (def->ack_wait_ms < 0)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener %s: ack_wait_ms must be >= 0, got %lld",
+                            subject, (long long)def->ack_wait_ms);
+    if (def->max_deliver < 0)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener %s: max_deliver must be >= 0, got %d",
+                            subject, def->max_deliver);
+    /* Without a durable name the queue group doubles as one, so it must be
+     * a valid durable name too. */
+    const char *durable =
+        def->durable_name != NULL ? def->durable_name : def->queue_group;
+    if (!durable_name_is_valid(durable))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener %s: invalid durable name \"%s\" (no "
+                            "'.', '*', '>', '/', '\\' or spaces)%s",
+                            subject, durable,
+                            def->durable_name == NULL
+                                ? "; set durable_name explicitly"
+                                : "");
+    return LK_OK;
+}
+
+lk_status lk_listener_init(lk_listener *listener, const lk_listener_def *def,
+                           lk_bus *client, void *ctx, lk_error *err)
+{
+    if (listener == NULL)
+        return lk_error_set(err, LK_ERR_INVALID, "listener: listener is NULL");
+    memset(listener, 0, sizeof *listener);
+    lk_status s = check_def(def, err);
+    if (s != LK_OK)
+        return s;
+    listener->def = def;
+    listener->client = client;
+    listener->ctx = ctx;
+    return LK_OK;
+}
+
+lk_subscribe_opts lk_listener_subscribe_opts(const lk_listener_def *def)
+{
+    lk_subscribe_opts opts = {.deliver_all = true,
+                              .ack_wait_ms = LK_DEFAULT_ACK_WAIT_MS};
+    if (def == NULL)
+        return opts;
+    opts.queue_group = def->queue_group;
+    opts.durable_name =
+        def->durable_name != NULL ? def->durable_name : def->queue_group;
+    if (def->ack_wait_ms > 0)
+        opts.ack_wait_ms = def->ack_wait_ms;
+    opts.max_deliver = def->max_deliver;
+    return opts;
+}
+
+/* What the bus calls: the listener travels as the closure. */
+static void on_delivery(lk_msg *msg, void *closure)
+{
+    (void)lk_listener_dispatch(closure, msg);
+}
+
+lk_status lk_listener_listen(lk_listener *listener, lk_error *err)
+{
+    if (listener == NULL || listener->def == NULL)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listen: listener is not initialised");
+    const lk_listener_def *def = listener->def;
+    if (listener->client == NULL)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener %s: no client to listen on",
+                            def_subject(def));
+    lk_subscribe_opts opts = lk_listener_subscribe_opts(def);
+    lk_status s = lk_bus_subscribe(listener->client, def->schema->subject,
+                                   &opts, on_delivery, listener, err);
+    if (s != LK_OK)
+        lk_error_prefix(err, "listener %s", def->queue_group);
+    return s;
+}
+
+/* Decode errors start with the subject; the log line names it already. */
+static const char *reason_without_subject(const char *reason,
+                                          const char *subject)
+{
+    size_t n = strlen(subject);
+    if (strncmp(reason, subject, n) == 0 && strncmp(reason + n, ": ", 2) == 0)
+        return reason + n + 2;
+    return reason;
+}
+
+/* Terms `msg` and writes the one warn line that says why. */
+static void term_and_log(const lk_listener_def *def, lk_msg *msg,
+                         const char *reason)
+{
+    lk_status ts = lk_msg_term(msg);
+    lk_log(LK_LOG_WARN,
+           "listener %s: terminated %s seq %llu (delivery %llu): %s%s%s",
+           def->queue_group, msg->subject != NULL ? msg->subject : "(null)",
+           (unsigned long long)msg->stream_seq,
+           (unsigned long long)msg->delivery_count, reason,
+           ts == LK_OK ? "" : "; term failed: ",
+           ts == LK_OK ? "" : lk_status_str(ts));
+}
+
+lk_status lk_listener_dispatch(lk_listener *listener, lk_msg *msg)
+{
+    if (listener == NULL || listener->def == NULL || msg == NULL ||
+        msg->ops == NULL) {
+        lk_log(LK_LOG_ERROR, "dispatch: %s is NULL",
+               msg == NULL || msg->ops == NULL ? "message" : "listener");
+        return LK_ERR_INVALID;
+    }
+    const lk_listener_def *def = listener->def;
+    const char *subject = def->schema->subject;
+
+    /* A bus that routes a subject here that the schema does not describe
+     * would have the data validated against the wrong schema. */
+    if (msg->subject == NULL || strcmp(msg->subject, subject) != 0) {
+        char reason[LK_ERROR_MESSAGE_MAX + 1];
+        snprintf(reason, sizeof reason,
+                 "unknown subject (this listener handles %s)", subject);
+        term_and_log(def, msg, reason);
+        return LK_ERR_INVALID;
+    }
+
+    json_t *data = NULL;
+    lk_error e;
+    lk_error_clear(&e);
+    lk_status s = lk_event_decode(def->schema, msg->data, msg->length, &data,
+                                  &e);
+    if (s != LK_OK) {
+        term_and_log(def, msg, reason_without_subject(e.message, subject));
+        return s;
+    }
+
+    s = def->on_message(listener, data, msg);
+    json_decref(data);
+    if (s != LK_OK)
+        lk_log(s == LK_ERR_RETRY ? LK_LOG_DEBUG : LK_LOG_WARN,
+               "listener %s: %s seq %llu (delivery %llu) left un-acked for "
+               "redelivery: on_message returned %s (%s)",
+               def->queue_group, subject, (unsigned long long)msg->stream_seq,
+               (unsigned long long)msg->delivery_count, lk_status_name(s),
+               lk_status_str(s));
+    return s;
+}

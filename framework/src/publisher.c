@@ -1,0 +1,43 @@
+/* publisher.c — validate, encode, publish: nothing invalid reaches the bus. */
+#include "listenkit/publisher.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+lk_status lk_publish(lk_bus *client, const lk_schema *schema,
+                     const json_t *data, lk_error *err)
+{
+    return lk_publish_with(client, schema, data, NULL, err);
+}
+
+/* True when the message already starts with "publish <subject>". */
+static bool names_publish(const lk_error *err, const char *subject)
+{
+    static const char head[] = "publish ";
+    size_t n = strlen(subject);
+    return strncmp(err->message, head, sizeof head - 1) == 0 &&
+           strncmp(err->message + sizeof head - 1, subject, n) == 0;
+}
+
+lk_status lk_publish_with(lk_bus *client, const lk_schema *schema,
+                          const json_t *data, const lk_publish_opts *opts,
+                          lk_error *err)
+{
+    if (schema == NULL || schema->subject == NULL)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "publish: schema or its subject is NULL");
+    if (client == NULL)
+        return lk_error_set(err, LK_ERR_INVALID, "publish %s: client is NULL",
+                            schema->subject);
+
+    char *text = NULL;
+    size_t len = 0;
+    lk_status s = lk_event_encode(schema, data, &text, &len, err);
+    if (s == LK_OK) {
+        s = lk_bus_publish(client, schema->subject, text, len, opts, err);
+        if (s != LK_OK && err != NULL && !names_publish(err, schema->subject))
+            lk_error_prefix(err, "publish %s", schema->subject);
+    }
+    free(text);
+    return s;
+}
