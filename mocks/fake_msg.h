@@ -66,8 +66,16 @@ int lk_fake_msg_in_progress_count(const lk_msg *msg);
 /* The delay of the last nak, -1 when there was none. */
 int64_t lk_fake_msg_last_nak_delay(const lk_msg *msg);
 
-/* Strict mode (see above). */
+/* Strict mode (see above). Each lk_fake_msg_expect_ack() expects one more
+ * ack. A failed ack attempt (lk_fake_msg_fail_ack) still counts as the ack
+ * the test expected: the listener did call it. Do not mix the two on one
+ * message. cmocka 1.1.5 names a missing call only by where it was expected,
+ * so the macro below passes the caller's file and line: the failure points
+ * at the test that expected the ack. */
 void lk_fake_msg_expect_ack(lk_msg *msg);
+void lk_fake_msg_expect_ack_at(lk_msg *msg, const char *file, int line);
+#define lk_fake_msg_expect_ack(msg) \
+    lk_fake_msg_expect_ack_at((msg), __FILE__, __LINE__)
 void lk_fake_msg_expect_no_ack(lk_msg *msg);
 
 /* The next ack returns `status` (and is counted, but does not count as
