@@ -148,7 +148,7 @@ static lk_status check_range(const lk_schema *top, const lk_field *f,
     double d = json_real_value(v);
     if (d < (double)f->min || d > (double)f->max)
         return lk_error_set(err, LK_ERR_INVALID,
-                            "%s: field \"%s\": %g is out of range [%" PRId64
+                            "%s: field \"%s\": %.15g is out of range [%" PRId64
                             ", %" PRId64 "]",
                             subject_of(top), path, d, f->min, f->max);
     return LK_OK;
@@ -296,8 +296,11 @@ lk_status lk_event_decode(const lk_schema *schema, const void *data,
 
     /* Duplicate keys are refused: which one wins differs between parsers, so
      * two services could read the same event differently. Trailing bytes
-     * after the object are refused too (no JSON_DISABLE_EOF_CHECK). */
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+     * after the value are refused too (no JSON_DISABLE_EOF_CHECK). Any
+     * top-level value parses, so a scalar gets the same clear "expected a
+     * JSON object" as an array. */
+    json_t *root = json_loadb(data, len,
+                              JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (root == NULL)
         return parse_error(schema, &je, err);
     lk_status s = lk_event_validate(schema, root, err);

@@ -1,0 +1,259 @@
+/* log_spec.c — the pluggable logger: the level comes from LK_LOG (read
+ * lazily, so a program may setenv first) unless set in code; lines at or
+ * above it reach the handler; specs capture them with spec_log. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "listenkit.h"
+#include "spec_log.h"
+
+/* Every test starts from the start-up state: no LK_LOG, nothing set. */
+static int fresh(void **state)
+{
+    (void)state;
+    unsetenv("LK_LOG");
+    lk_log_reset();
+    return 0;
+}
+
+static int restore(void **state)
+{
+    (void)state;
+    spec_log_capture_stop();
+    unsetenv("LK_LOG");
+    return 0;
+}
+
+typedef struct seen {
+    int count;
+    lk_log_level level;
+    char line[2048];
+} seen;
+
+static void remember(void *closure, lk_log_level level, const char *line)
+{
+    seen *s = closure;
+    s->count++;
+    s->level = level;
+    snprintf(s->line, sizeof s->line, "%s", line);
+}
+
+static void test_level_defaults_to_warn(void **state)
+{
+    (void)state;
+    assert_int_equal(lk_log_get_level(), LK_LOG_WARN);
+}
+
+static void test_level_is_read_from_env_after_setenv(void **state)
+{
+    (void)state;
+    setenv("LK_LOG", "debug", 1);
+    assert_int_equal(lk_log_get_level(), LK_LOG_DEBUG);
+    setenv("LK_LOG", "ERROR", 1); /* case-insensitive, read lazily */
+    assert_int_equal(lk_log_get_level(), LK_LOG_ERROR);
+}
+
+static void test_unknown_env_level_falls_back_to_warn(void **state)
+{
+    (void)state;
+    setenv("LK_LOG", "verbose", 1);
+    assert_int_equal(lk_log_get_level(), LK_LOG_WARN);
+}
+
+static void test_level_set_in_code_wins_over_env(void **state)
+{
+    (void)state;
+    setenv("LK_LOG", "debug", 1);
+    lk_log_set_level(LK_LOG_OFF);
+    assert_int_equal(lk_log_get_level(), LK_LOG_OFF);
+    lk_log_reset();
+    assert_int_equal(lk_log_get_level(), LK_LOG_DEBUG);
+}
+
+static void test_env_level_filters_lines(void **state)
+{
+    (void)state;
+    seen s = {0};
+    setenv("LK_LOG", "error", 1);
+    lk_log_set_handler(remember, &s);
+    lk_log(LK_LOG_WARN, "dropped");
+    assert_int_equal(s.count, 0);
+    lk_log(LK_LOG_ERROR, "kept %d", 1);
+    assert_int_equal(s.count, 1);
+    assert_string_equal(s.line, "kept 1");
+    assert_int_equal(s.level, LK_LOG_ERROR);
+}
+
+static void test_parse_accepts_every_level_name(void **state)
+{
+    (void)state;
+    static const char *names[] = {"debug", "info", "warn", "error", "off"};
+    for (int i = 0; i <= (int)LK_LOG_OFF; i++) {
+        lk_log_level out = (lk_log_level)-1;
+        assert_int_equal(lk_log_level_parse(names[i], &out), LK_OK);
+        assert_int_equal(out, (lk_log_level)i);
+        assert_string_equal(lk_log_level_str((lk_log_level)i), names[i]);
+    }
+    lk_log_level out = LK_LOG_INFO;
+    assert_int_equal(lk_log_level_parse("Warn", &out), LK_OK);
+    assert_int_equal(out, LK_LOG_WARN);
+}
+
+static void test_parse_refuses_unknown_text_and_keeps_out(void **state)
+{
+    (void)state;
+    lk_log_level out = LK_LOG_INFO;
+    assert_int_equal(lk_log_level_parse("loud", &out), LK_ERR_INVALID);
+    assert_int_equal(out, LK_LOG_INFO);
+    assert_int_equal(lk_log_level_parse("", &out), LK_ERR_INVALID);
+    assert_int_equal(lk_log_level_parse(NULL, &out), LK_ERR_INVALID);
+    assert_int_equal(lk_log_level_parse("warn", NULL), LK_ERR_INVALID);
+    assert_int_equal(out, LK_LOG_INFO);
+}
+
+static void test_level_str_names_out_of_range_as_unknown(void **state)
+{
+    (void)state;
+    assert_string_equal(lk_log_level_str((lk_log_level)7), "unknown");
+}
+
+static void test_handler_gets_lines_at_or_above_level(void **state)
+{
+    (void)state;
+    seen s = {0};
+    lk_log_set_handler(remember, &s);
+    lk_log_set_level(LK_LOG_INFO);
+    lk_log(LK_LOG_DEBUG, "no");
+    assert_int_equal(s.count, 0);
+    lk_log(LK_LOG_INFO, "subject %s seq %d", "ticket:created", 7);
+    assert_int_equal(s.count, 1);
+    assert_int_equal(s.level, LK_LOG_INFO);
+    assert_string_equal(s.line, "subject ticket:created seq 7");
+    lk_log(LK_LOG_ERROR, "yes");
+    assert_int_equal(s.count, 2);
+}
+
+static void test_off_silences_everything(void **state)
+{
+    (void)state;
+    seen s = {0};
+    lk_log_set_handler(remember, &s);
+    lk_log_set_level(LK_LOG_OFF);
+    lk_log(LK_LOG_ERROR, "nothing");
+    lk_log_set_level(LK_LOG_DEBUG);
+    lk_log(LK_LOG_OFF, "OFF is no message level");
+    assert_int_equal(s.count, 0);
+}
+
+static void test_long_lines_are_truncated_to_1k(void **state)
+{
+    (void)state;
+    seen s = {0};
+    char big[3000];
+    memset(big, 'y', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    lk_log_set_handler(remember, &s);
+    lk_log(LK_LOG_ERROR, "%s", big);
+    assert_int_equal(s.count, 1);
+    assert_int_equal(strlen(s.line), 1023);
+}
+
+/* Also: installing a NULL handler brings the stderr default back. */
+static void test_default_handler_writes_one_line_to_stderr(void **state)
+{
+    (void)state;
+    seen s = {0};
+    lk_log_set_handler(remember, &s);
+    lk_log_set_handler(NULL, NULL);
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+    lk_log(LK_LOG_ERROR, "disk %s", "full");
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char buf[256] = {0};
+    rewind(tmp);
+    size_t n = fread(buf, 1, sizeof buf - 1, tmp);
+    fclose(tmp);
+    buf[n] = '\0';
+    assert_string_equal(buf, "listenkit error: disk full\n");
+    assert_int_equal(s.count, 0);
+}
+
+static void test_capture_collects_every_line_from_debug_up(void **state)
+{
+    (void)state;
+    spec_log_capture_start();
+    assert_int_equal(lk_log_get_level(), LK_LOG_DEBUG);
+    assert_string_equal(spec_log_captured(), "");
+    lk_log(LK_LOG_DEBUG, "first %d", 1);
+    lk_log(LK_LOG_WARN, "second");
+    assert_string_equal(spec_log_captured(), "first 1\nsecond\n");
+    assert_int_equal(spec_log_line_count(), 2);
+    assert_true(spec_log_contains("second"));
+    assert_false(spec_log_contains("third"));
+    assert_false(spec_log_contains(NULL));
+    spec_log_clear();
+    assert_int_equal(spec_log_line_count(), 0);
+    lk_log(LK_LOG_INFO, "after clear");
+    assert_string_equal(spec_log_captured(), "after clear\n");
+}
+
+static void test_capture_grows_past_its_first_buffer(void **state)
+{
+    (void)state;
+    spec_log_capture_start();
+    for (int i = 0; i < 200; i++)
+        lk_log(LK_LOG_INFO, "line number %03d of many", i);
+    assert_int_equal(spec_log_line_count(), 200);
+    assert_true(spec_log_contains("line number 000 of many\n"));
+    assert_true(spec_log_contains("line number 199 of many\n"));
+}
+
+static void test_capture_stop_restores_level_and_handler(void **state)
+{
+    (void)state;
+    spec_log_capture_start();
+    spec_log_capture_stop();
+    assert_int_equal(lk_log_get_level(), LK_LOG_WARN);
+    assert_string_equal(spec_log_captured(), "");
+    lk_log_set_level(LK_LOG_OFF);
+    lk_log(LK_LOG_ERROR, "not captured");
+    assert_int_equal(spec_log_line_count(), 0);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, fresh, restore)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_level_defaults_to_warn),
+        T(test_level_is_read_from_env_after_setenv),
+        T(test_unknown_env_level_falls_back_to_warn),
+        T(test_level_set_in_code_wins_over_env),
+        T(test_env_level_filters_lines),
+        T(test_parse_accepts_every_level_name),
+        T(test_parse_refuses_unknown_text_and_keeps_out),
+        T(test_level_str_names_out_of_range_as_unknown),
+        T(test_handler_gets_lines_at_or_above_level),
+        T(test_off_silences_everything),
+        T(test_long_lines_are_truncated_to_1k),
+        T(test_default_handler_writes_one_line_to_stderr),
+        T(test_capture_collects_every_line_from_debug_up),
+        T(test_capture_grows_past_its_first_buffer),
+        T(test_capture_stop_restores_level_and_handler),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
