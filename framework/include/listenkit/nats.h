@@ -45,6 +45,8 @@ typedef struct lk_nats_opts {
     int reconnect_attempts;      /* 0: libnats default; -1: forever */
     int64_t reconnect_wait_ms;   /* 0: libnats default */
     int64_t publish_timeout_ms;  /* wait for the publish ack; 0: 5000 */
+    int64_t drain_timeout_ms;    /* bound on drain (handlers to finish);
+                                    0: 30000; then the connection is closed */
 } lk_nats_opts;
 
 /*

@@ -1,0 +1,97 @@
+/*
+ * nats_private.h — what the files of the JetStream adapter share.
+ *
+ *   nats_bus.c        connect, options, publish, drain, free, the ops table
+ *   nats_stream.c     make sure the stream captures a subject
+ *   nats_subscribe.c  durable/ephemeral consumers and lk_msg deliveries
+ *   nats_status.c     natsStatus -> lk_status with the library's text
+ *
+ * Not installed; users see listenkit/nats.h only.
+ */
+#ifndef LISTENKIT_NATS_PRIVATE_H
+#define LISTENKIT_NATS_PRIVATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <nats/nats.h>
+
+#include "listenkit/bus.h"
+#include "listenkit/error.h"
+#include "listenkit/nats.h"
+
+typedef struct lk_nats_bus lk_nats_bus;
+
+/* One lk_bus_subscribe: the closure libnats hands to every delivery. */
+typedef struct lk_nats_sub {
+    lk_nats_bus *bus;
+    natsSubscription *sub;
+    lk_msg_handler handler;
+    void *closure;
+    char *subject;
+} lk_nats_sub;
+
+/* Life of the connection, in order. */
+typedef enum lk_nats_state {
+    LK_NATS_OPEN,     /* publish and subscribe work */
+    LK_NATS_DRAINING, /* drain started: new calls get LK_ERR_CLOSED */
+    LK_NATS_DRAINED   /* the connection is closed */
+} lk_nats_state;
+
+struct lk_nats_bus {
+    lk_bus base; /* first: an lk_bus * is an lk_nats_bus * */
+    natsConnection *nc;
+    jsCtx *js;
+    char *url;
+    char *stream;
+    int64_t publish_timeout_ms;
+    int64_t drain_timeout_ms;
+
+    /* `mu` guards state, closed and subs; `cond` signals closed. */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    lk_nats_state state;
+    bool closed; /* libnats' closed callback ran: no callback follows */
+    lk_nats_sub **subs;
+    size_t n_subs, cap_subs;
+
+    /* `stream_mu` serialises stream updates from this bus and guards the
+     * cache of subjects known to be captured (saves a round trip per call). */
+    pthread_mutex_t stream_mu;
+    char **subjects;
+    size_t n_subjects, cap_subjects;
+};
+
+/* Maps a libnats status to an lk_status. */
+lk_status lk_nats_status_map(natsStatus s);
+
+/* Fills `err` with the mapped status and "<context>: <libnats text>", the
+ * text including the library's last error detail when it has one and, for
+ * JetStream API errors, the JetStream error code. Returns the status. */
+lk_status lk_nats_error(lk_error *err, natsStatus s, jsErrCode jerr,
+                        const char *fmt, ...) LK_PRINTF(4, 5);
+
+/* Makes sure b->stream exists and captures `subject` (see nats_stream.c).
+ * `forget` drops the cached answer first (after the server said no
+ * stream listens there). Thread-safe. */
+lk_status lk_nats_stream_ensure(lk_nats_bus *b, const char *subject,
+                                bool forget, lk_error *err);
+
+/* Frees the subject cache. */
+void lk_nats_stream_cache_free(lk_nats_bus *b);
+
+/* The subscribe op (nats_subscribe.c). */
+lk_status lk_nats_subscribe(lk_bus *bus, const char *subject,
+                            const lk_subscribe_opts *opts,
+                            lk_msg_handler handler, void *closure,
+                            lk_error *err);
+
+/* Releases the subscriptions (after the connection closed). */
+void lk_nats_subs_free(lk_nats_bus *b);
+
+/* True when `name` is usable as a stream or consumer name: non-empty,
+ * printable ASCII without space, '.', '*', '>', '/' or '\\'. */
+bool lk_nats_name_is_valid(const char *name);
+
+#endif /* LISTENKIT_NATS_PRIVATE_H */

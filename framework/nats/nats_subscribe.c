@@ -1,0 +1,348 @@
+/*
+ * nats_subscribe.c — JetStream push consumers behind lk_bus_subscribe, and
+ * the lk_msg each delivery becomes.
+ *
+ * Durable subscriptions (a queue group or a durable name) bind to a consumer
+ * that this file creates explicitly with js_AddConsumer. libnats deletes a
+ * consumer *it* created when that subscription drains, which would pull the
+ * consumer from under the other members of the group (other replicas) and
+ * lose the durable position; a consumer created here outlives every
+ * subscription, as a durable must. Ephemeral subscriptions (neither) let
+ * libnats create the consumer, and it goes away with the subscription.
+ *
+ * One durable consumer serves one subject, so its name is made of the
+ * durable base (durable name, else queue group) and the subject: a queue
+ * group listening to two subjects gets two consumers (see nats.h).
+ */
+#include "nats_private.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "listenkit/log.h"
+
+#define NS_PER_MS INT64_C(1000000)
+
+/* ---- deliveries ------------------------------------------------------------ */
+
+typedef struct nats_delivery {
+    lk_msg base; /* first: the handler's lk_msg * is this */
+    natsMsg *m;
+} nats_delivery;
+
+static natsMsg *delivery_msg(lk_msg *msg)
+{
+    return ((nats_delivery *)msg)->m;
+}
+
+static lk_status reply_status(natsStatus s, const char *what, lk_msg *msg)
+{
+    if (s == NATS_OK)
+        return LK_OK;
+    lk_log(LK_LOG_WARN, "nats: %s of %s seq %llu failed: %s", what,
+           msg->subject, (unsigned long long)msg->stream_seq,
+           natsStatus_GetText(s));
+    return lk_nats_status_map(s);
+}
+
+static lk_status delivery_ack(lk_msg *msg)
+{
+    return reply_status(natsMsg_Ack(delivery_msg(msg), NULL), "ack", msg);
+}
+
+static lk_status delivery_nak(lk_msg *msg, int64_t delay_ms)
+{
+    natsMsg *m = delivery_msg(msg);
+    natsStatus s = delay_ms > 0 ? natsMsg_NakWithDelay(m, delay_ms, NULL)
+                                : natsMsg_Nak(m, NULL);
+    return reply_status(s, "nak", msg);
+}
+
+static lk_status delivery_term(lk_msg *msg)
+{
+    return reply_status(natsMsg_Term(delivery_msg(msg), NULL), "term", msg);
+}
+
+static lk_status delivery_in_progress(lk_msg *msg)
+{
+    return reply_status(natsMsg_InProgress(delivery_msg(msg), NULL),
+                        "in_progress", msg);
+}
+
+static const lk_msg_ops delivery_ops = {
+    .ack = delivery_ack,
+    .nak = delivery_nak,
+    .term = delivery_term,
+    .in_progress = delivery_in_progress,
+    .free = NULL, /* borrowed by the handler; freed below */
+};
+
+/* Runs on the subscription's libnats thread, once per delivery. */
+static void on_delivery(natsConnection *nc, natsSubscription *sub, natsMsg *m,
+                        void *closure)
+{
+    lk_nats_sub *ls = closure;
+    jsMsgMetaData *meta = NULL;
+    (void)nc;
+    (void)sub;
+
+    natsStatus s = natsMsg_GetMetaData(&meta, m);
+    if (s != NATS_OK) {
+        lk_log(LK_LOG_WARN,
+               "nats: %s: dropped a delivery without JetStream metadata: %s",
+               ls->subject, natsStatus_GetText(s));
+        natsMsg_Destroy(m);
+        return;
+    }
+    int len = natsMsg_GetDataLength(m);
+    const char *data = natsMsg_GetData(m);
+    nats_delivery d = {
+        .base = {
+            .ops = &delivery_ops,
+            .subject = natsMsg_GetSubject(m),
+            .data = data != NULL ? data : "",
+            .length = len > 0 ? (size_t)len : 0,
+            .stream_seq = meta->Sequence.Stream,
+            .delivery_count = meta->NumDelivered,
+            .timestamp_ms = meta->Timestamp / NS_PER_MS,
+        },
+        .m = m,
+    };
+    ls->handler(&d.base, ls->closure);
+    jsMsgMetaData_Destroy(meta);
+    natsMsg_Destroy(m);
+}
+
+/* ---- consumers ------------------------------------------------------------- */
+
+/* <base>_<subject, other than [A-Za-z0-9_-] as '_'>_<hash of subject>:
+ * valid as a JetStream name, readable in `nats consumer ls`, and distinct
+ * for subjects that differ only in the replaced characters. */
+static char *consumer_name(const char *base, const char *subject)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    size_t n = strlen(base) + strlen(subject) + 12;
+    char *name = malloc(n);
+    if (name == NULL)
+        return NULL;
+    for (const char *p = subject; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    int w = snprintf(name, n, "%s_", base);
+    for (const char *p = subject; *p != '\0'; p++) {
+        char c = *p;
+        int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                   (c >= '0' && c <= '9') || c == '-' || c == '_';
+        name[w++] = keep ? c : '_';
+    }
+    snprintf(name + w, n - (size_t)w, "_%08x", (unsigned)h);
+    return name;
+}
+
+static void fill_consumer_config(jsConsumerConfig *cc, const char *subject,
+                                 const lk_subscribe_opts *opts)
+{
+    int64_t ack_wait = opts->ack_wait_ms > 0 ? opts->ack_wait_ms
+                                             : LK_DEFAULT_ACK_WAIT_MS;
+    jsConsumerConfig_Init(cc);
+    cc->AckPolicy = js_AckExplicit;
+    cc->AckWait = ack_wait * NS_PER_MS;
+    cc->MaxDeliver = opts->max_deliver > 0 ? opts->max_deliver : -1;
+    cc->DeliverPolicy = opts->deliver_all ? js_DeliverAll : js_DeliverNew;
+    cc->FilterSubject = subject;
+}
+
+/* Creates the durable consumer `name` unless it exists. */
+static lk_status ensure_consumer(lk_nats_bus *b, const char *name,
+                                 const char *subject,
+                                 const lk_subscribe_opts *opts, lk_error *err)
+{
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetConsumerInfo(&ci, b->js, b->stream, name, NULL, &jerr);
+    if (s == NATS_OK) {
+        /* It exists: keep its position; say so when its settings differ,
+         * since JetStream keeps the first ones. */
+        const char *group = ci->Config->DeliverGroup;
+        const char *want = opts->queue_group;
+        if ((group == NULL) != (want == NULL) ||
+            (group != NULL && strcmp(group, want) != 0)) {
+            lk_status st = lk_error_set(
+                err, LK_ERR_INVALID,
+                "subscribe %s: durable consumer %s belongs to queue group "
+                "\"%s\", not \"%s\"",
+                subject, name, group ? group : "(none)", want ? want : "(none)");
+            jsConsumerInfo_Destroy(ci);
+            return st;
+        }
+        jsConsumerInfo_Destroy(ci);
+        return LK_OK;
+    }
+    if (s != NATS_NOT_FOUND && jerr != JSConsumerNotFoundErr)
+        return lk_nats_error(err, s, jerr,
+                             "subscribe %s: cannot read consumer %s", subject,
+                             name);
+
+    char inbox[64];
+    natsInbox *ib = NULL;
+    s = natsInbox_Create(&ib);
+    if (s != NATS_OK)
+        return lk_nats_error(err, s, 0, "subscribe %s: no inbox", subject);
+    snprintf(inbox, sizeof inbox, "%s", (const char *)ib);
+    natsInbox_Destroy(ib);
+
+    jsConsumerConfig cc;
+    fill_consumer_config(&cc, subject, opts);
+    cc.Durable = name;
+    cc.DeliverSubject = inbox;
+    cc.DeliverGroup = opts->queue_group;
+    jerr = 0;
+    s = js_AddConsumer(NULL, b->js, b->stream, &cc, NULL, &jerr);
+    if (s != NATS_OK && jerr == JSConsumerNameExistErr)
+        return LK_OK; /* another member made it meanwhile: bind to it */
+    if (s != NATS_OK)
+        return lk_nats_error(err, s, jerr,
+                             "subscribe %s: cannot create consumer %s",
+                             subject, name);
+    lk_log(LK_LOG_INFO, "nats: created durable consumer %s on %s", name,
+           subject);
+    return LK_OK;
+}
+
+static lk_status start_subscription(lk_nats_bus *b, lk_nats_sub *ls,
+                                    const lk_subscribe_opts *opts,
+                                    lk_error *err)
+{
+    const char *base = opts->durable_name != NULL ? opts->durable_name
+                                                  : opts->queue_group;
+    jsSubOptions so;
+    jsErrCode jerr = 0;
+    lk_status st = LK_OK;
+    char *name = NULL;
+
+    jsSubOptions_Init(&so);
+    so.Stream = b->stream;
+    so.ManualAck = true;
+    if (base != NULL) {
+        name = consumer_name(base, ls->subject);
+        if (name == NULL)
+            return lk_error_set(err, LK_ERR_NOMEM, "subscribe %s: out of memory",
+                                ls->subject);
+        st = ensure_consumer(b, name, ls->subject, opts, err);
+        so.Consumer = name;
+        so.Queue = opts->queue_group;
+    } else {
+        fill_consumer_config(&so.Config, ls->subject, opts);
+    }
+    if (st == LK_OK) {
+        natsStatus s = js_Subscribe(&ls->sub, b->js, ls->subject, on_delivery,
+                                    ls, NULL, &so, &jerr);
+        if (s != NATS_OK)
+            st = lk_nats_error(err, s, jerr, "subscribe %s%s%s", ls->subject,
+                               name != NULL ? ": consumer " : "",
+                               name != NULL ? name : "");
+    }
+    free(name);
+    return st;
+}
+
+static lk_status check_names(const char *subject, const lk_subscribe_opts *opts,
+                             lk_error *err)
+{
+    if (opts->durable_name != NULL && !lk_nats_name_is_valid(opts->durable_name))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "subscribe %s: invalid durable name \"%s\" (no "
+                            "spaces, '.', '*', '>', '/' or '\\')",
+                            subject, opts->durable_name);
+    if (opts->durable_name == NULL && opts->queue_group != NULL &&
+        !lk_nats_name_is_valid(opts->queue_group))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "subscribe %s: queue group \"%s\" cannot name a "
+                            "durable consumer (no '.'); give a durable_name",
+                            subject, opts->queue_group);
+    return LK_OK;
+}
+
+static lk_status remember(lk_nats_bus *b, lk_nats_sub *ls, lk_error *err)
+{
+    lk_status st = LK_OK;
+    pthread_mutex_lock(&b->mu);
+    if (b->n_subs == b->cap_subs) {
+        size_t cap = b->cap_subs ? b->cap_subs * 2 : 8;
+        lk_nats_sub **grown = realloc(b->subs, cap * sizeof *grown);
+        if (grown == NULL)
+            st = lk_error_set(err, LK_ERR_NOMEM, "subscribe: out of memory");
+        else {
+            b->subs = grown;
+            b->cap_subs = cap;
+        }
+    }
+    if (st == LK_OK)
+        b->subs[b->n_subs++] = ls;
+    pthread_mutex_unlock(&b->mu);
+    return st;
+}
+
+static void sub_free(lk_nats_sub *ls)
+{
+    if (ls == NULL)
+        return;
+    natsSubscription_Destroy(ls->sub);
+    free(ls->subject);
+    free(ls);
+}
+
+lk_status lk_nats_subscribe(lk_bus *bus, const char *subject,
+                            const lk_subscribe_opts *opts,
+                            lk_msg_handler handler, void *closure,
+                            lk_error *err)
+{
+    lk_nats_bus *b = (lk_nats_bus *)bus;
+    lk_subscribe_opts defaults = {0};
+    lk_status st = LK_OK;
+    if (opts == NULL)
+        opts = &defaults;
+
+    pthread_mutex_lock(&b->mu);
+    if (b->state != LK_NATS_OPEN)
+        st = lk_error_set(err, LK_ERR_CLOSED,
+                          "subscribe %s: the bus is drained or closed",
+                          subject);
+    pthread_mutex_unlock(&b->mu);
+    if (st == LK_OK)
+        st = check_names(subject, opts, err);
+    if (st == LK_OK)
+        st = lk_nats_stream_ensure(b, subject, false, err);
+
+    lk_nats_sub *ls = NULL;
+    if (st == LK_OK) {
+        ls = calloc(1, sizeof *ls);
+        if (ls == NULL || (ls->subject = strdup(subject)) == NULL)
+            st = lk_error_set(err, LK_ERR_NOMEM, "subscribe %s: out of memory",
+                              subject);
+    }
+    if (st == LK_OK) {
+        ls->bus = b;
+        ls->handler = handler;
+        ls->closure = closure;
+        st = start_subscription(b, ls, opts, err);
+    }
+    if (st == LK_OK)
+        st = remember(b, ls, err);
+    if (st != LK_OK && ls != NULL) {
+        if (ls->sub != NULL)
+            natsSubscription_Unsubscribe(ls->sub);
+        sub_free(ls);
+    }
+    return st;
+}
+
+void lk_nats_subs_free(lk_nats_bus *b)
+{
+    for (size_t i = 0; i < b->n_subs; i++)
+        sub_free(b->subs[i]);
+    free(b->subs);
+    b->subs = NULL;
+    b->n_subs = b->cap_subs = 0;
+}
