@@ -1,0 +1,36 @@
+/*
+ * mocks/mem_filter-private.h — the memory store's filter language: MongoDB
+ * queries on BSON documents.
+ *
+ * Supported: equality on a field or dotted path (`a.b`, `a.0`), where an
+ * array matches when it contains the value or equals it whole, and null
+ * matches a missing field; the operators $eq $ne $gt $gte $lt $lte $in
+ * $nin $exists $not on fields and $and $or at any level. Numbers compare
+ * across int32, int64 and double; comparing values of different types
+ * matches nothing (as in MongoDB). Anything else is refused by
+ * lk_mem_filter_check with LK_ERR_INVALID naming the operator or field.
+ * Private to mocks/.
+ */
+#ifndef LISTENKIT_MOCKS_MEM_FILTER_PRIVATE_H
+#define LISTENKIT_MOCKS_MEM_FILTER_PRIVATE_H
+
+#include <stdbool.h>
+
+#include <bson/bson.h>
+
+#include "listenkit/error.h"
+
+/* Validates the whole filter before any matching (NULL: match all), so a
+ * bad filter fails even on an empty collection. */
+lk_status lk_mem_filter_check(const bson_t *filter, lk_error *err);
+
+/* True when `doc` matches `filter` (NULL: every document). The filter must
+ * have passed lk_mem_filter_check. */
+bool lk_mem_filter_match(const bson_t *filter, const bson_t *doc);
+
+/* True, with *id, when the filter pins `_id` to one ObjectId at top level
+ * ({_id: oid, ...} or {_id: {$eq: oid}, ...}), so the store can look the
+ * one candidate up in its index instead of scanning. */
+bool lk_mem_filter_id(const bson_t *filter, bson_oid_t *id);
+
+#endif /* LISTENKIT_MOCKS_MEM_FILTER_PRIVATE_H */
