@@ -74,12 +74,14 @@ lk_status ticketing_event_oid(const json_t *data, const char *path,
                               bson_oid_t *out, lk_error *err);
 
 /*
- * What a listener does with an event that passed its schema but cannot be
- * processed ever (an id that is no ObjectId...): term the message, so it is
- * never delivered again, and log one warn line naming the subject, the
- * stream sequence and `err`'s message. Returns err's status, or
- * LK_ERR_INVALID when `err` is NULL or holds LK_OK, so a listener can end
- * with `return ticketing_term(msg, &e);`. Thread-safe.
+ * What a listener does with an event that passed its schema but can never be
+ * processed (an id that is no ObjectId...): term the message, so it is never
+ * delivered again, and log one warn line in the dispatcher's words
+ * ("terminated <subject> seq N (delivery N): <err's message>").
+ * Returns LK_OK once the term went out — the message got its reply, which is
+ * what an on_message return of LK_OK means (an error return would claim it
+ * was left for redelivery) — else the status of the failed term.
+ * Thread-safe.
  */
 lk_status ticketing_term(lk_msg *msg, const lk_error *err);
 

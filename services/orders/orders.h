@@ -1,0 +1,141 @@
+/*
+ * orders/orders.h — the orders service: owns orders, keeps a replica of
+ * tickets.
+ *
+ * Two collections in its store:
+ *
+ *   "tickets" — the replica, LK_OCC_EXTERNAL: the tickets service owns the
+ *   version and every event carries it. Same _id as in the tickets service:
+ *       { _id: ObjectId, title: string, price: double, version: int64 }
+ *   "orders" — its own records, update-if-current (version 0 on insert, +1
+ *   on every save):
+ *       { _id: ObjectId, userId: string, status: string (see the
+ *         TICKETING_ORDER_STATUS_* values), expiresAt: BSON date,
+ *         ticketId: ObjectId (the replica's _id), version: int64 }
+ *
+ * Listeners keep the replica in step with the tickets service, applying each
+ * ticket version exactly once and in order:
+ *   ticket:created  builds the replica with the event's id and version, acks.
+ *                   A replica that exists already (a duplicate delivery) is
+ *                   acked without change, never failed forever.
+ *   ticket:updated  finds the replica at version - 1, sets title, price and
+ *                   version, saves, acks. A replica already at or past the
+ *                   event's version (a duplicate, a stale redelivery) is acked
+ *                   without change. A replica further behind (a gap: an
+ *                   update in between has not come yet) or none at all (the
+ *                   created event has not come yet) gives LK_ERR_RETRY and no
+ *                   ack: the event comes again after the ack wait, when its
+ *                   turn may have come.
+ * A save that loses a race (LK_ERR_VERSION: another replica of the service
+ * applied the same event in between) is returned, not acked: the redelivery
+ * then finds the replica already there and acks it.
+ *
+ * Several orders_service values may share one store and one bus: they are
+ * replicas of one queue group, and each listener's ctx is its own svc. An
+ * orders_service holds only borrowed pointers; it needs no free and must not
+ * outlive its bus or store. Thread-safety: as the bus and store given.
+ */
+#ifndef ORDERS_ORDERS_H
+#define ORDERS_ORDERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "listenkit.h"
+
+#include "common/ticketing.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ORDERS_TICKETS_COLLECTION "tickets"
+#define ORDERS_COLLECTION "orders"
+
+typedef struct orders_service {
+    lk_bus *bus;              /* borrowed: publishes events, runs listeners */
+    lk_collection *tickets;   /* the ticket replica (external versions) */
+    lk_collection *orders;    /* the orders (update-if-current) */
+    lk_listener listeners[2]; /* ticket:created, ticket:updated */
+} orders_service;
+
+/* The listeners, for orders_listen_all() and for specs that dispatch a fake
+ * message to one of them (ctx must be an orders_service *). */
+extern const lk_listener_def orders_ticket_created_listener;
+extern const lk_listener_def orders_ticket_updated_listener;
+
+/* Fills `svc`: opens "tickets" (LK_OCC_EXTERNAL) and "orders"
+ * (update-if-current) in `store`. `bus` may be NULL only for specs that
+ * publish and subscribe nothing. */
+lk_status orders_service_init(orders_service *svc, lk_bus *bus,
+                              lk_store *store, lk_error *err);
+
+/* Subscribes every listener (ticket:created, ticket:updated) in the queue
+ * group TICKETING_ORDERS_QUEUE, with svc as their ctx. */
+lk_status orders_listen_all(orders_service *svc, lk_error *err);
+
+/* ---- the ticket replica ---------------------------------------------------- */
+
+/*
+ * The replica an event of version `version` applies to: {_id: id, version:
+ * version - 1}. `id` is the event's 24-hex id (LK_ERR_INVALID naming it
+ * otherwise); a negative version is LK_ERR_INVALID. *out is new
+ * (bson_destroy); LK_ERR_NOT_FOUND (naming the id and the version sought)
+ * when there is no such replica.
+ */
+lk_status orders_ticket_find_by_event(lk_collection *tickets, const char *id,
+                                      int64_t version, bson_t **out,
+                                      lk_error *err);
+
+/* The replica `id`, whatever its version; LK_ERR_NOT_FOUND naming the id. */
+lk_status orders_ticket_find(orders_service *svc, const bson_oid_t *id,
+                             bson_t **out, lk_error *err);
+
+/* *out = true when an order that is not cancelled holds ticket `ticket_id`
+ * (the course's ticket.isReserved()). */
+lk_status orders_ticket_is_reserved(orders_service *svc,
+                                    const bson_oid_t *ticket_id, bool *out,
+                                    lk_error *err);
+
+/* ---- orders ---------------------------------------------------------------- */
+
+/*
+ * Creates an order of `user_id` for ticket `ticket_id`, status "created",
+ * expiring at `expires_at_ms` (ms since the epoch, >= 0), and publishes
+ * order:created {id, version 0, status, userId, expiresAt (ISO-8601 UTC),
+ * ticket {id, price}}. Refused with nothing saved or published: an empty or
+ * over-long user id or a negative expiry (LK_ERR_INVALID), an unknown ticket
+ * (LK_ERR_NOT_FOUND), a ticket held by an order that is not cancelled
+ * (LK_ERR_INVALID "ticket is already reserved"). *out_id (if not NULL)
+ * receives the order's id. If publishing fails the order stays saved and the
+ * bus's error is returned.
+ */
+lk_status orders_create(orders_service *svc, const char *user_id,
+                        const bson_oid_t *ticket_id, int64_t expires_at_ms,
+                        bson_oid_t *out_id, lk_error *err);
+
+/*
+ * Sets order `order_id`'s status to "cancelled", saves (its version goes up)
+ * and publishes order:cancelled {id, version, ticket {id}}. As in the course,
+ * cancelling a cancelled order saves and publishes again (a retry after a
+ * failed publish is how the event still goes out). LK_ERR_NOT_FOUND for an
+ * unknown order.
+ */
+lk_status orders_cancel(orders_service *svc, const bson_oid_t *order_id,
+                        lk_error *err);
+
+/* The stored order `id`: *out is new; LK_ERR_NOT_FOUND naming the id. */
+lk_status orders_find(orders_service *svc, const bson_oid_t *id, bson_t **out,
+                      lk_error *err);
+
+/* Writes `ms` (since the epoch) as "YYYY-MM-DDTHH:MM:SS.mmmZ" into `buf`
+ * (TICKETING_EXPIRES_AT_MAX + 1 bytes). LK_ERR_INVALID for a negative or
+ * unrepresentable time. */
+lk_status orders_format_time(int64_t ms, char *buf, size_t size,
+                             lk_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ORDERS_ORDERS_H */

@@ -1,0 +1,101 @@
+/*
+ * order_listeners.c — how the tickets service reacts to orders.
+ *
+ * order:created reserves the ticket (orderId = the order's id), order:cancelled
+ * frees it; either way the ticket's state goes out as ticket:updated through
+ * the listener's own client, then the message is acked.
+ *
+ * Beyond the course:
+ *  - when the event changes nothing (a redelivery of an event already
+ *    applied, or a late cancel of an order that no longer holds the ticket)
+ *    nothing is saved, but the current state is published again with its
+ *    current version. If the first delivery saved and then failed to publish,
+ *    this is how the ticket:updated still goes out; where it did go out, the
+ *    orders replica acks the copy as a duplicate.
+ *  - a cancel only frees a ticket its own order holds: a stale cancel must
+ *    not free a ticket another order reserved since.
+ * An unknown ticket is an error (no ack, logged at warn): the tickets service
+ * owns tickets, so it is not a matter of waiting for the right order.
+ */
+#include "tickets/tickets.h"
+
+#include <string.h>
+
+static bool same_order(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) ||
+           (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* The orderId the ticket should have after the event. */
+static const char *wanted_order_id(bool reserve, const char *current,
+                                   const char *order_hex)
+{
+    if (reserve)
+        return order_hex;
+    return same_order(current, order_hex) ? NULL : current;
+}
+
+static lk_status apply_order_event(lk_listener *listener, const json_t *data,
+                                   lk_msg *msg, bool reserve)
+{
+    tickets_service *svc = listener->ctx;
+    bson_oid_t ticket_id, order_id;
+    bson_t *ticket = NULL, *saved = NULL;
+    char order_hex[25];
+    lk_error e;
+
+    lk_error_clear(&e);
+    lk_status s = ticketing_event_oid(data, "id", &order_id, &e);
+    if (s == LK_OK)
+        s = ticketing_event_oid(data, "ticket.id", &ticket_id, &e);
+    if (s != LK_OK)
+        return ticketing_term(msg, &e);
+    lk_oid_format(&order_id, order_hex); /* canonical lower-case form */
+
+    s = tickets_find(svc, &ticket_id, &ticket, &e);
+    if (s == LK_OK) {
+        const char *current = ticketing_doc_string(ticket, "orderId");
+        const char *wanted = wanted_order_id(reserve, current, order_hex);
+        if (!same_order(current, wanted))
+            s = tickets_save_order_id(svc->tickets, ticket, wanted, &saved,
+                                      &e);
+    }
+    if (s == LK_OK)
+        s = tickets_publish(listener->client, &ticketing_ticket_updated,
+                            saved != NULL ? saved : ticket, &e);
+    if (s == LK_OK)
+        s = lk_msg_ack(msg);
+    else
+        lk_log(LK_LOG_WARN, "tickets: %s seq %llu: %s", msg->subject,
+               (unsigned long long)msg->stream_seq, e.message);
+    if (ticket != NULL)
+        bson_destroy(ticket);
+    if (saved != NULL)
+        bson_destroy(saved);
+    return s;
+}
+
+static lk_status on_order_created(lk_listener *listener, const json_t *data,
+                                  lk_msg *msg)
+{
+    return apply_order_event(listener, data, msg, true);
+}
+
+static lk_status on_order_cancelled(lk_listener *listener, const json_t *data,
+                                    lk_msg *msg)
+{
+    return apply_order_event(listener, data, msg, false);
+}
+
+const lk_listener_def tickets_order_created_listener = {
+    .schema = &ticketing_order_created,
+    .queue_group = TICKETING_TICKETS_QUEUE,
+    .on_message = on_order_created,
+};
+
+const lk_listener_def tickets_order_cancelled_listener = {
+    .schema = &ticketing_order_cancelled,
+    .queue_group = TICKETING_TICKETS_QUEUE,
+    .on_message = on_order_cancelled,
+};

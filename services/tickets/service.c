@@ -1,0 +1,38 @@
+/* service.c — wiring a tickets service to its store and bus. */
+#include "tickets/tickets.h"
+
+#include <string.h>
+
+lk_status tickets_service_init(tickets_service *svc, lk_bus *bus,
+                               lk_store *store, lk_error *err)
+{
+    const lk_collection_opts opts = {.occ = LK_OCC_UPDATE_IF_CURRENT};
+    if (svc == NULL)
+        return lk_error_set(err, LK_ERR_INVALID, "tickets: service is NULL");
+    memset(svc, 0, sizeof *svc);
+    svc->bus = bus;
+    lk_status s = lk_store_collection(store, TICKETS_COLLECTION, &opts,
+                                      &svc->tickets, err);
+    if (s != LK_OK)
+        lk_error_prefix(err, "tickets");
+    return s;
+}
+
+lk_status tickets_listen_all(tickets_service *svc, lk_error *err)
+{
+    const lk_listener_def *defs[] = {&tickets_order_created_listener,
+                                     &tickets_order_cancelled_listener};
+    lk_status s = LK_OK;
+    _Static_assert(sizeof defs / sizeof defs[0] ==
+                       sizeof svc->listeners / sizeof svc->listeners[0],
+                   "one lk_listener per listener def");
+    for (size_t i = 0; s == LK_OK && i < sizeof defs / sizeof defs[0]; i++) {
+        s = lk_listener_init(&svc->listeners[i], defs[i], svc->bus, svc, err);
+        if (s == LK_OK)
+            s = lk_listener_listen(&svc->listeners[i], err);
+        if (s != LK_OK)
+            lk_error_prefix(err, "tickets: listen %s",
+                            defs[i]->schema->subject);
+    }
+    return s;
+}

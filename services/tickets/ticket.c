@@ -1,0 +1,129 @@
+/* ticket.c — the ticket document: validation, lookup, its event, the
+ * reservation field (see tickets/tickets.h). */
+#include "tickets/tickets.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Checks a required text argument: present, non-empty, valid UTF-8 (events
+ * are JSON), at most `max` bytes. */
+static lk_status check_text(const char *what, const char *text, size_t max,
+                            lk_error *err)
+{
+    if (text == NULL || text[0] == '\0')
+        return lk_error_set(err, LK_ERR_INVALID, "%s must not be empty", what);
+    size_t len = strnlen(text, max + 1);
+    if (len > max)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "%s is longer than %zu bytes", what, max);
+    if (!bson_utf8_validate(text, len, false))
+        return lk_error_set(err, LK_ERR_INVALID, "%s is not valid UTF-8",
+                            what);
+    return LK_OK;
+}
+
+lk_status tickets_validate(const char *title, double price,
+                           const char *user_id, lk_error *err)
+{
+    lk_status s = check_text("title", title, TICKETING_TITLE_MAX, err);
+    if (s == LK_OK && !(isfinite(price) && price > 0))
+        s = lk_error_set(err, LK_ERR_INVALID,
+                         "price must be greater than 0, got %g", price);
+    if (s == LK_OK && price > TICKETING_PRICE_MAX)
+        s = lk_error_set(err, LK_ERR_INVALID,
+                         "price must be at most %d, got %g",
+                         TICKETING_PRICE_MAX, price);
+    if (s == LK_OK)
+        s = check_text("user id", user_id, TICKETING_USER_ID_MAX, err);
+    return s;
+}
+
+lk_status tickets_find(tickets_service *svc, const bson_oid_t *id,
+                       bson_t **out, lk_error *err)
+{
+    char hex[25];
+    if (id == NULL) {
+        if (out != NULL)
+            *out = NULL;
+        return lk_error_set(err, LK_ERR_INVALID, "ticket id is NULL");
+    }
+    lk_status s = lk_collection_find_by_id(svc->tickets, id, out, err);
+    if (s == LK_ERR_NOT_FOUND) {
+        lk_oid_format(id, hex);
+        s = lk_error_set(err, LK_ERR_NOT_FOUND, "ticket %s not found", hex);
+    }
+    return s;
+}
+
+lk_status tickets_event_from_doc(const bson_t *ticket, json_t **out,
+                                 lk_error *err)
+{
+    bson_oid_t oid;
+    char hex[25];
+    int64_t version = 0;
+    const char *title = ticketing_doc_string(ticket, "title");
+    const char *user_id = ticketing_doc_string(ticket, "userId");
+    const char *order_id = ticketing_doc_string(ticket, "orderId");
+    double price = ticketing_doc_number(ticket, "price", NAN);
+
+    *out = NULL;
+    if (lk_bson_get_oid(ticket, &oid, NULL) != LK_OK ||
+        lk_bson_get_int64(ticket, LK_DEFAULT_VERSION_KEY, &version, NULL) !=
+            LK_OK ||
+        title == NULL || user_id == NULL || isnan(price))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "stored ticket lacks a valid %s",
+                            lk_bson_get_oid(ticket, &oid, NULL) != LK_OK
+                                ? "_id"
+                            : title == NULL   ? "title"
+                            : user_id == NULL ? "userId"
+                            : isnan(price)    ? "price"
+                                              : "version");
+
+    lk_oid_format(&oid, hex);
+    json_t *ev = json_pack("{s:s, s:I, s:s, s:f, s:s}", "id", hex, "version",
+                           (json_int_t)version, "title", title, "price", price,
+                           "userId", user_id);
+    if (ev != NULL && order_id != NULL &&
+        json_object_set_new(ev, "orderId", json_string(order_id)) != 0) {
+        json_decref(ev);
+        ev = NULL;
+    }
+    if (ev == NULL)
+        return lk_error_set(err, LK_ERR_NOMEM, "ticket %s: building its event",
+                            hex);
+    *out = ev;
+    return LK_OK;
+}
+
+lk_status tickets_publish(lk_bus *client, const lk_schema *schema,
+                          const bson_t *ticket, lk_error *err)
+{
+    json_t *ev = NULL;
+    lk_status s = tickets_event_from_doc(ticket, &ev, err);
+    if (s == LK_OK)
+        s = lk_publish(client, schema, ev, err);
+    json_decref(ev);
+    return s;
+}
+
+lk_status tickets_save_order_id(lk_collection *tickets, const bson_t *ticket,
+                                const char *order_id, bson_t **out,
+                                lk_error *err)
+{
+    bson_oid_t parsed;
+    bson_t next = BSON_INITIALIZER;
+
+    if (out != NULL)
+        *out = NULL;
+    lk_status s = order_id != NULL ? lk_oid_parse(order_id, &parsed, err)
+                                   : LK_OK;
+    if (s != LK_OK)
+        return lk_error_prefix(err, "orderId");
+    bson_copy_to_excluding_noinit(ticket, &next, "orderId", NULL);
+    if (order_id != NULL)
+        BSON_APPEND_UTF8(&next, "orderId", order_id);
+    s = lk_collection_save(tickets, &next, out, err);
+    bson_destroy(&next);
+    return s;
+}

@@ -1,0 +1,197 @@
+/* ticket_model_spec.c — the ticket document and its versioning (course:
+ * models/__test__/ticket.test.ts: optimistic concurrency control). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "fake_nats.h"
+#include "mem_store.h"
+#include "tickets/tickets.h"
+
+typedef struct fixture {
+    lk_store *store;
+    lk_fake_nats *nats;
+    tickets_service svc;
+    bson_oid_t id;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->store = lk_mem_store_new();
+    f->nats = lk_fake_nats_new();
+    assert_int_equal(tickets_service_init(&f->svc, lk_fake_nats_bus(f->nats),
+                                          f->store, NULL),
+                     LK_OK);
+    assert_int_equal(
+        tickets_create(&f->svc, "concert", 5, "123", &f->id, NULL), LK_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    lk_fake_nats_free(f->nats);
+    lk_store_free(f->store);
+    free(f);
+    return 0;
+}
+
+static bson_t *load(fixture *f)
+{
+    bson_t *doc = NULL;
+    assert_int_equal(tickets_find(&f->svc, &f->id, &doc, NULL), LK_OK);
+    return doc;
+}
+
+static void new_hex(char hex[25])
+{
+    bson_oid_t oid;
+    bson_oid_init(&oid, NULL);
+    lk_oid_format(&oid, hex);
+}
+
+static void test_ticket_save_implements_optimistic_concurrency_control(
+    void **state)
+{
+    fixture *f = *state;
+    char first_order[25], second_order[25];
+    lk_error e;
+    new_hex(first_order);
+    new_hex(second_order);
+    bson_t *first = load(f);
+    bson_t *second = load(f);
+
+    assert_int_equal(
+        tickets_save_order_id(f->svc.tickets, first, first_order, NULL, NULL),
+        LK_OK);
+    assert_int_equal(tickets_save_order_id(f->svc.tickets, second,
+                                           second_order, NULL, &e),
+                     LK_ERR_VERSION);
+
+    bson_t *stored = load(f);
+    assert_string_equal(ticketing_doc_string(stored, "orderId"), first_order);
+    bson_destroy(stored);
+    bson_destroy(first);
+    bson_destroy(second);
+}
+
+static void test_ticket_version_increments_on_every_save(void **state)
+{
+    fixture *f = *state;
+    char order[25];
+    new_hex(order);
+    for (int64_t want = 0; want < 3; want++) {
+        int64_t version = -1;
+        bson_t *doc = load(f);
+        assert_int_equal(lk_bson_get_int64(doc, "version", &version, NULL),
+                         LK_OK);
+        assert_int_equal(version, want);
+        bson_t *saved = NULL;
+        assert_int_equal(tickets_save_order_id(f->svc.tickets, doc,
+                                               want % 2 ? NULL : order, &saved,
+                                               NULL),
+                         LK_OK);
+        assert_int_equal(lk_bson_get_int64(saved, "version", &version, NULL),
+                         LK_OK);
+        assert_int_equal(version, want + 1);
+        bson_destroy(saved);
+        bson_destroy(doc);
+    }
+}
+
+static void test_find_reports_an_unknown_ticket_by_its_id(void **state)
+{
+    fixture *f = *state;
+    bson_oid_t unknown;
+    char hex[25];
+    bson_t *doc = NULL;
+    lk_error e;
+    bson_oid_init(&unknown, NULL);
+    lk_oid_format(&unknown, hex);
+
+    assert_int_equal(tickets_find(&f->svc, &unknown, &doc, &e),
+                     LK_ERR_NOT_FOUND);
+    assert_null(doc);
+    assert_non_null(strstr(e.message, hex));
+}
+
+static void test_event_from_doc_describes_the_stored_ticket(void **state)
+{
+    fixture *f = *state;
+    char hex[25], order[25];
+    json_t *ev = NULL;
+    bson_t *saved = NULL;
+    lk_oid_format(&f->id, hex);
+    new_hex(order);
+    bson_t *doc = load(f);
+    assert_int_equal(
+        tickets_save_order_id(f->svc.tickets, doc, order, &saved, NULL), LK_OK);
+
+    assert_int_equal(tickets_event_from_doc(saved, &ev, NULL), LK_OK);
+
+    assert_string_equal(lk_event_string(ev, "id"), hex);
+    assert_int_equal(lk_event_int(ev, "version"), 1);
+    assert_string_equal(lk_event_string(ev, "title"), "concert");
+    assert_true(lk_event_number(ev, "price") == 5.0);
+    assert_string_equal(lk_event_string(ev, "userId"), "123");
+    assert_string_equal(lk_event_string(ev, "orderId"), order);
+    assert_int_equal(lk_event_validate(&ticketing_ticket_updated, ev, NULL),
+                     LK_OK);
+    json_decref(ev);
+    bson_destroy(saved);
+    bson_destroy(doc);
+}
+
+static void test_event_from_doc_refuses_a_document_without_a_title(
+    void **state)
+{
+    (void)state;
+    bson_t *doc = BCON_NEW("version", BCON_INT64(0), "price", BCON_DOUBLE(1),
+                           "userId", BCON_UTF8("u"));
+    bson_oid_t id;
+    json_t *ev = NULL;
+    lk_error e;
+    bson_oid_init(&id, NULL);
+    BSON_APPEND_OID(doc, "_id", &id);
+
+    assert_int_equal(tickets_event_from_doc(doc, &ev, &e), LK_ERR_INVALID);
+    assert_null(ev);
+    assert_non_null(strstr(e.message, "title"));
+    bson_destroy(doc);
+}
+
+static void test_save_order_id_refuses_an_order_id_that_is_no_object_id(
+    void **state)
+{
+    fixture *f = *state;
+    lk_error e;
+    bson_t *doc = load(f);
+    assert_int_equal(
+        tickets_save_order_id(f->svc.tickets, doc, "order-1", NULL, &e),
+        LK_ERR_INVALID);
+    assert_non_null(strstr(e.message, "order-1"));
+    bson_destroy(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_ticket_save_implements_optimistic_concurrency_control),
+        T(test_ticket_version_increments_on_every_save),
+        T(test_find_reports_an_unknown_ticket_by_its_id),
+        T(test_event_from_doc_describes_the_stored_ticket),
+        T(test_event_from_doc_refuses_a_document_without_a_title),
+        T(test_save_order_id_refuses_an_order_id_that_is_no_object_id),
+#undef T
+    };
+    return cmocka_run_group_tests_name("tickets_ticket_model", tests, NULL,
+                                       NULL);
+}
