@@ -1,0 +1,236 @@
+/*
+ * counting_bus.c — see counting_bus.h. The wrapper hands each handler a
+ * message of its own (same fields, replies forwarded to the real message)
+ * so it can see the reply without the handler knowing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario/counting_bus.h"
+
+typedef struct counted_sub {
+    struct counted_sub *next;
+    lk_msg_handler handler;
+    void *closure;
+    int max_deliver;
+    scenario_bus_counters *counters;
+} counted_sub;
+
+typedef struct counting_bus {
+    lk_bus base;
+    lk_bus *inner;
+    scenario_bus_counters *counters;
+    pthread_mutex_t lock; /* guards subs */
+    counted_sub *subs;
+} counting_bus;
+
+typedef struct counted_msg {
+    lk_msg base;
+    lk_msg *inner;
+    counted_sub *sub;
+    bool replied; /* acked, termed or nak'ed: not given up by silence */
+} counted_msg;
+
+/* ---- counters -------------------------------------------------------------- */
+
+lk_status scenario_bus_counters_init(scenario_bus_counters *c, lk_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (pthread_mutex_init(&c->lock, NULL) != 0)
+        return lk_error_set(err, LK_ERR_NOMEM, "counters: cannot make a lock");
+    return LK_OK;
+}
+
+void scenario_bus_counters_destroy(scenario_bus_counters *c)
+{
+    if (c == NULL)
+        return;
+    free(c->acked);
+    c->acked = NULL;
+    pthread_mutex_destroy(&c->lock);
+}
+
+void scenario_bus_counters_get(scenario_bus_counters *c, scenario_counts *out)
+{
+    pthread_mutex_lock(&c->lock);
+    *out = c->counts;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Under the lock. Grows the acked table to hold `seq`; false on OOM. */
+static bool acked_reserve(scenario_bus_counters *c, uint64_t seq)
+{
+    if (seq < c->acked_cap)
+        return true;
+    size_t cap = c->acked_cap ? c->acked_cap : 1024;
+    while (cap <= seq)
+        cap *= 2;
+    uint8_t *grown = realloc(c->acked, cap);
+    if (grown == NULL)
+        return false;
+    memset(grown + c->acked_cap, 0, cap - c->acked_cap);
+    c->acked = grown;
+    c->acked_cap = cap;
+    return true;
+}
+
+/* ---- message replies ------------------------------------------------------------ */
+
+static lk_status cm_ack(lk_msg *msg)
+{
+    counted_msg *m = (counted_msg *)msg;
+    lk_status s = lk_msg_ack(m->inner);
+    if (s == LK_OK) {
+        scenario_bus_counters *c = m->sub->counters;
+        m->replied = true;
+        pthread_mutex_lock(&c->lock);
+        c->counts.acked++;
+        if (acked_reserve(c, msg->stream_seq))
+            c->acked[msg->stream_seq] = 1;
+        pthread_mutex_unlock(&c->lock);
+    }
+    return s;
+}
+
+static lk_status cm_nak(lk_msg *msg, int64_t delay_ms)
+{
+    counted_msg *m = (counted_msg *)msg;
+    lk_status s = lk_msg_nak(m->inner, delay_ms);
+    if (s == LK_OK)
+        m->replied = true;
+    return s;
+}
+
+static lk_status cm_term(lk_msg *msg)
+{
+    counted_msg *m = (counted_msg *)msg;
+    lk_status s = lk_msg_term(m->inner);
+    if (s == LK_OK) {
+        m->replied = true;
+        pthread_mutex_lock(&m->sub->counters->lock);
+        m->sub->counters->counts.dead_letters++;
+        pthread_mutex_unlock(&m->sub->counters->lock);
+    }
+    return s;
+}
+
+static lk_status cm_in_progress(lk_msg *msg)
+{
+    return lk_msg_in_progress(((counted_msg *)msg)->inner);
+}
+
+static const lk_msg_ops counted_msg_ops = {
+    .ack = cm_ack,
+    .nak = cm_nak,
+    .term = cm_term,
+    .in_progress = cm_in_progress,
+    .free = NULL, /* lives on the trampoline's stack */
+};
+
+static void trampoline(lk_msg *msg, void *closure)
+{
+    counted_sub *sub = closure;
+    scenario_bus_counters *c = sub->counters;
+    counted_msg m = {.base = *msg, .inner = msg, .sub = sub};
+    m.base.ops = &counted_msg_ops;
+
+    pthread_mutex_lock(&c->lock);
+    c->counts.deliveries++;
+    if (msg->delivery_count > 1)
+        c->counts.redeliveries++;
+    if (msg->stream_seq < c->acked_cap && c->acked[msg->stream_seq])
+        c->counts.duplicates++;
+    pthread_mutex_unlock(&c->lock);
+
+    sub->handler(&m.base, sub->closure);
+
+    /* Silence on the last allowed delivery: the server gives up on it. */
+    if (!m.replied && sub->max_deliver > 0 &&
+        msg->delivery_count >= (uint64_t)sub->max_deliver) {
+        pthread_mutex_lock(&c->lock);
+        c->counts.dead_letters++;
+        pthread_mutex_unlock(&c->lock);
+    }
+}
+
+/* ---- bus -------------------------------------------------------------------------- */
+
+static lk_status cb_publish(lk_bus *bus, const char *subject, const void *data,
+                            size_t len, const lk_publish_opts *opts,
+                            lk_error *err)
+{
+    counting_bus *b = (counting_bus *)bus;
+    lk_status s = lk_bus_publish(b->inner, subject, data, len, opts, err);
+    if (s == LK_OK) {
+        pthread_mutex_lock(&b->counters->lock);
+        b->counters->counts.published++;
+        pthread_mutex_unlock(&b->counters->lock);
+    }
+    return s;
+}
+
+static lk_status cb_subscribe(lk_bus *bus, const char *subject,
+                              const lk_subscribe_opts *opts,
+                              lk_msg_handler handler, void *closure,
+                              lk_error *err)
+{
+    counting_bus *b = (counting_bus *)bus;
+    counted_sub *sub = calloc(1, sizeof *sub);
+    if (sub == NULL)
+        return lk_error_set(err, LK_ERR_NOMEM, "subscribe %s: out of memory",
+                            subject);
+    sub->handler = handler;
+    sub->closure = closure;
+    sub->max_deliver = opts != NULL ? opts->max_deliver : 0;
+    sub->counters = b->counters;
+    /* Kept until the bus is freed: the inner bus may deliver until then. */
+    pthread_mutex_lock(&b->lock);
+    sub->next = b->subs;
+    b->subs = sub;
+    pthread_mutex_unlock(&b->lock);
+    return lk_bus_subscribe(b->inner, subject, opts, trampoline, sub, err);
+}
+
+static lk_status cb_drain(lk_bus *bus, lk_error *err)
+{
+    return lk_bus_drain(((counting_bus *)bus)->inner, err);
+}
+
+static void cb_free(lk_bus *bus)
+{
+    counting_bus *b = (counting_bus *)bus;
+    lk_bus_free(b->inner); /* drains: no handler runs after this */
+    for (counted_sub *s = b->subs, *next; s != NULL; s = next) {
+        next = s->next;
+        free(s);
+    }
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
+static const lk_bus_ops counting_bus_ops = {
+    .name = "counting",
+    .publish = cb_publish,
+    .subscribe = cb_subscribe,
+    .drain = cb_drain,
+    .free = cb_free,
+};
+
+lk_status scenario_counting_bus_new(lk_bus *inner,
+                                    scenario_bus_counters *counters,
+                                    lk_bus **out, lk_error *err)
+{
+    *out = NULL;
+    counting_bus *b = calloc(1, sizeof *b);
+    if (b == NULL || pthread_mutex_init(&b->lock, NULL) != 0) {
+        free(b);
+        lk_bus_free(inner);
+        return lk_error_set(err, LK_ERR_NOMEM,
+                            "counting bus: out of memory");
+    }
+    b->base.ops = &counting_bus_ops;
+    b->inner = inner;
+    b->counters = counters;
+    *out = &b->base;
+    return LK_OK;
+}

@@ -1,0 +1,43 @@
+/*
+ * scenario/counting_bus.h — an lk_bus decorator that counts what passes
+ * through it: publishes, deliveries, redeliveries, acks, deliveries of
+ * already-acked messages (duplicates) and messages given up (termed, or left
+ * un-acked on their last allowed delivery).
+ *
+ * The fake broker counts all this itself; a real server does not tell, so
+ * the NATS wiring wraps each connection in one of these, all sharing one
+ * scenario_bus_counters. Thread-safe: handlers run on libnats threads.
+ */
+#ifndef TICKETING_SCENARIO_COUNTING_BUS_H
+#define TICKETING_SCENARIO_COUNTING_BUS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "listenkit.h"
+#include "scenario/scenario_internal.h"
+
+typedef struct scenario_bus_counters {
+    pthread_mutex_t lock;
+    scenario_counts counts;
+    uint8_t *acked;    /* acked[seq] != 0: stream sequence seq was acked */
+    size_t acked_cap;
+} scenario_bus_counters;
+
+/* Initialises / releases the shared counters. */
+lk_status scenario_bus_counters_init(scenario_bus_counters *c, lk_error *err);
+void scenario_bus_counters_destroy(scenario_bus_counters *c);
+
+/* A snapshot, taken under the lock. */
+void scenario_bus_counters_get(scenario_bus_counters *c, scenario_counts *out);
+
+/*
+ * Wraps `inner` (ownership moves to the wrapper: lk_bus_free() of the
+ * wrapper frees it, also when this call fails). `counters` is borrowed and
+ * must outlive the wrapper. *out is NULL on failure.
+ */
+lk_status scenario_counting_bus_new(lk_bus *inner,
+                                    scenario_bus_counters *counters,
+                                    lk_bus **out, lk_error *err);
+
+#endif /* TICKETING_SCENARIO_COUNTING_BUS_H */
