@@ -298,10 +298,11 @@ lk_status lk_nats_bus_connect(lk_bus **out, const char *url,
     *out = NULL;
     if (opts == NULL)
         opts = &defaults;
-    if (url == NULL)
+    if (url == NULL) {
         url = getenv("NATS_URL");
-    if (url == NULL || url[0] == '\0')
-        url = LK_NATS_DEFAULT_URL;
+        if (url == NULL || url[0] == '\0')
+            url = LK_NATS_DEFAULT_URL;
+    }
     st = check_url(url, err);
     if (st == LK_OK)
         st = check_opts(opts, err);

@@ -57,6 +57,9 @@ lk_status lk_nats_error(lk_error *err, natsStatus s, jsErrCode jerr,
      * it belongs to this very failure. */
     natsStatus last = NATS_OK;
     const char *text = nats_GetLastError(&last);
+    /* It reads "(conn.c:2088): No server available...": drop the place. */
+    if (text != NULL && text[0] == '(' && strstr(text, "): ") != NULL)
+        text = strstr(text, "): ") + 3;
     if (text != NULL && text[0] != '\0' && last == s &&
         strcmp(text, natsStatus_GetText(s)) != 0)
         snprintf(detail, sizeof detail, " (%s)", text);

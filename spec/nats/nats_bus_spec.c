@@ -1,0 +1,405 @@
+/*
+ * nats_bus_spec.c — what the JetStream adapter adds to the bus contract:
+ * connecting (URLs, options, errors that name the problem), the publish
+ * acknowledgement, server-side de-duplication, the closed bus, and a server
+ * that goes away under a connected client.
+ *
+ * The behaviours every bus shares are in spec/contract/bus_contract_spec.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "fake_nats.h"
+#include "listenkit.h"
+#include "listenkit/nats.h"
+#include "nats_server.h"
+#include "spec_log.h"
+
+static spec_nats_server server;
+
+typedef struct fixture {
+    char stream[64];
+    char subject[96];
+    lk_nats_opts opts;
+    lk_bus *bus;
+} fixture;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    lk_log_set_level(LK_LOG_OFF);
+    spec_nats_server_start(&server);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    spec_nats_server_stop(&server);
+    spec_nats_library_close();
+    return 0;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    spec_nats_unique_name(f->stream, sizeof f->stream, "LKSPEC");
+    snprintf(f->subject, sizeof f->subject, "spec.%s.event", f->stream);
+    f->opts.stream = f->stream;
+    f->opts.publish_timeout_ms = 2000;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    lk_bus_free(f->bus);
+    if (server.ok)
+        spec_nats_delete_stream(server.url, f->stream);
+    free(f);
+    return 0;
+}
+
+/* Connects the fixture's bus to the spec server (or skips/fails). */
+static void connect_bus(fixture *f)
+{
+    lk_error err = {0};
+    spec_nats_server_require(&server);
+    lk_status s = lk_nats_bus_connect(&f->bus, server.url, &f->opts, &err);
+    if (s != LK_OK)
+        fail_msg("connect %s: %s", server.url, err.message);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A URL where nothing listens: port 1 is privileged, never a NATS server
+ * on a test machine, and refuses connections at once. */
+static void dead_url(char *buf, size_t size)
+{
+    snprintf(buf, size, "nats://127.0.0.1:1");
+}
+
+/* ---- connect ------------------------------------------------------------------ */
+
+static void test_connect_to_a_port_with_nothing_listening_is_an_io_error_naming_the_url(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    char url[64];
+    dead_url(url, sizeof url);
+    assert_int_equal(lk_nats_bus_connect(&f->bus, url, &f->opts, &err),
+                     LK_ERR_IO);
+    assert_null(f->bus);
+    assert_int_equal(err.status, LK_ERR_IO);
+    assert_non_null(strstr(err.message, url));
+}
+
+static void test_connect_rejects_a_url_that_is_not_nats(void **state)
+{
+    fixture *f = *state;
+    static const char *const bad[] = {"http://127.0.0.1:4222", "",
+                                      "nats://", "nats://host:notaport",
+                                      "nats://host:70000", "127.0.0.1:4222",
+                                      "nats://a:1,ftp://b:2"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lk_error err = {0};
+        lk_status s = lk_nats_bus_connect(&f->bus, bad[i], &f->opts, &err);
+        if (s != LK_ERR_INVALID)
+            fail_msg("\"%s\": %s (%s)", bad[i], lk_status_name(s), err.message);
+        assert_null(f->bus);
+        if (bad[i][0] != '\0')
+            assert_non_null(strstr(err.message, bad[i]));
+        else
+            assert_non_null(strstr(err.message, "empty"));
+    }
+}
+
+static void test_connect_rejects_bad_options_naming_the_option(void **state)
+{
+    fixture *f = *state;
+    struct {
+        lk_nats_opts opts;
+        const char *named;
+    } cases[] = {
+        {{.stream = "has.dot"}, "has.dot"},
+        {{.stream = "has space"}, "has space"},
+        {{.user = "alice"}, "password"},
+        {{.password = "secret"}, "user"},
+        {{.user = "a", .password = "b", .token = "t"}, "token"},
+        {{.reconnect_attempts = -2}, "reconnect_attempts"},
+        {{.reconnect_wait_ms = -1}, "reconnect_wait_ms"},
+        {{.publish_timeout_ms = -5}, "publish_timeout_ms"},
+        {{.drain_timeout_ms = -5}, "drain_timeout_ms"},
+        {{.credentials_file = "/nonexistent/user.creds"}, "/nonexistent/user.creds"},
+        {{.tls_ca_file = "/nonexistent/ca.pem"}, "/nonexistent/ca.pem"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lk_error err = {0};
+        assert_int_equal(lk_nats_bus_connect(&f->bus, "nats://127.0.0.1:4222",
+                                             &cases[i].opts, &err),
+                         LK_ERR_INVALID);
+        assert_null(f->bus);
+        if (strstr(err.message, cases[i].named) == NULL)
+            fail_msg("case %zu: \"%s\" does not name %s", i, err.message,
+                     cases[i].named);
+    }
+}
+
+static void test_connect_without_an_out_pointer_is_invalid(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    assert_int_equal(lk_nats_bus_connect(NULL, NULL, &f->opts, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "out"));
+}
+
+static void test_connect_without_url_uses_nats_url_from_the_environment(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    spec_nats_server_require(&server);
+    setenv("NATS_URL", server.url, 1);
+    lk_status s = lk_nats_bus_connect(&f->bus, NULL, &f->opts, &err);
+    unsetenv("NATS_URL");
+    assert_int_equal(s, LK_OK);
+    assert_true(lk_nats_bus_is_nats(f->bus));
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "{}", 2, NULL, &err),
+                     LK_OK);
+}
+
+static void test_is_nats_tells_the_adapter_from_other_buses(void **state)
+{
+    fixture *f = *state;
+    lk_fake_nats *fake = lk_fake_nats_new();
+    assert_non_null(fake);
+    assert_false(lk_nats_bus_is_nats(lk_fake_nats_bus(fake)));
+    assert_false(lk_nats_bus_is_nats(NULL));
+    lk_fake_nats_free(fake);
+    connect_bus(f);
+    assert_true(lk_nats_bus_is_nats(f->bus));
+    assert_string_equal(f->bus->ops->name, "nats");
+}
+
+/* ---- publish -------------------------------------------------------------------- */
+
+static void test_publish_returns_once_the_server_stored_the_message(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    connect_bus(f);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(lk_bus_publish(f->bus, f->subject, "{\"n\":1}", 7,
+                                        NULL, &err),
+                         LK_OK);
+    /* No wait: the acknowledgement means it is in the stream already. */
+    assert_int_equal(spec_nats_stream_msgs(server.url, f->stream), 3);
+}
+
+static void test_publish_with_the_same_msg_id_is_stored_once(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    lk_publish_opts a = {.msg_id = "order-1-v0"}, b = {.msg_id = "order-1-v1"};
+    connect_bus(f);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "x", 1, &a, &err), LK_OK);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "x", 1, &a, &err), LK_OK);
+    assert_int_equal(spec_nats_stream_msgs(server.url, f->stream), 1);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "x", 1, &b, &err), LK_OK);
+    assert_int_equal(spec_nats_stream_msgs(server.url, f->stream), 2);
+}
+
+static void test_publish_adds_each_new_subject_to_the_stream(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    char other[128];
+    snprintf(other, sizeof other, "%s.other", f->subject);
+    connect_bus(f);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+    assert_int_equal(lk_bus_publish(f->bus, other, "2", 1, NULL, &err), LK_OK);
+    assert_int_equal(spec_nats_stream_msgs(server.url, f->stream), 2);
+}
+
+static void test_a_subject_another_stream_owns_is_an_error_naming_it(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    lk_bus *second = NULL;
+    lk_nats_opts other = f->opts;
+    char stream2[64];
+    spec_nats_unique_name(stream2, sizeof stream2, "LKSPEC2");
+    other.stream = stream2;
+    connect_bus(f);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+    assert_int_equal(lk_nats_bus_connect(&second, server.url, &other, &err), LK_OK);
+    lk_status s = lk_bus_publish(second, f->subject, "2", 1, NULL, &err);
+    lk_bus_free(second);
+    spec_nats_delete_stream(server.url, stream2);
+    assert_int_equal(s, LK_ERR_IO);
+    assert_non_null(strstr(err.message, f->subject));
+    assert_non_null(strstr(err.message, stream2));
+}
+
+/* ---- subscribe ------------------------------------------------------------------ */
+
+static void ignore(lk_msg *msg, void *closure)
+{
+    (void)closure;
+    lk_msg_ack(msg);
+}
+
+static void test_subscribe_rejects_a_durable_name_jetstream_cannot_use(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    lk_subscribe_opts opts = {.durable_name = "bad.name"};
+    connect_bus(f);
+    assert_int_equal(lk_bus_subscribe(f->bus, f->subject, &opts, ignore, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "bad.name"));
+}
+
+static void test_a_durable_consumer_belongs_to_one_queue_group(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    lk_subscribe_opts a = {.queue_group = "alpha", .durable_name = "shared"};
+    lk_subscribe_opts b = {.queue_group = "beta", .durable_name = "shared"};
+    connect_bus(f);
+    assert_int_equal(lk_bus_subscribe(f->bus, f->subject, &a, ignore, NULL, &err),
+                     LK_OK);
+    assert_int_equal(lk_bus_subscribe(f->bus, f->subject, &b, ignore, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "alpha"));
+}
+
+/* ---- drain ------------------------------------------------------------------------ */
+
+static void test_a_drained_bus_refuses_publish_and_subscribe(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    connect_bus(f);
+    assert_int_equal(lk_bus_drain(f->bus, &err), LK_OK);
+    assert_int_equal(lk_bus_drain(f->bus, &err), LK_OK); /* twice is fine */
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err),
+                     LK_ERR_CLOSED);
+    assert_non_null(strstr(err.message, f->subject));
+    assert_int_equal(lk_bus_subscribe(f->bus, f->subject, NULL, ignore, NULL, &err),
+                     LK_ERR_CLOSED);
+    assert_non_null(strstr(err.message, f->subject));
+}
+
+typedef struct slow_handler {
+    int started, finished;
+} slow_handler;
+
+static void slow(lk_msg *msg, void *closure)
+{
+    slow_handler *h = closure;
+    __atomic_add_fetch(&h->started, 1, __ATOMIC_SEQ_CST);
+    sleep_ms(300);
+    lk_msg_ack(msg);
+    __atomic_add_fetch(&h->finished, 1, __ATOMIC_SEQ_CST);
+}
+
+static void test_drain_lets_a_running_handler_finish(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    slow_handler h = {0};
+    lk_subscribe_opts opts = {.queue_group = "slow", .ack_wait_ms = 5000};
+    connect_bus(f);
+    assert_int_equal(lk_bus_subscribe(f->bus, f->subject, &opts, slow, &h, &err),
+                     LK_OK);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+    for (int i = 0; i < 200 && __atomic_load_n(&h.started, __ATOMIC_SEQ_CST) == 0; i++)
+        sleep_ms(10);
+    assert_int_equal(__atomic_load_n(&h.started, __ATOMIC_SEQ_CST), 1);
+    assert_int_equal(lk_bus_drain(f->bus, &err), LK_OK);
+    assert_int_equal(__atomic_load_n(&h.finished, __ATOMIC_SEQ_CST), 1);
+}
+
+/* ---- the server goes away ------------------------------------------------------ */
+
+static void test_publish_while_disconnected_fails_fast_and_is_logged(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    spec_nats_server own;
+    lk_nats_opts opts = f->opts;
+
+    spec_nats_server_spawn(&own);
+    spec_nats_server_require(&own);
+    opts.reconnect_attempts = -1;
+    opts.reconnect_wait_ms = 100;
+    opts.publish_timeout_ms = 1000;
+    assert_int_equal(lk_nats_bus_connect(&f->bus, own.url, &opts, &err), LK_OK);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+
+    spec_log_capture_start();
+    spec_nats_server_stop(&own);
+    for (int i = 0; i < 300 && !spec_log_contains("disconnected"); i++)
+        sleep_ms(10);
+    int64_t t0 = now_ms();
+    lk_status s = lk_bus_publish(f->bus, f->subject, "2", 1, NULL, &err);
+    int64_t took = now_ms() - t0;
+    bool logged = spec_log_contains("disconnected from") &&
+                  spec_log_contains(own.url);
+    /* drain while disconnected closes without waiting for the server */
+    lk_status drained = lk_bus_drain(f->bus, NULL);
+    spec_log_capture_stop();
+
+    assert_true(s == LK_ERR_IO || s == LK_ERR_TIMEOUT);
+    assert_non_null(strstr(err.message, f->subject));
+    assert_true(took <= opts.publish_timeout_ms + 500);
+    assert_true(logged);
+    assert_int_equal(drained, LK_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_connect_to_a_port_with_nothing_listening_is_an_io_error_naming_the_url),
+        T(test_connect_rejects_a_url_that_is_not_nats),
+        T(test_connect_rejects_bad_options_naming_the_option),
+        T(test_connect_without_an_out_pointer_is_invalid),
+        T(test_connect_without_url_uses_nats_url_from_the_environment),
+        T(test_is_nats_tells_the_adapter_from_other_buses),
+        T(test_publish_returns_once_the_server_stored_the_message),
+        T(test_publish_with_the_same_msg_id_is_stored_once),
+        T(test_publish_adds_each_new_subject_to_the_stream),
+        T(test_a_subject_another_stream_owns_is_an_error_naming_it),
+        T(test_subscribe_rejects_a_durable_name_jetstream_cannot_use),
+        T(test_a_durable_consumer_belongs_to_one_queue_group),
+        T(test_a_drained_bus_refuses_publish_and_subscribe),
+        T(test_drain_lets_a_running_handler_finish),
+        T(test_publish_while_disconnected_fails_fast_and_is_logged),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

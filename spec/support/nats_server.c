@@ -1,0 +1,326 @@
+/* nats_server.c — a throwaway JetStream server for specs (nats_server.h). */
+#define _XOPEN_SOURCE 700 /* nftw */
+
+#include "nats_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <nats/nats.h>
+
+#define START_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 5000
+#define START_ATTEMPTS 3
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static void set_reason(spec_nats_server *srv, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(srv->reason, sizeof srv->reason, fmt, ap);
+    va_end(ap);
+    srv->ok = false;
+}
+
+static bool is_executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+           access(path, X_OK) == 0;
+}
+
+/* $NATS_SERVER_BIN, else nats-server on PATH, else /usr/sbin. */
+static bool find_binary(spec_nats_server *srv, char *out, size_t size)
+{
+    const char *env = getenv("NATS_SERVER_BIN");
+    if (env != NULL && env[0] != '\0') {
+        if (is_executable(env)) {
+            snprintf(out, size, "%s", env);
+            return true;
+        }
+        set_reason(srv, "NATS_SERVER_BIN=%s is not an executable file", env);
+        return false;
+    }
+    const char *path = getenv("PATH");
+    while (path != NULL && *path != '\0') {
+        size_t len = strcspn(path, ":");
+        snprintf(out, size, "%.*s/nats-server", (int)len, path);
+        if (len > 0 && is_executable(out))
+            return true;
+        path += len + (path[len] == ':');
+    }
+    snprintf(out, size, "/usr/sbin/nats-server");
+    if (is_executable(out))
+        return true;
+    set_reason(srv, "nats-server is neither on PATH nor in /usr/sbin");
+    return false;
+}
+
+/* A port nothing listens on right now (the kernel's pick). */
+static int free_port(void)
+{
+    struct sockaddr_in a = {0};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+    if (fd < 0)
+        return -1;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static bool accepts(int port)
+{
+    struct sockaddr_in a = {0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void remove_tree(const char *dir)
+{
+    if (dir[0] != '\0')
+        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Waits up to `ms` for the child to exit; true when it did. */
+static bool reap(pid_t pid, long ms)
+{
+    for (long waited = 0; waited <= ms; waited += 20) {
+        pid_t r = waitpid(pid, NULL, WNOHANG);
+        if (r == pid || (r < 0 && errno == ECHILD))
+            return true;
+        sleep_ms(20);
+    }
+    return false;
+}
+
+static void kill_server(spec_nats_server *srv)
+{
+    if (srv->pid > 0) {
+        kill(srv->pid, SIGTERM);
+        if (!reap(srv->pid, STOP_TIMEOUT_MS)) {
+            kill(srv->pid, SIGKILL);
+            reap(srv->pid, STOP_TIMEOUT_MS);
+        }
+        srv->pid = 0;
+    }
+}
+
+static pid_t launch(const char *bin, int port, const char *dir)
+{
+    char port_text[16], log_path[300];
+    snprintf(port_text, sizeof port_text, "%d", port);
+    snprintf(log_path, sizeof log_path, "%s/server.log", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        execl(bin, bin, "-js", "-a", "127.0.0.1", "-p", port_text, "-sd", dir,
+              (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* One try on a fresh port; true when the server accepts connections. */
+static bool try_start(spec_nats_server *srv, const char *bin)
+{
+    int port = free_port();
+    if (port <= 0) {
+        set_reason(srv, "no free loopback port: %s", strerror(errno));
+        return false;
+    }
+    pid_t pid = launch(bin, port, srv->dir);
+    if (pid < 0) {
+        set_reason(srv, "fork: %s", strerror(errno));
+        return false;
+    }
+    for (long waited = 0; waited < START_TIMEOUT_MS; waited += 20) {
+        if (accepts(port)) {
+            srv->pid = pid;
+            srv->port = port;
+            snprintf(srv->url, sizeof srv->url, "nats://127.0.0.1:%d", port);
+            srv->ok = true;
+            return true;
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            set_reason(srv, "%s exited at start (port %d taken? see the log "
+                            "in %s)", bin, port, srv->dir);
+            return false;
+        }
+        sleep_ms(20);
+    }
+    srv->pid = pid;
+    kill_server(srv);
+    set_reason(srv, "%s did not accept connections on port %d within %d ms",
+               bin, port, START_TIMEOUT_MS);
+    return false;
+}
+
+bool spec_nats_server_spawn(spec_nats_server *srv)
+{
+    char bin[1024];
+    memset(srv, 0, sizeof *srv);
+    if (!find_binary(srv, bin, sizeof bin))
+        return false;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(srv->dir, sizeof srv->dir, "%s/listenkit-nats-spec.XXXXXX",
+             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+    if (mkdtemp(srv->dir) == NULL) {
+        set_reason(srv, "mkdtemp %s: %s", srv->dir, strerror(errno));
+        srv->dir[0] = '\0';
+        return false;
+    }
+    for (int i = 0; i < START_ATTEMPTS && !srv->ok; i++)
+        try_start(srv, bin);
+    if (!srv->ok) {
+        char log_path[300], line[200] = "";
+        snprintf(log_path, sizeof log_path, "%s/server.log", srv->dir);
+        FILE *f = fopen(log_path, "r");
+        if (f != NULL) {
+            while (fgets(line, sizeof line, f) != NULL)
+                fprintf(stderr, "nats-server: %s", line);
+            fclose(f);
+        }
+        remove_tree(srv->dir);
+        srv->dir[0] = '\0';
+    }
+    return srv->ok;
+}
+
+bool spec_nats_server_start(spec_nats_server *srv)
+{
+    const char *url = getenv("LK_NATS_URL");
+    if (url != NULL && url[0] != '\0') {
+        memset(srv, 0, sizeof *srv);
+        snprintf(srv->url, sizeof srv->url, "%s", url);
+        srv->external = true;
+        srv->ok = true;
+        return true;
+    }
+    return spec_nats_server_spawn(srv);
+}
+
+void spec_nats_server_stop(spec_nats_server *srv)
+{
+    if (srv == NULL || srv->external)
+        return;
+    kill_server(srv);
+    remove_tree(srv->dir);
+    srv->dir[0] = '\0';
+    srv->ok = false;
+}
+
+void spec_nats_server_require(const spec_nats_server *srv)
+{
+    if (srv->ok)
+        return;
+    const char *ci = getenv("CI");
+    if (ci != NULL && strcmp(ci, "true") == 0)
+        fail_msg("no nats-server in CI (CI=true): %s; set NATS_SERVER_BIN or "
+                 "run make deps",
+                 srv->reason);
+    fprintf(stderr,
+            "SKIPPED: no nats-server: %s; set NATS_SERVER_BIN or run make "
+            "deps\n",
+            srv->reason);
+    skip();
+}
+
+void spec_nats_unique_name(char *buf, size_t size, const char *prefix)
+{
+    static unsigned counter;
+    snprintf(buf, size, "%s_%ld_%u", prefix, (long)getpid(), ++counter);
+}
+
+/* Runs `fn` with a JetStream context on a short-lived connection. */
+static int64_t with_js(const char *url, const char *stream,
+                       int64_t (*fn)(jsCtx *js, const char *stream))
+{
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    int64_t r = -1;
+    if (natsConnection_ConnectTo(&nc, url) == NATS_OK &&
+        natsConnection_JetStream(&js, nc, NULL) == NATS_OK)
+        r = fn(js, stream);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    return r;
+}
+
+static int64_t count_msgs(jsCtx *js, const char *stream)
+{
+    jsStreamInfo *si = NULL;
+    int64_t r = -1;
+    if (js_GetStreamInfo(&si, js, stream, NULL, NULL) == NATS_OK)
+        r = (int64_t)si->State.Msgs;
+    jsStreamInfo_Destroy(si);
+    return r;
+}
+
+static int64_t delete_stream(jsCtx *js, const char *stream)
+{
+    return js_DeleteStream(js, stream, NULL, NULL) == NATS_OK ? 0 : -1;
+}
+
+int64_t spec_nats_stream_msgs(const char *url, const char *stream)
+{
+    return with_js(url, stream, count_msgs);
+}
+
+void spec_nats_delete_stream(const char *url, const char *stream)
+{
+    with_js(url, stream, delete_stream);
+}
+
+void spec_nats_library_close(void)
+{
+    nats_CloseAndWait(10000);
+}

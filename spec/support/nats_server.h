@@ -1,0 +1,69 @@
+/*
+ * nats_server.h — a throwaway JetStream server for specs.
+ *
+ *     static spec_nats_server srv;
+ *     group setup:    spec_nats_server_start(&srv);      // never fails the group
+ *     in a test:      spec_nats_server_require(&srv);    // skip()s or fails
+ *                     lk_nats_bus_connect(&bus, srv.url, &opts, &err);
+ *     group teardown: spec_nats_server_stop(&srv); spec_nats_library_close();
+ *
+ * Where the server comes from:
+ *   - LK_NATS_URL set: that server (shared with other runs, so use
+ *     spec_nats_unique_name() for streams and subjects);
+ *   - else nats-server is spawned: $NATS_SERVER_BIN, else nats-server on
+ *     PATH, else /usr/sbin/nats-server, as `-js -a 127.0.0.1 -p <free port>
+ *     -sd <fresh temp dir>`; stop() sends SIGTERM, waits, removes the dir.
+ *
+ * When no server can be had, spec_nats_server_require() makes the test FAIL
+ * when CI=true, else skips it LOUDLY: cmocka skip() plus a stderr line
+ * "SKIPPED: no nats-server: <why>; set NATS_SERVER_BIN or run make deps".
+ */
+#ifndef SPEC_NATS_SERVER_H
+#define SPEC_NATS_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct spec_nats_server {
+    bool ok;          /* a server is there: url is usable */
+    bool external;    /* from LK_NATS_URL (not ours to stop) */
+    char url[256];
+    pid_t pid;        /* spawned server, 0 when none */
+    int port;
+    char dir[256];    /* its store directory ("" when none) */
+    char reason[512]; /* why there is no server (when !ok) */
+} spec_nats_server;
+
+/* Finds or spawns a server (see above). Returns srv->ok. */
+bool spec_nats_server_start(spec_nats_server *srv);
+
+/* Always spawns one, even when LK_NATS_URL is set: for specs that stop the
+ * server under a client. Returns srv->ok. */
+bool spec_nats_server_spawn(spec_nats_server *srv);
+
+/* Stops a spawned server (SIGTERM, waitpid, rm -rf its dir); an external
+ * one is left alone. Safe on a server that never started, and twice. */
+void spec_nats_server_stop(spec_nats_server *srv);
+
+/* Call at the start of a test that needs the server: returns when there is
+ * one, else fails (CI=true) or skips the test loudly. */
+void spec_nats_server_require(const spec_nats_server *srv);
+
+/* "<prefix>_<pid>_<counter>": unique per process run and call. Valid as a
+ * stream, consumer or subject token. */
+void spec_nats_unique_name(char *buf, size_t size, const char *prefix);
+
+/* Messages stored in `stream` at `url`, or -1 when it cannot be read. */
+int64_t spec_nats_stream_msgs(const char *url, const char *stream);
+
+/* Deletes `stream` at `url` (hygiene on a shared server); errors ignored. */
+void spec_nats_delete_stream(const char *url, const char *stream);
+
+/* Last call of a spec that used libnats: releases libnats' global state and
+ * waits for its threads (nats_CloseAndWait), so LSan sees no leak. Every
+ * connection must be destroyed before. */
+void spec_nats_library_close(void);
+
+#endif /* SPEC_NATS_SERVER_H */
