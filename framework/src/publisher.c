@@ -10,13 +10,13 @@ lk_status lk_publish(lk_bus *client, const lk_schema *schema,
     return lk_publish_with(client, schema, data, NULL, err);
 }
 
-/* True when the message already starts with "publish <subject>". */
-static bool names_publish(const lk_error *err, const char *subject)
+/* True when the message already says it is about a publish (the bus
+ * wrapper's and most implementations' messages start "publish <subject>"
+ * or "publish: ..." and name the subject), so no second prefix is added. */
+static bool names_publish(const lk_error *err)
 {
-    static const char head[] = "publish ";
-    size_t n = strlen(subject);
-    return strncmp(err->message, head, sizeof head - 1) == 0 &&
-           strncmp(err->message + sizeof head - 1, subject, n) == 0;
+    return strncmp(err->message, "publish ", 8) == 0 ||
+           strncmp(err->message, "publish:", 8) == 0;
 }
 
 lk_status lk_publish_with(lk_bus *client, const lk_schema *schema,
@@ -35,7 +35,7 @@ lk_status lk_publish_with(lk_bus *client, const lk_schema *schema,
     lk_status s = lk_event_encode(schema, data, &text, &len, err);
     if (s == LK_OK) {
         s = lk_bus_publish(client, schema->subject, text, len, opts, err);
-        if (s != LK_OK && err != NULL && !names_publish(err, schema->subject))
+        if (s != LK_OK && err != NULL && !names_publish(err))
             lk_error_prefix(err, "publish %s", schema->subject);
     }
     free(text);
