@@ -31,6 +31,30 @@
  * `duplicate_rate` a delivered message stays due, as when an ack is lost).
  * The same seed, options and calls give the same trace, byte for byte.
  *
+ * Replies. The lk_msg a handler gets is borrowed until the handler returns
+ * (the broker frees it then), so every reply is made inside the handler.
+ * The first ack, nak or term decides; later replies on the same delivery
+ * (acking twice, nak after ack, in_progress after either) are harmless
+ * no-ops that return LK_OK, are not counted in the stats, and appear in the
+ * trace as "ignored". A negative nak delay counts as 0.
+ *
+ * Slow handlers. lk_fake_nats_advance() called from inside a handler only
+ * moves the clock (nothing is delivered: handlers never re-enter), which is
+ * how a spec makes a handler "work" for a while. If the ack wait runs out
+ * while the handler works (and in_progress did not extend it), its reply
+ * comes too late: it is ignored and the message is delivered again, as the
+ * real server would already have done.
+ *
+ * Queue groups. Members joining an existing group share its consumer (and
+ * its position: deliver_all matters only to the first); a member asking for
+ * another ack wait or max deliver gets LK_ERR_INVALID, like JetStream
+ * refusing to bind a durable with another configuration. Which member gets a
+ * delivery is drawn from the seeded generator.
+ *
+ * Duplicates are delivered at once with delivery count + 1 (and never
+ * beyond max deliver). Max deliver is checked when a delivery ends without
+ * ack or term: the message then goes to the dead-letter list at once.
+ *
  * Unsupported (a clear error, never ignored): wildcard subjects in
  * subscribe (LK_ERR_UNSUPPORTED), publish de-duplication ids are honoured
  * within the whole run (no time window).
@@ -90,7 +114,9 @@ typedef struct lk_fake_nats_stats {
     uint64_t naked;
     uint64_t termed;
     uint64_t dead_lettered;
-    uint64_t pending;     /* messages still owed to some consumer */
+    uint64_t pending;     /* (message, consumer) pairs still owed */
+    uint64_t deduplicated; /* publishes dropped by msg_id de-duplication
+                              (also counted in `published`) */
 } lk_fake_nats_stats;
 
 /* ---- life ---------------------------------------------------------------- */
@@ -155,11 +181,12 @@ bool lk_fake_nats_has_subscription(const lk_fake_nats *nats,
 int64_t lk_fake_nats_now(const lk_fake_nats *nats);
 
 /* Delivers one due message, if any; returns true when it did. In recording
- * mode always false. */
+ * mode, after drain, and from inside a handler always false. */
 bool lk_fake_nats_step(lk_fake_nats *nats);
 
 /* Moves the clock forward by `ms` (>= 0), delivering everything that falls
- * due on the way, in time order. Returns the number of deliveries. */
+ * due on the way, in time order. Returns the number of deliveries. From
+ * inside a handler: only moves the clock and returns 0 (see Slow handlers). */
 size_t lk_fake_nats_advance(lk_fake_nats *nats, int64_t ms);
 
 /* Delivers, and jumps the clock to the next due time when nothing is due

@@ -1,0 +1,131 @@
+/*
+ * mocks/fake_nats-private.h — what fake_nats.c (recording, the lk_bus face)
+ * and fake_nats_broker.c (stream, consumers, delivery) share. Not for users.
+ */
+#ifndef LISTENKIT_MOCKS_FAKE_NATS_PRIVATE_H
+#define LISTENKIT_MOCKS_FAKE_NATS_PRIVATE_H
+
+#include "fake_nats.h"
+#include "listenkit/error.h"
+
+/* One publish as the code under test made it. */
+typedef struct fk_record {
+    char *subject;
+    char *data; /* NUL-terminated copy */
+    size_t length;
+    json_t *json; /* NULL when not JSON */
+} fk_record;
+
+/* One message in the broker's stream; its sequence is its index + 1. */
+typedef struct fk_stored {
+    char *subject;
+    char *data;
+    size_t length;
+    int64_t timestamp_ms;
+} fk_stored;
+
+/* A message a consumer still owes: delivered `deliveries` times so far and
+ * due again at `due`. Held by value in the consumer's heap. */
+typedef struct fk_pending {
+    int64_t due;
+    uint64_t seq;
+    uint64_t deliveries;
+} fk_pending;
+
+typedef struct fk_member {
+    lk_msg_handler handler;
+    void *closure;
+} fk_member;
+
+/* A durable consumer: one per subscription without queue group, one per
+ * (subject, queue group) otherwise. `pending` is a binary min-heap ordered by
+ * (due, seq), so the next delivery is found in O(log n). */
+typedef struct fk_consumer {
+    size_t index; /* creation order: the last tie-breaker */
+    char *subject;
+    char *queue_group; /* NULL when none */
+    char *name;        /* for the trace: the queue group or "sub<N>" */
+    int64_t ack_wait_ms;
+    int max_deliver; /* 0: unlimited */
+    fk_member *members;
+    size_t member_count, member_cap;
+    fk_pending *pending;
+    size_t pending_count, pending_cap;
+} fk_consumer;
+
+typedef struct fk_fail_subject {
+    char *subject;
+    lk_status status;
+} fk_fail_subject;
+
+/* Strings of a subscription info, owned here. */
+typedef struct fk_subscription {
+    lk_fake_subscription_info info;
+    char *subject, *queue_group, *durable_name;
+} fk_subscription;
+
+struct lk_fake_nats {
+    lk_bus bus; /* first: the lk_bus * handed out is the fake */
+    bool broker;
+    bool closed;
+
+    fk_record *records;
+    size_t record_count, record_cap;
+
+    lk_status fail_next;
+    fk_fail_subject *fail_subjects;
+    size_t fail_subject_count, fail_subject_cap;
+
+    fk_subscription **subs; /* pointers: infos handed out stay put */
+    size_t sub_count, sub_cap;
+
+    /* ---- broker ---- */
+    lk_fake_broker_opts opts;
+    uint64_t rng; /* splitmix64 state */
+    int64_t now;
+    int in_handler; /* > 0 while a handler runs */
+
+    fk_stored *stream;
+    size_t stream_count, stream_cap;
+
+    char **msg_ids; /* open-addressing set of de-duplication ids */
+    size_t msg_id_count, msg_id_cap;
+
+    fk_consumer **consumers;
+    size_t consumer_count, consumer_cap;
+
+    lk_fake_dead_letter **dead;
+    size_t dead_count, dead_cap;
+
+    fk_pending *window; /* scratch for the reorder window */
+
+    lk_fake_nats_stats stats;
+
+    char *trace;
+    size_t trace_len, trace_cap;
+};
+
+/* Grows `*items` (of `size`-byte elements) so that one more fits. */
+bool fk_grow(void **items, size_t *cap, size_t count, size_t size);
+
+char *fk_strdup(const char *s);
+
+/* Appends one printf-formatted line (the caller adds "\n") when tracing. */
+void fk_trace(lk_fake_nats *nats, const char *fmt, ...) LK_PRINTF(2, 3);
+
+/* Broker side of publish: de-duplicates on `msg_id`, stores the message and
+ * makes every consumer of `subject` owe it. */
+lk_status fk_broker_publish(lk_fake_nats *nats, const char *subject,
+                            const void *data, size_t len, const char *msg_id,
+                            lk_error *err);
+
+/* Broker side of subscribe: creates the consumer or joins the queue group's
+ * one. `sub` is already recorded. */
+lk_status fk_broker_subscribe(lk_fake_nats *nats, const fk_subscription *sub,
+                              lk_msg_handler handler, void *closure,
+                              lk_error *err);
+
+/* Releases everything the broker holds. */
+void fk_broker_free(lk_fake_nats *nats);
+
+#endif /* LISTENKIT_MOCKS_FAKE_NATS_PRIVATE_H */

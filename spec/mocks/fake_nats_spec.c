@@ -1,0 +1,330 @@
+/*
+ * fake_nats_spec.c — the fake NATS client in recording mode: what a service
+ * published, what it subscribed to, injected failures, and the closed bus.
+ * (Delivery is specified in fake_broker_spec.c.)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake_nats.h"
+#include "listenkit.h"
+
+static int setup(void **state)
+{
+    *state = lk_fake_nats_new();
+    return *state != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    lk_fake_nats_free(*state);
+    return 0;
+}
+
+static lk_status publish_text(lk_fake_nats *nats, const char *subject,
+                              const char *text, lk_error *err)
+{
+    return lk_bus_publish(lk_fake_nats_bus(nats), subject, text, strlen(text),
+                          NULL, err);
+}
+
+static int handler_calls;
+static void count_handler(lk_msg *msg, void *closure)
+{
+    (void)msg;
+    (void)closure;
+    handler_calls++;
+}
+
+static void test_publish_is_recorded_with_subject_bytes_and_json(void **state)
+{
+    lk_fake_nats *nats = *state;
+    lk_error err;
+    assert_int_equal(publish_text(nats, "ticket:created",
+                                  "{\"id\":\"t1\",\"price\":20}", &err),
+                     LK_OK);
+    assert_int_equal(lk_fake_nats_published_count(nats), 1);
+    assert_string_equal(lk_fake_nats_published_subject(nats, 0),
+                        "ticket:created");
+    size_t len = 0;
+    const char *data = lk_fake_nats_published_data(nats, 0, &len);
+    assert_string_equal(data, "{\"id\":\"t1\",\"price\":20}");
+    assert_int_equal(len, strlen(data));
+    const json_t *ev = lk_fake_nats_published_json(nats, 0);
+    assert_non_null(ev);
+    assert_string_equal(json_string_value(json_object_get(ev, "id")), "t1");
+    assert_int_equal(json_integer_value(json_object_get(ev, "price")), 20);
+    assert_int_equal(lk_fake_nats_get_stats(nats).published, 1);
+}
+
+static void test_published_data_is_a_copy(void **state)
+{
+    lk_fake_nats *nats = *state;
+    char text[] = "{\"v\":1}";
+    assert_int_equal(publish_text(nats, "s", text, NULL), LK_OK);
+    text[5] = '9';
+    assert_string_equal(lk_fake_nats_published_data(nats, 0, NULL),
+                        "{\"v\":1}");
+}
+
+static void test_non_json_publish_keeps_bytes_and_has_no_json(void **state)
+{
+    lk_fake_nats *nats = *state;
+    const char raw[] = {'a', '\0', 'b'};
+    assert_int_equal(lk_bus_publish(lk_fake_nats_bus(nats), "raw", raw,
+                                    sizeof raw, NULL, NULL),
+                     LK_OK);
+    size_t len = 0;
+    const char *data = lk_fake_nats_published_data(nats, 0, &len);
+    assert_int_equal(len, sizeof raw);
+    assert_memory_equal(data, raw, sizeof raw);
+    assert_int_equal(data[len], '\0');
+    assert_null(lk_fake_nats_published_json(nats, 0));
+}
+
+static void test_out_of_range_index_gives_null(void **state)
+{
+    lk_fake_nats *nats = *state;
+    size_t len = 99;
+    assert_null(lk_fake_nats_published_subject(nats, 0));
+    assert_null(lk_fake_nats_published_data(nats, 3, &len));
+    assert_int_equal(len, 0);
+    assert_null(lk_fake_nats_published_json(nats, 0));
+    assert_null(lk_fake_nats_subscription(nats, 0));
+    assert_int_equal(lk_fake_nats_published_count(NULL), 0);
+    assert_null(lk_fake_nats_published_subject(NULL, 0));
+}
+
+static void test_find_published_by_subject_from_an_index(void **state)
+{
+    lk_fake_nats *nats = *state;
+    publish_text(nats, "ticket:created", "{}", NULL);
+    publish_text(nats, "ticket:updated", "{\"version\":1}", NULL);
+    publish_text(nats, "ticket:updated", "{\"version\":2}", NULL);
+    assert_int_equal(lk_fake_nats_find_published(nats, "ticket:updated", 0), 1);
+    assert_int_equal(lk_fake_nats_find_published(nats, "ticket:updated", 2), 2);
+    assert_int_equal(lk_fake_nats_find_published(nats, "ticket:updated", 3), -1);
+    assert_int_equal(lk_fake_nats_find_published(nats, "order:created", 0), -1);
+    assert_int_equal(lk_fake_nats_published_count_on(nats, "ticket:updated"), 2);
+    assert_int_equal(lk_fake_nats_published_count_on(nats, "ticket:created"), 1);
+    assert_int_equal(lk_fake_nats_published_count_on(nats, "nope"), 0);
+}
+
+static void test_reset_forgets_published_records(void **state)
+{
+    lk_fake_nats *nats = *state;
+    publish_text(nats, "a", "{}", NULL);
+    publish_text(nats, "b", "{}", NULL);
+    lk_fake_nats_reset(nats);
+    assert_int_equal(lk_fake_nats_published_count(nats), 0);
+    assert_null(lk_fake_nats_published_subject(nats, 0));
+    publish_text(nats, "c", "{}", NULL);
+    assert_int_equal(lk_fake_nats_published_count(nats), 1);
+    assert_string_equal(lk_fake_nats_published_subject(nats, 0), "c");
+}
+
+static void test_fail_next_publish_fails_once_and_records_nothing(void **state)
+{
+    lk_fake_nats *nats = *state;
+    lk_error err;
+    lk_fake_nats_fail_next_publish(nats, LK_ERR_TIMEOUT);
+    assert_int_equal(publish_text(nats, "order:created", "{}", &err),
+                     LK_ERR_TIMEOUT);
+    assert_int_equal(err.status, LK_ERR_TIMEOUT);
+    assert_non_null(strstr(err.message, "order:created"));
+    assert_non_null(strstr(err.message, "injected"));
+    assert_int_equal(lk_fake_nats_published_count(nats), 0);
+    assert_int_equal(publish_text(nats, "order:created", "{}", &err), LK_OK);
+    assert_int_equal(lk_fake_nats_published_count(nats), 1);
+}
+
+static void test_fail_subject_fails_every_publish_there_until_lifted(void **state)
+{
+    lk_fake_nats *nats = *state;
+    lk_error err;
+    lk_fake_nats_fail_subject(nats, "ticket:updated", LK_ERR_IO);
+    assert_int_equal(publish_text(nats, "ticket:updated", "{}", &err),
+                     LK_ERR_IO);
+    assert_non_null(strstr(err.message, "ticket:updated"));
+    assert_int_equal(publish_text(nats, "ticket:updated", "{}", NULL),
+                     LK_ERR_IO);
+    assert_int_equal(publish_text(nats, "ticket:created", "{}", NULL), LK_OK);
+    assert_int_equal(lk_fake_nats_published_count(nats), 1);
+    lk_fake_nats_fail_subject(nats, "ticket:updated", LK_OK);
+    assert_int_equal(publish_text(nats, "ticket:updated", "{}", NULL), LK_OK);
+    assert_int_equal(lk_fake_nats_published_count_on(nats, "ticket:updated"), 1);
+}
+
+static void test_subscriptions_are_recorded_with_their_options(void **state)
+{
+    lk_fake_nats *nats = *state;
+    lk_bus *bus = lk_fake_nats_bus(nats);
+    lk_subscribe_opts qo = {.queue_group = "orders-service",
+                            .durable_name = "orders-durable",
+                            .ack_wait_ms = 2000,
+                            .max_deliver = 5,
+                            .deliver_all = true};
+    assert_int_equal(lk_bus_subscribe(bus, "ticket:created", &qo,
+                                      count_handler, NULL, NULL),
+                     LK_OK);
+    assert_int_equal(lk_bus_subscribe(bus, "ticket:updated", NULL,
+                                      count_handler, NULL, NULL),
+                     LK_OK);
+    assert_int_equal(lk_fake_nats_subscription_count(nats), 2);
+    const lk_fake_subscription_info *a = lk_fake_nats_subscription(nats, 0);
+    assert_string_equal(a->subject, "ticket:created");
+    assert_string_equal(a->queue_group, "orders-service");
+    assert_string_equal(a->durable_name, "orders-durable");
+    assert_int_equal(a->ack_wait_ms, 2000);
+    assert_int_equal(a->max_deliver, 5);
+    assert_true(a->deliver_all);
+    const lk_fake_subscription_info *b = lk_fake_nats_subscription(nats, 1);
+    assert_string_equal(b->subject, "ticket:updated");
+    assert_null(b->queue_group);
+    assert_null(b->durable_name);
+    assert_int_equal(b->ack_wait_ms, LK_DEFAULT_ACK_WAIT_MS);
+    assert_int_equal(b->max_deliver, 0);
+    assert_false(b->deliver_all);
+    assert_true(lk_fake_nats_has_subscription(nats, "ticket:created",
+                                              "orders-service"));
+    assert_true(lk_fake_nats_has_subscription(nats, "ticket:updated", NULL));
+    assert_false(lk_fake_nats_has_subscription(nats, "ticket:created", NULL));
+    assert_false(lk_fake_nats_has_subscription(nats, "ticket:updated",
+                                               "orders-service"));
+    assert_false(lk_fake_nats_has_subscription(nats, "order:created", NULL));
+}
+
+static void test_recording_mode_never_delivers(void **state)
+{
+    lk_fake_nats *nats = *state;
+    handler_calls = 0;
+    lk_bus_subscribe(lk_fake_nats_bus(nats), "a", NULL, count_handler, NULL,
+                     NULL);
+    publish_text(nats, "a", "{}", NULL);
+    assert_false(lk_fake_nats_step(nats));
+    assert_int_equal(lk_fake_nats_advance(nats, 60000), 0);
+    assert_int_equal(lk_fake_nats_run_until_idle(nats, 0), 0);
+    assert_int_equal(handler_calls, 0);
+    assert_int_equal(lk_fake_nats_get_stats(nats).delivered, 0);
+}
+
+static void test_wildcard_subscription_is_unsupported(void **state)
+{
+    lk_fake_nats *nats = *state;
+    lk_bus *bus = lk_fake_nats_bus(nats);
+    lk_error err;
+    /* The fake's own answer (the generic wrapper may refuse earlier). */
+    assert_int_equal(bus->ops->subscribe(bus, "ticket.*", NULL, count_handler,
+                                         NULL, &err),
+                     LK_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "ticket.*"));
+    assert_non_null(strstr(err.message, "wildcard"));
+    assert_int_equal(bus->ops->subscribe(bus, "ticket.>", NULL, count_handler,
+                                         NULL, NULL),
+                     LK_ERR_UNSUPPORTED);
+    assert_int_not_equal(lk_bus_subscribe(bus, "ticket.*", NULL,
+                                          count_handler, NULL, NULL),
+                         LK_OK);
+    assert_int_equal(lk_fake_nats_subscription_count(nats), 0);
+}
+
+static void test_drained_bus_refuses_publish_and_subscribe(void **state)
+{
+    lk_fake_nats *nats = *state;
+    lk_bus *bus = lk_fake_nats_bus(nats);
+    lk_error err;
+    assert_int_equal(lk_bus_drain(bus, NULL), LK_OK);
+    assert_int_equal(lk_bus_drain(bus, NULL), LK_OK); /* twice is fine */
+    assert_int_equal(publish_text(nats, "a", "{}", &err), LK_ERR_CLOSED);
+    assert_non_null(strstr(err.message, "drained"));
+    assert_int_equal(lk_bus_subscribe(bus, "a", NULL, count_handler, NULL,
+                                      &err),
+                     LK_ERR_CLOSED);
+    assert_non_null(strstr(err.message, "subscribe a"));
+    assert_int_equal(lk_fake_nats_published_count(nats), 0);
+    assert_int_equal(lk_fake_nats_subscription_count(nats), 0);
+}
+
+static void test_bus_face_leads_back_to_the_fake(void **state)
+{
+    lk_fake_nats *nats = *state;
+    lk_bus *bus = lk_fake_nats_bus(nats);
+    assert_non_null(bus);
+    assert_string_equal(bus->ops->name, "fake-nats");
+    assert_ptr_equal(lk_fake_nats_from_bus(bus), nats);
+    assert_null(lk_fake_nats_from_bus(NULL));
+    static const lk_bus_ops other_ops = {.name = "other"};
+    lk_bus other = {&other_ops};
+    assert_null(lk_fake_nats_from_bus(&other));
+    assert_null(lk_fake_nats_bus(NULL));
+}
+
+static void test_bus_free_releases_the_fake(void **state)
+{
+    (void)state;
+    lk_fake_nats *nats = lk_fake_nats_new();
+    publish_text(nats, "a", "{\"x\":1}", NULL);
+    lk_bus_subscribe(lk_fake_nats_bus(nats), "a",
+                     &(lk_subscribe_opts){.queue_group = "q"}, count_handler,
+                     NULL, NULL);
+    lk_fake_nats_fail_subject(nats, "b", LK_ERR_IO);
+    lk_bus_free(lk_fake_nats_bus(nats)); /* LSan proves nothing is left */
+    lk_fake_nats_free(NULL);
+    assert_null(lk_fake_nats_from_bus(NULL));
+}
+
+static void test_broker_refuses_duplicate_rate_outside_zero_to_one(void **state)
+{
+    (void)state;
+    lk_fake_broker_opts bad = {.duplicate_rate = 1.5};
+    assert_null(lk_fake_nats_new_broker(&bad));
+    bad.duplicate_rate = -0.1;
+    assert_null(lk_fake_nats_new_broker(&bad));
+    lk_fake_broker_opts good = {.duplicate_rate = 1.0};
+    lk_fake_nats *nats = lk_fake_nats_new_broker(&good);
+    assert_non_null(nats);
+    lk_fake_nats_free(nats);
+}
+
+static void test_broker_mode_records_publishes_too(void **state)
+{
+    (void)state;
+    lk_fake_nats *nats = lk_fake_nats_new_broker(NULL);
+    publish_text(nats, "ticket:created", "{\"id\":\"x\"}", NULL);
+    assert_int_equal(lk_fake_nats_published_count(nats), 1);
+    assert_string_equal(
+        json_string_value(json_object_get(lk_fake_nats_published_json(nats, 0),
+                                          "id")),
+        "x");
+    lk_fake_nats_free(nats);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_publish_is_recorded_with_subject_bytes_and_json),
+        T(test_published_data_is_a_copy),
+        T(test_non_json_publish_keeps_bytes_and_has_no_json),
+        T(test_out_of_range_index_gives_null),
+        T(test_find_published_by_subject_from_an_index),
+        T(test_reset_forgets_published_records),
+        T(test_fail_next_publish_fails_once_and_records_nothing),
+        T(test_fail_subject_fails_every_publish_there_until_lifted),
+        T(test_subscriptions_are_recorded_with_their_options),
+        T(test_recording_mode_never_delivers),
+        T(test_wildcard_subscription_is_unsupported),
+        T(test_drained_bus_refuses_publish_and_subscribe),
+        T(test_bus_face_leads_back_to_the_fake),
+        cmocka_unit_test(test_bus_free_releases_the_fake),
+        cmocka_unit_test(test_broker_refuses_duplicate_rate_outside_zero_to_one),
+        cmocka_unit_test(test_broker_mode_records_publishes_too),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
