@@ -1,0 +1,984 @@
+/* mem_store_spec.c — the in-memory store: ids, both OCC modes (with the
+ * course's two specs), duplicates and unique indexes, deep copies, find
+ * order with skip/limit, delete, count, collection options, and many
+ * threads saving the same document. Filters have their own spec
+ * (mem_filter_spec.c); behaviours every store shares are also in
+ * spec/contract/store_contract_spec.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+
+#include "listenkit.h"
+#include "mem_store.h"
+
+typedef struct fixture {
+    lk_store *store;
+    lk_collection *coll;     /* update-if-current, "tickets" */
+    lk_collection *replicas; /* external, "replicas" */
+} fixture;
+
+/* A document from relaxed extended JSON: 1 is int32, 1.0 a double,
+ * {"$numberLong": "1"} an int64, {"$oid": "..."} an ObjectId. */
+static bson_t *doc(const char *json)
+{
+    bson_error_t e;
+    bson_t *b = bson_new_from_json((const uint8_t *)json, -1, &e);
+    if (b == NULL)
+        fail_msg("bad JSON in spec: %s: %s", json, e.message);
+    return b;
+}
+
+static int64_t get_version(const bson_t *d)
+{
+    int64_t v = -1;
+    assert_int_equal(lk_bson_get_int64(d, "version", &v, NULL), LK_OK);
+    return v;
+}
+
+static const char *get_str(const bson_t *d, const char *key)
+{
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, d, key) || !BSON_ITER_HOLDS_UTF8(&it))
+        return "(missing)";
+    return bson_iter_utf8(&it, NULL);
+}
+
+static bson_t *set_str(const bson_t *d, const char *key, const char *value)
+{
+    bson_t *out = bson_new();
+    bson_copy_to_excluding_noinit(d, out, key, NULL);
+    BSON_APPEND_UTF8(out, key, value);
+    return out;
+}
+
+static int64_t count_all(lk_collection *c)
+{
+    int64_t n = -1;
+    bson_t empty = BSON_INITIALIZER;
+    assert_int_equal(lk_collection_count(c, &empty, &n, NULL), LK_OK);
+    return n;
+}
+
+/* Inserts `json` and returns the stored document (caller destroys). */
+static bson_t *insert(lk_collection *c, const char *json)
+{
+    bson_t *in = doc(json), *out = NULL;
+    lk_error err;
+    lk_status s = lk_collection_insert(c, in, &out, &err);
+    if (s != LK_OK)
+        fail_msg("insert %s: %s", json, err.message);
+    bson_destroy(in);
+    return out;
+}
+
+static bson_t *load(lk_collection *c, const bson_t *stored)
+{
+    bson_oid_t id;
+    bson_t *out = NULL;
+    assert_int_equal(lk_bson_get_oid(stored, &id, NULL), LK_OK);
+    assert_int_equal(lk_collection_find_by_id(c, &id, &out, NULL), LK_OK);
+    return out;
+}
+
+static int setup(void **state)
+{
+    static const lk_collection_opts external = {.occ = LK_OCC_EXTERNAL};
+    fixture *f = test_calloc(1, sizeof *f);
+    f->store = lk_mem_store_new();
+    assert_non_null(f->store);
+    assert_int_equal(lk_store_collection(f->store, "tickets", NULL, &f->coll,
+                                         NULL),
+                     LK_OK);
+    assert_int_equal(lk_store_collection(f->store, "replicas", &external,
+                                         &f->replicas, NULL),
+                     LK_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    lk_store_free(f->store);
+    test_free(f);
+    return 0;
+}
+
+/* ---- ids ------------------------------------------------------------------ */
+
+static void test_insert_adds_an_object_id_first_and_version_zero(void **state)
+{
+    fixture *f = *state;
+    bson_t *t = insert(f->coll, "{\"title\": \"concert\", \"price\": 20}");
+    bson_iter_t it;
+
+    assert_true(bson_iter_init(&it, t) && bson_iter_next(&it));
+    assert_string_equal(bson_iter_key(&it), "_id");
+    assert_true(BSON_ITER_HOLDS_OID(&it));
+    assert_int_equal(get_version(t), 0);
+    assert_true(bson_iter_init_find(&it, t, "version"));
+    assert_true(BSON_ITER_HOLDS_INT64(&it));
+    assert_string_equal(get_str(t, "title"), "concert");
+    bson_destroy(t);
+}
+
+static void test_insert_generates_distinct_ids(void **state)
+{
+    fixture *f = *state;
+    bson_t *a = insert(f->coll, "{\"n\": 1}"), *b = insert(f->coll, "{\"n\": 1}");
+    bson_oid_t ia, ib;
+    assert_int_equal(lk_bson_get_oid(a, &ia, NULL), LK_OK);
+    assert_int_equal(lk_bson_get_oid(b, &ib, NULL), LK_OK);
+    assert_false(bson_oid_equal(&ia, &ib));
+    assert_int_equal(count_all(f->coll), 2);
+    bson_destroy(a);
+    bson_destroy(b);
+}
+
+static void test_insert_keeps_a_given_object_id(void **state)
+{
+    fixture *f = *state;
+    bson_t *t = insert(f->coll, "{\"title\": \"x\", \"_id\": {\"$oid\": "
+                                "\"5f1d7f1e2a3b4c5d6e7f8091\"}}");
+    bson_oid_t id, want;
+    bson_oid_init_from_string(&want, "5f1d7f1e2a3b4c5d6e7f8091");
+    assert_int_equal(lk_bson_get_oid(t, &id, NULL), LK_OK);
+    assert_true(bson_oid_equal(&id, &want));
+    bson_destroy(t);
+
+    bson_t *found = NULL;
+    assert_int_equal(lk_collection_find_by_id(f->coll, &want, &found, NULL),
+                     LK_OK);
+    assert_string_equal(get_str(found, "title"), "x");
+    bson_destroy(found);
+}
+
+static void test_insert_refuses_an_id_that_is_not_an_object_id(void **state)
+{
+    fixture *f = *state;
+    bson_t *in = doc("{\"_id\": \"5f1d7f1e2a3b4c5d6e7f8091\"}");
+    bson_t *out = NULL;
+    lk_error err;
+    assert_int_equal(lk_collection_insert(f->coll, in, &out, &err),
+                     LK_ERR_INVALID);
+    assert_null(out);
+    assert_non_null(strstr(err.message, "_id"));
+    assert_non_null(strstr(err.message, "ObjectId"));
+    assert_non_null(strstr(err.message, "string"));
+    assert_int_equal(count_all(f->coll), 0);
+    bson_destroy(in);
+}
+
+static void test_insert_refuses_a_duplicate_id_and_keeps_the_first(void **state)
+{
+    fixture *f = *state;
+    const char *first = "{\"_id\": {\"$oid\": \"5f1d7f1e2a3b4c5d6e7f8091\"}, "
+                        "\"title\": \"first\"}";
+    bson_t *a = insert(f->coll, first);
+    bson_t *dup = doc("{\"_id\": {\"$oid\": \"5f1d7f1e2a3b4c5d6e7f8091\"}, "
+                      "\"title\": \"second\"}");
+    lk_error err;
+
+    assert_int_equal(lk_collection_insert(f->coll, dup, NULL, &err),
+                     LK_ERR_DUPLICATE);
+    assert_non_null(strstr(err.message, "5f1d7f1e2a3b4c5d6e7f8091"));
+    assert_int_equal(count_all(f->coll), 1);
+    bson_t *now = load(f->coll, a);
+    assert_string_equal(get_str(now, "title"), "first");
+    bson_destroy(now);
+    bson_destroy(dup);
+    bson_destroy(a);
+}
+
+static void test_invalid_bson_is_refused(void **state)
+{
+    fixture *f = *state;
+    /* a 12-byte document whose one element claims a string longer than
+     * the document */
+    static const uint8_t bad[] = {12, 0, 0, 0, 0x02, 'a', 0,
+                                  100, 0, 0, 0, 0};
+    bson_t b;
+    lk_error err;
+    assert_true(bson_init_static(&b, bad, sizeof bad));
+    assert_int_equal(lk_collection_insert(f->coll, &b, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "not valid BSON"));
+    assert_int_equal(count_all(f->coll), 0);
+}
+
+/* ---- update-if-current (the course's two specs first) -------------------- */
+
+static void test_implements_optimistic_concurrency_control(void **state)
+{
+    fixture *f = *state;
+    bson_t *ticket = insert(f->coll, "{\"title\": \"concert\", \"price\": 5, "
+                                     "\"userId\": \"123\"}");
+    /* fetch the ticket twice */
+    bson_t *first = load(f->coll, ticket), *second = load(f->coll, ticket);
+    /* make two separate changes */
+    bson_t *first_changed = set_str(first, "title", "ten");
+    bson_t *second_changed = set_str(second, "title", "fifteen");
+    lk_error err;
+
+    assert_int_equal(lk_collection_save(f->coll, first_changed, NULL, &err),
+                     LK_OK);
+    bson_t *out = NULL;
+    assert_int_equal(lk_collection_save(f->coll, second_changed, &out, &err),
+                     LK_ERR_VERSION);
+    assert_null(out);
+    assert_non_null(strstr(err.message, "stale"));
+
+    /* the stale save changed nothing */
+    bson_t *now = load(f->coll, ticket);
+    assert_string_equal(get_str(now, "title"), "ten");
+    assert_int_equal(get_version(now), 1);
+    assert_int_equal(count_all(f->coll), 1);
+
+    bson_destroy(now);
+    bson_destroy(first_changed);
+    bson_destroy(second_changed);
+    bson_destroy(first);
+    bson_destroy(second);
+    bson_destroy(ticket);
+}
+
+static void test_increments_the_version_number_on_multiple_saves(void **state)
+{
+    fixture *f = *state;
+    bson_t *ticket = insert(f->coll, "{\"title\": \"concert\", \"price\": 20}");
+    assert_int_equal(get_version(ticket), 0);
+    for (int64_t want = 1; want <= 2; want++) {
+        bson_t *saved = NULL;
+        assert_int_equal(lk_collection_save(f->coll, ticket, &saved, NULL),
+                         LK_OK);
+        assert_int_equal(get_version(saved), want);
+        bson_destroy(ticket);
+        ticket = saved;
+    }
+    bson_t *now = load(f->coll, ticket);
+    assert_int_equal(get_version(now), 2);
+    bson_destroy(now);
+    bson_destroy(ticket);
+}
+
+static void test_insert_ignores_the_version_the_document_carries(void **state)
+{
+    fixture *f = *state;
+    bson_t *t = insert(f->coll, "{\"title\": \"x\", \"version\": \"seven\"}");
+    assert_int_equal(get_version(t), 0);
+    bson_destroy(t);
+}
+
+static void test_save_keeps_the_document_as_given_with_the_next_version(
+    void **state)
+{
+    fixture *f = *state;
+    bson_t *t = insert(f->coll, "{\"title\": \"x\", \"price\": 5}");
+    bson_t *changed = set_str(t, "title", "y"), *saved = NULL;
+    assert_int_equal(lk_collection_save(f->coll, changed, &saved, NULL),
+                     LK_OK);
+    bson_t *now = load(f->coll, t);
+    assert_true(bson_equal(now, saved));
+    assert_string_equal(get_str(now, "title"), "y");
+    assert_int_equal(get_version(now), 1);
+    bson_destroy(now);
+    bson_destroy(saved);
+    bson_destroy(changed);
+    bson_destroy(t);
+}
+
+static void test_save_of_an_unknown_id_is_not_found(void **state)
+{
+    fixture *f = *state;
+    bson_t *ghost = doc("{\"_id\": {\"$oid\": \"5f1d7f1e2a3b4c5d6e7f8091\"}, "
+                        "\"version\": 0}");
+    lk_error err;
+    assert_int_equal(lk_collection_save(f->coll, ghost, NULL, &err),
+                     LK_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.message, "5f1d7f1e2a3b4c5d6e7f8091"));
+    assert_int_equal(count_all(f->coll), 0);
+    bson_destroy(ghost);
+}
+
+static void test_save_without_id_or_version_is_invalid(void **state)
+{
+    fixture *f = *state;
+    bson_t *no_id = doc("{\"version\": 0}");
+    bson_t *t = insert(f->coll, "{\"title\": \"x\"}");
+    bson_t *no_version = bson_new();
+    bson_copy_to_excluding_noinit(t, no_version, "version", NULL);
+    lk_error err;
+
+    assert_int_equal(lk_collection_save(f->coll, no_id, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "_id"));
+    assert_int_not_equal(lk_collection_save(f->coll, no_version, NULL, &err),
+                         LK_OK);
+    assert_non_null(strstr(err.message, "version"));
+    bson_t *now = load(f->coll, t);
+    assert_int_equal(get_version(now), 0);
+    bson_destroy(now);
+    bson_destroy(no_version);
+    bson_destroy(t);
+    bson_destroy(no_id);
+}
+
+static void test_custom_version_key_is_used(void **state)
+{
+    fixture *f = *state;
+    static const lk_collection_opts opts = {.version_key = "rev"};
+    lk_collection *c = NULL;
+    assert_int_equal(lk_store_collection(f->store, "revs", &opts, &c, NULL),
+                     LK_OK);
+    bson_t *d = insert(c, "{\"version\": \"untouched\"}"), *saved = NULL;
+    int64_t rev = -1;
+    assert_int_equal(lk_bson_get_int64(d, "rev", &rev, NULL), LK_OK);
+    assert_int_equal(rev, 0);
+    assert_int_equal(lk_collection_save(c, d, &saved, NULL), LK_OK);
+    assert_int_equal(lk_bson_get_int64(saved, "rev", &rev, NULL), LK_OK);
+    assert_int_equal(rev, 1);
+    assert_string_equal(get_str(saved, "version"), "untouched");
+    bson_destroy(saved);
+    bson_destroy(d);
+}
+
+/* ---- external versions ---------------------------------------------------- */
+
+static void test_external_insert_keeps_the_carried_version_as_int64(
+    void **state)
+{
+    fixture *f = *state;
+    bson_t *r = insert(f->replicas, "{\"title\": \"x\", \"version\": 5}");
+    bson_iter_t it;
+    assert_true(bson_iter_init_find(&it, r, "version"));
+    assert_true(BSON_ITER_HOLDS_INT64(&it));
+    assert_int_equal(bson_iter_int64(&it), 5);
+    bson_destroy(r);
+
+    r = insert(f->replicas, "{\"title\": \"y\", \"version\": 3.0}");
+    assert_int_equal(get_version(r), 3);
+    bson_destroy(r);
+}
+
+static void test_external_insert_requires_a_non_negative_integer_version(
+    void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *json, *expect;
+    } bad[] = {
+        {"{\"title\": \"x\"}", "required"},
+        {"{\"version\": -1}", ">= 0"},
+        {"{\"version\": \"1\"}", "integer"},
+        {"{\"version\": 1.5}", "integer"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bson_t *d = doc(bad[i].json);
+        lk_error err;
+        assert_int_equal(lk_collection_insert(f->replicas, d, NULL, &err),
+                         LK_ERR_INVALID);
+        if (strstr(err.message, bad[i].expect) == NULL ||
+            strstr(err.message, "version") == NULL)
+            fail_msg("%s: message \"%s\" lacks \"%s\"", bad[i].json,
+                     err.message, bad[i].expect);
+        bson_destroy(d);
+    }
+    assert_int_equal(count_all(f->replicas), 0);
+}
+
+static void test_external_save_applies_only_the_next_version(void **state)
+{
+    fixture *f = *state;
+    bson_t *r = insert(f->replicas, "{\"title\": \"v0\", \"version\": 0}");
+    bson_oid_t id;
+    assert_int_equal(lk_bson_get_oid(r, &id, NULL), LK_OK);
+
+    /* v2 before v1: out of order, refused, nothing changes */
+    bson_t *v2 = lk_bson_with_int64(r, "version", 2);
+    bson_t *v2t = set_str(v2, "title", "v2");
+    lk_error err;
+    assert_int_equal(lk_collection_save(f->replicas, v2t, NULL, &err),
+                     LK_ERR_VERSION);
+    assert_non_null(strstr(err.message, "does not follow"));
+    bson_t *now = load(f->replicas, r);
+    assert_string_equal(get_str(now, "title"), "v0");
+    assert_int_equal(get_version(now), 0);
+    bson_destroy(now);
+
+    /* v1 applies as given */
+    bson_t *v1 = lk_bson_with_int64(r, "version", 1);
+    bson_t *v1t = set_str(v1, "title", "v1"), *saved = NULL;
+    assert_int_equal(lk_collection_save(f->replicas, v1t, &saved, NULL),
+                     LK_OK);
+    assert_int_equal(get_version(saved), 1);
+    bson_destroy(saved);
+
+    /* the same version again is a duplicate delivery: refused */
+    assert_int_equal(lk_collection_save(f->replicas, v1t, NULL, NULL),
+                     LK_ERR_VERSION);
+    /* and now v2 follows */
+    assert_int_equal(lk_collection_save(f->replicas, v2t, NULL, NULL), LK_OK);
+    now = load(f->replicas, r);
+    assert_string_equal(get_str(now, "title"), "v2");
+    assert_int_equal(get_version(now), 2);
+
+    bson_destroy(now);
+    bson_destroy(v1);
+    bson_destroy(v1t);
+    bson_destroy(v2);
+    bson_destroy(v2t);
+    bson_destroy(r);
+}
+
+/* ---- unique indexes -------------------------------------------------------- */
+
+static lk_collection *users(fixture *f)
+{
+    static const char *const unique[] = {"email", "profile.handle", NULL};
+    static const lk_collection_opts opts = {.unique = unique};
+    lk_collection *c = NULL;
+    assert_int_equal(lk_store_collection(f->store, "users", &opts, &c, NULL),
+                     LK_OK);
+    return c;
+}
+
+static void test_unique_field_refuses_a_taken_value_on_insert(void **state)
+{
+    fixture *f = *state;
+    lk_collection *c = users(f);
+    bson_t *a = insert(c, "{\"email\": \"a@x\", \"profile\": {\"handle\": 1}}");
+    bson_t *same_email = doc("{\"email\": \"a@x\"}");
+    bson_t *same_handle = doc("{\"email\": \"b@x\", \"profile\": "
+                              "{\"handle\": 1.0}}");
+    lk_error err;
+
+    assert_int_equal(lk_collection_insert(c, same_email, NULL, &err),
+                     LK_ERR_DUPLICATE);
+    assert_non_null(strstr(err.message, "\"email\""));
+    /* 1 and 1.0 are the same number */
+    assert_int_equal(lk_collection_insert(c, same_handle, NULL, &err),
+                     LK_ERR_DUPLICATE);
+    assert_non_null(strstr(err.message, "profile.handle"));
+    assert_int_equal(count_all(c), 1);
+
+    bson_destroy(same_email);
+    bson_destroy(same_handle);
+    bson_destroy(a);
+}
+
+static void test_unique_field_ignores_documents_without_the_field(void **state)
+{
+    fixture *f = *state;
+    lk_collection *c = users(f);
+    bson_t *a = insert(c, "{\"name\": \"a\"}");
+    bson_t *b = insert(c, "{\"name\": \"b\", \"email\": null}");
+    bson_t *d = insert(c, "{\"name\": \"d\"}");
+    assert_int_equal(count_all(c), 3);
+    bson_destroy(a);
+    bson_destroy(b);
+    bson_destroy(d);
+}
+
+static void test_unique_field_refuses_a_taken_value_on_save(void **state)
+{
+    fixture *f = *state;
+    lk_collection *c = users(f);
+    bson_t *a = insert(c, "{\"email\": \"a@x\"}");
+    bson_t *b = insert(c, "{\"email\": \"b@x\"}");
+    bson_t *b_as_a = set_str(b, "email", "a@x");
+    lk_error err;
+
+    assert_int_equal(lk_collection_save(c, b_as_a, NULL, &err),
+                     LK_ERR_DUPLICATE);
+    assert_non_null(strstr(err.message, "email"));
+    bson_t *now = load(c, b);
+    assert_string_equal(get_str(now, "email"), "b@x");
+    assert_int_equal(get_version(now), 0);
+    bson_destroy(now);
+
+    /* saving a document with its own value is fine */
+    assert_int_equal(lk_collection_save(c, a, NULL, NULL), LK_OK);
+    bson_destroy(b_as_a);
+    bson_destroy(a);
+    bson_destroy(b);
+}
+
+static void test_unique_value_is_free_again_after_save_or_delete(void **state)
+{
+    fixture *f = *state;
+    lk_collection *c = users(f);
+    bson_t *a = insert(c, "{\"email\": \"a@x\"}");
+    bson_t *b = insert(c, "{\"email\": \"b@x\"}");
+    bson_t *a_moved = set_str(a, "email", "c@x");
+    bson_t *del = doc("{\"email\": \"b@x\"}");
+    int64_t deleted = 0;
+
+    assert_int_equal(lk_collection_save(c, a_moved, NULL, NULL), LK_OK);
+    bson_t *again = insert(c, "{\"email\": \"a@x\"}");
+    assert_int_equal(lk_collection_delete(c, del, &deleted, NULL), LK_OK);
+    assert_int_equal(deleted, 1);
+    bson_t *b2 = insert(c, "{\"email\": \"b@x\"}");
+    assert_int_equal(count_all(c), 3);
+
+    bson_destroy(b2);
+    bson_destroy(again);
+    bson_destroy(del);
+    bson_destroy(a_moved);
+    bson_destroy(a);
+    bson_destroy(b);
+}
+
+static void test_unique_field_refuses_values_it_cannot_index(void **state)
+{
+    fixture *f = *state;
+    lk_collection *c = users(f);
+    bson_t *d = doc("{\"email\": [\"a@x\", \"b@x\"]}");
+    lk_error err;
+    assert_int_equal(lk_collection_insert(c, d, NULL, &err), LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "email"));
+    assert_non_null(strstr(err.message, "array"));
+    assert_int_equal(count_all(c), 0);
+    bson_destroy(d);
+}
+
+/* ---- collections ----------------------------------------------------------------- */
+
+static void test_collection_reopened_with_other_options_is_invalid(void **state)
+{
+    fixture *f = *state;
+    static const lk_collection_opts external = {.occ = LK_OCC_EXTERNAL};
+    static const lk_collection_opts rev = {.version_key = "rev"};
+    static const char *const unique[] = {"title", NULL};
+    static const lk_collection_opts uniq = {.unique = unique};
+    static const lk_collection_opts same = {.version_key = "version"};
+    lk_collection *c = NULL;
+    lk_error err;
+
+    assert_int_equal(lk_store_collection(f->store, "tickets", &external, &c,
+                                         &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "tickets"));
+    assert_null(c);
+    assert_int_equal(lk_store_collection(f->store, "tickets", &rev, &c, NULL),
+                     LK_ERR_INVALID);
+    assert_int_equal(lk_store_collection(f->store, "tickets", &uniq, &c, NULL),
+                     LK_ERR_INVALID);
+    /* the same options (the default spelled out) give the same collection */
+    assert_int_equal(lk_store_collection(f->store, "tickets", &same, &c, NULL),
+                     LK_OK);
+    assert_ptr_equal(c, f->coll);
+}
+
+static void test_collection_options_are_checked(void **state)
+{
+    fixture *f = *state;
+    static const char *const twice[] = {"a", "a", NULL};
+    static const char *const id[] = {"_id", NULL};
+    static const char *const empty_seg[] = {"a..b", NULL};
+    static const struct {
+        lk_collection_opts opts;
+        const char *expect;
+    } bad[] = {
+        {{.unique = twice}, "twice"},
+        {{.unique = id}, "_id"},
+        {{.unique = empty_seg}, "a..b"},
+        {{.version_key = "meta.version"}, "top-level"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lk_collection *c = NULL;
+        lk_error err;
+        assert_int_equal(lk_store_collection(f->store, "bad", &bad[i].opts, &c,
+                                             &err),
+                         LK_ERR_INVALID);
+        if (strstr(err.message, bad[i].expect) == NULL)
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err.message,
+                     bad[i].expect);
+    }
+}
+
+static void test_collections_hold_their_own_documents(void **state)
+{
+    fixture *f = *state;
+    lk_collection *other = NULL;
+    assert_int_equal(lk_store_collection(f->store, "other", NULL, &other,
+                                         NULL),
+                     LK_OK);
+    bson_t *a = insert(f->coll, "{\"x\": 1}");
+    assert_int_equal(count_all(f->coll), 1);
+    assert_int_equal(count_all(other), 0);
+    bson_t *out = NULL;
+    bson_oid_t id;
+    assert_int_equal(lk_bson_get_oid(a, &id, NULL), LK_OK);
+    assert_int_equal(lk_collection_find_by_id(other, &id, &out, NULL),
+                     LK_ERR_NOT_FOUND);
+    assert_null(out);
+    bson_destroy(a);
+}
+
+/* ---- deep copies --------------------------------------------------------------- */
+
+static void test_changing_a_returned_document_does_not_change_the_store(
+    void **state)
+{
+    fixture *f = *state;
+    bson_t *t = insert(f->coll, "{\"title\": \"a\"}");
+    bson_t *found = load(f->coll, t);
+    /* write over the returned buffers in place */
+    uint8_t *raw = (uint8_t *)bson_get_data(found);
+    memset(raw + 4, 0, found->len - 4);
+    bson_destroy(found);
+
+    lk_cursor *cur = NULL;
+    const bson_t *seen = NULL;
+    assert_int_equal(lk_collection_find(f->coll, NULL, NULL, &cur, NULL),
+                     LK_OK);
+    assert_true(lk_cursor_next(cur, &seen));
+    memset((uint8_t *)bson_get_data(seen) + 4, 0, seen->len - 4);
+    lk_cursor_free(cur);
+
+    bson_t *again = load(f->coll, t);
+    assert_string_equal(get_str(again, "title"), "a");
+    assert_true(bson_equal(again, t));
+    bson_destroy(again);
+    bson_destroy(t);
+}
+
+static void test_changing_the_inserted_document_does_not_change_the_store(
+    void **state)
+{
+    fixture *f = *state;
+    bson_t *in = doc("{\"title\": \"a\", \"price\": 1}"), *stored = NULL;
+    assert_int_equal(lk_collection_insert(f->coll, in, &stored, NULL), LK_OK);
+    bson_iter_t it;
+    assert_true(bson_iter_init_find(&it, in, "price"));
+    bson_iter_overwrite_int32(&it, 999);
+    bson_destroy(in);
+
+    bson_t *now = load(f->coll, stored);
+    assert_true(bson_iter_init_find(&it, now, "price"));
+    assert_int_equal(bson_iter_int32(&it), 1);
+    bson_destroy(now);
+    bson_destroy(stored);
+}
+
+/* ---- find, count, delete ------------------------------------------------------- */
+
+/* The "n" fields of the documents the filter finds, as "1 2 3". */
+static const char *find_ns(lk_collection *c, const char *filter_json,
+                           int64_t skip, int64_t limit)
+{
+    static char buf[256];
+    bson_t *filter = doc(filter_json);
+    lk_find_opts opts = {.skip = skip, .limit = limit};
+    lk_cursor *cur = NULL;
+    const bson_t *d;
+    buf[0] = '\0';
+    assert_int_equal(lk_collection_find(c, filter, &opts, &cur, NULL), LK_OK);
+    while (lk_cursor_next(cur, &d)) {
+        int64_t n = 0;
+        assert_int_equal(lk_bson_get_int64(d, "n", &n, NULL), LK_OK);
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%lld",
+                 buf[0] ? " " : "", (long long)n);
+    }
+    assert_int_equal(lk_cursor_error(cur, NULL), LK_OK);
+    lk_cursor_free(cur);
+    bson_destroy(filter);
+    return buf;
+}
+
+static void insert_ns(lk_collection *c, int from, int to)
+{
+    for (int i = from; i <= to; i++) {
+        char json[64];
+        snprintf(json, sizeof json, "{\"n\": %d, \"odd\": %s}", i,
+                 i % 2 ? "true" : "false");
+        bson_destroy(insert(c, json));
+    }
+}
+
+static void test_find_returns_matches_in_insertion_order(void **state)
+{
+    fixture *f = *state;
+    insert_ns(f->coll, 1, 6);
+    assert_string_equal(find_ns(f->coll, "{}", 0, 0), "1 2 3 4 5 6");
+    assert_string_equal(find_ns(f->coll, "{\"odd\": true}", 0, 0), "1 3 5");
+    assert_string_equal(find_ns(f->coll, "{\"n\": 99}", 0, 0), "");
+}
+
+static void test_find_applies_skip_then_limit(void **state)
+{
+    fixture *f = *state;
+    insert_ns(f->coll, 1, 6);
+    assert_string_equal(find_ns(f->coll, "{}", 2, 0), "3 4 5 6");
+    assert_string_equal(find_ns(f->coll, "{}", 0, 2), "1 2");
+    assert_string_equal(find_ns(f->coll, "{}", 1, 3), "2 3 4");
+    assert_string_equal(find_ns(f->coll, "{\"odd\": false}", 1, 1), "4");
+    assert_string_equal(find_ns(f->coll, "{}", 10, 1), "");
+}
+
+static void test_find_refuses_negative_skip_or_limit(void **state)
+{
+    fixture *f = *state;
+    lk_find_opts opts = {.skip = -1};
+    lk_cursor *cur = NULL;
+    lk_error err;
+    assert_int_equal(lk_collection_find(f->coll, NULL, &opts, &cur, &err),
+                     LK_ERR_INVALID);
+    assert_null(cur);
+    assert_non_null(strstr(err.message, "skip"));
+}
+
+static void test_saved_document_keeps_its_place_in_the_order(void **state)
+{
+    fixture *f = *state;
+    insert_ns(f->coll, 1, 3);
+    bson_t *filter = doc("{\"n\": 1}"), *first = NULL;
+    assert_int_equal(lk_collection_find_one(f->coll, filter, &first, NULL),
+                     LK_OK);
+    assert_int_equal(lk_collection_save(f->coll, first, NULL, NULL), LK_OK);
+    assert_string_equal(find_ns(f->coll, "{}", 0, 0), "1 2 3");
+    bson_destroy(first);
+    bson_destroy(filter);
+}
+
+static void test_find_one_returns_the_first_match_or_not_found(void **state)
+{
+    fixture *f = *state;
+    insert_ns(f->coll, 1, 4);
+    bson_t *odd = doc("{\"odd\": false}"), *none = doc("{\"n\": 42}");
+    bson_t *out = NULL;
+    int64_t n = 0;
+    lk_error err;
+    assert_int_equal(lk_collection_find_one(f->coll, odd, &out, NULL), LK_OK);
+    assert_int_equal(lk_bson_get_int64(out, "n", &n, NULL), LK_OK);
+    assert_int_equal(n, 2);
+    bson_destroy(out);
+    assert_int_equal(lk_collection_find_one(f->coll, none, &out, &err),
+                     LK_ERR_NOT_FOUND);
+    assert_null(out);
+    assert_non_null(strstr(err.message, "tickets"));
+    bson_destroy(odd);
+    bson_destroy(none);
+}
+
+static void test_count_counts_the_matches(void **state)
+{
+    fixture *f = *state;
+    int64_t n = -1;
+    bson_t *odd = doc("{\"odd\": true}");
+    assert_int_equal(lk_collection_count(f->coll, NULL, &n, NULL), LK_OK);
+    assert_int_equal(n, 0);
+    insert_ns(f->coll, 1, 5);
+    assert_int_equal(lk_collection_count(f->coll, NULL, &n, NULL), LK_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(lk_collection_count(f->coll, odd, &n, NULL), LK_OK);
+    assert_int_equal(n, 3);
+    bson_destroy(odd);
+}
+
+static void test_delete_removes_the_matches_and_says_how_many(void **state)
+{
+    fixture *f = *state;
+    insert_ns(f->coll, 1, 6);
+    bson_t *odd = doc("{\"odd\": true}");
+    bson_t *empty = bson_new();
+    int64_t deleted = -1;
+    assert_int_equal(lk_collection_delete(f->coll, odd, &deleted, NULL),
+                     LK_OK);
+    assert_int_equal(deleted, 3);
+    assert_string_equal(find_ns(f->coll, "{}", 0, 0), "2 4 6");
+    assert_int_equal(lk_collection_delete(f->coll, odd, &deleted, NULL),
+                     LK_OK);
+    assert_int_equal(deleted, 0);
+    /* new documents go after the survivors */
+    insert_ns(f->coll, 7, 7);
+    assert_string_equal(find_ns(f->coll, "{}", 0, 0), "2 4 6 7");
+    assert_int_equal(lk_collection_delete(f->coll, empty, &deleted, NULL),
+                     LK_OK);
+    assert_int_equal(deleted, 4);
+    assert_int_equal(count_all(f->coll), 0);
+    bson_destroy(odd);
+    bson_destroy(empty);
+}
+
+static void test_delete_by_id_removes_one_document(void **state)
+{
+    fixture *f = *state;
+    bson_t *a = insert(f->coll, "{\"n\": 1}");
+    bson_t *b = insert(f->coll, "{\"n\": 2}");
+    bson_oid_t id;
+    bson_t filter = BSON_INITIALIZER;
+    int64_t deleted = 0;
+    assert_int_equal(lk_bson_get_oid(a, &id, NULL), LK_OK);
+    BSON_APPEND_OID(&filter, "_id", &id);
+    assert_int_equal(lk_collection_delete(f->coll, &filter, &deleted, NULL),
+                     LK_OK);
+    assert_int_equal(deleted, 1);
+    assert_string_equal(find_ns(f->coll, "{}", 0, 0), "2");
+    bson_t *out = NULL;
+    assert_int_equal(lk_collection_find_by_id(f->coll, &id, &out, NULL),
+                     LK_ERR_NOT_FOUND);
+    bson_destroy(&filter);
+    bson_destroy(a);
+    bson_destroy(b);
+}
+
+static void test_many_documents_stay_reachable_by_id(void **state)
+{
+    /* enough to grow the index several times and to delete across it */
+    enum { N = 5000 };
+    fixture *f = *state;
+    static bson_oid_t ids[N];
+    for (int i = 0; i < N; i++) {
+        bson_t *d = insert(f->coll, "{}");
+        assert_int_equal(lk_bson_get_oid(d, &ids[i], NULL), LK_OK);
+        bson_destroy(d);
+    }
+    for (int i = 0; i < N; i += 2) {
+        bson_t filter = BSON_INITIALIZER;
+        int64_t deleted = 0;
+        BSON_APPEND_OID(&filter, "_id", &ids[i]);
+        assert_int_equal(lk_collection_delete(f->coll, &filter, &deleted,
+                                              NULL),
+                         LK_OK);
+        assert_int_equal(deleted, 1);
+        bson_destroy(&filter);
+    }
+    for (int i = 0; i < N; i++) {
+        bson_t *out = NULL;
+        lk_status want = i % 2 ? LK_OK : LK_ERR_NOT_FOUND;
+        assert_int_equal(lk_collection_find_by_id(f->coll, &ids[i], &out,
+                                                  NULL),
+                         want);
+        bson_destroy(out);
+    }
+    assert_int_equal(count_all(f->coll), N / 2);
+}
+
+/* ---- threads --------------------------------------------------------------------- */
+
+enum { THREADS = 4, ROUNDS = 50 };
+
+typedef struct racer {
+    lk_collection *coll;
+    bson_oid_t id;
+    pthread_barrier_t *barrier;
+    int wins, conflicts, errors;
+} racer;
+
+/* Phase 1: every thread loads the same version, waits for the others, then
+ * saves: exactly one must win. Phase 2: each thread makes ROUNDS changes,
+ * reloading after every conflict. */
+static void *race(void *arg)
+{
+    racer *r = arg;
+    bson_t *mine = NULL;
+    if (lk_collection_find_by_id(r->coll, &r->id, &mine, NULL) != LK_OK)
+        r->errors++;
+    pthread_barrier_wait(r->barrier);
+    lk_status s = lk_collection_save(r->coll, mine, NULL, NULL);
+    r->wins += s == LK_OK;
+    r->conflicts += s == LK_ERR_VERSION;
+    r->errors += s != LK_OK && s != LK_ERR_VERSION;
+    bson_destroy(mine);
+    pthread_barrier_wait(r->barrier);
+
+    for (int done = 0; done < ROUNDS && r->errors == 0;) {
+        if (lk_collection_find_by_id(r->coll, &r->id, &mine, NULL) != LK_OK) {
+            r->errors++;
+            break;
+        }
+        s = lk_collection_save(r->coll, mine, NULL, NULL);
+        bson_destroy(mine);
+        if (s == LK_OK)
+            done++;
+        else if (s != LK_ERR_VERSION)
+            r->errors++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_saves_of_one_version_let_exactly_one_win(
+    void **state)
+{
+    fixture *f = *state;
+    bson_t *t = insert(f->coll, "{\"title\": \"contended\"}");
+    pthread_barrier_t barrier;
+    pthread_t th[THREADS];
+    racer r[THREADS];
+    int wins = 0, conflicts = 0, errors = 0;
+
+    assert_int_equal(pthread_barrier_init(&barrier, NULL, THREADS), 0);
+    for (int i = 0; i < THREADS; i++) {
+        r[i] = (racer){.coll = f->coll, .barrier = &barrier};
+        assert_int_equal(lk_bson_get_oid(t, &r[i].id, NULL), LK_OK);
+    }
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        wins += r[i].wins;
+        conflicts += r[i].conflicts;
+        errors += r[i].errors;
+    }
+    pthread_barrier_destroy(&barrier);
+
+    assert_int_equal(errors, 0);
+    /* phase 1: one winner, three stale; phase 2: every change counted */
+    assert_int_equal(wins, 1);
+    assert_int_equal(conflicts, THREADS - 1);
+    bson_t *now = load(f->coll, t);
+    assert_int_equal(get_version(now), 1 + THREADS * ROUNDS);
+    bson_destroy(now);
+    bson_destroy(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_insert_adds_an_object_id_first_and_version_zero),
+        T(test_insert_generates_distinct_ids),
+        T(test_insert_keeps_a_given_object_id),
+        T(test_insert_refuses_an_id_that_is_not_an_object_id),
+        T(test_insert_refuses_a_duplicate_id_and_keeps_the_first),
+        T(test_invalid_bson_is_refused),
+        T(test_implements_optimistic_concurrency_control),
+        T(test_increments_the_version_number_on_multiple_saves),
+        T(test_insert_ignores_the_version_the_document_carries),
+        T(test_save_keeps_the_document_as_given_with_the_next_version),
+        T(test_save_of_an_unknown_id_is_not_found),
+        T(test_save_without_id_or_version_is_invalid),
+        T(test_custom_version_key_is_used),
+        T(test_external_insert_keeps_the_carried_version_as_int64),
+        T(test_external_insert_requires_a_non_negative_integer_version),
+        T(test_external_save_applies_only_the_next_version),
+        T(test_unique_field_refuses_a_taken_value_on_insert),
+        T(test_unique_field_ignores_documents_without_the_field),
+        T(test_unique_field_refuses_a_taken_value_on_save),
+        T(test_unique_value_is_free_again_after_save_or_delete),
+        T(test_unique_field_refuses_values_it_cannot_index),
+        T(test_collection_reopened_with_other_options_is_invalid),
+        T(test_collection_options_are_checked),
+        T(test_collections_hold_their_own_documents),
+        T(test_changing_a_returned_document_does_not_change_the_store),
+        T(test_changing_the_inserted_document_does_not_change_the_store),
+        T(test_find_returns_matches_in_insertion_order),
+        T(test_find_applies_skip_then_limit),
+        T(test_find_refuses_negative_skip_or_limit),
+        T(test_saved_document_keeps_its_place_in_the_order),
+        T(test_find_one_returns_the_first_match_or_not_found),
+        T(test_count_counts_the_matches),
+        T(test_delete_removes_the_matches_and_says_how_many),
+        T(test_delete_by_id_removes_one_document),
+        T(test_many_documents_stay_reachable_by_id),
+        T(test_concurrent_saves_of_one_version_let_exactly_one_win),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
