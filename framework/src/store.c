@@ -275,11 +275,18 @@ bson_t *lk_bson_with_int64(const bson_t *doc, const char *key, int64_t value)
 lk_status lk_occ_check(const lk_collection *coll, const bson_t *doc,
                        int64_t stored, int64_t *next, lk_error *err)
 {
-    const char *key = coll->opts.version_key;
     char id[25] = "?";
     bson_oid_t oid;
     int64_t carried = 0;
 
+    if (coll == NULL || doc == NULL || next == NULL)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "occ_check: arguments must not be NULL");
+    /* An implementation that forgot to default the key still gets the
+     * documented one. */
+    const char *key = coll->opts.version_key != NULL
+                          ? coll->opts.version_key
+                          : LK_DEFAULT_VERSION_KEY;
     if (lk_bson_get_oid(doc, &oid, NULL) == LK_OK)
         lk_oid_format(&oid, id);
     lk_status s = lk_bson_get_int64(doc, key, &carried, err);
