@@ -22,6 +22,7 @@ typedef struct counting_bus {
     scenario_bus_counters *counters;
     pthread_mutex_t lock; /* guards subs */
     counted_sub *subs;
+    char *run_id;         /* NULL: durable names as given */
 } counting_bus;
 
 typedef struct counted_msg {
@@ -188,7 +189,21 @@ static lk_status cb_subscribe(lk_bus *bus, const char *subject,
     sub->next = b->subs;
     b->subs = sub;
     pthread_mutex_unlock(&b->lock);
-    return lk_bus_subscribe(b->inner, subject, opts, trampoline, sub, err);
+
+    lk_subscribe_opts own = opts != NULL ? *opts : (lk_subscribe_opts){0};
+    const char *base = own.durable_name != NULL ? own.durable_name
+                                                : own.queue_group;
+    char durable[128];
+    if (b->run_id != NULL && base != NULL) {
+        int n = snprintf(durable, sizeof durable, "%s-%s", base, b->run_id);
+        if (n < 0 || (size_t)n >= sizeof durable)
+            return lk_error_set(err, LK_ERR_INVALID,
+                                "subscribe %s: durable name \"%s-%s\" too long",
+                                subject, base, b->run_id);
+        own.durable_name = durable;
+        own.deliver_all = false;
+    }
+    return lk_bus_subscribe(b->inner, subject, &own, trampoline, sub, err);
 }
 
 static lk_status cb_drain(lk_bus *bus, lk_error *err)
@@ -205,6 +220,7 @@ static void cb_free(lk_bus *bus)
         free(s);
     }
     pthread_mutex_destroy(&b->lock);
+    free(b->run_id);
     free(b);
 }
 
@@ -218,11 +234,15 @@ static const lk_bus_ops counting_bus_ops = {
 
 lk_status scenario_counting_bus_new(lk_bus *inner,
                                     scenario_bus_counters *counters,
-                                    lk_bus **out, lk_error *err)
+                                    const char *run_id, lk_bus **out,
+                                    lk_error *err)
 {
     *out = NULL;
     counting_bus *b = calloc(1, sizeof *b);
-    if (b == NULL || pthread_mutex_init(&b->lock, NULL) != 0) {
+    char *id = run_id != NULL ? strdup(run_id) : NULL;
+    if (b == NULL || (run_id != NULL && id == NULL) ||
+        pthread_mutex_init(&b->lock, NULL) != 0) {
+        free(id);
         free(b);
         lk_bus_free(inner);
         return lk_error_set(err, LK_ERR_NOMEM,
@@ -231,6 +251,7 @@ lk_status scenario_counting_bus_new(lk_bus *inner,
     b->base.ops = &counting_bus_ops;
     b->inner = inner;
     b->counters = counters;
+    b->run_id = id;
     *out = &b->base;
     return LK_OK;
 }

@@ -35,9 +35,16 @@ void scenario_bus_counters_get(scenario_bus_counters *c, scenario_counts *out);
  * Wraps `inner` (ownership moves to the wrapper: lk_bus_free() of the
  * wrapper frees it, also when this call fails). `counters` is borrowed and
  * must outlive the wrapper. *out is NULL on failure.
+ *
+ * `run_id` (NULL: none; copied) makes durable subscriptions belong to this
+ * run only: their durable name becomes "<durable or queue group>-<run_id>"
+ * and they start at the next message published, so a run on a server that
+ * keeps earlier runs' streams and consumers neither shares their position
+ * nor replays their events.
  */
 lk_status scenario_counting_bus_new(lk_bus *inner,
                                     scenario_bus_counters *counters,
-                                    lk_bus **out, lk_error *err);
+                                    const char *run_id, lk_bus **out,
+                                    lk_error *err);
 
 #endif /* TICKETING_SCENARIO_COUNTING_BUS_H */

@@ -69,8 +69,9 @@ typedef struct scenario_wiring scenario_wiring;
 
 typedef struct scenario_wiring_ops {
     const char *name; /* "fake-nats", "nats" */
-    /* Lets deliveries make progress between two bursts of commands. */
-    void (*pump)(scenario_wiring *w, scenario_rng *rng, int burst);
+    /* Lets deliveries make progress after `commands` commands were issued
+     * (each published one event). */
+    void (*pump)(scenario_wiring *w, scenario_rng *rng, int commands);
     /* Returns once nothing is left to deliver (fake) or the replicas match
      * or stopped changing, within opts.timeout_ms (NATS). */
     lk_status (*settle)(scenario_wiring *w, scenario_probe_fn probe,

@@ -2,40 +2,45 @@
  * wiring_fake.c — the embedded bus: one fake broker (mocks/fake_nats.h) that
  * every service instance shares, a virtual clock, seeded faults.
  *
- * Time: every burst of commands (one ticket created and updated) takes
- * SCENARIO_FAKE_BURST_MS of virtual time, during which the replicas work
- * off part of the backlog: a seeded number of single deliveries, picked by
- * the broker among the first reorder_window due messages. Un-acked messages
- * fall due again ack_wait later on that clock, so redeliveries mix with new
- * events exactly as they would on a busy server.
+ * Time: the replicas work between commands. After each command (one
+ * publish) they make a seeded number of single deliveries, 0 to
+ * 2 * SCENARIO_FAKE_KEEP_PACE: on average they keep pace, but now and then a
+ * backlog builds, in which the broker picks among the first reorder_window
+ * due messages, so an update can overtake the one before it. The virtual
+ * clock moves SCENARIO_FAKE_COMMAND_MS whenever the replicas ran out of
+ * work; un-acked messages fall due again ack_wait later on that clock, so
+ * redeliveries mix with new events as they would on a busy server.
  */
 #include <stdlib.h>
 
 #include "fake_nats.h"
 #include "scenario/scenario_internal.h"
 
-/* Virtual time one burst of commands takes (a user clicking "save"). */
-#define SCENARIO_FAKE_BURST_MS 10
+/* Virtual time between two commands while the replicas are idle. */
+#define SCENARIO_FAKE_COMMAND_MS 5
+/* Mean deliveries per command (redeliveries and duplicates need more than
+ * one per event, so the backlog drains). */
+#define SCENARIO_FAKE_KEEP_PACE 1.5
 
 typedef struct fake_wiring {
     scenario_wiring base;
     lk_fake_nats *nats;
 } fake_wiring;
 
-/* Between bursts: up to two deliveries per event of the burst (on average
- * the replicas keep pace, but a backlog builds and drains at random), then
- * the burst's share of virtual time. */
-static void fake_pump(scenario_wiring *w, scenario_rng *rng, int burst)
+/* After one command: 0..3 deliveries, then time passes if they are idle. */
+static void fake_pump(scenario_wiring *w, scenario_rng *rng, int commands)
 {
     fake_wiring *f = (fake_wiring *)w;
-    uint64_t steps = scenario_rng_below(rng, 2 * (uint64_t)burst + 1);
-    for (uint64_t i = 0; i < steps; i++)
-        if (!lk_fake_nats_step(f->nats))
-            break;
-    /* Time passes between bursts, but only what falls due in that time is
-     * delivered now: the backlog stays for the next pump. */
-    lk_fake_nats_advance(f->nats, 0);
-    (void)SCENARIO_FAKE_BURST_MS;
+    uint64_t steps = scenario_rng_below(
+        rng, (uint64_t)(2.0 * SCENARIO_FAKE_KEEP_PACE * commands) + 1);
+    bool idle = false;
+    for (uint64_t i = 0; i < steps && !idle; i++)
+        idle = !lk_fake_nats_step(f->nats);
+    /* advance() delivers everything due on its way, so it runs only when
+     * nothing is due now: it then brings just the redeliveries that fall
+     * due meanwhile. */
+    if (idle)
+        lk_fake_nats_advance(f->nats, SCENARIO_FAKE_COMMAND_MS);
 }
 
 static lk_status fake_settle(scenario_wiring *w, scenario_probe_fn probe,

@@ -4,9 +4,11 @@
  * separate processes would have. Reordering and duplicates come from the
  * real thing (replicas on their own delivery threads); nothing is seeded.
  *
- * Every run uses a stream of its own ("SCENARIO_<pid>_<time>"), so its
- * durable consumers start empty and a rerun never sees an earlier run's
- * events.
+ * The stream is the adapter's default one (a stream captures its subjects
+ * exclusively, so a stream per run would collide with the last run's). What
+ * is per run is the consumers: every durable gets the run's id in its name
+ * and starts at the next message (see counting_bus.h), so a rerun neither
+ * shares an earlier run's position nor replays its events.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,7 @@ typedef struct nats_wiring {
     scenario_wiring base;
     scenario_bus_counters counters;
     bool counters_ready;
-    char stream[64];
+    char run_id[64];
 } nats_wiring;
 
 static int64_t now_ms(void)
@@ -126,11 +128,12 @@ static lk_status connect_one(nats_wiring *n, const char *who, lk_bus **out,
 {
     char name[96];
     snprintf(name, sizeof name, "ticketing-scenario %s", who);
-    lk_nats_opts o = {.stream = n->stream, .name = name};
+    lk_nats_opts o = {.name = name};
     lk_bus *inner = NULL;
     lk_status s = lk_nats_bus_connect(&inner, n->base.opts->nats_url, &o, err);
     if (s == LK_OK)
-        s = scenario_counting_bus_new(inner, &n->counters, out, err);
+        s = scenario_counting_bus_new(inner, &n->counters, n->run_id, out,
+                                      err);
     if (s != LK_OK)
         lk_error_prefix(err, "nats %s (%s)", who,
                         n->base.opts->nats_url ? n->base.opts->nats_url
@@ -149,7 +152,7 @@ lk_status scenario_wiring_nats(const ticketing_scenario_opts *opts,
     n->base.opts = opts;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(n->stream, sizeof n->stream, "SCENARIO_%ld_%lld_%09ld",
+    snprintf(n->run_id, sizeof n->run_id, "scenario%ld-%lld%09ld",
              (long)getpid(), (long long)ts.tv_sec, ts.tv_nsec);
 
     lk_status s = scenario_bus_counters_init(&n->counters, err);
