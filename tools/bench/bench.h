@@ -137,18 +137,24 @@ void bench_progress(const bench_opts *opts, const char *fmt, ...)
 /* ---- the paired-run driver ------------------------------------------------ */
 
 /*
- * One side of a pair: does the work once and returns its figure (ns per
- * operation, or a rate), adding its checksum to *sum. Returns false when
- * the run failed (the row is then marked and the figures dropped).
+ * One side of a pair: does the work once and writes its figures (ns per
+ * operation, or a rate; one per row it feeds), adding its checksum to *sum.
+ * Returns false when the run failed (the rows are then marked skipped).
  */
-typedef bool (*bench_side_fn)(void *ctx, double *figure, uint64_t *sum);
+typedef bool (*bench_side_fn)(void *ctx, double *figures, uint64_t *sum);
 
 /*
  * Runs a warm-up pair (when `warmup`), then opts->runs measured pairs,
- * alternating which side goes first, and fills `row`. The checksums of
- * both sides must agree on every run; a mismatch is written to row->note.
- * Returns false when a side failed.
+ * alternating which side goes first, and fills the `k` rows (figure i of
+ * each side goes to rows[i]). The checksums of both sides must agree on
+ * every run; a mismatch is written to the rows' notes. Returns false when a
+ * side failed.
  */
+bool bench_run_pairs_k(const bench_opts *opts, bench_row *const *rows,
+                       size_t k, bool warmup, bench_side_fn lk,
+                       bench_side_fn base, void *ctx);
+
+/* The same for one row. */
 bool bench_run_pairs(const bench_opts *opts, bench_row *row, bool warmup,
                      bench_side_fn lk, bench_side_fn base, void *ctx);
 

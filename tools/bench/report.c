@@ -160,6 +160,8 @@ void bench_row_note(bench_row *row, const char *fmt, ...)
     va_end(ap);
 }
 
+#define BENCH_MAX_FIGURES 8
+
 static bool run_pair(bench_side_fn first, bench_side_fn second, void *ctx,
                      double *f1, double *f2, uint64_t *s1, uint64_t *s2)
 {
@@ -167,41 +169,53 @@ static bool run_pair(bench_side_fn first, bench_side_fn second, void *ctx,
     return first(ctx, f1, s1) && second(ctx, f2, s2);
 }
 
-bool bench_run_pairs(const bench_opts *opts, bench_row *row, bool warmup,
-                     bench_side_fn lk, bench_side_fn base, void *ctx)
+bool bench_run_pairs_k(const bench_opts *opts, bench_row *const *rows,
+                       size_t k, bool warmup, bench_side_fn lk,
+                       bench_side_fn base, void *ctx)
 {
-    int runs = opts->runs;
-    double *lk_fig = calloc((size_t)runs, sizeof *lk_fig);
-    double *base_fig = calloc((size_t)runs, sizeof *base_fig);
-    bool ok = lk_fig != NULL && base_fig != NULL;
+    size_t runs = (size_t)opts->runs;
+    /* fig[side][run * k + row] */
+    double *lk_fig = calloc(runs * k, sizeof *lk_fig);
+    double *base_fig = calloc(runs * k, sizeof *base_fig);
+    bool ok = lk_fig != NULL && base_fig != NULL && k <= BENCH_MAX_FIGURES;
     uint64_t s_lk = 0, s_base = 0;
+    double a[BENCH_MAX_FIGURES], b[BENCH_MAX_FIGURES];
 
-    if (ok && warmup) {
-        double a, b;
-        ok = run_pair(lk, base, ctx, &a, &b, &s_lk, &s_base);
-    }
-    for (int i = 0; ok && i < runs; i++) {
+    if (ok && warmup)
+        ok = run_pair(lk, base, ctx, a, b, &s_lk, &s_base);
+    for (size_t i = 0; ok && i < runs; i++) {
         /* Alternate who goes first: caches and clock drift favour neither. */
         if (i % 2 == 0)
-            ok = run_pair(lk, base, ctx, &lk_fig[i], &base_fig[i], &s_lk,
-                          &s_base);
+            ok = run_pair(lk, base, ctx, a, b, &s_lk, &s_base);
         else
-            ok = run_pair(base, lk, ctx, &base_fig[i], &lk_fig[i], &s_base,
-                          &s_lk);
+            ok = run_pair(base, lk, ctx, b, a, &s_base, &s_lk);
+        for (size_t j = 0; ok && j < k; j++) {
+            lk_fig[j * runs + i] = a[j];
+            base_fig[j * runs + i] = b[j];
+        }
         if (ok && s_lk != s_base)
-            bench_row_note(row, "CHECKSUM MISMATCH on run %d: listenkit and "
-                        "baseline did different work", i + 1);
+            for (size_t j = 0; j < k; j++)
+                bench_row_note(rows[j], "CHECKSUM MISMATCH on run %zu: "
+                               "listenkit and baseline did different work",
+                               i + 1);
         bench_consume(s_lk ^ s_base);
     }
-    if (ok)
-        bench_row_fill(row, lk_fig, base_fig, runs);
-    else {
-        row->skipped = true;
-        bench_row_note(row, "a run failed (see stderr)");
+    for (size_t j = 0; j < k; j++) {
+        if (ok)
+            bench_row_fill(rows[j], &lk_fig[j * runs], &base_fig[j * runs],
+                           opts->runs);
+        else
+            bench_row_skip(rows[j], "skipped: a run failed (see stderr)");
     }
     free(lk_fig);
     free(base_fig);
     return ok;
+}
+
+bool bench_run_pairs(const bench_opts *opts, bench_row *row, bool warmup,
+                     bench_side_fn lk, bench_side_fn base, void *ctx)
+{
+    return bench_run_pairs_k(opts, &row, 1, warmup, lk, base, ctx);
 }
 
 /* ---- output ------------------------------------------------------------------ */
@@ -229,6 +243,10 @@ static void fmt_stat(char *buf, size_t size, bench_stat s)
 {
     char m[16], lo[16], hi[16];
     fmt_value(m, sizeof m, s.median);
+    if (isnan(s.min) || isnan(s.max)) { /* a derived figure: no spread */
+        snprintf(buf, size, "%s", m);
+        return;
+    }
     fmt_value(lo, sizeof lo, s.min);
     fmt_value(hi, sizeof hi, s.max);
     snprintf(buf, size, "%s [%s..%s]", m, lo, hi);
@@ -273,8 +291,11 @@ void bench_print_table(const bench_report *report, const bench_opts *opts)
         }
         fmt_stat(lk, sizeof lk, r->lk);
         fmt_stat(base, sizeof base, r->base);
-        snprintf(ratio, sizeof ratio, "%.2f [%.2f..%.2f]", r->ratio.median,
-                 r->ratio.min, r->ratio.max);
+        if (isnan(r->ratio.min))
+            snprintf(ratio, sizeof ratio, "%.2f", r->ratio.median);
+        else
+            snprintf(ratio, sizeof ratio, "%.2f [%.2f..%.2f]",
+                     r->ratio.median, r->ratio.min, r->ratio.max);
         printf("%-26s %6s %-6s %-24s %-24s %-20s %-7s %s\n", r->name, n,
                r->unit, lk, base, ratio, target, bench_row_verdict(r));
     }
