@@ -1,0 +1,625 @@
+/*
+ * bus_contract_spec.c — one table of bus behaviours, run against every
+ * implementation: the fake broker of mocks/ and a real nats-server -js.
+ *
+ * A double is only as good as its agreement with the real server. Each
+ * behaviour is written once, against a small factory that abstracts the
+ * one thing the two differ in, time:
+ *
+ *   fake:  virtual time; "let 300 ms pass" is lk_fake_nats_advance(300),
+ *          "wait for N deliveries" steps the broker until N or the virtual
+ *          deadline. Handlers run on this thread.
+ *   nats:  real time; waiting is a condition variable signalled by handlers
+ *          on libnats threads, bounded by a deadline.
+ *
+ * Ack waits are short (ACK_WAIT_MS) so the real run stays fast. Every test
+ * gets its own subjects (and, on the server, its own stream), so runs and
+ * tests never see each other's messages.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "fake_nats.h"
+#include "listenkit.h"
+#include "listenkit/nats.h"
+#include "nats_server.h"
+
+#define ACK_WAIT_MS 300
+#define WAIT_MS 10000    /* bound on any wait for deliveries */
+#define MAX_RECORDS 4096 /* deliveries a recorder keeps */
+#define QUEUE_MESSAGES 1000
+#define QUEUE_MEMBERS 4
+
+/* ---- a recorder: what a handler saw, and how it replies ------------------------ */
+
+typedef enum reply {
+    REPLY_ACK,          /* ack every delivery */
+    REPLY_NONE,         /* never reply */
+    REPLY_ACK_SECOND,   /* no reply to the first delivery, ack the next */
+    REPLY_NAK_FIRST,    /* nak(nak_delay_ms) the first, ack the next */
+    REPLY_TERM          /* term every delivery */
+} reply;
+
+typedef struct record {
+    uint64_t seq, count;
+    int64_t at_ms; /* impl's clock when delivered */
+    int member;
+    char data[32];
+} record;
+
+typedef struct contract contract;
+typedef struct recorder recorder;
+
+/* What a handler's closure points to: the recorder and who "we" are. */
+typedef struct member {
+    recorder *r;
+    int id;
+} member;
+
+struct recorder {
+    contract *c;
+    reply policy;
+    int64_t nak_delay_ms;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    size_t n;
+    record rec[MAX_RECORDS];
+    member members[QUEUE_MEMBERS];
+};
+
+/* ---- the factory ------------------------------------------------------------------ */
+
+typedef struct impl {
+    const char *name;
+    /* Makes c->bus. Returns false (after skip()/fail) when impossible. */
+    bool (*open)(contract *c);
+    void (*close)(contract *c);
+    /* Lets `ms` of the implementation's time pass. */
+    void (*pass)(contract *c, int64_t ms);
+    /* Waits until r->n >= n or `ms` passed; true when reached. */
+    bool (*wait)(contract *c, recorder *r, size_t n, int64_t ms);
+    int64_t (*now)(contract *c);
+} impl;
+
+#define MAX_RECORDERS 4
+
+/* Recorders belong to the contract, not to a behaviour's stack: a failed
+ * assertion leaves the behaviour at once, while the bus may still deliver
+ * until teardown closes it. */
+struct contract {
+    const impl *impl;
+    recorder *recorders[MAX_RECORDERS];
+    size_t n_recorders;
+    lk_bus *bus;
+    lk_fake_nats *fake;
+    char stream[64];
+    char subject[128];
+};
+
+static spec_nats_server server;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* fake broker */
+
+static bool fake_open(contract *c)
+{
+    c->fake = lk_fake_nats_new_broker(NULL);
+    assert_non_null(c->fake);
+    c->bus = lk_fake_nats_bus(c->fake);
+    return true;
+}
+
+static void fake_close(contract *c)
+{
+    lk_fake_nats_free(c->fake);
+    c->fake = NULL;
+    c->bus = NULL;
+}
+
+static void fake_pass(contract *c, int64_t ms)
+{
+    lk_fake_nats_advance(c->fake, ms);
+}
+
+static bool fake_wait(contract *c, recorder *r, size_t n, int64_t ms)
+{
+    int64_t deadline = lk_fake_nats_now(c->fake) + ms;
+    while (r->n < n) {
+        if (lk_fake_nats_step(c->fake))
+            continue;
+        if (lk_fake_nats_now(c->fake) >= deadline)
+            return false;
+        lk_fake_nats_advance(c->fake, 1);
+    }
+    return true;
+}
+
+static int64_t fake_now(contract *c)
+{
+    return lk_fake_nats_now(c->fake);
+}
+
+/* real server */
+
+static bool nats_open(contract *c)
+{
+    lk_error err = {0};
+    lk_nats_opts opts = {.stream = c->stream, .publish_timeout_ms = 5000};
+    spec_nats_server_require(&server);
+    if (lk_nats_bus_connect(&c->bus, server.url, &opts, &err) != LK_OK)
+        fail_msg("connect %s: %s", server.url, err.message);
+    return true;
+}
+
+static void nats_close(contract *c)
+{
+    lk_bus_free(c->bus); /* drains: no handler runs after this */
+    c->bus = NULL;
+    if (server.ok)
+        spec_nats_delete_stream(server.url, c->stream);
+}
+
+static void nats_pass(contract *c, int64_t ms)
+{
+    (void)c;
+    sleep_ms(ms);
+}
+
+static bool nats_wait(contract *c, recorder *r, size_t n, int64_t ms)
+{
+    struct timespec deadline;
+    (void)c;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += (time_t)(ms / 1000);
+    deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&r->mu);
+    int rc = 0;
+    while (r->n < n && rc == 0)
+        rc = pthread_cond_timedwait(&r->cond, &r->mu, &deadline);
+    bool reached = r->n >= n;
+    pthread_mutex_unlock(&r->mu);
+    return reached;
+}
+
+static int64_t nats_now(contract *c)
+{
+    (void)c;
+    return mono_ms();
+}
+
+static const impl fake_impl = {"fake", fake_open, fake_close, fake_pass,
+                               fake_wait, fake_now};
+static const impl nats_impl = {"nats", nats_open, nats_close, nats_pass,
+                               nats_wait, nats_now};
+
+/* ---- recorder ------------------------------------------------------------------- */
+
+static recorder *recorder_new(contract *c, reply policy)
+{
+    recorder *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    assert_true(c->n_recorders < MAX_RECORDERS);
+    c->recorders[c->n_recorders++] = r;
+    r->c = c;
+    r->policy = policy;
+    for (int i = 0; i < QUEUE_MEMBERS; i++)
+        r->members[i] = (member){r, i};
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cond, NULL);
+    return r;
+}
+
+static void recorder_free(recorder *r)
+{
+    if (r == NULL)
+        return;
+    pthread_cond_destroy(&r->cond);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+static size_t recorded(recorder *r)
+{
+    pthread_mutex_lock(&r->mu);
+    size_t n = r->n;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+static void on_message(lk_msg *msg, void *closure)
+{
+    member *m = closure;
+    recorder *r = m->r;
+    int64_t at = r->c->impl->now(r->c);
+
+    pthread_mutex_lock(&r->mu);
+    if (r->n < MAX_RECORDS) {
+        record *rec = &r->rec[r->n];
+        rec->seq = msg->stream_seq;
+        rec->count = msg->delivery_count;
+        rec->at_ms = at;
+        rec->member = m->id;
+        snprintf(rec->data, sizeof rec->data, "%.*s",
+                 (int)(msg->length < 31 ? msg->length : 31), msg->data);
+    }
+    r->n++;
+    pthread_mutex_unlock(&r->mu);
+
+    switch (r->policy) {
+    case REPLY_ACK:
+        lk_msg_ack(msg);
+        break;
+    case REPLY_NONE:
+        break;
+    case REPLY_ACK_SECOND:
+        if (msg->delivery_count >= 2)
+            lk_msg_ack(msg);
+        break;
+    case REPLY_NAK_FIRST:
+        if (msg->delivery_count == 1)
+            lk_msg_nak(msg, r->nak_delay_ms);
+        else
+            lk_msg_ack(msg);
+        break;
+    case REPLY_TERM:
+        lk_msg_term(msg);
+        break;
+    }
+    /* Signal after the reply, so a waiter sees the reply made. */
+    pthread_mutex_lock(&r->mu);
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* ---- helpers for behaviours ----------------------------------------------------------- */
+
+/* Subscribes member `id` of recorder `r`. */
+static void subscribe(contract *c, const char *subject,
+                      const lk_subscribe_opts *opts, recorder *r, int id)
+{
+    lk_error err = {0};
+    member *m = &r->members[id];
+    lk_status s = lk_bus_subscribe(c->bus, subject, opts, on_message, m, &err);
+    if (s != LK_OK)
+        fail_msg("[%s] subscribe %s: %s", c->impl->name, subject, err.message);
+}
+
+static void publish(contract *c, const char *subject, const char *text)
+{
+    lk_error err = {0};
+    lk_status s = lk_bus_publish(c->bus, subject, text, strlen(text), NULL, &err);
+    if (s != LK_OK)
+        fail_msg("[%s] publish %s: %s", c->impl->name, subject, err.message);
+}
+
+static void await(contract *c, recorder *r, size_t n)
+{
+    if (!c->impl->wait(c, r, n, WAIT_MS))
+        fail_msg("[%s] waited %d ms for %zu deliveries, got %zu",
+                 c->impl->name, WAIT_MS, n, recorded(r));
+}
+
+/* Lets `ms` pass, then asserts that exactly `n` deliveries happened. */
+static void settle_at(contract *c, recorder *r, int64_t ms, size_t n)
+{
+    c->impl->pass(c, ms);
+    size_t got = recorded(r);
+    if (got != n)
+        fail_msg("[%s] expected %zu deliveries in all, got %zu",
+                 c->impl->name, n, got);
+}
+
+/* ---- the behaviours ------------------------------------------------------------------- */
+
+static void publish_is_delivered_once(contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.queue_group = "once", .ack_wait_ms = ACK_WAIT_MS};
+    subscribe(c, c->subject, &opts, r, 0);
+    publish(c, c->subject, "hello");
+    await(c, r, 1);
+    settle_at(c, r, 3 * ACK_WAIT_MS, 1);
+    assert_string_equal(r->rec[0].data, "hello");
+    assert_int_equal(r->rec[0].count, 1);
+    assert_true(r->rec[0].seq >= 1);
+}
+
+static void one_member_of_a_queue_group_gets_each_message(contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_ACK);
+    /* Long enough that a busy machine cannot make an acked message due. */
+    lk_subscribe_opts opts = {.queue_group = "workers", .ack_wait_ms = 1000};
+    for (int i = 0; i < QUEUE_MEMBERS; i++)
+        subscribe(c, c->subject, &opts, r, i);
+    for (int i = 0; i < QUEUE_MESSAGES; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "%d", i);
+        publish(c, c->subject, text);
+    }
+    await(c, r, QUEUE_MESSAGES);
+    settle_at(c, r, 1200, QUEUE_MESSAGES);
+
+    static int seen[QUEUE_MESSAGES];
+    int per_member[QUEUE_MEMBERS] = {0};
+    memset(seen, 0, sizeof seen);
+    for (size_t i = 0; i < QUEUE_MESSAGES; i++) {
+        int k = atoi(r->rec[i].data);
+        assert_in_range(k, 0, QUEUE_MESSAGES - 1);
+        seen[k]++;
+        per_member[r->rec[i].member]++;
+        assert_int_equal(r->rec[i].count, 1);
+    }
+    for (int k = 0; k < QUEUE_MESSAGES; k++)
+        if (seen[k] != 1)
+            fail_msg("[%s] message %d handled %d times", c->impl->name, k,
+                     seen[k]);
+    int busy = 0;
+    for (int i = 0; i < QUEUE_MEMBERS; i++)
+        busy += per_member[i] > 0;
+    if (busy < 2)
+        fail_msg("[%s] the group's work went to %d member(s), want >= 2",
+                 c->impl->name, busy);
+}
+
+static void subscribers_without_a_queue_group_each_get_every_message(contract *c)
+{
+    recorder *a = recorder_new(c, REPLY_ACK), *b = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.ack_wait_ms = ACK_WAIT_MS};
+    subscribe(c, c->subject, &opts, a, 0);
+    subscribe(c, c->subject, &opts, b, 0);
+    publish(c, c->subject, "one");
+    publish(c, c->subject, "two");
+    await(c, a, 2);
+    await(c, b, 2);
+    settle_at(c, a, 2 * ACK_WAIT_MS, 2);
+    assert_int_equal(recorded(b), 2);
+    assert_string_equal(a->rec[0].data, "one");
+    assert_string_equal(b->rec[1].data, "two");
+}
+
+static void an_unacked_message_comes_again_after_ack_wait_with_count_2(contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_ACK_SECOND);
+    lk_subscribe_opts opts = {.queue_group = "slow", .ack_wait_ms = ACK_WAIT_MS};
+    subscribe(c, c->subject, &opts, r, 0);
+    publish(c, c->subject, "again");
+    await(c, r, 2);
+    settle_at(c, r, 3 * ACK_WAIT_MS, 2);
+    assert_int_equal(r->rec[0].count, 1);
+    assert_int_equal(r->rec[1].count, 2);
+    assert_int_equal(r->rec[1].seq, r->rec[0].seq);
+    assert_string_equal(r->rec[1].data, "again");
+    int64_t gap = r->rec[1].at_ms - r->rec[0].at_ms;
+    if (gap < ACK_WAIT_MS - 20)
+        fail_msg("[%s] redelivered after %lld ms, before the ack wait of %d",
+                 c->impl->name, (long long)gap, ACK_WAIT_MS);
+}
+
+static void nak_redelivers_at_once(contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_NAK_FIRST);
+    /* A long ack wait: a redelivery before it can only be the nak's. */
+    lk_subscribe_opts opts = {.queue_group = "nak", .ack_wait_ms = 5000};
+    subscribe(c, c->subject, &opts, r, 0);
+    publish(c, c->subject, "retry");
+    await(c, r, 2);
+    assert_int_equal(r->rec[0].count, 1);
+    assert_int_equal(r->rec[1].count, 2);
+    assert_int_equal(r->rec[1].seq, r->rec[0].seq);
+    int64_t gap = r->rec[1].at_ms - r->rec[0].at_ms;
+    if (gap >= 1000)
+        fail_msg("[%s] nak redelivered after %lld ms", c->impl->name,
+                 (long long)gap);
+    settle_at(c, r, ACK_WAIT_MS, 2);
+}
+
+static void nak_with_delay_redelivers_after_the_delay(contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_NAK_FIRST);
+    lk_subscribe_opts opts = {.queue_group = "later", .ack_wait_ms = 5000};
+    r->nak_delay_ms = 400;
+    subscribe(c, c->subject, &opts, r, 0);
+    publish(c, c->subject, "later");
+    await(c, r, 2);
+    int64_t gap = r->rec[1].at_ms - r->rec[0].at_ms;
+    if (gap < 400 - 20 || gap >= 5000)
+        fail_msg("[%s] nak(400) redelivered after %lld ms", c->impl->name,
+                 (long long)gap);
+    assert_int_equal(r->rec[1].count, 2);
+    settle_at(c, r, ACK_WAIT_MS, 2);
+}
+
+static void term_stops_redelivery(contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_TERM);
+    lk_subscribe_opts opts = {.queue_group = "term", .ack_wait_ms = ACK_WAIT_MS};
+    subscribe(c, c->subject, &opts, r, 0);
+    publish(c, c->subject, "poison");
+    await(c, r, 1);
+    settle_at(c, r, 4 * ACK_WAIT_MS, 1);
+}
+
+static void max_deliver_stops_redelivery(contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_NONE);
+    lk_subscribe_opts opts = {.queue_group = "max", .ack_wait_ms = ACK_WAIT_MS,
+                              .max_deliver = 3};
+    subscribe(c, c->subject, &opts, r, 0);
+    publish(c, c->subject, "ignored");
+    await(c, r, 3);
+    settle_at(c, r, 4 * ACK_WAIT_MS, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(r->rec[i].count, i + 1);
+}
+
+static void a_late_durable_subscriber_gets_everything_published_before(contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.durable_name = "late", .deliver_all = true,
+                              .ack_wait_ms = ACK_WAIT_MS};
+    for (int i = 0; i < 5; i++) {
+        char text[8];
+        snprintf(text, sizeof text, "m%d", i);
+        publish(c, c->subject, text);
+    }
+    subscribe(c, c->subject, &opts, r, 0);
+    await(c, r, 5);
+    settle_at(c, r, 2 * ACK_WAIT_MS, 5);
+    for (int i = 0; i < 5; i++) {
+        char text[8];
+        snprintf(text, sizeof text, "m%d", i);
+        assert_string_equal(r->rec[i].data, text);
+        if (i > 0)
+            assert_true(r->rec[i].seq > r->rec[i - 1].seq);
+    }
+}
+
+static void a_subscriber_without_deliver_all_starts_at_the_next_message(contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.queue_group = "fresh", .ack_wait_ms = ACK_WAIT_MS};
+    publish(c, c->subject, "before");
+    subscribe(c, c->subject, &opts, r, 0);
+    publish(c, c->subject, "after");
+    await(c, r, 1);
+    settle_at(c, r, 2 * ACK_WAIT_MS, 1);
+    assert_string_equal(r->rec[0].data, "after");
+}
+
+static void one_publishers_messages_arrive_in_publish_order(contract *c)
+{
+    enum { N = 200 };
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.queue_group = "ordered", .ack_wait_ms = 2000};
+    subscribe(c, c->subject, &opts, r, 0);
+    for (int i = 0; i < N; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "%d", i);
+        publish(c, c->subject, text);
+    }
+    await(c, r, N);
+    for (int i = 0; i < N; i++) {
+        if (atoi(r->rec[i].data) != i)
+            fail_msg("[%s] delivery %d carried message %s", c->impl->name, i,
+                     r->rec[i].data);
+        if (i > 0)
+            assert_true(r->rec[i].seq > r->rec[i - 1].seq);
+    }
+}
+
+/* ---- the table: every behaviour x every implementation ----------------------------- */
+
+typedef void (*behaviour)(contract *c);
+
+static int group_setup(void **state)
+{
+    (void)state;
+    lk_log_set_level(LK_LOG_OFF);
+    spec_nats_server_start(&server);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    spec_nats_server_stop(&server);
+    spec_nats_library_close();
+    return 0;
+}
+
+static int setup_with(void **state, const impl *im)
+{
+    contract *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return -1;
+    c->impl = im;
+    spec_nats_unique_name(c->stream, sizeof c->stream, "LKCONTRACT");
+    snprintf(c->subject, sizeof c->subject, "contract.%s.events", c->stream);
+    *state = c;
+    return 0;
+}
+
+static int setup_fake(void **state) { return setup_with(state, &fake_impl); }
+static int setup_nats(void **state) { return setup_with(state, &nats_impl); }
+
+static int teardown(void **state)
+{
+    contract *c = *state;
+    if (c->bus != NULL)
+        c->impl->close(c); /* no handler runs after this */
+    for (size_t i = 0; i < c->n_recorders; i++)
+        recorder_free(c->recorders[i]);
+    free(c);
+    return 0;
+}
+
+static void run(void **state, behaviour b)
+{
+    contract *c = *state;
+    c->impl->open(c);
+    b(c);
+}
+
+#define BEHAVIOUR(name)                                                     \
+    static void test_##name(void **state) { run(state, name); }
+BEHAVIOUR(publish_is_delivered_once)
+BEHAVIOUR(one_member_of_a_queue_group_gets_each_message)
+BEHAVIOUR(subscribers_without_a_queue_group_each_get_every_message)
+BEHAVIOUR(an_unacked_message_comes_again_after_ack_wait_with_count_2)
+BEHAVIOUR(nak_redelivers_at_once)
+BEHAVIOUR(nak_with_delay_redelivers_after_the_delay)
+BEHAVIOUR(term_stops_redelivery)
+BEHAVIOUR(max_deliver_stops_redelivery)
+BEHAVIOUR(a_late_durable_subscriber_gets_everything_published_before)
+BEHAVIOUR(a_subscriber_without_deliver_all_starts_at_the_next_message)
+BEHAVIOUR(one_publishers_messages_arrive_in_publish_order)
+#undef BEHAVIOUR
+
+/* Each behaviour once per implementation; the name says which. */
+#define ON_BOTH(name)                                                       \
+    {"test_" #name " [fake]", test_##name, setup_fake, teardown, NULL},     \
+    {"test_" #name " [nats]", test_##name, setup_nats, teardown, NULL}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        ON_BOTH(publish_is_delivered_once),
+        ON_BOTH(one_member_of_a_queue_group_gets_each_message),
+        ON_BOTH(subscribers_without_a_queue_group_each_get_every_message),
+        ON_BOTH(an_unacked_message_comes_again_after_ack_wait_with_count_2),
+        ON_BOTH(nak_redelivers_at_once),
+        ON_BOTH(nak_with_delay_redelivers_after_the_delay),
+        ON_BOTH(term_stops_redelivery),
+        ON_BOTH(max_deliver_stops_redelivery),
+        ON_BOTH(a_late_durable_subscriber_gets_everything_published_before),
+        ON_BOTH(a_subscriber_without_deliver_all_starts_at_the_next_message),
+        ON_BOTH(one_publishers_messages_arrive_in_publish_order),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
