@@ -193,9 +193,11 @@ lk_status lk_bson_get_int64(const bson_t *doc, const char *key, int64_t *out,
         return LK_OK;
     case BSON_TYPE_DOUBLE: {
         double d = bson_iter_double(&it);
-        /* 2^63 is the first double outside int64. */
-        if (isfinite(d) && d == floor(d) && d >= -9223372036854775808.0 &&
-            d < 9223372036854775808.0) {
+        /* 2^63 is the first double outside int64; inside the range the
+         * cast is defined, and a round trip tells integral values apart
+         * (without floor(), so static users need no -lm). */
+        if (isfinite(d) && d >= -9223372036854775808.0 &&
+            d < 9223372036854775808.0 && d == (double)(int64_t)d) {
             *out = (int64_t)d;
             return LK_OK;
         }

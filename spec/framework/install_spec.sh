@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# install_spec.sh — what a user of the installed library relies on:
+#   1. after `make install PREFIX=<tmp>`, a small program built with
+#      `pkg-config --cflags --libs listenkit` compiles, links and runs;
+#   2. `make uninstall` with the same PREFIX leaves no listenkit file behind.
+# It builds into its own BUILD dir under the temporary prefix, so it never
+# disturbs the build that is running it.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+pass() { echo "[       OK ] $1"; passed=$((passed + 1)); }
+fail() { echo "[  FAILED  ] $1: $2"; failed=$((failed + 1)); }
+
+echo "[==========] Running 2 test(s)."
+
+# ---- 1: install, then build and run a program against the prefix ----------
+# The program touches the event and the store helpers: the library is static,
+# so everything those objects need must come from pkg-config --libs.
+echo "[ RUN      ] installed_library_builds_and_runs_a_program"
+cat >"$tmp/demo.c" <<'C'
+#include <listenkit.h>
+#include <stdio.h>
+static const lk_field fields[] = {
+    {.name = "id", .type = LK_FIELD_STRING, .required = true}, LK_FIELD_END};
+static const lk_schema demo = {.subject = "demo:event", .fields = fields};
+int main(void) {
+    json_t *v = NULL;
+    lk_status s = lk_event_decode(&demo, "{\"id\":\"x1\"}", 11, &v, NULL);
+    bson_t *doc = BCON_NEW("version", BCON_DOUBLE(3.0));
+    int64_t version = 0;
+    lk_status b = lk_bson_get_int64(doc, "version", &version, NULL);
+    printf("%s %s %s %s %lld\n", lk_version(), lk_status_name(s),
+           lk_event_string(v, "id"), lk_status_name(b), (long long)version);
+    json_decref(v);
+    bson_destroy(doc);
+    return s != LK_OK || b != LK_OK;
+}
+C
+want="$(sed -n 's/.*LK_VERSION_STRING "\(.*\)"/\1/p' framework/include/listenkit/version.h) OK x1 OK 3"
+if ! make -s install PREFIX="$tmp/prefix" BUILD="$tmp/build" >"$tmp/install.log" 2>&1; then
+    fail installed_library_builds_and_runs_a_program "make install failed: $(tail -n 20 "$tmp/install.log")"
+elif ! flags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs listenkit 2>&1); then
+    fail installed_library_builds_and_runs_a_program "pkg-config: $flags"
+elif ! out=$(cc -std=c11 -Wall -Werror -o "$tmp/demo" "$tmp/demo.c" $flags 2>&1); then
+    fail installed_library_builds_and_runs_a_program "compile/link with '$flags' failed: $out"
+elif ! got=$("$tmp/demo" 2>&1) || [ "$got" != "$want" ]; then
+    fail installed_library_builds_and_runs_a_program "program printed '$got', expected '$want'"
+elif [ ! -f "$tmp/prefix/include/listenkit.h" ] || [ ! -f "$tmp/prefix/include/listenkit/event.h" ] ||
+     [ ! -f "$tmp/prefix/lib/liblistenkit.a" ]; then
+    fail installed_library_builds_and_runs_a_program "headers or library missing under the prefix"
+else
+    pass installed_library_builds_and_runs_a_program
+fi
+
+# ---- 2: uninstall removes it all -------------------------------------------
+echo "[ RUN      ] uninstall_removes_every_installed_file"
+if ! make -s uninstall PREFIX="$tmp/prefix" BUILD="$tmp/build" >"$tmp/uninstall.log" 2>&1; then
+    fail uninstall_removes_every_installed_file "make uninstall failed: $(tail -n 20 "$tmp/uninstall.log")"
+else
+    left=$(find "$tmp/prefix" -type f 2>/dev/null)
+    if [ -n "$left" ]; then
+        fail uninstall_removes_every_installed_file "left behind: $left"
+    else
+        pass uninstall_removes_every_installed_file
+    fi
+fi
+
+echo "[==========] $((passed + failed)) test(s) run."
+[ "$passed" -gt 0 ] && echo "[  PASSED  ] $passed test(s)."
+if [ "$failed" -gt 0 ]; then
+    echo "[  FAILED  ] $failed test(s)"
+    exit 1
+fi
+exit 0
