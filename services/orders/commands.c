@@ -1,0 +1,158 @@
+/* commands.c — what the orders service's routes do: create and cancel. */
+#include "orders/orders.h"
+
+#include <string.h>
+
+/* The ISO-8601 text of the order's expiresAt (a BSON date). */
+static lk_status expires_at_text(const bson_t *order, char *buf, size_t size,
+                                 lk_error *err)
+{
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, order, "expiresAt") ||
+        !BSON_ITER_HOLDS_DATE_TIME(&it))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "stored order lacks an expiresAt date");
+    return orders_format_time(bson_iter_date_time(&it), buf, size, err);
+}
+
+static lk_status publish_created(lk_bus *bus, const bson_t *order,
+                                 const char *ticket_hex, double price,
+                                 lk_error *err)
+{
+    char hex[25], expires[TICKETING_EXPIRES_AT_MAX + 1];
+    bson_oid_t id;
+    int64_t version = 0;
+    json_t *ev = NULL;
+
+    lk_status s = lk_bson_get_oid(order, &id, err);
+    if (s == LK_OK)
+        s = lk_bson_get_int64(order, LK_DEFAULT_VERSION_KEY, &version, err);
+    if (s == LK_OK)
+        s = expires_at_text(order, expires, sizeof expires, err);
+    if (s == LK_OK) {
+        lk_oid_format(&id, hex);
+        ev = json_pack("{s:s, s:I, s:s, s:s, s:s, s:{s:s, s:f}}", "id", hex,
+                       "version", (json_int_t)version, "status",
+                       ticketing_doc_string(order, "status"), "userId",
+                       ticketing_doc_string(order, "userId"), "expiresAt",
+                       expires, "ticket", "id", ticket_hex, "price", price);
+        if (ev == NULL)
+            s = lk_error_set(err, LK_ERR_NOMEM, "order %s: building its event",
+                             hex);
+    }
+    if (s == LK_OK)
+        s = lk_publish(bus, &ticketing_order_created, ev, err);
+    json_decref(ev);
+    return s;
+}
+
+static lk_status check_user(const char *user_id, lk_error *err)
+{
+    if (user_id == NULL || user_id[0] == '\0')
+        return lk_error_set(err, LK_ERR_INVALID, "user id must not be empty");
+    size_t len = strnlen(user_id, TICKETING_USER_ID_MAX + 1);
+    if (len > TICKETING_USER_ID_MAX || !bson_utf8_validate(user_id, len, false))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "user id must be UTF-8 of at most %d bytes",
+                            TICKETING_USER_ID_MAX);
+    return LK_OK;
+}
+
+lk_status orders_create(orders_service *svc, const char *user_id,
+                        const bson_oid_t *ticket_id, int64_t expires_at_ms,
+                        bson_oid_t *out_id, lk_error *err)
+{
+    bson_t *ticket = NULL, *stored = NULL;
+    bson_t order = BSON_INITIALIZER;
+    bool reserved = false;
+    char ticket_hex[25] = "";
+
+    lk_status s = check_user(user_id, err);
+    if (s == LK_OK && ticket_id == NULL)
+        s = lk_error_set(err, LK_ERR_INVALID, "ticket id is NULL");
+    if (s == LK_OK && expires_at_ms < 0)
+        s = lk_error_set(err, LK_ERR_INVALID,
+                         "expiresAt must not be negative, got %lld ms",
+                         (long long)expires_at_ms);
+    if (s == LK_OK)
+        s = orders_ticket_find(svc, ticket_id, &ticket, err);
+    if (s == LK_OK) {
+        lk_oid_format(ticket_id, ticket_hex);
+        s = orders_ticket_is_reserved(svc, ticket_id, &reserved, err);
+    }
+    if (s == LK_OK && reserved)
+        s = lk_error_set(err, LK_ERR_INVALID,
+                         "cannot order ticket %s: ticket is already reserved",
+                         ticket_hex);
+    if (s == LK_OK) {
+        BSON_APPEND_UTF8(&order, "userId", user_id);
+        BSON_APPEND_UTF8(&order, "status", TICKETING_ORDER_STATUS_CREATED);
+        BSON_APPEND_DATE_TIME(&order, "expiresAt", expires_at_ms);
+        BSON_APPEND_OID(&order, "ticketId", ticket_id);
+        s = lk_collection_insert(svc->orders, &order, &stored, err);
+    }
+    if (s == LK_OK && out_id != NULL)
+        s = lk_bson_get_oid(stored, out_id, err);
+    if (s == LK_OK)
+        s = publish_created(svc->bus, stored, ticket_hex,
+                            ticketing_doc_number(ticket, "price", 0), err);
+    if (ticket != NULL)
+        bson_destroy(ticket);
+    if (stored != NULL)
+        bson_destroy(stored);
+    bson_destroy(&order);
+    return s;
+}
+
+static lk_status publish_cancelled(lk_bus *bus, const bson_t *order,
+                                   lk_error *err)
+{
+    bson_oid_t id;
+    bson_iter_t it;
+    char hex[25], ticket_hex[25];
+    int64_t version = 0;
+    json_t *ev = NULL;
+
+    lk_status s = lk_bson_get_oid(order, &id, err);
+    if (s == LK_OK)
+        s = lk_bson_get_int64(order, LK_DEFAULT_VERSION_KEY, &version, err);
+    if (s == LK_OK && !(bson_iter_init_find(&it, order, "ticketId") &&
+                        BSON_ITER_HOLDS_OID(&it)))
+        s = lk_error_set(err, LK_ERR_INVALID,
+                         "stored order lacks a ticketId");
+    if (s == LK_OK) {
+        lk_oid_format(&id, hex);
+        lk_oid_format(bson_iter_oid(&it), ticket_hex);
+        ev = json_pack("{s:s, s:I, s:{s:s}}", "id", hex, "version",
+                       (json_int_t)version, "ticket", "id", ticket_hex);
+        if (ev == NULL)
+            s = lk_error_set(err, LK_ERR_NOMEM, "order %s: building its event",
+                             hex);
+    }
+    if (s == LK_OK)
+        s = lk_publish(bus, &ticketing_order_cancelled, ev, err);
+    json_decref(ev);
+    return s;
+}
+
+lk_status orders_cancel(orders_service *svc, const bson_oid_t *order_id,
+                        lk_error *err)
+{
+    bson_t *order = NULL, *stored = NULL;
+    bson_t next = BSON_INITIALIZER;
+
+    lk_status s = orders_find(svc, order_id, &order, err);
+    if (s == LK_OK) {
+        bson_copy_to_excluding_noinit(order, &next, "status", NULL);
+        BSON_APPEND_UTF8(&next, "status", TICKETING_ORDER_STATUS_CANCELLED);
+        s = lk_collection_save(svc->orders, &next, &stored, err);
+    }
+    if (s == LK_OK)
+        s = publish_cancelled(svc->bus, stored, err);
+    if (order != NULL)
+        bson_destroy(order);
+    if (stored != NULL)
+        bson_destroy(stored);
+    bson_destroy(&next);
+    return s;
+}

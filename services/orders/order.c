@@ -1,0 +1,41 @@
+/* order.c — the order document: lookup and the time format events use. */
+#include "orders/orders.h"
+
+#include <stdio.h>
+#include <time.h>
+
+lk_status orders_find(orders_service *svc, const bson_oid_t *id, bson_t **out,
+                      lk_error *err)
+{
+    char hex[25];
+    if (id == NULL) {
+        if (out != NULL)
+            *out = NULL;
+        return lk_error_set(err, LK_ERR_INVALID, "order id is NULL");
+    }
+    lk_status s = lk_collection_find_by_id(svc->orders, id, out, err);
+    if (s == LK_ERR_NOT_FOUND) {
+        lk_oid_format(id, hex);
+        s = lk_error_set(err, LK_ERR_NOT_FOUND, "order %s not found", hex);
+    }
+    return s;
+}
+
+lk_status orders_format_time(int64_t ms, char *buf, size_t size,
+                             lk_error *err)
+{
+    struct tm tm;
+    time_t secs = (time_t)(ms / 1000);
+    if (ms < 0 || gmtime_r(&secs, &tm) == NULL)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "time %lld ms is not representable",
+                            (long long)ms);
+    int n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    if (n < 0 || (size_t)n >= size)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "time %lld ms does not fit %zu bytes",
+                            (long long)ms, size);
+    return LK_OK;
+}

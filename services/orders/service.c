@@ -1,0 +1,43 @@
+/* service.c — wiring an orders service to its store and bus. */
+#include "orders/orders.h"
+
+#include <string.h>
+
+lk_status orders_service_init(orders_service *svc, lk_bus *bus,
+                              lk_store *store, lk_error *err)
+{
+    /* The replica's versions come from the tickets service's events. */
+    const lk_collection_opts replica = {.occ = LK_OCC_EXTERNAL};
+    const lk_collection_opts orders = {.occ = LK_OCC_UPDATE_IF_CURRENT};
+    if (svc == NULL)
+        return lk_error_set(err, LK_ERR_INVALID, "orders: service is NULL");
+    memset(svc, 0, sizeof *svc);
+    svc->bus = bus;
+    lk_status s = lk_store_collection(store, ORDERS_TICKETS_COLLECTION,
+                                      &replica, &svc->tickets, err);
+    if (s == LK_OK)
+        s = lk_store_collection(store, ORDERS_COLLECTION, &orders,
+                                &svc->orders, err);
+    if (s != LK_OK)
+        lk_error_prefix(err, "orders");
+    return s;
+}
+
+lk_status orders_listen_all(orders_service *svc, lk_error *err)
+{
+    const lk_listener_def *defs[] = {&orders_ticket_created_listener,
+                                     &orders_ticket_updated_listener};
+    lk_status s = LK_OK;
+    _Static_assert(sizeof defs / sizeof defs[0] ==
+                       sizeof svc->listeners / sizeof svc->listeners[0],
+                   "one lk_listener per listener def");
+    for (size_t i = 0; s == LK_OK && i < sizeof defs / sizeof defs[0]; i++) {
+        s = lk_listener_init(&svc->listeners[i], defs[i], svc->bus, svc, err);
+        if (s == LK_OK)
+            s = lk_listener_listen(&svc->listeners[i], err);
+        if (s != LK_OK)
+            lk_error_prefix(err, "orders: listen %s",
+                            defs[i]->schema->subject);
+    }
+    return s;
+}

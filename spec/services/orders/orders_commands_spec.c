@@ -1,0 +1,396 @@
+/* orders_commands_spec.c — what the orders service's routes do: create an
+ * order for a ticket, cancel it, and the events with the order's version
+ * (course: new.test.ts, delete.test.ts, "Fixing a Few Tests"). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "fake_nats.h"
+#include "mem_store.h"
+#include "orders/orders.h"
+
+#define EXPIRES_AT 1893456000000LL /* 2030-01-01T00:00:00.000Z */
+
+typedef struct fixture {
+    lk_store *store;
+    lk_fake_nats *nats;
+    orders_service svc;
+    bson_oid_t ticket_id;
+    char ticket_hex[25];
+} fixture;
+
+/* A replica as ticket:created would have built it. */
+static void insert_replica(fixture *f, const bson_oid_t *id, double price)
+{
+    bson_t *doc = BCON_NEW("_id", BCON_OID(id), "title", BCON_UTF8("concert"),
+                           "price", BCON_DOUBLE(price), "version",
+                           BCON_INT64(0));
+    assert_int_equal(lk_collection_insert(f->svc.tickets, doc, NULL, NULL),
+                     LK_OK);
+    bson_destroy(doc);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->store = lk_mem_store_new();
+    f->nats = lk_fake_nats_new();
+    assert_int_equal(orders_service_init(&f->svc, lk_fake_nats_bus(f->nats),
+                                         f->store, NULL),
+                     LK_OK);
+    bson_oid_init(&f->ticket_id, NULL);
+    lk_oid_format(&f->ticket_id, f->ticket_hex);
+    insert_replica(f, &f->ticket_id, 20);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    lk_fake_nats_free(f->nats);
+    lk_store_free(f->store);
+    free(f);
+    return 0;
+}
+
+static void assert_refused(lk_status s, const lk_error *e, lk_status want,
+                           const char *needle)
+{
+    assert_int_equal(s, want);
+    assert_int_equal(e->status, want);
+    if (strstr(e->message, needle) == NULL)
+        fail_msg("error \"%s\" does not name \"%s\"", e->message, needle);
+}
+
+static int64_t order_count(fixture *f)
+{
+    int64_t n = -1;
+    assert_int_equal(lk_collection_count(f->svc.orders, NULL, &n, NULL),
+                     LK_OK);
+    return n;
+}
+
+static bson_t *stored_order(fixture *f, const bson_oid_t *id)
+{
+    bson_t *doc = NULL;
+    assert_int_equal(orders_find(&f->svc, id, &doc, NULL), LK_OK);
+    return doc;
+}
+
+static int64_t version_of(const bson_t *doc)
+{
+    int64_t v = -1;
+    assert_int_equal(lk_bson_get_int64(doc, "version", &v, NULL), LK_OK);
+    return v;
+}
+
+/* An order saved directly with `status`, as later sections' payments would. */
+static void insert_order(fixture *f, const char *status)
+{
+    bson_t *doc = BCON_NEW("userId", BCON_UTF8("someone"), "status",
+                           BCON_UTF8(status), "expiresAt",
+                           BCON_DATE_TIME(EXPIRES_AT), "ticketId",
+                           BCON_OID(&f->ticket_id));
+    assert_int_equal(lk_collection_insert(f->svc.orders, doc, NULL, NULL),
+                     LK_OK);
+    bson_destroy(doc);
+}
+
+/* ---- create ------------------------------------------------------------------ */
+
+static void test_create_saves_an_order_for_the_ticket(void **state)
+{
+    fixture *f = *state;
+    bson_oid_t id, ticket_id;
+    bson_iter_t it;
+    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
+                                   EXPIRES_AT, &id, NULL),
+                     LK_OK);
+
+    bson_t *doc = stored_order(f, &id);
+    assert_string_equal(ticketing_doc_string(doc, "userId"), "user-1");
+    assert_string_equal(ticketing_doc_string(doc, "status"), "created");
+    assert_int_equal(version_of(doc), 0);
+    assert_true(bson_iter_init_find(&it, doc, "expiresAt") &&
+                BSON_ITER_HOLDS_DATE_TIME(&it));
+    assert_int_equal(bson_iter_date_time(&it), EXPIRES_AT);
+    assert_true(bson_iter_init_find(&it, doc, "ticketId") &&
+                BSON_ITER_HOLDS_OID(&it));
+    bson_oid_copy(bson_iter_oid(&it), &ticket_id);
+    assert_true(bson_oid_equal(&ticket_id, &f->ticket_id));
+    bson_destroy(doc);
+}
+
+static void test_create_publishes_order_created_with_the_ticket_and_its_price(
+    void **state)
+{
+    fixture *f = *state;
+    bson_oid_t id;
+    char hex[25];
+    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
+                                   EXPIRES_AT, &id, NULL),
+                     LK_OK);
+    lk_oid_format(&id, hex);
+
+    assert_int_equal(lk_fake_nats_published_count(f->nats), 1);
+    assert_string_equal(lk_fake_nats_published_subject(f->nats, 0),
+                        "order:created");
+    const json_t *ev = lk_fake_nats_published_json(f->nats, 0);
+    assert_non_null(ev);
+    assert_int_equal(lk_event_validate(&ticketing_order_created, ev, NULL),
+                     LK_OK);
+    assert_string_equal(lk_event_string(ev, "id"), hex);
+    assert_int_equal(lk_event_int(ev, "version"), 0);
+    assert_string_equal(lk_event_string(ev, "status"), "created");
+    assert_string_equal(lk_event_string(ev, "userId"), "user-1");
+    assert_string_equal(lk_event_string(ev, "expiresAt"),
+                        "2030-01-01T00:00:00.000Z");
+    assert_string_equal(lk_event_string(ev, "ticket.id"), f->ticket_hex);
+    assert_true(lk_event_number(ev, "ticket.price") == 20.0);
+}
+
+static void test_create_refuses_an_unknown_ticket(void **state)
+{
+    fixture *f = *state;
+    bson_oid_t unknown;
+    char hex[25];
+    lk_error e;
+    bson_oid_init(&unknown, NULL);
+    lk_oid_format(&unknown, hex);
+
+    assert_refused(orders_create(&f->svc, "user-1", &unknown, EXPIRES_AT, NULL,
+                                 &e),
+                   &e, LK_ERR_NOT_FOUND, hex);
+    assert_int_equal(order_count(f), 0);
+    assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
+}
+
+static void test_create_refuses_a_ticket_that_is_already_reserved(
+    void **state)
+{
+    fixture *f = *state;
+    lk_error e;
+    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
+                                   EXPIRES_AT, NULL, NULL),
+                     LK_OK);
+
+    assert_refused(orders_create(&f->svc, "user-2", &f->ticket_id, EXPIRES_AT,
+                                 NULL, &e),
+                   &e, LK_ERR_INVALID, "ticket is already reserved");
+    assert_int_equal(order_count(f), 1);
+    assert_int_equal(lk_fake_nats_published_count(f->nats), 1);
+}
+
+static void test_create_refuses_a_ticket_held_by_an_order_awaiting_payment(
+    void **state)
+{
+    fixture *f = *state;
+    lk_error e;
+    insert_order(f, TICKETING_ORDER_STATUS_AWAITING_PAYMENT);
+    assert_refused(orders_create(&f->svc, "user-1", &f->ticket_id, EXPIRES_AT,
+                                 NULL, &e),
+                   &e, LK_ERR_INVALID, "ticket is already reserved");
+}
+
+static void test_create_refuses_a_ticket_held_by_a_complete_order(
+    void **state)
+{
+    fixture *f = *state;
+    lk_error e;
+    insert_order(f, TICKETING_ORDER_STATUS_COMPLETE);
+    assert_refused(orders_create(&f->svc, "user-1", &f->ticket_id, EXPIRES_AT,
+                                 NULL, &e),
+                   &e, LK_ERR_INVALID, "ticket is already reserved");
+}
+
+static void test_create_reserves_a_ticket_whose_order_was_cancelled(
+    void **state)
+{
+    fixture *f = *state;
+    bool reserved = true;
+    insert_order(f, TICKETING_ORDER_STATUS_CANCELLED);
+    assert_int_equal(
+        orders_ticket_is_reserved(&f->svc, &f->ticket_id, &reserved, NULL),
+        LK_OK);
+    assert_false(reserved);
+
+    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
+                                   EXPIRES_AT, NULL, NULL),
+                     LK_OK);
+    assert_int_equal(
+        orders_ticket_is_reserved(&f->svc, &f->ticket_id, &reserved, NULL),
+        LK_OK);
+    assert_true(reserved);
+}
+
+static void test_create_reserves_other_tickets_independently(void **state)
+{
+    fixture *f = *state;
+    bson_oid_t other;
+    bson_oid_init(&other, NULL);
+    insert_replica(f, &other, 30);
+    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
+                                   EXPIRES_AT, NULL, NULL),
+                     LK_OK);
+    assert_int_equal(
+        orders_create(&f->svc, "user-1", &other, EXPIRES_AT, NULL, NULL),
+        LK_OK);
+    assert_int_equal(order_count(f), 2);
+}
+
+static void test_create_refuses_a_missing_user_or_a_negative_expiry(
+    void **state)
+{
+    fixture *f = *state;
+    lk_error e;
+    assert_refused(orders_create(&f->svc, "", &f->ticket_id, EXPIRES_AT, NULL,
+                                 &e),
+                   &e, LK_ERR_INVALID, "user");
+    assert_refused(orders_create(&f->svc, NULL, &f->ticket_id, EXPIRES_AT,
+                                 NULL, &e),
+                   &e, LK_ERR_INVALID, "user");
+    assert_refused(orders_create(&f->svc, "user-1", &f->ticket_id, -1, NULL,
+                                 &e),
+                   &e, LK_ERR_INVALID, "expir");
+    assert_refused(orders_create(&f->svc, "user-1", NULL, EXPIRES_AT, NULL,
+                                 &e),
+                   &e, LK_ERR_INVALID, "ticket");
+    assert_int_equal(order_count(f), 0);
+    assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
+}
+
+/* ---- cancel ------------------------------------------------------------------ */
+
+static void test_cancel_marks_the_order_cancelled(void **state)
+{
+    fixture *f = *state;
+    bson_oid_t id;
+    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
+                                   EXPIRES_AT, &id, NULL),
+                     LK_OK);
+
+    assert_int_equal(orders_cancel(&f->svc, &id, NULL), LK_OK);
+
+    bson_t *doc = stored_order(f, &id);
+    assert_string_equal(ticketing_doc_string(doc, "status"), "cancelled");
+    assert_string_equal(ticketing_doc_string(doc, "userId"), "user-1");
+    assert_int_equal(version_of(doc), 1);
+    bson_destroy(doc);
+}
+
+static void test_cancel_publishes_order_cancelled_with_version_and_ticket_id(
+    void **state)
+{
+    fixture *f = *state;
+    bson_oid_t id;
+    char hex[25];
+    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
+                                   EXPIRES_AT, &id, NULL),
+                     LK_OK);
+    lk_oid_format(&id, hex);
+    lk_fake_nats_reset(f->nats);
+
+    assert_int_equal(orders_cancel(&f->svc, &id, NULL), LK_OK);
+
+    assert_int_equal(lk_fake_nats_published_count(f->nats), 1);
+    assert_string_equal(lk_fake_nats_published_subject(f->nats, 0),
+                        "order:cancelled");
+    const json_t *ev = lk_fake_nats_published_json(f->nats, 0);
+    assert_non_null(ev);
+    assert_int_equal(lk_event_validate(&ticketing_order_cancelled, ev, NULL),
+                     LK_OK);
+    assert_string_equal(lk_event_string(ev, "id"), hex);
+    assert_int_equal(lk_event_int(ev, "version"), 1);
+    assert_string_equal(lk_event_string(ev, "ticket.id"), f->ticket_hex);
+}
+
+static void test_order_events_carry_incrementing_versions(void **state)
+{
+    fixture *f = *state;
+    bson_oid_t id;
+    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
+                                   EXPIRES_AT, &id, NULL),
+                     LK_OK);
+    assert_int_equal(orders_cancel(&f->svc, &id, NULL), LK_OK);
+    assert_int_equal(orders_cancel(&f->svc, &id, NULL), LK_OK);
+
+    assert_int_equal(lk_fake_nats_published_count(f->nats), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(
+            lk_event_int(lk_fake_nats_published_json(f->nats, i), "version"),
+            (int64_t)i);
+}
+
+static void test_cancel_refuses_an_unknown_order(void **state)
+{
+    fixture *f = *state;
+    bson_oid_t unknown;
+    char hex[25];
+    lk_error e;
+    bson_oid_init(&unknown, NULL);
+    lk_oid_format(&unknown, hex);
+    assert_refused(orders_cancel(&f->svc, &unknown, &e), &e, LK_ERR_NOT_FOUND,
+                   hex);
+    assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
+}
+
+static void test_cancel_returns_the_bus_error_when_publishing_fails(
+    void **state)
+{
+    fixture *f = *state;
+    bson_oid_t id;
+    lk_error e;
+    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
+                                   EXPIRES_AT, &id, NULL),
+                     LK_OK);
+    lk_fake_nats_fail_next_publish(f->nats, LK_ERR_IO);
+    assert_refused(orders_cancel(&f->svc, &id, &e), &e, LK_ERR_IO,
+                   "order:cancelled");
+}
+
+/* ---- time format ------------------------------------------------------------- */
+
+static void test_format_time_writes_iso_8601_utc_with_milliseconds(
+    void **state)
+{
+    (void)state;
+    char buf[TICKETING_EXPIRES_AT_MAX + 1];
+    lk_error e;
+    assert_int_equal(orders_format_time(0, buf, sizeof buf, NULL), LK_OK);
+    assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
+    assert_int_equal(orders_format_time(1700000000123LL, buf, sizeof buf, NULL),
+                     LK_OK);
+    assert_string_equal(buf, "2023-11-14T22:13:20.123Z");
+    assert_refused(orders_format_time(-5, buf, sizeof buf, &e), &e,
+                   LK_ERR_INVALID, "-5");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_create_saves_an_order_for_the_ticket),
+        T(test_create_publishes_order_created_with_the_ticket_and_its_price),
+        T(test_create_refuses_an_unknown_ticket),
+        T(test_create_refuses_a_ticket_that_is_already_reserved),
+        T(test_create_refuses_a_ticket_held_by_an_order_awaiting_payment),
+        T(test_create_refuses_a_ticket_held_by_a_complete_order),
+        T(test_create_reserves_a_ticket_whose_order_was_cancelled),
+        T(test_create_reserves_other_tickets_independently),
+        T(test_create_refuses_a_missing_user_or_a_negative_expiry),
+        T(test_cancel_marks_the_order_cancelled),
+        T(test_cancel_publishes_order_cancelled_with_version_and_ticket_id),
+        T(test_order_events_carry_incrementing_versions),
+        T(test_cancel_refuses_an_unknown_order),
+        T(test_cancel_returns_the_bus_error_when_publishing_fails),
+        T(test_format_time_writes_iso_8601_utc_with_milliseconds),
+#undef T
+    };
+    return cmocka_run_group_tests_name("orders_commands", tests, NULL, NULL);
+}
