@@ -485,11 +485,12 @@ bool lk_mem_filter_id(const bson_t *filter, bson_oid_t *id)
         bson_oid_copy(bson_iter_oid(&it), id);
         return true;
     }
+    /* {$eq: oid} and nothing else */
     if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &op) &&
         bson_iter_next(&op) && strcmp(bson_iter_key(&op), "$eq") == 0 &&
-        BSON_ITER_HOLDS_OID(&op) && !bson_iter_next(&op)) {
+        BSON_ITER_HOLDS_OID(&op)) {
         bson_oid_copy(bson_iter_oid(&op), id);
-        return true;
+        return !bson_iter_next(&op);
     }
     return false;
 }
