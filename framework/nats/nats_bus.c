@@ -456,8 +456,13 @@ static lk_status nats_drain(lk_bus *bus, lk_error *err)
         return LK_OK; /* never connected */
 
     if (first) {
-        /* Stops deliveries, lets handlers finish what libnats already
-         * queued, flushes acks, then closes (and calls on_closed). */
+        /* Subscriptions first, while the connection still answers: libnats
+         * deletes the ephemeral consumers when their drain completes, and
+         * that request would time out on a connection that is closing. */
+        if (natsConnection_Status(b->nc) == NATS_CONN_STATUS_CONNECTED)
+            lk_nats_subs_drain(b, b->drain_timeout_ms);
+        /* Then the connection: flushes acks and publishes, closes (and
+         * calls on_closed). */
         natsStatus s = natsConnection_DrainTimeout(b->nc, b->drain_timeout_ms);
         if (s != NATS_OK)
             natsConnection_Close(b->nc); /* not connected: nothing to drain */

@@ -346,3 +346,23 @@ void lk_nats_subs_free(lk_nats_bus *b)
     b->subs = NULL;
     b->n_subs = b->cap_subs = 0;
 }
+
+void lk_nats_subs_drain(lk_nats_bus *b, int64_t timeout_ms)
+{
+    /* No subscription is added once the state left OPEN (subscribe checks
+     * it), so the list is stable here; start all drains, then wait. */
+    pthread_mutex_lock(&b->mu);
+    size_t n = b->n_subs;
+    pthread_mutex_unlock(&b->mu);
+    for (size_t i = 0; i < n; i++)
+        natsSubscription_DrainTimeout(b->subs[i]->sub, timeout_ms);
+    for (size_t i = 0; i < n; i++) {
+        natsStatus s =
+            natsSubscription_WaitForDrainCompletion(b->subs[i]->sub, timeout_ms);
+        if (s == NATS_OK)
+            s = natsSubscription_DrainCompletionStatus(b->subs[i]->sub);
+        if (s != NATS_OK && s != NATS_INVALID_SUBSCRIPTION)
+            lk_log(LK_LOG_WARN, "nats: drain of %s: %s", b->subs[i]->subject,
+                   natsStatus_GetText(s));
+    }
+}
