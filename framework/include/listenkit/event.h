@@ -91,28 +91,34 @@ const char *lk_json_type_str(const json_t *value);
 /*
  * Parses `len` bytes of `data` as one JSON object and validates it against
  * `schema`. Refuses, with LK_ERR_INVALID unless said otherwise:
- *   - a NULL schema or data, or len 0;
+ *   - a NULL schema, data or out, or len 0;
  *   - a payload over the schema's limit (LK_ERR_TOO_LARGE);
  *   - invalid JSON or invalid UTF-8 (message has line, column and offset);
- *   - embedded NUL bytes, trailing garbage, a top-level non-object;
+ *   - embedded NUL bytes (raw or as \u0000), trailing garbage, a top-level
+ *     non-object;
+ *   - duplicate keys in any object: parsers disagree on which one wins, so
+ *     two services could read the same event differently;
  *   - a missing required field, a wrong type, an integer outside its range
  *     or outside int64_t, a string longer than max_length;
  *   - an unknown field, when the schema (or a nested one) is strict;
- *   - nesting deeper than LK_MAX_NESTING.
+ *   - nesting deeper than LK_MAX_NESTING (objects and arrays, anywhere).
  * On success *out is a new reference to the object; on failure *out is NULL.
+ * Thread-safe (schemas are read-only).
  */
 lk_status lk_event_decode(const lk_schema *schema, const void *data,
                           size_t len, json_t **out, lk_error *err);
 
 /* Validates an already-built JSON value against `schema` (same rules as
- * decode, minus the byte-level ones). `data` is borrowed. */
+ * decode, minus the byte-level ones; a string holding a NUL byte is
+ * refused, as decode would refuse its encoding). `data` is borrowed. */
 lk_status lk_event_validate(const lk_schema *schema, const json_t *data,
                             lk_error *err);
 
 /*
  * Validates `data` (borrowed) and encodes it as compact JSON with sorted
- * keys, so equal events give equal bytes. On success *out is a malloc'd NUL-terminated string the caller
- * frees with free(), and *len (if not NULL) its length without the NUL.
+ * keys, so equal events give equal bytes. On success *out is a malloc'd
+ * NUL-terminated string the caller frees with free(), and *len (if not
+ * NULL) its length without the NUL. On failure *out is NULL and *len 0.
  * An encoding larger than the schema's limit is refused (LK_ERR_TOO_LARGE).
  */
 lk_status lk_event_encode(const lk_schema *schema, const json_t *data,

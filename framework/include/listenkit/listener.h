@@ -25,7 +25,12 @@
  * Dispatch (lk_listener_dispatch, what the bus calls for every delivery):
  *   1. the bytes are decoded and validated against the schema; invalid data
  *      is `term`ed — it can never succeed, so redelivering it would only
- *      cycle — with one warn log line naming subject, sequence, reason;
+ *      cycle — with one warn log line naming subject, sequence, delivery
+ *      count and reason:
+ *        listener orders-service: terminated ticket:created seq 7
+ *        (delivery 1): field "version": expected integer, got string
+ *      A message whose subject is not the schema's is termed the same way
+ *      ("unknown subject"): it would be checked against the wrong schema;
  *   2. on_message(listener, data, msg) runs; `data` is borrowed for the call;
  *   3. on_message acks (or naks, or terms) itself. If it returns an error
  *      the message is left un-acked, so it comes again after the ack wait;
@@ -68,18 +73,25 @@ struct lk_listener {
 };
 
 /* Checks `def` (schema with a valid subject, queue group, on_message,
- * non-negative ack wait and max deliver) and fills `listener`. `client` may
- * be NULL only for listeners that are dispatched by hand in specs. */
+ * non-negative ack wait and max deliver, and a durable name — the def's, or
+ * else the queue group — without '.', '*', '>', '/', '\\' or spaces, as
+ * JetStream requires) and fills `listener`; on failure `listener` is zeroed.
+ * `def` and `client` are borrowed and must outlive the listener. `client`
+ * may be NULL only for listeners that are dispatched by hand in specs. */
 lk_status lk_listener_init(lk_listener *listener, const lk_listener_def *def,
                            lk_bus *client, void *ctx, lk_error *err);
 
 /* Subscribes on the client: durable queue subscription on the schema's
- * subject, manual ack, deliver all, the def's ack wait and max deliver. */
+ * subject, manual ack, deliver all, the def's ack wait and max deliver
+ * (see lk_listener_subscribe_opts). The listener is the subscription's
+ * closure: it must stay in place while the bus may deliver. Bus errors come
+ * back prefixed with "listener <queue group>". */
 lk_status lk_listener_listen(lk_listener *listener, lk_error *err);
 
 /* Runs the dispatch steps above for one delivery and returns what decoding
  * or on_message returned (LK_OK when the handler succeeded). Specs call it
- * directly with a fake message; the bus calls it through listen(). */
+ * directly with a fake message; the bus calls it through listen(). It keeps
+ * no state, so it is as thread-safe as on_message. */
 lk_status lk_listener_dispatch(lk_listener *listener, lk_msg *msg);
 
 /* The subscription options listen() uses, derived from `def`. */
