@@ -484,7 +484,7 @@ static void a_late_durable_subscriber_gets_everything_published_before(contract 
     lk_subscribe_opts opts = {.durable_name = "late", .deliver_all = true,
                               .ack_wait_ms = ACK_WAIT_MS};
     for (int i = 0; i < 5; i++) {
-        char text[8];
+        char text[16];
         snprintf(text, sizeof text, "m%d", i);
         publish(c, c->subject, text);
     }
@@ -492,7 +492,7 @@ static void a_late_durable_subscriber_gets_everything_published_before(contract 
     await(c, r, 5);
     settle_at(c, r, 2 * ACK_WAIT_MS, 5);
     for (int i = 0; i < 5; i++) {
-        char text[8];
+        char text[16];
         snprintf(text, sizeof text, "m%d", i);
         assert_string_equal(r->rec[i].data, text);
         if (i > 0)
