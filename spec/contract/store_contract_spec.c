@@ -1,0 +1,497 @@
+/* store_contract_spec.c — what every lk_store must do, whatever keeps the
+ * documents: ids, duplicates, both OCC modes of listenkit/store.h, copies,
+ * order, count/delete, filters and their errors.
+ *
+ * The tests are written once against a factory and run for every row of
+ * STORES: adding the PostgreSQL store is one line there. A factory returns
+ * a new, empty store, or NULL when its server is not available: main()
+ * asks once, and the tests of such a row are skipped, saying why. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "listenkit.h"
+#include "mem_store.h"
+
+typedef struct store_impl {
+    const char *name;
+    lk_store *(*make)(void);
+} store_impl;
+
+static const store_impl STORES[] = {
+    {"memory", lk_mem_store_new},
+    /* {"postgres", spec_pg_store_new}, -- when framework/pg/ lands */
+};
+
+typedef struct fixture {
+    lk_store *store;
+    lk_collection *items;    /* update-if-current */
+    lk_collection *replicas; /* external */
+} fixture;
+
+static int setup(void **state)
+{
+    static const lk_collection_opts external = {.occ = LK_OCC_EXTERNAL};
+    const store_impl *impl = *state;
+    lk_store *store = impl->make();
+    assert_non_null(store);
+    fixture *f = test_calloc(1, sizeof *f);
+    f->store = store;
+    assert_int_equal(lk_store_collection(store, "contract_items", NULL,
+                                         &f->items, NULL),
+                     LK_OK);
+    assert_int_equal(lk_store_collection(store, "contract_replicas",
+                                         &external, &f->replicas, NULL),
+                     LK_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    lk_store_free(f->store);
+    test_free(f);
+    return 0;
+}
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static bson_t *doc(const char *json)
+{
+    bson_error_t e;
+    bson_t *b = bson_new_from_json((const uint8_t *)json, -1, &e);
+    if (b == NULL)
+        fail_msg("bad JSON in spec: %s: %s", json, e.message);
+    return b;
+}
+
+static bson_t *insert(lk_collection *c, const char *json)
+{
+    bson_t *in = doc(json), *out = NULL;
+    lk_error err;
+    if (lk_collection_insert(c, in, &out, &err) != LK_OK)
+        fail_msg("insert %s: %s", json, err.message);
+    bson_destroy(in);
+    return out;
+}
+
+static lk_status insert_status(lk_collection *c, const char *json,
+                               lk_error *err)
+{
+    bson_t *in = doc(json);
+    lk_status s = lk_collection_insert(c, in, NULL, err);
+    bson_destroy(in);
+    return s;
+}
+
+static bson_t *load(lk_collection *c, const bson_t *like)
+{
+    bson_oid_t id;
+    bson_t *out = NULL;
+    assert_int_equal(lk_bson_get_oid(like, &id, NULL), LK_OK);
+    assert_int_equal(lk_collection_find_by_id(c, &id, &out, NULL), LK_OK);
+    return out;
+}
+
+static int64_t version_of(const bson_t *d)
+{
+    int64_t v = -1;
+    assert_int_equal(lk_bson_get_int64(d, "version", &v, NULL), LK_OK);
+    return v;
+}
+
+static bson_t *with_version(const bson_t *d, int64_t v)
+{
+    return lk_bson_with_int64(d, "version", v);
+}
+
+static int64_t count(lk_collection *c, const char *filter_json)
+{
+    bson_t *filter = doc(filter_json);
+    int64_t n = -1;
+    lk_error err;
+    if (lk_collection_count(c, filter, &n, &err) != LK_OK)
+        fail_msg("count %s: %s", filter_json, err.message);
+    bson_destroy(filter);
+    return n;
+}
+
+static bool has_field(const bson_t *d, const char *key, const char *value)
+{
+    bson_iter_t it;
+    return bson_iter_init_find(&it, d, key) && BSON_ITER_HOLDS_UTF8(&it) &&
+           strcmp(bson_iter_utf8(&it, NULL), value) == 0;
+}
+
+#define OID "5f1d7f1e2a3b4c5d6e7f8091"
+
+/* ---- ids and duplicates ---------------------------------------------------------- */
+
+static void test_insert_assigns_an_object_id(void **state)
+{
+    fixture *f = *state;
+    bson_t *d = insert(f->items, "{\"title\": \"t\"}");
+    bson_oid_t id;
+    assert_int_equal(lk_bson_get_oid(d, &id, NULL), LK_OK);
+    assert_true(has_field(d, "title", "t"));
+    bson_t *again = load(f->items, d);
+    assert_true(bson_equal(again, d));
+    bson_destroy(again);
+    bson_destroy(d);
+}
+
+static void test_insert_keeps_a_caller_id_and_refuses_other_id_types(
+    void **state)
+{
+    fixture *f = *state;
+    bson_t *d = insert(f->items, "{\"_id\": {\"$oid\": \"" OID "\"}}");
+    bson_oid_t id, want;
+    lk_error err;
+    bson_oid_init_from_string(&want, OID);
+    assert_int_equal(lk_bson_get_oid(d, &id, NULL), LK_OK);
+    assert_true(bson_oid_equal(&id, &want));
+    assert_int_equal(insert_status(f->items, "{\"_id\": 7}", &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "_id"));
+    assert_int_equal(count(f->items, "{}"), 1);
+    bson_destroy(d);
+}
+
+static void test_insert_refuses_a_taken_id_and_changes_nothing(void **state)
+{
+    fixture *f = *state;
+    bson_t *d = insert(f->items, "{\"_id\": {\"$oid\": \"" OID "\"}, "
+                                 "\"title\": \"first\"}");
+    lk_error err;
+    assert_int_equal(insert_status(f->items,
+                                   "{\"_id\": {\"$oid\": \"" OID "\"}, "
+                                   "\"title\": \"second\"}",
+                                   &err),
+                     LK_ERR_DUPLICATE);
+    assert_non_null(strstr(err.message, OID));
+    bson_t *now = load(f->items, d);
+    assert_true(has_field(now, "title", "first"));
+    assert_int_equal(count(f->items, "{}"), 1);
+    bson_destroy(now);
+    bson_destroy(d);
+}
+
+static void test_unique_fields_refuse_duplicates(void **state)
+{
+    fixture *f = *state;
+    static const char *const unique[] = {"email", NULL};
+    static const lk_collection_opts opts = {.unique = unique};
+    lk_collection *c = NULL;
+    lk_error err;
+    assert_int_equal(lk_store_collection(f->store, "contract_users", &opts, &c,
+                                         NULL),
+                     LK_OK);
+    bson_destroy(insert(c, "{\"email\": \"a@x\"}"));
+    assert_int_equal(insert_status(c, "{\"email\": \"a@x\"}", &err),
+                     LK_ERR_DUPLICATE);
+    assert_non_null(strstr(err.message, "email"));
+    assert_int_equal(count(c, "{}"), 1);
+}
+
+static void test_find_by_id_of_a_missing_document_is_not_found(void **state)
+{
+    fixture *f = *state;
+    bson_oid_t id;
+    bson_t *out = NULL;
+    bson_oid_init_from_string(&id, OID);
+    assert_int_equal(lk_collection_find_by_id(f->items, &id, &out, NULL),
+                     LK_ERR_NOT_FOUND);
+    assert_null(out);
+}
+
+static void test_returned_documents_are_copies(void **state)
+{
+    fixture *f = *state;
+    bson_t *in = doc("{\"title\": \"t\"}"), *out = NULL;
+    assert_int_equal(lk_collection_insert(f->items, in, &out, NULL), LK_OK);
+    bson_t *first = load(f->items, out);
+    bson_t *second = load(f->items, out);
+    assert_ptr_not_equal(bson_get_data(first), bson_get_data(second));
+    memset((uint8_t *)bson_get_data(first) + 4, 0, first->len - 4);
+    bson_destroy(in);
+    bson_t *third = load(f->items, out);
+    assert_true(bson_equal(third, second));
+    bson_destroy(first);
+    bson_destroy(second);
+    bson_destroy(third);
+    bson_destroy(out);
+}
+
+/* ---- OCC: update-if-current ------------------------------------------------------ */
+
+static void test_update_if_current_starts_at_zero_and_counts_saves(
+    void **state)
+{
+    fixture *f = *state;
+    bson_t *d = insert(f->items, "{\"title\": \"t\", \"version\": 41}");
+    assert_int_equal(version_of(d), 0);
+    for (int64_t want = 1; want <= 3; want++) {
+        bson_t *saved = NULL;
+        assert_int_equal(lk_collection_save(f->items, d, &saved, NULL), LK_OK);
+        assert_int_equal(version_of(saved), want);
+        bson_destroy(d);
+        d = saved;
+    }
+    bson_t *now = load(f->items, d);
+    assert_int_equal(version_of(now), 3);
+    bson_destroy(now);
+    bson_destroy(d);
+}
+
+static void test_update_if_current_stale_save_changes_nothing(void **state)
+{
+    fixture *f = *state;
+    bson_t *d = insert(f->items, "{\"title\": \"t\"}");
+    bson_t *a = load(f->items, d), *b = load(f->items, d);
+    bson_t *out = NULL;
+    lk_error err;
+    assert_int_equal(lk_collection_save(f->items, a, NULL, NULL), LK_OK);
+    assert_int_equal(lk_collection_save(f->items, b, &out, &err),
+                     LK_ERR_VERSION);
+    assert_null(out);
+    assert_non_null(strstr(err.message, "contract_items"));
+    bson_t *now = load(f->items, d);
+    assert_int_equal(version_of(now), 1);
+    bson_destroy(now);
+    bson_destroy(a);
+    bson_destroy(b);
+    bson_destroy(d);
+}
+
+static void test_save_of_an_unknown_id_is_not_found(void **state)
+{
+    fixture *f = *state;
+    bson_t *ghost = doc("{\"_id\": {\"$oid\": \"" OID "\"}, \"version\": 0}");
+    assert_int_equal(lk_collection_save(f->items, ghost, NULL, NULL),
+                     LK_ERR_NOT_FOUND);
+    assert_int_equal(lk_collection_save(f->replicas, ghost, NULL, NULL),
+                     LK_ERR_NOT_FOUND);
+    assert_int_equal(count(f->items, "{}"), 0);
+    bson_destroy(ghost);
+}
+
+/* ---- OCC: external -------------------------------------------------------------- */
+
+static void test_external_insert_keeps_the_version_and_requires_one(
+    void **state)
+{
+    fixture *f = *state;
+    bson_t *d = insert(f->replicas, "{\"version\": 4}");
+    lk_error err;
+    assert_int_equal(version_of(d), 4);
+    assert_int_equal(insert_status(f->replicas, "{\"title\": \"t\"}", &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "version"));
+    assert_int_equal(insert_status(f->replicas, "{\"version\": -1}", &err),
+                     LK_ERR_INVALID);
+    assert_int_equal(count(f->replicas, "{}"), 1);
+    bson_destroy(d);
+}
+
+static void test_external_save_applies_only_the_next_version(void **state)
+{
+    fixture *f = *state;
+    bson_t *d = insert(f->replicas, "{\"version\": 0}");
+    bson_t *v1 = with_version(d, 1), *v2 = with_version(d, 2);
+    assert_int_equal(lk_collection_save(f->replicas, v2, NULL, NULL),
+                     LK_ERR_VERSION);
+    assert_int_equal(lk_collection_save(f->replicas, d, NULL, NULL),
+                     LK_ERR_VERSION);
+    assert_int_equal(lk_collection_save(f->replicas, v1, NULL, NULL), LK_OK);
+    assert_int_equal(lk_collection_save(f->replicas, v1, NULL, NULL),
+                     LK_ERR_VERSION);
+    assert_int_equal(lk_collection_save(f->replicas, v2, NULL, NULL), LK_OK);
+    bson_t *now = load(f->replicas, d);
+    assert_int_equal(version_of(now), 2);
+    bson_destroy(now);
+    bson_destroy(v1);
+    bson_destroy(v2);
+    bson_destroy(d);
+}
+
+static void test_versions_come_back_as_int64(void **state)
+{
+    fixture *f = *state;
+    bson_t *a = insert(f->replicas, "{\"version\": 1}");   /* int32 */
+    bson_t *b = insert(f->replicas, "{\"version\": 2.0}"); /* double */
+    bson_t *c = insert(f->items, "{}");
+    const bson_t *all[] = {a, b, c};
+    for (size_t i = 0; i < 3; i++) {
+        bson_iter_t it;
+        assert_true(bson_iter_init_find(&it, all[i], "version"));
+        assert_true(BSON_ITER_HOLDS_INT64(&it));
+    }
+    bson_destroy(a);
+    bson_destroy(b);
+    bson_destroy(c);
+}
+
+/* ---- find, count, delete, filters --------------------------------------------------- */
+
+static void test_find_keeps_insertion_order_with_skip_and_limit(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 5; i++) {
+        char json[32];
+        snprintf(json, sizeof json, "{\"i\": %d}", i);
+        bson_destroy(insert(f->items, json));
+    }
+    lk_find_opts opts = {.skip = 1, .limit = 3};
+    lk_cursor *cur = NULL;
+    const bson_t *d;
+    int64_t want = 1, i = -1;
+    assert_int_equal(lk_collection_find(f->items, NULL, &opts, &cur, NULL),
+                     LK_OK);
+    while (lk_cursor_next(cur, &d)) {
+        assert_int_equal(lk_bson_get_int64(d, "i", &i, NULL), LK_OK);
+        assert_int_equal(i, want++);
+    }
+    assert_int_equal(want, 4);
+    assert_int_equal(lk_cursor_error(cur, NULL), LK_OK);
+    lk_cursor_free(cur);
+}
+
+static void test_count_and_delete_follow_the_filter(void **state)
+{
+    fixture *f = *state;
+    bson_destroy(insert(f->items, "{\"k\": \"a\"}"));
+    bson_destroy(insert(f->items, "{\"k\": \"b\"}"));
+    bson_destroy(insert(f->items, "{\"k\": \"a\"}"));
+    bson_t *filter = doc("{\"k\": \"a\"}");
+    int64_t deleted = -1;
+    lk_error err;
+    assert_int_equal(count(f->items, "{\"k\": \"a\"}"), 2);
+    assert_int_equal(lk_collection_delete(f->items, NULL, &deleted, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "filter"));
+    assert_int_equal(lk_collection_delete(f->items, filter, &deleted, NULL),
+                     LK_OK);
+    assert_int_equal(deleted, 2);
+    assert_int_equal(count(f->items, "{}"), 1);
+    bson_destroy(filter);
+}
+
+static void test_filters_compare_numbers_across_types(void **state)
+{
+    fixture *f = *state;
+    bson_destroy(insert(f->items, "{\"n\": 1, \"o\": {\"p\": 2}}"));
+    bson_destroy(insert(f->items, "{\"n\": {\"$numberLong\": \"2\"}}"));
+    bson_destroy(insert(f->items, "{\"n\": 2.5}"));
+    assert_int_equal(count(f->items, "{\"n\": 1.0}"), 1);
+    assert_int_equal(count(f->items, "{\"n\": {\"$gte\": 2}}"), 2);
+    assert_int_equal(count(f->items, "{\"n\": {\"$in\": [2.0, 7]}}"), 1);
+    assert_int_equal(count(f->items, "{\"o.p\": {\"$numberLong\": \"2\"}}"),
+                     1);
+    assert_int_equal(count(f->items, "{\"$or\": [{\"n\": 1}, "
+                                     "{\"n\": {\"$lt\": 3, \"$gt\": 2}}]}"),
+                     2);
+}
+
+static void test_unsupported_operator_is_invalid_even_when_empty(void **state)
+{
+    fixture *f = *state;
+    bson_t *filter = doc("{\"n\": {\"$elemMatch\": {\"$gt\": 1}}}");
+    int64_t n = -1;
+    lk_error err;
+    assert_int_equal(lk_collection_count(f->items, filter, &n, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "$elemMatch"));
+    bson_destroy(filter);
+}
+
+static void test_reopening_a_collection_with_other_options_is_invalid(
+    void **state)
+{
+    fixture *f = *state;
+    static const lk_collection_opts external = {.occ = LK_OCC_EXTERNAL};
+    lk_collection *c = NULL;
+    lk_error err;
+    assert_int_equal(lk_store_collection(f->store, "contract_items", &external,
+                                         &c, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "contract_items"));
+    assert_int_equal(lk_store_collection(f->store, "contract_items", NULL, &c,
+                                         NULL),
+                     LK_OK);
+    assert_ptr_equal(c, f->items);
+}
+
+/* ---- the table -------------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    CMUnitTestFunction fn;
+} CONTRACT[] = {
+#define C(fn) {#fn, fn}
+    C(test_insert_assigns_an_object_id),
+    C(test_insert_keeps_a_caller_id_and_refuses_other_id_types),
+    C(test_insert_refuses_a_taken_id_and_changes_nothing),
+    C(test_unique_fields_refuse_duplicates),
+    C(test_find_by_id_of_a_missing_document_is_not_found),
+    C(test_returned_documents_are_copies),
+    C(test_update_if_current_starts_at_zero_and_counts_saves),
+    C(test_update_if_current_stale_save_changes_nothing),
+    C(test_save_of_an_unknown_id_is_not_found),
+    C(test_external_insert_keeps_the_version_and_requires_one),
+    C(test_external_save_applies_only_the_next_version),
+    C(test_versions_come_back_as_int64),
+    C(test_find_keeps_insertion_order_with_skip_and_limit),
+    C(test_count_and_delete_follow_the_filter),
+    C(test_filters_compare_numbers_across_types),
+    C(test_unsupported_operator_is_invalid_even_when_empty),
+    C(test_reopening_a_collection_with_other_options_is_invalid),
+#undef C
+};
+
+static void test_store_not_available(void **state)
+{
+    const store_impl *impl = *state;
+    print_message("store \"%s\" is not available here: skipped\n",
+                  impl->name);
+    skip();
+}
+
+/* True when the factory can make a store here (a server is up...). */
+static bool available(const store_impl *impl)
+{
+    lk_store *probe = impl->make();
+    lk_store_free(probe);
+    return probe != NULL;
+}
+
+#define N_STORES (sizeof STORES / sizeof STORES[0])
+#define N_CONTRACT (sizeof CONTRACT / sizeof CONTRACT[0])
+
+int main(void)
+{
+    static char names[N_STORES * N_CONTRACT][128];
+    struct CMUnitTest tests[N_STORES * N_CONTRACT];
+    for (size_t s = 0; s < N_STORES; s++) {
+        bool up = available(&STORES[s]);
+        for (size_t t = 0; t < N_CONTRACT; t++) {
+            size_t i = s * N_CONTRACT + t;
+            /* "memory: insert_assigns_an_object_id" */
+            snprintf(names[i], sizeof names[i], "%s: %s", STORES[s].name,
+                     CONTRACT[t].name + strlen("test_"));
+            tests[i] = (struct CMUnitTest){
+                .name = names[i],
+                .test_func = up ? CONTRACT[t].fn : test_store_not_available,
+                .setup_func = up ? setup : NULL,
+                .teardown_func = up ? teardown : NULL,
+                .initial_state = (void *)&STORES[s],
+            };
+        }
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
