@@ -152,7 +152,9 @@ const char *ticketing_scenario_mode(const ticketing_scenario_result *r);
  * bus, seed, replicas, tickets, updates, reorder_window, duplicate_rate,
  * published, published_by_commands, published_by_listeners, deliveries,
  * redeliveries, duplicates, acked, dead_letters, mismatches, missing, stale,
- * version_only, converged, elapsed_s, deliveries_per_s, virtual_ms. */
+ * version_only, converged, elapsed_s, deliveries_per_s, virtual_ms. seed,
+ * reorder_window, duplicate_rate and virtual_ms are null on a real server
+ * (they belong to the embedded broker). */
 json_t *ticketing_scenario_result_json(const ticketing_scenario_result *r);
 
 /* The same, encoded compactly (caller frees with free(); NULL on OOM). */

@@ -8,12 +8,17 @@
  * exclusively, so a stream per run would collide with the last run's). What
  * is per run is the consumers: every durable gets the run's id in its name
  * and starts at the next message (see counting_bus.h), so a rerun neither
- * shares an earlier run's position nor replays its events.
+ * shares an earlier run's position nor replays its events. Durable
+ * consumers outlive their subscriptions (as they must), so the run deletes
+ * its own when it ends.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <nats/nats.h>
 
 #include "listenkit/nats.h"
 #include "scenario/counting_bus.h"
@@ -29,6 +34,7 @@ typedef struct nats_wiring {
     scenario_bus_counters counters;
     bool counters_ready;
     char run_id[64];
+    bool connected; /* the tickets connection came up: consumers may exist */
 } nats_wiring;
 
 static int64_t now_ms(void)
@@ -98,6 +104,33 @@ static void nats_counts(scenario_wiring *w, scenario_counts *out)
     out->virtual_ms = 0;
 }
 
+/* Deletes the durable consumers this run made (their names carry the run
+ * id) from the adapter's default stream. Best effort: a failure is logged,
+ * the run's result stands. */
+static void delete_run_consumers(const nats_wiring *n)
+{
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    jsConsumerNamesList *names = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = natsConnection_ConnectTo(&nc, n->base.opts->nats_url);
+    if (s == NATS_OK)
+        s = natsConnection_JetStream(&js, nc, NULL);
+    if (s == NATS_OK)
+        s = js_ConsumerNames(&names, js, LK_NATS_DEFAULT_STREAM, NULL, &jerr);
+    for (int i = 0; s == NATS_OK && i < names->Count; i++)
+        if (strstr(names->List[i], n->run_id) != NULL)
+            s = js_DeleteConsumer(js, LK_NATS_DEFAULT_STREAM, names->List[i],
+                                  NULL, &jerr);
+    if (s != NATS_OK && s != NATS_NOT_FOUND)
+        lk_log(LK_LOG_WARN,
+               "scenario: could not delete this run's consumers (%s): %s",
+               n->run_id, natsStatus_GetText(s));
+    jsConsumerNamesList_Destroy(names);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+}
+
 static void nats_free(scenario_wiring *w)
 {
     nats_wiring *n = (nats_wiring *)w;
@@ -108,6 +141,8 @@ static void nats_free(scenario_wiring *w)
         for (int i = 0; i < n->base.opts->replicas; i++)
             lk_bus_free(n->base.replica_buses[i]);
     lk_bus_free(n->base.tickets_bus);
+    if (n->connected)
+        delete_run_consumers(n);
     free(n->base.replica_buses);
     if (n->counters_ready)
         scenario_bus_counters_destroy(&n->counters);
@@ -164,6 +199,7 @@ lk_status scenario_wiring_nats(const ticketing_scenario_opts *opts,
     }
     if (s == LK_OK)
         s = connect_one(n, "tickets", &n->base.tickets_bus, err);
+    n->connected = s == LK_OK;
     for (int i = 0; s == LK_OK && i < opts->replicas; i++) {
         char who[32];
         snprintf(who, sizeof who, "orders-%d", i + 1);
