@@ -40,6 +40,15 @@ static lk_status rec_wip(lk_msg *m)
 static const lk_msg_ops rec_msg_ops = {rec_ack, rec_nak, rec_term, rec_wip,
                                        NULL};
 
+/* A message whose term fails (the connection dropped meanwhile). */
+static lk_status failing_term(lk_msg *m)
+{
+    ((rec_msg *)m)->terms++;
+    return LK_ERR_CLOSED;
+}
+static const lk_msg_ops failing_term_ops = {rec_ack, rec_nak, failing_term,
+                                            rec_wip, NULL};
+
 static rec_msg make_msg(const char *subject, const char *json, uint64_t seq,
                         uint64_t delivery)
 {
@@ -431,6 +440,21 @@ static void test_dispatch_terms_message_on_another_subject(void **state)
     assert_logged("unknown subject (this listener handles ticket:created)");
 }
 
+static void test_dispatch_reports_a_failed_term_in_the_same_line(void **state)
+{
+    (void)state;
+    probe p = {0};
+    lk_listener l;
+    lk_listener_init(&l, &created_def, NULL, &p, NULL);
+    rec_msg m = make_msg("ticket:created", "not json", 4, 1);
+    m.base.ops = &failing_term_ops;
+    assert_int_equal(lk_listener_dispatch(&l, &m.base), LK_ERR_INVALID);
+    assert_int_equal(m.terms, 1);
+    assert_int_equal(spec_log_line_count(), 1);
+    assert_logged("seq 4 (delivery 1): invalid JSON");
+    assert_logged("; term failed: closed");
+}
+
 static void test_dispatch_leaves_failed_message_unacked_and_logs(void **state)
 {
     (void)state;
@@ -515,6 +539,7 @@ int main(void)
         T(test_dispatch_terms_event_missing_a_field),
         T(test_dispatch_terms_oversized_payload),
         T(test_dispatch_terms_message_on_another_subject),
+        T(test_dispatch_reports_a_failed_term_in_the_same_line),
         T(test_dispatch_leaves_failed_message_unacked_and_logs),
         T(test_dispatch_logs_retry_at_debug_only),
         T(test_dispatch_warns_for_other_errors_at_warn_level),
