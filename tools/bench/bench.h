@@ -42,7 +42,8 @@ typedef struct bench_opts {
     unsigned only;             /* bit mask of BENCH_*; all when 0 */
     size_t n[BENCH_COUNT_];    /* the size of each benchmark */
     size_t store_scale_max;    /* largest N of the lookup-growth series */
-    const char *nats_url;      /* an existing server (else one is started) */
+    const char *nats_url;      /* the JetStream server (given or started) */
+    const char *nats_missing;  /* why there is none ("no nats-server") */
 } bench_opts;
 
 const char *bench_name(int which);

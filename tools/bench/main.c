@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nats/nats.h>
+
 #include "listenkit/log.h"
+#include "nats_server.h"
 
 static const char *const names[BENCH_COUNT_] = {"dispatch", "store", "broker",
                                                 "nats", "suite"};
@@ -223,6 +226,18 @@ int main(int argc, char **argv)
     static void (*const run[BENCH_COUNT_])(const bench_opts *,
                                            bench_report *) = {
         bench_dispatch, bench_store, bench_broker, bench_nats, bench_suite};
+    /* One server for the benchmarks that need one. */
+    bench_nats_server server = {0};
+    unsigned need_nats = (1u << BENCH_NATS) | (1u << BENCH_SUITE);
+    bool use_nats = opts.only == 0 || (opts.only & need_nats) != 0;
+    if (use_nats && opts.nats_url == NULL) {
+        bench_progress(&opts, "starting nats-server ...");
+        if (bench_nats_server_start(&server))
+            opts.nats_url = server.url;
+        else
+            opts.nats_missing = server.why;
+    }
+
     bench_report report = {0};
     for (int i = 0; i < BENCH_COUNT_; i++)
         if (opts.only == 0 || (opts.only & (1u << i))) {
@@ -241,5 +256,8 @@ int main(int argc, char **argv)
         bench_print_table(&report, &opts);
     }
     bench_report_free(&report);
+    bench_nats_server_stop(&server);
+    if (use_nats)
+        nats_Close(); /* libnats' own threads and memory */
     return 0;
 }
