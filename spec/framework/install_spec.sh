@@ -14,7 +14,7 @@ passed=0 failed=0
 pass() { echo "[       OK ] $1"; passed=$((passed + 1)); }
 fail() { echo "[  FAILED  ] $1: $2"; failed=$((failed + 1)); }
 
-echo "[==========] Running 2 test(s)."
+echo "[==========] Running 3 test(s)."
 
 # ---- 1: install, then build and run a program against the prefix ----------
 # The program touches the event and the store helpers: the library is static,
@@ -66,6 +66,19 @@ else
     else
         pass uninstall_removes_every_installed_file
     fi
+fi
+
+# ---- 3: DESTDIR stages the install without changing the paths in .pc -------
+echo "[ RUN      ] destdir_stages_the_install_for_packagers"
+stage="$tmp/stage"
+if ! make -s install DESTDIR="$stage" PREFIX=/opt/lk BUILD="$tmp/build" >"$tmp/stage.log" 2>&1; then
+    fail destdir_stages_the_install_for_packagers "make install DESTDIR failed: $(tail -n 20 "$tmp/stage.log")"
+elif [ ! -f "$stage/opt/lk/lib/liblistenkit.a" ] || [ ! -f "$stage/opt/lk/include/listenkit/listener.h" ]; then
+    fail destdir_stages_the_install_for_packagers "nothing under $stage/opt/lk"
+elif ! grep -qx 'prefix=/opt/lk' "$stage/opt/lk/lib/pkgconfig/listenkit.pc"; then
+    fail destdir_stages_the_install_for_packagers "listenkit.pc does not say prefix=/opt/lk"
+else
+    pass destdir_stages_the_install_for_packagers
 fi
 
 echo "[==========] $((passed + failed)) test(s) run."
