@@ -243,12 +243,33 @@ static void fmt_stat(char *buf, size_t size, bench_stat s)
 {
     char m[16], lo[16], hi[16];
     fmt_value(m, sizeof m, s.median);
-    if (isnan(s.min) || isnan(s.max)) { /* a derived figure: no spread */
+    /* A derived figure, or a single run: no spread to show. */
+    if (isnan(s.min) || isnan(s.max) || s.min == s.max) {
         snprintf(buf, size, "%s", m);
         return;
     }
     fmt_value(lo, sizeof lo, s.min);
     fmt_value(hi, sizeof hi, s.max);
+    snprintf(buf, size, "%s [%s..%s]", m, lo, hi);
+}
+
+/* Ratios near 1 with two decimals; tiny ones (doubles vs a server) with
+ * two significant digits, so they do not print as 0.00. */
+static void fmt_ratio_value(char *buf, size_t size, double v)
+{
+    snprintf(buf, size, v >= 0.1 || isnan(v) ? "%.2f" : "%.2g", v);
+}
+
+static void fmt_ratio(char *buf, size_t size, bench_stat s)
+{
+    char m[16], lo[16], hi[16];
+    fmt_ratio_value(m, sizeof m, s.median);
+    if (isnan(s.min) || isnan(s.max) || s.min == s.max) {
+        snprintf(buf, size, "%s", m);
+        return;
+    }
+    fmt_ratio_value(lo, sizeof lo, s.min);
+    fmt_ratio_value(hi, sizeof hi, s.max);
     snprintf(buf, size, "%s [%s..%s]", m, lo, hi);
 }
 
@@ -291,11 +312,7 @@ void bench_print_table(const bench_report *report, const bench_opts *opts)
         }
         fmt_stat(lk, sizeof lk, r->lk);
         fmt_stat(base, sizeof base, r->base);
-        if (isnan(r->ratio.min))
-            snprintf(ratio, sizeof ratio, "%.2f", r->ratio.median);
-        else
-            snprintf(ratio, sizeof ratio, "%.2f [%.2f..%.2f]",
-                     r->ratio.median, r->ratio.min, r->ratio.max);
+        fmt_ratio(ratio, sizeof ratio, r->ratio);
         printf("%-26s %6s %-6s %-24s %-24s %-20s %-7s %s\n", r->name, n,
                r->unit, lk, base, ratio, target, bench_row_verdict(r));
     }
