@@ -153,6 +153,28 @@ static void fill_consumer_config(jsConsumerConfig *cc, const char *subject,
     cc->FilterSubject = subject;
 }
 
+/* A member joining an existing durable must ask for what it has: JetStream
+ * keeps the first settings, so a silent bind would run the member with an
+ * ack wait or max deliver it did not ask for (the fake refuses it too). */
+static lk_status check_same_settings(const jsConsumerConfig *have,
+                                     const char *name, const char *subject,
+                                     const lk_subscribe_opts *opts,
+                                     lk_error *err)
+{
+    jsConsumerConfig want;
+    fill_consumer_config(&want, subject, opts);
+    int64_t have_max = have->MaxDeliver > 0 ? have->MaxDeliver : -1;
+    if (have->AckWait == want.AckWait && have_max == want.MaxDeliver)
+        return LK_OK;
+    return lk_error_set(err, LK_ERR_INVALID,
+                        "subscribe %s: durable consumer %s already has ack "
+                        "wait %lld ms and max deliver %lld, not %lld ms and %d",
+                        subject, name, (long long)(have->AckWait / NS_PER_MS),
+                        (long long)(have_max > 0 ? have_max : 0),
+                        (long long)(want.AckWait / NS_PER_MS),
+                        opts->max_deliver);
+}
+
 /* Creates the durable consumer `name` unless it exists. */
 static lk_status ensure_consumer(lk_nats_bus *b, const char *name,
                                  const char *subject,
@@ -176,8 +198,9 @@ static lk_status ensure_consumer(lk_nats_bus *b, const char *name,
             jsConsumerInfo_Destroy(ci);
             return st;
         }
+        lk_status st = check_same_settings(ci->Config, name, subject, opts, err);
         jsConsumerInfo_Destroy(ci);
-        return LK_OK;
+        return st;
     }
     if (s != NATS_NOT_FOUND && jerr != JSConsumerNotFoundErr)
         return lk_nats_error(err, s, jerr,
@@ -210,6 +233,15 @@ static lk_status ensure_consumer(lk_nats_bus *b, const char *name,
     return LK_OK;
 }
 
+/* libnats refuses a second subscriber on a push consumer without deliver
+ * group with this text (there is no status of its own for it). */
+static bool already_bound(natsStatus s)
+{
+    natsStatus last = NATS_OK;
+    const char *text = nats_GetLastError(&last);
+    return last == s && text != NULL && strstr(text, "already bound") != NULL;
+}
+
 static lk_status start_subscription(lk_nats_bus *b, lk_nats_sub *ls,
                                     const lk_subscribe_opts *opts,
                                     lk_error *err)
@@ -238,7 +270,14 @@ static lk_status start_subscription(lk_nats_bus *b, lk_nats_sub *ls,
     if (st == LK_OK) {
         natsStatus s = js_Subscribe(&ls->sub, b->js, ls->subject, on_delivery,
                                     ls, NULL, &so, &jerr);
-        if (s != NATS_OK)
+        if (s != NATS_OK && opts->queue_group == NULL && name != NULL &&
+            already_bound(s))
+            st = lk_error_set(err, LK_ERR_INVALID,
+                              "subscribe %s: durable \"%s\" already has a "
+                              "subscriber; members sharing a durable need a "
+                              "queue group",
+                              ls->subject, opts->durable_name);
+        else if (s != NATS_OK)
             st = lk_nats_error(err, s, jerr, "subscribe %s%s%s", ls->subject,
                                name != NULL ? ": consumer " : "",
                                name != NULL ? name : "");

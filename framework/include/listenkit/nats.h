@@ -12,11 +12,66 @@
  *
  * Streams: the adapter makes sure a stream named opts.stream exists and
  * captures every subject this bus publishes or subscribes to (it adds
- * subjects to the stream's configuration as they are first used).
+ * subjects to the stream's configuration as they are first used; the stream
+ * is created, with file storage, on the first one). A subject another
+ * stream already captures is an error naming both.
  *
- * Threads: handlers run on libnats' delivery threads, one per subscription.
- * Publishing from a handler is safe. Whatever handlers share (a store, your
- * own counters) must be thread-safe; the memory store of mocks/ is.
+ * Publishing: lk_bus_publish returns once the server acknowledged storing
+ * the message (js_Publish). opts->msg_id becomes Nats-Msg-Id: a repeat
+ * within the stream's duplicate window (2 minutes by default) is accepted
+ * and not stored again. While the connection is down (reconnecting),
+ * publish returns LK_ERR_IO at once, nothing sent; a connection lost while
+ * waiting for the acknowledgement gives LK_ERR_IO too; no acknowledgement
+ * within publish_timeout_ms gives LK_ERR_TIMEOUT. So a publish never blocks
+ * longer than publish_timeout_ms.
+ *
+ * Subscribing: a push consumer with explicit (manual) acks, AckWait =
+ * ack_wait_ms, MaxDeliver = max_deliver (0: unlimited), deliver policy all
+ * (deliver_all) or new, filtered on the subject.
+ *   - With a queue group or a durable name it is durable. The JetStream
+ *     consumer is named "<durable_name or queue group>_<subject with
+ *     characters outside [A-Za-z0-9_-] as '_'>_<8 hex digits of a hash of
+ *     the subject>", one per subject, with the queue group as deliver
+ *     group. The adapter creates it itself (not libnats), so it survives
+ *     every subscriber's drain and keeps its position across restarts: a
+ *     restarted service resumes where its group left off; deliver_all and
+ *     the other settings of the first subscriber stay. A member asking for
+ *     another ack wait or max deliver, or another queue group, is refused
+ *     with LK_ERR_INVALID; so is a second subscriber on a durable without a
+ *     queue group (share a durable through a queue group).
+ *   - With neither it is ephemeral: deleted when the bus drains.
+ *   - JetStream delivers at most 1000 un-acked messages per consumer at a
+ *     time (the server's default MaxAckPending); more wait until acks or
+ *     ack waits free room.
+ * A delivery is an lk_msg with the subject, the data (NUL-terminated), the
+ * stream sequence and delivery count from the JetStream metadata, and the
+ * publish time (wall clock, ms since the epoch). ack/nak/nak(delay)/term/
+ * in_progress map to natsMsg_Ack/Nak/NakWithDelay/Term/InProgress; acks
+ * are sent without waiting for the server's confirmation. Only the first
+ * of ack/nak/term counts; later ones return LK_OK and change nothing.
+ *
+ * Drain (lk_bus_drain, lk_bus_free): stops deliveries, lets handlers finish
+ * what was already delivered (bounded by drain_timeout_ms), deletes
+ * ephemeral consumers, flushes, closes. Safe twice; afterwards publish and
+ * subscribe return LK_ERR_CLOSED. Never call it from a handler (it waits
+ * for that very handler).
+ *
+ * Connection events: disconnect and reconnect are logged at warn level
+ * ("nats: disconnected from URL; reconnecting", "nats: reconnected to
+ * URL"); a connection that gives up reconnecting is logged at error level
+ * and then behaves as closed (LK_ERR_CLOSED).
+ *
+ * Threads: handlers run on libnats' delivery threads, one per subscription,
+ * so handlers of different subscriptions (and of different buses) run at
+ * the same time. Publishing from a handler is safe. publish, subscribe and
+ * lk_msg replies may be called from any thread; connect, drain and free
+ * from one thread at a time, never from a handler. Whatever handlers share
+ * (a store, your own counters) must be thread-safe; the memory store of
+ * mocks/ is.
+ *
+ * libnats keeps process-wide state; a program that wants a clean exit (or
+ * a leak checker) calls nats_Close() or nats_CloseAndWait() after freeing
+ * every bus.
  */
 #ifndef LISTENKIT_NATS_H
 #define LISTENKIT_NATS_H
@@ -50,9 +105,16 @@ typedef struct lk_nats_opts {
 } lk_nats_opts;
 
 /*
- * Connects to `url` (NULL: $NATS_URL, else LK_NATS_DEFAULT_URL), gets a
- * JetStream context and ensures the stream. `opts` may be NULL. On failure
- * *out is NULL and `err` carries the NATS status text.
+ * Connects to `url` (NULL: $NATS_URL, else LK_NATS_DEFAULT_URL; one or more
+ * comma-separated nats://host:port or tls://host:port), gets a JetStream
+ * context and checks that JetStream answers. `opts` may be NULL. On
+ * success *out is a new bus (release with lk_bus_free). On failure *out is
+ * NULL and `err` carries the NATS status text:
+ *   LK_ERR_INVALID  bad URL or option (named in the message), unreadable
+ *                   credentials or CA file
+ *   LK_ERR_IO       no server at the URL (named), authentication or TLS
+ *                   failure, JetStream not enabled on the server
+ *   LK_ERR_UNSUPPORTED  TLS asked of a libnats built without it
  */
 lk_status lk_nats_bus_connect(lk_bus **out, const char *url,
                               const lk_nats_opts *opts, lk_error *err);
