@@ -15,6 +15,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "fake_nats.h"
+#include "nats_server.h"
+#include "scenario/counting_bus.h"
 #include "scenario/scenario.h"
 
 #define SEEDS 200
@@ -34,17 +37,22 @@ static ticketing_scenario_opts small_opts(uint64_t seed, bool naive)
     return o;
 }
 
-static int quiet_logs(void **state)
+static spec_nats_server nats_server;
+
+static int group_setup(void **state)
 {
     (void)state;
     /* Naive listeners fail on purpose ("not found", duplicate inserts). */
     lk_log_set_level(LK_LOG_OFF);
+    spec_nats_server_start(&nats_server);
     return 0;
 }
 
-static int restore_logs(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
+    spec_nats_server_stop(&nats_server);
+    spec_nats_library_close();
     lk_log_reset();
     return 0;
 }
@@ -215,6 +223,92 @@ static void test_table_shows_every_count_by_name(void **state)
     free(buf);
 }
 
+/* ---- counting what a real server does not tell -------------------------------- */
+
+/* Replies as the message says: "ack", "term", or nothing ("silent"). */
+static void reply_as_told(lk_msg *msg, void *closure)
+{
+    (void)closure;
+    if (strstr(msg->data, "ack") != NULL)
+        lk_msg_ack(msg);
+    else if (strstr(msg->data, "term") != NULL)
+        lk_msg_term(msg);
+}
+
+static void test_counting_bus_agrees_with_the_fake_brokers_own_counts(
+    void **state)
+{
+    (void)state;
+    lk_fake_broker_opts bo = {.seed = 11, .duplicate_rate = 0.4};
+    lk_fake_nats *nats = lk_fake_nats_new_broker(&bo);
+    assert_non_null(nats);
+    scenario_bus_counters counters;
+    assert_int_equal(scenario_bus_counters_init(&counters, NULL), LK_OK);
+    lk_bus *bus = NULL;
+    assert_int_equal(scenario_counting_bus_new(lk_fake_nats_bus(nats),
+                                               &counters, "run7", &bus, NULL),
+                     LK_OK);
+    lk_subscribe_opts so = {.queue_group = "g", .max_deliver = 3,
+                            .ack_wait_ms = 100, .deliver_all = true};
+    assert_int_equal(lk_bus_subscribe(bus, "s", &so, reply_as_told, NULL,
+                                      NULL),
+                     LK_OK);
+    const char *bodies[] = {"\"ack\"", "\"ack\"", "\"ack\"", "\"ack\"",
+                            "\"term\"", "\"silent\""};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(lk_bus_publish(bus, "s", bodies[i],
+                                        strlen(bodies[i]), NULL, NULL),
+                         LK_OK);
+    lk_fake_nats_run_until_idle(nats, 0);
+
+    /* The run's own durable, starting at the next message. */
+    const lk_fake_subscription_info *info = lk_fake_nats_subscription(nats, 0);
+    assert_string_equal(info->durable_name, "g-run7");
+    assert_false(info->deliver_all);
+
+    scenario_counts c;
+    scenario_bus_counters_get(&counters, &c);
+    lk_fake_nats_stats st = lk_fake_nats_get_stats(nats);
+    assert_int_equal(c.published, 6);
+    assert_int_equal(c.published, st.published);
+    assert_int_equal(c.deliveries, st.delivered);
+    assert_int_equal(c.redeliveries, st.redelivered);
+    /* A lost ack was an ack for the handler: the broker calls it duplicate. */
+    assert_int_equal(c.acked, st.acked + st.duplicated);
+    assert_int_equal(c.duplicates, st.duplicated);
+    assert_int_equal(c.dead_letters, lk_fake_nats_dead_letter_count(nats));
+    assert_int_equal(c.dead_letters, 2); /* the termed and the silent one */
+    lk_bus_free(bus); /* frees the fake too */
+    scenario_bus_counters_destroy(&counters);
+}
+
+static void test_scenario_runs_on_a_real_nats_server(void **state)
+{
+    (void)state;
+    spec_nats_server_require(&nats_server);
+    ticketing_scenario_opts o = small_opts(1, false);
+    o.nats_url = nats_server.url;
+    o.replicas = 2;
+    o.tickets = 5;
+    o.updates = 1;
+    o.timeout_ms = 30000;
+    ticketing_scenario_result r;
+    lk_error err;
+    if (ticketing_scenario_run(&o, &r, &err) != LK_OK)
+        fail_msg("%s", err.message);
+    assert_string_equal(r.bus, "nats");
+    assert_int_equal(r.published, 10);
+    assert_true(r.deliveries >= 10);
+    assert_int_equal(r.acked, 10);
+    assert_int_equal(r.mismatches, 0);
+    assert_true(r.converged);
+    /* Seeded faults belong to the embedded broker: null here. */
+    json_t *j = ticketing_scenario_result_json(&r);
+    assert_true(json_is_null(json_object_get(j, "seed")));
+    assert_true(json_is_null(json_object_get(j, "reorder_window")));
+    json_decref(j);
+}
+
 /* ---- options -------------------------------------------------------------------------- */
 
 static lk_status parse(ticketing_scenario_cli *cli, lk_error *err, ...)
@@ -366,6 +460,9 @@ int main(void)
         cmocka_unit_test(test_same_seed_gives_the_same_run),
         cmocka_unit_test(test_json_output_parses_and_its_counts_add_up),
         cmocka_unit_test(test_table_shows_every_count_by_name),
+        cmocka_unit_test(
+            test_counting_bus_agrees_with_the_fake_brokers_own_counts),
+        cmocka_unit_test(test_scenario_runs_on_a_real_nats_server),
         cmocka_unit_test(test_no_options_give_the_defaults),
         cmocka_unit_test(test_options_are_parsed_in_both_spellings),
         cmocka_unit_test(
@@ -374,5 +471,5 @@ int main(void)
         cmocka_unit_test(test_run_refuses_bad_options_before_starting),
         cmocka_unit_test(test_unreachable_nats_server_is_a_clear_error),
     };
-    return cmocka_run_group_tests(tests, quiet_logs, restore_logs);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
