@@ -77,7 +77,7 @@ void ticketing_scenario_print_table(const ticketing_scenario_result *r,
     fprintf(out, row, "tickets", v);
     /* Seeded faults exist only on the embedded broker. */
     if (r->bus != NULL && strcmp(r->bus, "fake-nats") == 0) {
-        snprintf(v, sizeof v, "seed %llu, reorder window %zu, duplicates %g",
+        snprintf(v, sizeof v, "seed %llu, reorder window %zu, duplicate rate %g",
                  (unsigned long long)r->seed, r->reorder_window,
                  r->duplicate_rate);
         fprintf(out, row, "faults", v);
