@@ -10,9 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 obj=${BUILD:-build-cov}
 mkdir -p coverage/html
-gcovr --config coverage/gcovr.cfg --object-directory "$obj" \
+gcovr --config coverage/gcovr.cfg \
       --html-details coverage/html/index.html \
       --cobertura coverage/cobertura.xml \
-      --json-summary "$obj/coverage-summary.json" >/dev/null
+      --json-summary "$obj/coverage-summary.json" "$obj" >/dev/null
 /usr/bin/env python3 coverage/gate.py "$obj/coverage-summary.json" coverage/thresholds coverage/summary.txt
 echo "coverage: HTML at coverage/html/index.html, Cobertura at coverage/cobertura.xml"
