@@ -8,6 +8,11 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
+# Run from `make test SAN=1`, the outer make's variables arrive through
+# MAKEFLAGS; a user's install is the plain flavour, so drop them.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+flavour=(SAN= COV= OPT=)
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0
@@ -40,7 +45,7 @@ int main(void) {
 }
 C
 want="$(sed -n 's/.*LK_VERSION_STRING "\(.*\)"/\1/p' framework/include/listenkit/version.h) OK x1 OK 3"
-if ! make -s install PREFIX="$tmp/prefix" BUILD="$tmp/build" >"$tmp/install.log" 2>&1; then
+if ! make -s install "${flavour[@]}" PREFIX="$tmp/prefix" BUILD="$tmp/build" >"$tmp/install.log" 2>&1; then
     fail installed_library_builds_and_runs_a_program "make install failed: $(tail -n 20 "$tmp/install.log")"
 elif ! flags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs listenkit 2>&1); then
     fail installed_library_builds_and_runs_a_program "pkg-config: $flags"
@@ -57,7 +62,7 @@ fi
 
 # ---- 2: uninstall removes it all -------------------------------------------
 echo "[ RUN      ] uninstall_removes_every_installed_file"
-if ! make -s uninstall PREFIX="$tmp/prefix" BUILD="$tmp/build" >"$tmp/uninstall.log" 2>&1; then
+if ! make -s uninstall "${flavour[@]}" PREFIX="$tmp/prefix" BUILD="$tmp/build" >"$tmp/uninstall.log" 2>&1; then
     fail uninstall_removes_every_installed_file "make uninstall failed: $(tail -n 20 "$tmp/uninstall.log")"
 else
     left=$(find "$tmp/prefix" -type f 2>/dev/null)
@@ -71,7 +76,7 @@ fi
 # ---- 3: DESTDIR stages the install without changing the paths in .pc -------
 echo "[ RUN      ] destdir_stages_the_install_for_packagers"
 stage="$tmp/stage"
-if ! make -s install DESTDIR="$stage" PREFIX=/opt/lk BUILD="$tmp/build" >"$tmp/stage.log" 2>&1; then
+if ! make -s install "${flavour[@]}" DESTDIR="$stage" PREFIX=/opt/lk BUILD="$tmp/build" >"$tmp/stage.log" 2>&1; then
     fail destdir_stages_the_install_for_packagers "make install DESTDIR failed: $(tail -n 20 "$tmp/stage.log")"
 elif [ ! -f "$stage/opt/lk/lib/liblistenkit.a" ] || [ ! -f "$stage/opt/lk/include/listenkit/listener.h" ]; then
     fail destdir_stages_the_install_for_packagers "nothing under $stage/opt/lk"
