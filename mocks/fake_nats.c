@@ -126,6 +126,16 @@ static void free_records(lk_fake_nats *nats)
     nats->record_count = 0;
 }
 
+static void subscription_free(fk_subscription *sub)
+{
+    if (sub == NULL)
+        return;
+    free(sub->subject);
+    free(sub->queue_group);
+    free(sub->durable_name);
+    free(sub);
+}
+
 void lk_fake_nats_free(lk_fake_nats *nats)
 {
     if (nats == NULL)
@@ -135,12 +145,8 @@ void lk_fake_nats_free(lk_fake_nats *nats)
     for (size_t i = 0; i < nats->fail_subject_count; i++)
         free(nats->fail_subjects[i].subject);
     free(nats->fail_subjects);
-    for (size_t i = 0; i < nats->sub_count; i++) {
-        free(nats->subs[i]->subject);
-        free(nats->subs[i]->queue_group);
-        free(nats->subs[i]->durable_name);
-        free(nats->subs[i]);
-    }
+    for (size_t i = 0; i < nats->sub_count; i++)
+        subscription_free(nats->subs[i]);
     free(nats->subs);
     fk_broker_free(nats);
     free(nats->window);
@@ -342,10 +348,7 @@ static fk_subscription *record_subscription(lk_fake_nats *nats,
     if (sub->subject == NULL ||
         (opts->queue_group != NULL && sub->queue_group == NULL) ||
         (opts->durable_name != NULL && sub->durable_name == NULL)) {
-        free(sub->subject);
-        free(sub->queue_group);
-        free(sub->durable_name);
-        free(sub);
+        subscription_free(sub);
         return NULL;
     }
     sub->info = (lk_fake_subscription_info){
@@ -359,15 +362,6 @@ static fk_subscription *record_subscription(lk_fake_nats *nats,
     };
     nats->subs[nats->sub_count++] = sub;
     return sub;
-}
-
-static void forget_last_subscription(lk_fake_nats *nats)
-{
-    fk_subscription *sub = nats->subs[--nats->sub_count];
-    free(sub->subject);
-    free(sub->queue_group);
-    free(sub->durable_name);
-    free(sub);
 }
 
 static lk_status bus_subscribe(lk_bus *bus, const char *subject,
@@ -395,8 +389,8 @@ static lk_status bus_subscribe(lk_bus *bus, const char *subject,
     lk_status s = LK_OK;
     if (nats->broker)
         s = fk_broker_subscribe(nats, sub, handler, closure, err);
-    if (s != LK_OK)
-        forget_last_subscription(nats); /* only what worked is recorded */
+    if (s != LK_OK) /* only subscriptions that worked are recorded */
+        subscription_free(nats->subs[--nats->sub_count]);
     return s;
 }
 

@@ -790,6 +790,123 @@ static void test_dump_shows_stats_pending_and_last_trace_lines(void **state)
     lk_fake_nats_free(nats);
 }
 
+static void test_step_delivers_one_due_message_at_a_time(void **state)
+{
+    (void)state;
+    lk_fake_nats *nats = broker(1);
+    probe *p = probe_new(nats, DO_ACK);
+    subscribe(nats, "a", NULL, p);
+    assert_false(lk_fake_nats_step(nats));
+    publish(nats, "a", "{}");
+    publish(nats, "a", "{}");
+    assert_true(lk_fake_nats_step(nats));
+    assert_int_equal(p->calls, 1);
+    assert_true(lk_fake_nats_step(nats));
+    assert_false(lk_fake_nats_step(nats));
+    assert_int_equal(p->calls, 2);
+    assert_false(lk_fake_nats_step(NULL));
+    free(p);
+    lk_fake_nats_free(nats);
+}
+
+static void test_step_does_not_move_the_clock(void **state)
+{
+    (void)state;
+    lk_fake_nats *nats = broker(1);
+    probe *p = probe_new(nats, DO_NAK);
+    p->nak_delay = 100;
+    subscribe(nats, "a", NULL, p);
+    publish(nats, "a", "{}");
+    assert_true(lk_fake_nats_step(nats));
+    assert_false(lk_fake_nats_step(nats)); /* due at 100, now is 0 */
+    assert_int_equal(lk_fake_nats_get_stats(nats).pending, 1);
+    assert_int_equal(lk_fake_nats_advance(nats, -5), 0); /* refused */
+    assert_int_equal(lk_fake_nats_now(nats), 0);
+    free(p);
+    lk_fake_nats_free(nats);
+}
+
+static void ack_then_in_progress_handler(lk_msg *msg, void *closure)
+{
+    (void)closure;
+    lk_msg_ack(msg);
+    assert_int_equal(lk_msg_in_progress(msg), LK_OK);
+    assert_int_equal(lk_msg_nak(msg, 5), LK_OK);
+}
+
+static void test_replies_after_the_first_are_ignored(void **state)
+{
+    (void)state;
+    lk_fake_nats *nats = broker(1);
+    lk_bus_subscribe(lk_fake_nats_bus(nats), "a", NULL,
+                     ack_then_in_progress_handler, NULL, NULL);
+    publish(nats, "a", "{}");
+    lk_fake_nats_run_until_idle(nats, 0);
+    lk_fake_nats_stats s = lk_fake_nats_get_stats(nats);
+    assert_int_equal(s.delivered, 1);
+    assert_int_equal(s.acked, 1);
+    assert_int_equal(s.naked, 0);
+    const char *trace = lk_fake_nats_trace(nats);
+    assert_non_null(strstr(trace, "in_progress #1 in sub0 ignored"));
+    assert_non_null(strstr(trace, "nak #1 in sub0 ignored: already ack"));
+    lk_fake_nats_free(nats);
+}
+
+static void test_many_msg_ids_are_all_remembered(void **state)
+{
+    (void)state;
+    lk_fake_nats *nats = broker(1);
+    lk_bus *bus = lk_fake_nats_bus(nats);
+    char id[32];
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 300; i++) {
+            snprintf(id, sizeof id, "id-%d", i);
+            lk_publish_opts o = {.msg_id = id};
+            assert_int_equal(lk_bus_publish(bus, "a", "{}", 2, &o, NULL), LK_OK);
+        }
+    lk_fake_nats_stats s = lk_fake_nats_get_stats(nats);
+    assert_int_equal(s.published, 600);
+    assert_int_equal(s.deduplicated, 300);
+    lk_fake_nats_free(nats);
+}
+
+static void test_dump_lists_dead_letters_and_says_when_there_is_no_trace(void **state)
+{
+    (void)state;
+    lk_fake_nats *nats = lk_fake_nats_new_broker(NULL); /* no trace */
+    probe *p = probe_new(nats, DO_TERM);
+    subscribe(nats, "a", NULL, p);
+    for (int i = 0; i < 150; i++)
+        publish(nats, "a", "{}");
+    lk_fake_nats_step(nats);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    lk_fake_nats_dump(nats, out, 10);
+    lk_fake_nats_dump(NULL, out, 10); /* ignored */
+    fclose(out);
+    assert_non_null(strstr(text, "dead letter #1 a: terminated"));
+    assert_non_null(strstr(text, "more pending not shown"));
+    assert_non_null(strstr(text, "no trace"));
+    assert_string_equal(lk_fake_nats_trace(nats), "");
+    free(text);
+    free(p);
+    lk_fake_nats_free(nats);
+}
+
+static void test_null_broker_reads_as_empty(void **state)
+{
+    (void)state;
+    lk_fake_nats_stats s = lk_fake_nats_get_stats(NULL);
+    assert_int_equal(s.published + s.delivered + s.pending, 0);
+    assert_string_equal(lk_fake_nats_trace(NULL), "");
+    assert_int_equal(lk_fake_nats_now(NULL), 0);
+    assert_int_equal(lk_fake_nats_dead_letter_count(NULL), 0);
+    assert_null(lk_fake_nats_dead_letter(NULL, 0));
+    assert_int_equal(lk_fake_nats_advance(NULL, 10), 0);
+    assert_int_equal(lk_fake_nats_run_until_idle(NULL, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -820,6 +937,12 @@ int main(void)
         cmocka_unit_test(test_stats_add_up),
         cmocka_unit_test(test_scenario_sized_load_runs_to_idle),
         cmocka_unit_test(test_dump_shows_stats_pending_and_last_trace_lines),
+        cmocka_unit_test(test_step_delivers_one_due_message_at_a_time),
+        cmocka_unit_test(test_step_does_not_move_the_clock),
+        cmocka_unit_test(test_replies_after_the_first_are_ignored),
+        cmocka_unit_test(test_many_msg_ids_are_all_remembered),
+        cmocka_unit_test(test_dump_lists_dead_letters_and_says_when_there_is_no_trace),
+        cmocka_unit_test(test_null_broker_reads_as_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,6 +160,28 @@ static void test_fail_subject_fails_every_publish_there_until_lifted(void **stat
     assert_int_equal(lk_fake_nats_published_count_on(nats, "ticket:updated"), 1);
 }
 
+static void test_fail_subject_can_change_status_and_ignores_null(void **state)
+{
+    lk_fake_nats *nats = *state;
+    lk_fake_nats_fail_subject(nats, "a", LK_ERR_IO);
+    lk_fake_nats_fail_subject(nats, "b", LK_ERR_IO);
+    lk_fake_nats_fail_subject(nats, "b", LK_ERR_TIMEOUT); /* replaces */
+    lk_fake_nats_fail_subject(nats, NULL, LK_ERR_IO);     /* ignored */
+    lk_fake_nats_fail_subject(nats, "c", LK_OK);          /* nothing to lift */
+    assert_int_equal(publish_text(nats, "b", "{}", NULL), LK_ERR_TIMEOUT);
+    lk_fake_nats_fail_subject(nats, "b", LK_OK);
+    assert_int_equal(publish_text(nats, "b", "{}", NULL), LK_OK);
+    assert_int_equal(publish_text(nats, "a", "{}", NULL), LK_ERR_IO);
+    assert_int_equal(publish_text(nats, "c", "{}", NULL), LK_OK);
+    lk_fake_nats_fail_next_publish(NULL, LK_ERR_IO); /* ignored */
+    lk_fake_nats_fail_subject(NULL, "a", LK_ERR_IO);
+    lk_fake_nats_reset(NULL);
+    assert_int_equal(lk_fake_nats_find_published(nats, NULL, 0), -1);
+    assert_int_equal(lk_fake_nats_published_count_on(nats, NULL), 0);
+    assert_int_equal(lk_fake_nats_subscription_count(NULL), 0);
+    assert_false(lk_fake_nats_has_subscription(nats, NULL, NULL));
+}
+
 static void test_subscriptions_are_recorded_with_their_options(void **state)
 {
     lk_fake_nats *nats = *state;
@@ -317,6 +339,7 @@ int main(void)
         T(test_reset_forgets_published_records),
         T(test_fail_next_publish_fails_once_and_records_nothing),
         T(test_fail_subject_fails_every_publish_there_until_lifted),
+        T(test_fail_subject_can_change_status_and_ignores_null),
         T(test_subscriptions_are_recorded_with_their_options),
         T(test_recording_mode_never_delivers),
         T(test_wildcard_subscription_is_unsupported),
