@@ -325,7 +325,7 @@ static void bench_store_growth(const bench_opts *opts, bench_report *report)
 {
     size_t max = opts->store_scale_max;
     /* Enough lookups per figure to time reliably, the same at every N. */
-    size_t m = max >= 1000000 ? 200000 : 20000;
+    size_t m = max >= 1000000 ? 100000 : 20000;
     double first_lk = 0, first_base = 0, last_lk = 0, last_base = 0;
     size_t first_n = 0, last_n = 0;
 

@@ -29,7 +29,7 @@ typedef struct size_preset {
 /* Defaults finish in well under 2 minutes on 2 cores; small is a smoke run. */
 static const size_preset presets[] = {
     {"small", {2000, 2000, 2000, 200, 3}, 10000},
-    {"default", {100000, 100000, 50000, 5000, 20}, 1000000},
+    {"default", {100000, 100000, 50000, 3000, 20}, 1000000},
     {"large", {1000000, 1000000, 500000, 50000, 200}, 1000000},
 };
 
@@ -247,7 +247,8 @@ int main(int argc, char **argv)
 
     if (opts.json) {
         json_t *root = bench_report_json(&report, &opts);
-        char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                         JSON_REAL_PRECISION(6));
         if (text != NULL)
             puts(text);
         free(text);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "listenkit/version.h"
 
@@ -293,11 +294,28 @@ static void fmt_target(char *buf, size_t size, const bench_row *row)
         snprintf(buf, size, "-");
 }
 
+/* The 1-minute load average and the CPU count: a busy machine explains
+ * wide [min..max] ranges. false when unknown. */
+static bool machine_load(double *load, long *cpus)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    bool ok = f != NULL && fscanf(f, "%lf", load) == 1;
+    if (f != NULL)
+        fclose(f);
+    *cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return ok && *cpus > 0;
+}
+
 void bench_print_table(const bench_report *report, const bench_opts *opts)
 {
+    double load = 0;
+    long cpus = 0;
     printf("listenkit %s benchmarks: median [min..max] of %d run%s; ratio = "
-           "listenkit / baseline per run, same process, same data\n\n",
+           "listenkit / baseline per run, same process, same data",
            lk_version(), opts->runs, opts->runs == 1 ? "" : "s");
+    if (machine_load(&load, &cpus))
+        printf("; load %.1f on %ld CPUs", load, cpus);
+    printf("\n\n");
     printf("%-26s %6s %-6s %-24s %-24s %-20s %-7s %s\n", "benchmark", "N",
            "unit", "listenkit", "baseline", "ratio", "target", "verdict");
     for (size_t i = 0; i < report->count; i++) {
@@ -351,6 +369,12 @@ json_t *bench_report_json(const bench_report *report, const bench_opts *opts)
     json_t *rows = json_array();
     json_object_set_new(root, "listenkit_version", json_string(lk_version()));
     json_object_set_new(root, "runs", json_integer(opts->runs));
+    double load = 0;
+    long cpus = 0;
+    if (machine_load(&load, &cpus)) {
+        json_object_set_new(root, "load_average", json_real(load));
+        json_object_set_new(root, "cpus", json_integer(cpus));
+    }
     json_object_set_new(root, "ratio",
                         json_string("listenkit / baseline, per run, median"));
     for (size_t i = 0; i < report->count; i++) {
