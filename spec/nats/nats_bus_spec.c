@@ -380,6 +380,81 @@ static void test_publish_while_disconnected_fails_fast_and_is_logged(void **stat
     assert_int_equal(drained, LK_OK);
 }
 
+static void test_after_the_server_comes_back_publishing_works_again(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    spec_nats_server own;
+    lk_nats_opts opts = f->opts;
+
+    spec_nats_server_spawn(&own);
+    spec_nats_server_require(&own);
+    opts.reconnect_attempts = -1;
+    opts.reconnect_wait_ms = 100;
+    assert_int_equal(lk_nats_bus_connect(&f->bus, own.url, &opts, &err), LK_OK);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+
+    spec_log_capture_start();
+    bool restarted = spec_nats_server_restart(&own);
+    for (int i = 0; i < 500 && !spec_log_contains("reconnected to"); i++)
+        sleep_ms(10);
+    bool logged = spec_log_contains("disconnected from") &&
+                  spec_log_contains("reconnected to");
+    lk_status s = LK_ERR_IO;
+    /* JetStream may need a moment after the listener is back */
+    for (int i = 0; i < 50 && s != LK_OK; i++) {
+        s = lk_bus_publish(f->bus, f->subject, "2", 1, NULL, &err);
+        if (s != LK_OK)
+            sleep_ms(100);
+    }
+    lk_bus_free(f->bus);
+    f->bus = NULL;
+    spec_log_capture_stop();
+    int64_t stored = spec_nats_stream_msgs(own.url, f->stream);
+    spec_nats_server_stop(&own);
+
+    assert_true(restarted);
+    assert_true(logged);
+    assert_int_equal(s, LK_OK);
+    assert_int_equal(stored, 2); /* the store survived the restart */
+}
+
+typedef struct long_handler {
+    int calls;
+    lk_status progress;
+} long_handler;
+
+/* Works 3 x 200 ms on a 300 ms ack wait, saying so in between. */
+static void works_long(lk_msg *msg, void *closure)
+{
+    long_handler *h = closure;
+    __atomic_add_fetch(&h->calls, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 2; i++) {
+        sleep_ms(200);
+        lk_status s = lk_msg_in_progress(msg);
+        if (s != LK_OK)
+            h->progress = s;
+    }
+    sleep_ms(200);
+    lk_msg_ack(msg);
+}
+
+static void test_in_progress_keeps_a_long_handlers_message_from_coming_again(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    long_handler h = {0, LK_OK};
+    lk_subscribe_opts opts = {.queue_group = "long", .ack_wait_ms = 300};
+    connect_bus(f);
+    assert_int_equal(lk_bus_subscribe(f->bus, f->subject, &opts, works_long, &h, &err),
+                     LK_OK);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+    sleep_ms(1500);
+    assert_int_equal(lk_bus_drain(f->bus, &err), LK_OK);
+    assert_int_equal(__atomic_load_n(&h.calls, __ATOMIC_SEQ_CST), 1);
+    assert_int_equal(h.progress, LK_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +474,8 @@ int main(void)
         T(test_a_drained_bus_refuses_publish_and_subscribe),
         T(test_drain_lets_a_running_handler_finish),
         T(test_publish_while_disconnected_fails_fast_and_is_logged),
+        T(test_after_the_server_comes_back_publishing_works_again),
+        T(test_in_progress_keeps_a_long_handlers_message_from_coming_again),
 #undef T
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -169,10 +169,12 @@ static pid_t launch(const char *bin, int port, const char *dir)
     return pid;
 }
 
-/* One try on a fresh port; true when the server accepts connections. */
-static bool try_start(spec_nats_server *srv, const char *bin)
+/* One try on `port` (0: a fresh one); true when the server accepts
+ * connections. */
+static bool try_start(spec_nats_server *srv, const char *bin, int port)
 {
-    int port = free_port();
+    if (port == 0)
+        port = free_port();
     if (port <= 0) {
         set_reason(srv, "no free loopback port: %s", strerror(errno));
         return false;
@@ -219,7 +221,7 @@ bool spec_nats_server_spawn(spec_nats_server *srv)
         return false;
     }
     for (int i = 0; i < START_ATTEMPTS && !srv->ok; i++)
-        try_start(srv, bin);
+        try_start(srv, bin, 0);
     if (!srv->ok) {
         char log_path[300], line[200] = "";
         snprintf(log_path, sizeof log_path, "%s/server.log", srv->dir);
@@ -246,6 +248,20 @@ bool spec_nats_server_start(spec_nats_server *srv)
         return true;
     }
     return spec_nats_server_spawn(srv);
+}
+
+bool spec_nats_server_restart(spec_nats_server *srv)
+{
+    char bin[1024];
+    if (srv->external || srv->pid <= 0 || !find_binary(srv, bin, sizeof bin))
+        return false;
+    kill_server(srv);
+    srv->ok = false;
+    /* The port was just freed; another process may grab it, so retry a
+     * little before giving up. */
+    for (int i = 0; i < START_ATTEMPTS && !srv->ok; i++)
+        try_start(srv, bin, srv->port);
+    return srv->ok;
 }
 
 void spec_nats_server_stop(spec_nats_server *srv)

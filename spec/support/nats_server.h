@@ -43,6 +43,10 @@ bool spec_nats_server_start(spec_nats_server *srv);
  * server under a client. Returns srv->ok. */
 bool spec_nats_server_spawn(spec_nats_server *srv);
 
+/* Kills a spawned server and starts it again on the same port and store
+ * directory, as after a crash or a deploy. Returns srv->ok. */
+bool spec_nats_server_restart(spec_nats_server *srv);
+
 /* Stops a spawned server (SIGTERM, waitpid, rm -rf its dir); an external
  * one is left alone. Safe on a server that never started, and twice. */
 void spec_nats_server_stop(spec_nats_server *srv);
