@@ -1,6 +1,8 @@
 /* helpers.c — small things both services' listeners and models need. */
 #include "common/ticketing.h"
 
+#include <string.h>
+
 lk_status ticketing_event_oid(const json_t *data, const char *path,
                               bson_oid_t *out, lk_error *err)
 {
@@ -45,4 +47,19 @@ double ticketing_doc_number(const bson_t *doc, const char *key,
         !BSON_ITER_HOLDS_NUMBER(&it))
         return fallback;
     return bson_iter_as_double(&it);
+}
+
+lk_status ticketing_check_text(const char *what, const char *text, size_t max,
+                               lk_error *err)
+{
+    if (text == NULL || text[0] == '\0')
+        return lk_error_set(err, LK_ERR_INVALID, "%s must not be empty", what);
+    size_t len = strnlen(text, max + 1);
+    if (len > max)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "%s is longer than %zu bytes", what, max);
+    if (!bson_utf8_validate(text, len, false))
+        return lk_error_set(err, LK_ERR_INVALID, "%s is not valid UTF-8",
+                            what);
+    return LK_OK;
 }

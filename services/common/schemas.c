@@ -2,7 +2,6 @@
 #include "common/ticketing.h"
 
 #include <stdint.h>
-#include <string.h>
 
 #define ID_FIELD(n, req)                                                      \
     { .name = (n), .type = LK_FIELD_STRING, .required = (req),               \
@@ -86,17 +85,3 @@ const lk_schema ticketing_order_cancelled = {
     .fields = order_cancelled_fields,
     .strict = true,
     .max_payload = TICKETING_MAX_PAYLOAD};
-
-bool ticketing_order_status_is_valid(const char *status)
-{
-    static const char *const statuses[] = {
-        TICKETING_ORDER_STATUS_CREATED, TICKETING_ORDER_STATUS_CANCELLED,
-        TICKETING_ORDER_STATUS_AWAITING_PAYMENT,
-        TICKETING_ORDER_STATUS_COMPLETE};
-    if (status == NULL)
-        return false;
-    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-        if (strcmp(status, statuses[i]) == 0)
-            return true;
-    return false;
-}

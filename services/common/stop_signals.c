@@ -11,10 +11,9 @@ lk_status ticketing_block_stop_signals(sigset_t *set, lk_error *err)
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
     int rc = pthread_sigmask(SIG_BLOCK, set, NULL);
-    if (rc != 0)
-        return lk_error_set(err, LK_ERR_IO, "pthread_sigmask: %s",
-                            strerror(rc));
-    return LK_OK;
+    return rc == 0 ? LK_OK
+                   : lk_error_set(err, LK_ERR_IO, "pthread_sigmask: %s",
+                                  strerror(rc));
 }
 
 int ticketing_wait_for_stop_signal(const sigset_t *set)

@@ -61,9 +61,6 @@ extern const lk_schema ticketing_ticket_updated;
 extern const lk_schema ticketing_order_created;
 extern const lk_schema ticketing_order_cancelled;
 
-/* True when `status` is one of the four order statuses above. */
-bool ticketing_order_status_is_valid(const char *status);
-
 /*
  * Reads the string at `path` ("id", "ticket.id") of a decoded event and
  * parses it as an ObjectId. `data` is borrowed. LK_ERR_INVALID when the field
@@ -84,6 +81,12 @@ lk_status ticketing_event_oid(const json_t *data, const char *path,
  * Thread-safe.
  */
 lk_status ticketing_term(lk_msg *msg, const lk_error *err);
+
+/* Checks a required text argument of a command: present, non-empty, at most
+ * `max` bytes, valid UTF-8 (it goes into JSON events). LK_ERR_INVALID naming
+ * `what` ("title must not be empty"). */
+lk_status ticketing_check_text(const char *what, const char *text, size_t max,
+                               lk_error *err);
 
 /* ---- reading stored documents (shared by both services' models) ---------- */
 

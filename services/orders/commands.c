@@ -1,8 +1,6 @@
 /* commands.c — what the orders service's routes do: create and cancel. */
 #include "orders/orders.h"
 
-#include <string.h>
-
 /* The ISO-8601 text of the order's expiresAt (a BSON date). */
 static lk_status expires_at_text(const bson_t *order, char *buf, size_t size,
                                  lk_error *err)
@@ -15,6 +13,19 @@ static lk_status expires_at_text(const bson_t *order, char *buf, size_t size,
     return orders_format_time(bson_iter_date_time(&it), buf, size, err);
 }
 
+/* Publishes `ev` (stolen) on `schema`; NULL means json_pack ran out of
+ * memory. */
+static lk_status publish_built(lk_bus *bus, const lk_schema *schema,
+                               json_t *ev, lk_error *err)
+{
+    lk_status s = ev != NULL ? lk_publish(bus, schema, ev, err)
+                             : lk_error_set(err, LK_ERR_NOMEM,
+                                            "%s: building the event",
+                                            schema->subject);
+    json_decref(ev);
+    return s;
+}
+
 static lk_status publish_created(lk_bus *bus, const bson_t *order,
                                  const char *ticket_hex, double price,
                                  lk_error *err)
@@ -22,40 +33,23 @@ static lk_status publish_created(lk_bus *bus, const bson_t *order,
     char hex[25], expires[TICKETING_EXPIRES_AT_MAX + 1];
     bson_oid_t id;
     int64_t version = 0;
-    json_t *ev = NULL;
 
     lk_status s = lk_bson_get_oid(order, &id, err);
     if (s == LK_OK)
         s = lk_bson_get_int64(order, LK_DEFAULT_VERSION_KEY, &version, err);
     if (s == LK_OK)
         s = expires_at_text(order, expires, sizeof expires, err);
-    if (s == LK_OK) {
-        lk_oid_format(&id, hex);
-        ev = json_pack("{s:s, s:I, s:s, s:s, s:s, s:{s:s, s:f}}", "id", hex,
-                       "version", (json_int_t)version, "status",
-                       ticketing_doc_string(order, "status"), "userId",
-                       ticketing_doc_string(order, "userId"), "expiresAt",
-                       expires, "ticket", "id", ticket_hex, "price", price);
-        if (ev == NULL)
-            s = lk_error_set(err, LK_ERR_NOMEM, "order %s: building its event",
-                             hex);
-    }
-    if (s == LK_OK)
-        s = lk_publish(bus, &ticketing_order_created, ev, err);
-    json_decref(ev);
-    return s;
-}
-
-static lk_status check_user(const char *user_id, lk_error *err)
-{
-    if (user_id == NULL || user_id[0] == '\0')
-        return lk_error_set(err, LK_ERR_INVALID, "user id must not be empty");
-    size_t len = strnlen(user_id, TICKETING_USER_ID_MAX + 1);
-    if (len > TICKETING_USER_ID_MAX || !bson_utf8_validate(user_id, len, false))
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "user id must be UTF-8 of at most %d bytes",
-                            TICKETING_USER_ID_MAX);
-    return LK_OK;
+    if (s != LK_OK)
+        return s;
+    lk_oid_format(&id, hex);
+    return publish_built(
+        bus, &ticketing_order_created,
+        json_pack("{s:s, s:I, s:s, s:s, s:s, s:{s:s, s:f}}", "id", hex,
+                  "version", (json_int_t)version, "status",
+                  ticketing_doc_string(order, "status"), "userId",
+                  ticketing_doc_string(order, "userId"), "expiresAt", expires,
+                  "ticket", "id", ticket_hex, "price", price),
+        err);
 }
 
 lk_status orders_create(orders_service *svc, const char *user_id,
@@ -67,7 +61,8 @@ lk_status orders_create(orders_service *svc, const char *user_id,
     bool reserved = false;
     char ticket_hex[25] = "";
 
-    lk_status s = check_user(user_id, err);
+    lk_status s =
+        ticketing_check_text("user id", user_id, TICKETING_USER_ID_MAX, err);
     if (s == LK_OK && ticket_id == NULL)
         s = lk_error_set(err, LK_ERR_INVALID, "ticket id is NULL");
     if (s == LK_OK && expires_at_ms < 0)
@@ -111,7 +106,6 @@ static lk_status publish_cancelled(lk_bus *bus, const bson_t *order,
     bson_iter_t it;
     char hex[25], ticket_hex[25];
     int64_t version = 0;
-    json_t *ev = NULL;
 
     lk_status s = lk_bson_get_oid(order, &id, err);
     if (s == LK_OK)
@@ -120,19 +114,15 @@ static lk_status publish_cancelled(lk_bus *bus, const bson_t *order,
                         BSON_ITER_HOLDS_OID(&it)))
         s = lk_error_set(err, LK_ERR_INVALID,
                          "stored order lacks a ticketId");
-    if (s == LK_OK) {
-        lk_oid_format(&id, hex);
-        lk_oid_format(bson_iter_oid(&it), ticket_hex);
-        ev = json_pack("{s:s, s:I, s:{s:s}}", "id", hex, "version",
-                       (json_int_t)version, "ticket", "id", ticket_hex);
-        if (ev == NULL)
-            s = lk_error_set(err, LK_ERR_NOMEM, "order %s: building its event",
-                             hex);
-    }
-    if (s == LK_OK)
-        s = lk_publish(bus, &ticketing_order_cancelled, ev, err);
-    json_decref(ev);
-    return s;
+    if (s != LK_OK)
+        return s;
+    lk_oid_format(&id, hex);
+    lk_oid_format(bson_iter_oid(&it), ticket_hex);
+    return publish_built(bus, &ticketing_order_cancelled,
+                         json_pack("{s:s, s:I, s:{s:s}}", "id", hex, "version",
+                                   (json_int_t)version, "ticket", "id",
+                                   ticket_hex),
+                         err);
 }
 
 lk_status orders_cancel(orders_service *svc, const bson_oid_t *order_id,

@@ -19,6 +19,16 @@ static void log_outcome(const lk_msg *msg, lk_status s, const lk_error *e)
            (unsigned long long)msg->delivery_count, e->message);
 }
 
+/* The reply once the outcome is known: ack on success; otherwise leave the
+ * message for redelivery and say why. */
+static lk_status finish(lk_msg *msg, lk_status s, const lk_error *e)
+{
+    if (s == LK_OK)
+        return lk_msg_ack(msg);
+    log_outcome(msg, s, e);
+    return s;
+}
+
 static lk_status on_ticket_created(lk_listener *listener, const json_t *data,
                                    lk_msg *msg)
 {
@@ -45,10 +55,7 @@ static lk_status on_ticket_created(lk_listener *listener, const json_t *data,
         log_outcome(msg, LK_OK, &e);
         s = LK_OK;
     }
-    if (s == LK_OK)
-        return lk_msg_ack(msg);
-    log_outcome(msg, s, &e);
-    return s;
+    return finish(msg, s, &e);
 }
 
 /* No replica at version - 1: tells a duplicate or stale event (LK_OK: ack
@@ -112,15 +119,12 @@ static lk_status on_ticket_updated(lk_listener *listener, const json_t *data,
         s = lk_collection_save(svc->tickets, &next, NULL, &e);
     } else if (s == LK_ERR_NOT_FOUND) {
         s = classify_missed(svc, &id, hex, version, &e);
-        log_outcome(msg, s, &e);
+        if (s == LK_OK)
+            log_outcome(msg, s, &e); /* the duplicate note */
     }
     bson_destroy(replica);
     bson_destroy(&next);
-    if (s == LK_OK)
-        return lk_msg_ack(msg);
-    if (s != LK_ERR_RETRY)
-        log_outcome(msg, s, &e);
-    return s;
+    return finish(msg, s, &e);
 }
 
 const lk_listener_def orders_ticket_created_listener = {

@@ -5,27 +5,11 @@
 #include <math.h>
 #include <string.h>
 
-/* Checks a required text argument: present, non-empty, valid UTF-8 (events
- * are JSON), at most `max` bytes. */
-static lk_status check_text(const char *what, const char *text, size_t max,
-                            lk_error *err)
-{
-    if (text == NULL || text[0] == '\0')
-        return lk_error_set(err, LK_ERR_INVALID, "%s must not be empty", what);
-    size_t len = strnlen(text, max + 1);
-    if (len > max)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "%s is longer than %zu bytes", what, max);
-    if (!bson_utf8_validate(text, len, false))
-        return lk_error_set(err, LK_ERR_INVALID, "%s is not valid UTF-8",
-                            what);
-    return LK_OK;
-}
-
 lk_status tickets_validate(const char *title, double price,
                            const char *user_id, lk_error *err)
 {
-    lk_status s = check_text("title", title, TICKETING_TITLE_MAX, err);
+    lk_status s =
+        ticketing_check_text("title", title, TICKETING_TITLE_MAX, err);
     if (s == LK_OK && !(isfinite(price) && price > 0))
         s = lk_error_set(err, LK_ERR_INVALID,
                          "price must be greater than 0, got %g", price);
@@ -34,7 +18,8 @@ lk_status tickets_validate(const char *title, double price,
                          "price must be at most %d, got %g",
                          TICKETING_PRICE_MAX, price);
     if (s == LK_OK)
-        s = check_text("user id", user_id, TICKETING_USER_ID_MAX, err);
+        s = ticketing_check_text("user id", user_id, TICKETING_USER_ID_MAX,
+                                 err);
     return s;
 }
 
@@ -67,33 +52,27 @@ lk_status tickets_event_from_doc(const bson_t *ticket, json_t **out,
     double price = ticketing_doc_number(ticket, "price", NAN);
 
     *out = NULL;
-    if (lk_bson_get_oid(ticket, &oid, NULL) != LK_OK ||
-        lk_bson_get_int64(ticket, LK_DEFAULT_VERSION_KEY, &version, NULL) !=
-            LK_OK ||
-        title == NULL || user_id == NULL || isnan(price))
+    const char *missing =
+        lk_bson_get_oid(ticket, &oid, NULL) != LK_OK ? "_id"
+        : lk_bson_get_int64(ticket, LK_DEFAULT_VERSION_KEY, &version, NULL) !=
+                LK_OK
+            ? "version"
+        : title == NULL   ? "title"
+        : user_id == NULL ? "userId"
+        : isnan(price)    ? "price"
+                          : NULL;
+    if (missing != NULL)
         return lk_error_set(err, LK_ERR_INVALID,
-                            "stored ticket lacks a valid %s",
-                            lk_bson_get_oid(ticket, &oid, NULL) != LK_OK
-                                ? "_id"
-                            : title == NULL   ? "title"
-                            : user_id == NULL ? "userId"
-                            : isnan(price)    ? "price"
-                                              : "version");
+                            "stored ticket lacks a valid %s", missing);
 
     lk_oid_format(&oid, hex);
-    json_t *ev = json_pack("{s:s, s:I, s:s, s:f, s:s}", "id", hex, "version",
-                           (json_int_t)version, "title", title, "price", price,
-                           "userId", user_id);
-    if (ev != NULL && order_id != NULL &&
-        json_object_set_new(ev, "orderId", json_string(order_id)) != 0) {
-        json_decref(ev);
-        ev = NULL;
-    }
-    if (ev == NULL)
-        return lk_error_set(err, LK_ERR_NOMEM, "ticket %s: building its event",
-                            hex);
-    *out = ev;
-    return LK_OK;
+    /* "s*": orderId is left out while the ticket is not reserved. */
+    *out = json_pack("{s:s, s:I, s:s, s:f, s:s, s:s*}", "id", hex, "version",
+                     (json_int_t)version, "title", title, "price", price,
+                     "userId", user_id, "orderId", order_id);
+    return *out != NULL ? LK_OK
+                        : lk_error_set(err, LK_ERR_NOMEM,
+                                       "ticket %s: building its event", hex);
 }
 
 lk_status tickets_publish(lk_bus *client, const lk_schema *schema,

@@ -265,6 +265,32 @@ static void test_create_refuses_a_missing_user_or_a_negative_expiry(
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
 }
 
+static void test_create_refuses_a_user_id_over_the_limit(void **state)
+{
+    fixture *f = *state;
+    char user[TICKETING_USER_ID_MAX + 2];
+    lk_error e;
+    memset(user, 'u', sizeof user - 1);
+    user[sizeof user - 1] = '\0';
+    assert_refused(orders_create(&f->svc, user, &f->ticket_id, EXPIRES_AT,
+                                 NULL, &e),
+                   &e, LK_ERR_INVALID, "user id");
+    assert_int_equal(order_count(f), 0);
+}
+
+static void test_create_returns_the_bus_error_when_publishing_fails(
+    void **state)
+{
+    fixture *f = *state;
+    lk_error e;
+    lk_fake_nats_fail_next_publish(f->nats, LK_ERR_TIMEOUT);
+    assert_refused(orders_create(&f->svc, "user-1", &f->ticket_id, EXPIRES_AT,
+                                 NULL, &e),
+                   &e, LK_ERR_TIMEOUT, "order:created");
+    /* The order stays: a retry of the route meets "already reserved". */
+    assert_int_equal(order_count(f), 1);
+}
+
 /* ---- cancel ------------------------------------------------------------------ */
 
 static void test_cancel_marks_the_order_cancelled(void **state)
@@ -354,6 +380,26 @@ static void test_cancel_returns_the_bus_error_when_publishing_fails(
                    "order:cancelled");
 }
 
+static void test_cancel_refuses_a_stored_order_without_its_ticket(
+    void **state)
+{
+    fixture *f = *state;
+    bson_t *stored = NULL;
+    bson_oid_t id;
+    lk_error e;
+    bson_t *doc = BCON_NEW("userId", BCON_UTF8("u"), "status",
+                           BCON_UTF8("created"));
+    assert_int_equal(lk_collection_insert(f->svc.orders, doc, &stored, NULL),
+                     LK_OK);
+    assert_int_equal(lk_bson_get_oid(stored, &id, NULL), LK_OK);
+
+    assert_refused(orders_cancel(&f->svc, &id, &e), &e, LK_ERR_INVALID,
+                   "ticketId");
+    assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
+    bson_destroy(stored);
+    bson_destroy(doc);
+}
+
 /* ---- time format ------------------------------------------------------------- */
 
 static void test_format_time_writes_iso_8601_utc_with_milliseconds(
@@ -369,6 +415,8 @@ static void test_format_time_writes_iso_8601_utc_with_milliseconds(
     assert_string_equal(buf, "2023-11-14T22:13:20.123Z");
     assert_refused(orders_format_time(-5, buf, sizeof buf, &e), &e,
                    LK_ERR_INVALID, "-5");
+    assert_refused(orders_format_time(0, buf, 10, &e), &e, LK_ERR_INVALID,
+                   "10 bytes");
 }
 
 int main(void)
@@ -384,11 +432,14 @@ int main(void)
         T(test_create_reserves_a_ticket_whose_order_was_cancelled),
         T(test_create_reserves_other_tickets_independently),
         T(test_create_refuses_a_missing_user_or_a_negative_expiry),
+        T(test_create_refuses_a_user_id_over_the_limit),
+        T(test_create_returns_the_bus_error_when_publishing_fails),
         T(test_cancel_marks_the_order_cancelled),
         T(test_cancel_publishes_order_cancelled_with_version_and_ticket_id),
         T(test_order_events_carry_incrementing_versions),
         T(test_cancel_refuses_an_unknown_order),
         T(test_cancel_returns_the_bus_error_when_publishing_fails),
+        T(test_cancel_refuses_a_stored_order_without_its_ticket),
         T(test_format_time_writes_iso_8601_utc_with_milliseconds),
 #undef T
     };

@@ -143,6 +143,53 @@ static void test_find_reports_an_unknown_replica_by_its_id(void **state)
     assert_non_null(strstr(e.message, hex));
 }
 
+static void test_lookups_refuse_a_null_id(void **state)
+{
+    fixture *f = *state;
+    bson_t *doc = NULL;
+    bool reserved = true;
+    lk_error e;
+    assert_int_equal(orders_ticket_find(&f->svc, NULL, &doc, &e),
+                     LK_ERR_INVALID);
+    assert_null(doc);
+    assert_non_null(strstr(e.message, "ticket id"));
+    assert_int_equal(orders_ticket_is_reserved(&f->svc, NULL, &reserved, &e),
+                     LK_ERR_INVALID);
+    assert_false(reserved);
+    assert_int_equal(orders_find(&f->svc, NULL, &doc, &e), LK_ERR_INVALID);
+    assert_null(doc);
+    assert_non_null(strstr(e.message, "order id"));
+}
+
+/* Each service has its own database: opening "tickets" or "orders" with
+ * other OCC options is refused, not silently shared. */
+static void test_service_init_refuses_collections_opened_otherwise(
+    void **state)
+{
+    (void)state;
+    const lk_collection_opts uic = {.occ = LK_OCC_UPDATE_IF_CURRENT};
+    const lk_collection_opts external = {.occ = LK_OCC_EXTERNAL};
+    lk_collection *coll = NULL;
+    orders_service svc;
+    lk_error e;
+    lk_store *store = lk_mem_store_new();
+    assert_int_equal(lk_store_collection(store, "tickets", &uic, &coll, NULL),
+                     LK_OK);
+    assert_int_equal(orders_service_init(&svc, NULL, store, &e),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(e.message, "orders"));
+    lk_store_free(store);
+
+    store = lk_mem_store_new();
+    assert_int_equal(
+        lk_store_collection(store, "orders", &external, &coll, NULL), LK_OK);
+    assert_int_equal(orders_service_init(&svc, NULL, store, &e),
+                     LK_ERR_INVALID);
+    assert_int_equal(orders_service_init(NULL, NULL, store, &e),
+                     LK_ERR_INVALID);
+    lk_store_free(store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +201,8 @@ int main(void)
         T(test_find_by_event_refuses_a_negative_version),
         T(test_replica_collection_takes_versions_from_events),
         T(test_find_reports_an_unknown_replica_by_its_id),
+        T(test_lookups_refuse_a_null_id),
+        T(test_service_init_refuses_collections_opened_otherwise),
 #undef T
     };
     return cmocka_run_group_tests_name("orders_ticket_replica", tests, NULL,

@@ -149,21 +149,25 @@ static void test_event_from_doc_describes_the_stored_ticket(void **state)
     bson_destroy(doc);
 }
 
-static void test_event_from_doc_refuses_a_document_without_a_title(
+static void test_event_from_doc_refuses_a_document_missing_a_field(
     void **state)
 {
-    (void)state;
-    bson_t *doc = BCON_NEW("version", BCON_INT64(0), "price", BCON_DOUBLE(1),
-                           "userId", BCON_UTF8("u"));
-    bson_oid_t id;
-    json_t *ev = NULL;
-    lk_error e;
-    bson_oid_init(&id, NULL);
-    BSON_APPEND_OID(doc, "_id", &id);
+    fixture *f = *state;
+    const char *fields[] = {"_id", "version", "title", "userId", "price"};
+    bson_t *doc = load(f);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        bson_t partial = BSON_INITIALIZER;
+        json_t *ev = NULL;
+        lk_error e;
+        bson_copy_to_excluding_noinit(doc, &partial, fields[i], NULL);
 
-    assert_int_equal(tickets_event_from_doc(doc, &ev, &e), LK_ERR_INVALID);
-    assert_null(ev);
-    assert_non_null(strstr(e.message, "title"));
+        assert_int_equal(tickets_event_from_doc(&partial, &ev, &e),
+                         LK_ERR_INVALID);
+        assert_null(ev);
+        if (strstr(e.message, fields[i]) == NULL)
+            fail_msg("\"%s\" does not name %s", e.message, fields[i]);
+        bson_destroy(&partial);
+    }
     bson_destroy(doc);
 }
 
@@ -180,6 +184,37 @@ static void test_save_order_id_refuses_an_order_id_that_is_no_object_id(
     bson_destroy(doc);
 }
 
+static void test_service_init_refuses_a_tickets_collection_opened_otherwise(
+    void **state)
+{
+    (void)state;
+    const lk_collection_opts external = {.occ = LK_OCC_EXTERNAL};
+    lk_collection *coll = NULL;
+    tickets_service svc;
+    lk_error e;
+    lk_store *store = lk_mem_store_new();
+    assert_int_equal(lk_store_collection(store, "tickets", &external, &coll,
+                                         NULL),
+                     LK_OK);
+
+    assert_int_equal(tickets_service_init(&svc, NULL, store, &e),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(e.message, "tickets"));
+    assert_int_equal(tickets_service_init(NULL, NULL, store, &e),
+                     LK_ERR_INVALID);
+    lk_store_free(store);
+}
+
+static void test_validate_refuses_a_title_that_is_not_utf8(void **state)
+{
+    (void)state;
+    lk_error e;
+    assert_int_equal(tickets_validate("caf\xc3", 10, "u", &e),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(e.message, "title"));
+    assert_int_equal(tickets_validate("caf\xc3\xa9", 10, "u", NULL), LK_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,7 +223,9 @@ int main(void)
         T(test_ticket_version_increments_on_every_save),
         T(test_find_reports_an_unknown_ticket_by_its_id),
         T(test_event_from_doc_describes_the_stored_ticket),
-        T(test_event_from_doc_refuses_a_document_without_a_title),
+        T(test_event_from_doc_refuses_a_document_missing_a_field),
+        T(test_service_init_refuses_a_tickets_collection_opened_otherwise),
+        T(test_validate_refuses_a_title_that_is_not_utf8),
         T(test_save_order_id_refuses_an_order_id_that_is_no_object_id),
 #undef T
     };

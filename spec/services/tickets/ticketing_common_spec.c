@@ -1,0 +1,161 @@
+/* ticketing_common_spec.c — what both services' listeners and commands lean
+ * on from common/ticketing.h: reading ids out of events, terming events that
+ * can never be processed, reading stored documents, checking text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "common/ticketing.h"
+#include "fake_msg.h"
+#include "spec_log.h"
+
+static void assert_error(lk_status s, const lk_error *e, lk_status want,
+                         const char *needle)
+{
+    assert_int_equal(s, want);
+    if (strstr(e->message, needle) == NULL)
+        fail_msg("error \"%s\" does not name \"%s\"", e->message, needle);
+}
+
+static void test_event_oid_reads_a_nested_object_id(void **state)
+{
+    (void)state;
+    bson_oid_t oid;
+    char hex[25];
+    json_t *ev = json_pack("{s:{s:s}}", "ticket", "id",
+                           "5f1a2b3c4d5e6f7a8b9c0d1e");
+    assert_int_equal(ticketing_event_oid(ev, "ticket.id", &oid, NULL), LK_OK);
+    lk_oid_format(&oid, hex);
+    assert_string_equal(hex, "5f1a2b3c4d5e6f7a8b9c0d1e");
+    json_decref(ev);
+}
+
+static void test_event_oid_refuses_an_absent_or_non_string_id(void **state)
+{
+    (void)state;
+    bson_oid_t oid;
+    lk_error e;
+    json_t *ev = json_pack("{s:i}", "id", 7);
+    assert_error(ticketing_event_oid(ev, "id", &oid, &e), &e, LK_ERR_INVALID,
+                 "field \"id\"");
+    assert_error(ticketing_event_oid(ev, "ticket.id", &oid, &e), &e,
+                 LK_ERR_INVALID, "field \"ticket.id\"");
+    json_decref(ev);
+}
+
+static void test_event_oid_refuses_text_that_is_no_object_id(void **state)
+{
+    (void)state;
+    bson_oid_t oid;
+    lk_error e;
+    json_t *ev = json_pack("{s:s}", "orderId", "order-42");
+    assert_error(ticketing_event_oid(ev, "orderId", &oid, &e), &e,
+                 LK_ERR_INVALID, "field \"orderId\"");
+    assert_non_null(strstr(e.message, "order-42"));
+    json_decref(ev);
+}
+
+static void test_term_terms_the_message_and_logs_why(void **state)
+{
+    (void)state;
+    lk_error e;
+    lk_msg *msg = lk_fake_msg_new("ticket:created", "{}");
+    lk_fake_msg_set_stream_seq(msg, 7);
+    lk_error_set(&e, LK_ERR_INVALID, "field \"id\": bad");
+    spec_log_capture_start();
+
+    assert_int_equal(ticketing_term(msg, &e), LK_OK);
+
+    assert_int_equal(lk_fake_msg_term_count(msg), 1);
+    assert_int_equal(lk_fake_msg_ack_count(msg), 0);
+    assert_true(spec_log_contains("terminated ticket:created seq 7"));
+    assert_true(spec_log_contains("field \"id\": bad"));
+    assert_int_equal(spec_log_line_count(), 1);
+    spec_log_capture_stop();
+    lk_fake_msg_free(msg);
+}
+
+static void test_term_without_an_error_still_says_the_event_is_invalid(
+    void **state)
+{
+    (void)state;
+    lk_msg *msg = lk_fake_msg_new("order:created", "{}");
+    spec_log_capture_start();
+    assert_int_equal(ticketing_term(msg, NULL), LK_OK);
+    assert_int_equal(lk_fake_msg_term_count(msg), 1);
+    assert_true(spec_log_contains("invalid event"));
+    spec_log_capture_stop();
+    lk_fake_msg_free(msg);
+}
+
+static void test_doc_readers_give_the_fallback_for_absent_or_other_types(
+    void **state)
+{
+    (void)state;
+    bson_t *doc = BCON_NEW("title", BCON_UTF8("concert"), "n32",
+                           BCON_INT32(3), "n64", BCON_INT64(4), "price",
+                           BCON_DOUBLE(2.5));
+    assert_string_equal(ticketing_doc_string(doc, "title"), "concert");
+    assert_null(ticketing_doc_string(doc, "price"));
+    assert_null(ticketing_doc_string(doc, "absent"));
+    assert_null(ticketing_doc_string(NULL, "title"));
+    assert_true(ticketing_doc_number(doc, "price", -1) == 2.5);
+    assert_true(ticketing_doc_number(doc, "n32", -1) == 3.0);
+    assert_true(ticketing_doc_number(doc, "n64", -1) == 4.0);
+    assert_true(ticketing_doc_number(doc, "title", -1) == -1.0);
+    assert_true(ticketing_doc_number(doc, "absent", -2) == -2.0);
+    bson_destroy(doc);
+}
+
+static void test_check_text_refuses_empty_long_and_invalid_utf8_text(
+    void **state)
+{
+    (void)state;
+    lk_error e;
+    assert_error(ticketing_check_text("title", NULL, 5, &e), &e,
+                 LK_ERR_INVALID, "title must not be empty");
+    assert_error(ticketing_check_text("title", "", 5, &e), &e, LK_ERR_INVALID,
+                 "title must not be empty");
+    assert_error(ticketing_check_text("title", "abcdef", 5, &e), &e,
+                 LK_ERR_INVALID, "longer than 5 bytes");
+    assert_error(ticketing_check_text("user id", "a\xff", 5, &e), &e,
+                 LK_ERR_INVALID, "user id is not valid UTF-8");
+    assert_int_equal(ticketing_check_text("title", "abcde", 5, NULL), LK_OK);
+}
+
+static void test_schemas_refuse_payloads_over_a_few_kilobytes(void **state)
+{
+    (void)state;
+    char big[8192];
+    json_t *out = NULL;
+    lk_error e;
+    memset(big, ' ', sizeof big);
+    big[0] = '{';
+    big[sizeof big - 1] = '}';
+    assert_int_equal(lk_event_decode(&ticketing_ticket_updated, big,
+                                     sizeof big, &out, &e),
+                     LK_ERR_TOO_LARGE);
+    assert_null(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_oid_reads_a_nested_object_id),
+        cmocka_unit_test(test_event_oid_refuses_an_absent_or_non_string_id),
+        cmocka_unit_test(test_event_oid_refuses_text_that_is_no_object_id),
+        cmocka_unit_test(test_term_terms_the_message_and_logs_why),
+        cmocka_unit_test(
+            test_term_without_an_error_still_says_the_event_is_invalid),
+        cmocka_unit_test(
+            test_doc_readers_give_the_fallback_for_absent_or_other_types),
+        cmocka_unit_test(
+            test_check_text_refuses_empty_long_and_invalid_utf8_text),
+        cmocka_unit_test(test_schemas_refuse_payloads_over_a_few_kilobytes),
+    };
+    return cmocka_run_group_tests_name("ticketing_common", tests, NULL, NULL);
+}
