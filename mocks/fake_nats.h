@@ -110,7 +110,9 @@ typedef struct lk_fake_nats_stats {
     uint64_t delivered;   /* every handler call, redeliveries included */
     uint64_t redelivered; /* deliveries with delivery count > 1 */
     uint64_t duplicated;  /* injected duplicate deliveries */
-    uint64_t acked;
+    uint64_t acked;       /* acks that took effect: not lost, late or
+                             repeated. At idle, acked + dead_lettered =
+                             (message, consumer) pairs ever owed. */
     uint64_t naked;
     uint64_t termed;
     uint64_t dead_lettered;
@@ -128,7 +130,8 @@ lk_fake_nats *lk_fake_nats_new(void);
  * options (duplicate_rate outside 0..1). */
 lk_fake_nats *lk_fake_nats_new_broker(const lk_fake_broker_opts *opts);
 
-/* NULL is ignored. Also what lk_bus_free() on its bus does. */
+/* NULL is ignored. Also what lk_bus_free() on its bus does. Not from inside
+ * one of its handlers. */
 void lk_fake_nats_free(lk_fake_nats *nats);
 
 /* The lk_bus face (borrowed from `nats`). */
@@ -202,7 +205,10 @@ const lk_fake_dead_letter *lk_fake_nats_dead_letter(const lk_fake_nats *nats,
 lk_fake_nats_stats lk_fake_nats_get_stats(const lk_fake_nats *nats);
 
 /* The trace kept since creation when opts.trace was set ("" otherwise):
- * one line per publish, delivery and reply. Borrowed. */
+ * one line per publish, subscribe, delivery and reply, each starting with
+ * the virtual time ("t=5000 deliver #3 ticket:updated to orders-service
+ * member 2 delivery 2"). Borrowed; valid until the next call that delivers
+ * or publishes. */
 const char *lk_fake_nats_trace(const lk_fake_nats *nats);
 
 /* Writes stats, pending messages and the last `last_lines` trace lines to
