@@ -14,6 +14,9 @@
  *    orders replica acks the copy as a duplicate.
  *  - a cancel only frees a ticket its own order holds: a stale cancel must
  *    not free a ticket another order reserved since.
+ * As in the course, order:created reserves the ticket even when another
+ * order holds it (the orders service refuses to create such an order; a
+ * race between two creates is settled by the later event).
  * An unknown ticket is an error (no ack, logged at warn): the tickets service
  * owns tickets, so it is not a matter of waiting for the right order.
  */
