@@ -152,17 +152,28 @@ bench: deps
 	@build-opt/bin/bench $(BENCH_ARGS)
 
 # ---- install ------------------------------------------------------------------
-install: $(lib_core) $(if $(src_nats),$(lib_nats)) $(if $(src_mocks),$(lib_mocks))
-	install -d $(DESTDIR)$(PREFIX)/include/listenkit $(DESTDIR)$(PREFIX)/lib/pkgconfig
+# Three pkg-config modules, one per library, so a user links only what they
+# use: listenkit (core: jansson, libbson), listenkit-nats (+ libnats) and
+# listenkit-mocks (the doubles' headers under include/listenkit-mocks/,
+# + cmocka).
+LK_VERSION := $(shell sed -n 's/.*LK_VERSION_STRING "\(.*\)"/\1/p' framework/include/listenkit/version.h)
+PC_NAMES := listenkit listenkit-nats listenkit-mocks
+
+install: $(lib_core) $(lib_nats) $(lib_mocks)
+	install -d $(DESTDIR)$(PREFIX)/include/listenkit $(DESTDIR)$(PREFIX)/include/listenkit-mocks $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 framework/include/listenkit.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 framework/include/listenkit/*.h $(DESTDIR)$(PREFIX)/include/listenkit/
+	install -m 644 $(filter-out %-private.h,$(wildcard mocks/*.h)) $(DESTDIR)$(PREFIX)/include/listenkit-mocks/
 	install -m 644 $^ $(DESTDIR)$(PREFIX)/lib/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*LK_VERSION_STRING "\(.*\)"/\1/p' framework/include/listenkit/version.h)|g' \
-	    framework/listenkit.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/listenkit.pc
+	for pc in $(PC_NAMES); do \
+	    sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LK_VERSION)|g' \
+	        framework/$$pc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc || exit 1; \
+	done
 
 uninstall:
-	rm -rf $(DESTDIR)$(PREFIX)/include/listenkit
-	rm -f $(DESTDIR)$(PREFIX)/include/listenkit.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/listenkit.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/listenkit $(DESTDIR)$(PREFIX)/include/listenkit-mocks
+	rm -f $(DESTDIR)$(PREFIX)/include/listenkit.h
+	rm -f $(foreach pc,$(PC_NAMES),$(DESTDIR)$(PREFIX)/lib/pkgconfig/$(pc).pc)
 	rm -f $(DESTDIR)$(PREFIX)/lib/liblistenkit.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-nats.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-mocks.a
 
 clean:
