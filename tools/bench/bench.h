@@ -98,7 +98,7 @@ typedef struct bench_row {
     bench_target_kind target_kind;
     double target;
     bool skipped;
-    char note[160];       /* skip reason, checksum mismatch, remarks */
+    char note[320];       /* skip reason, checksum mismatch, remarks */
 } bench_row;
 
 typedef struct bench_report {
