@@ -455,24 +455,28 @@ static lk_status nats_drain(lk_bus *bus, lk_error *err)
     if (b->nc == NULL)
         return LK_OK; /* never connected */
 
+    bool finished = true;
     if (first) {
         /* Subscriptions first, while the connection still answers: libnats
          * deletes the ephemeral consumers when their drain completes, and
          * that request would time out on a connection that is closing. */
         if (natsConnection_Status(b->nc) == NATS_CONN_STATUS_CONNECTED)
-            lk_nats_subs_drain(b, b->drain_timeout_ms);
+            finished = lk_nats_subs_drain(b, b->drain_timeout_ms);
         /* Then the connection: flushes acks and publishes, closes (and
          * calls on_closed). */
         natsStatus s = natsConnection_DrainTimeout(b->nc, b->drain_timeout_ms);
         if (s != NATS_OK)
             natsConnection_Close(b->nc); /* not connected: nothing to drain */
     }
-    if (!wait_closed(b, b->drain_timeout_ms + 1000)) {
+    if (!finished || !wait_closed(b, b->drain_timeout_ms + 1000)) {
+        lk_log(LK_LOG_ERROR,
+               "nats: drain %s: handlers did not finish within %lld ms; "
+               "closing the connection",
+               b->url, (long long)b->drain_timeout_ms);
         st = lk_error_set(err, LK_ERR_TIMEOUT,
                           "drain %s: handlers did not finish within %lld ms; "
                           "closed the connection",
                           b->url, (long long)b->drain_timeout_ms);
-        lk_log(LK_LOG_ERROR, "nats: %s", err ? err->message : "drain timed out");
         natsConnection_Close(b->nc);
         wait_closed(b, CLOSE_GRACE_MS);
     }

@@ -89,8 +89,8 @@ lk_status lk_nats_subscribe(lk_bus *bus, const char *subject,
 
 /* Drains every subscription: no new deliveries, handlers finish what is
  * already queued, ephemeral consumers are deleted; waits up to
- * `timeout_ms` for each. */
-void lk_nats_subs_drain(lk_nats_bus *b, int64_t timeout_ms);
+ * `timeout_ms` for each. False when some handler did not finish in time. */
+bool lk_nats_subs_drain(lk_nats_bus *b, int64_t timeout_ms);
 
 /* Releases the subscriptions (after the connection closed). */
 void lk_nats_subs_free(lk_nats_bus *b);

@@ -386,8 +386,9 @@ void lk_nats_subs_free(lk_nats_bus *b)
     b->n_subs = b->cap_subs = 0;
 }
 
-void lk_nats_subs_drain(lk_nats_bus *b, int64_t timeout_ms)
+bool lk_nats_subs_drain(lk_nats_bus *b, int64_t timeout_ms)
 {
+    bool finished = true;
     /* No subscription is added once the state left OPEN (subscribe checks
      * it), so the list is stable here; start all drains, then wait. */
     pthread_mutex_lock(&b->mu);
@@ -400,8 +401,11 @@ void lk_nats_subs_drain(lk_nats_bus *b, int64_t timeout_ms)
             natsSubscription_WaitForDrainCompletion(b->subs[i]->sub, timeout_ms);
         if (s == NATS_OK)
             s = natsSubscription_DrainCompletionStatus(b->subs[i]->sub);
+        if (s == NATS_TIMEOUT)
+            finished = false;
         if (s != NATS_OK && s != NATS_INVALID_SUBSCRIPTION)
             lk_log(LK_LOG_WARN, "nats: drain of %s: %s", b->subs[i]->subject,
                    natsStatus_GetText(s));
     }
+    return finished;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -122,7 +123,9 @@ static void test_connect_rejects_a_url_that_is_not_nats(void **state)
     static const char *const bad[] = {"http://127.0.0.1:4222", "",
                                       "nats://", "nats://host:notaport",
                                       "nats://host:70000", "127.0.0.1:4222",
-                                      "nats://a:1,ftp://b:2"};
+                                      "nats://a:1,ftp://b:2", "nats://host:",
+                                      "nats://:4222", "nats://host/path",
+                                      "nats://host:0"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lk_error err = {0};
         lk_status s = lk_nats_bus_connect(&f->bus, bad[i], &f->opts, &err);
@@ -165,6 +168,84 @@ static void test_connect_rejects_bad_options_naming_the_option(void **state)
             fail_msg("case %zu: \"%s\" does not name %s", i, err.message,
                      cases[i].named);
     }
+}
+
+static void test_well_formed_urls_get_as_far_as_the_network(void **state)
+{
+    fixture *f = *state;
+    static const char *const good[] = {"nats://alice:secret@127.0.0.1:1",
+                                       "nats://[::1]:1", "tls://127.0.0.1:1",
+                                       "nats://127.0.0.1:1,nats://127.0.0.1:2"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        lk_error err = {0};
+        lk_status s = lk_nats_bus_connect(&f->bus, good[i], &f->opts, &err);
+        if (s != LK_ERR_IO)
+            fail_msg("\"%s\": %s (%s)", good[i], lk_status_name(s), err.message);
+        assert_non_null(strstr(err.message, good[i]));
+    }
+}
+
+static void test_connect_with_every_plain_option_works_on_an_open_server(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    lk_nats_opts a = f->opts, b = f->opts;
+    lk_bus *second = NULL;
+    spec_nats_server_require(&server);
+    /* A server without authorization accepts any identity. */
+    a.name = "spec-client";
+    a.user = "alice";
+    a.password = "secret";
+    a.reconnect_attempts = 3;
+    a.reconnect_wait_ms = 50;
+    b.token = "t0ken";
+    b.reconnect_attempts = -1;
+    assert_int_equal(lk_nats_bus_connect(&f->bus, server.url, &a, &err), LK_OK);
+    assert_int_equal(lk_nats_bus_connect(&second, server.url, &b, &err), LK_OK);
+    assert_int_equal(lk_bus_publish(second, f->subject, "1", 1, NULL, &err), LK_OK);
+    lk_bus_free(second);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static void test_a_ca_file_without_certificates_is_an_error_naming_the_option(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    char path[] = "/tmp/listenkit-ca-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, "not a certificate\n");
+    f->opts.tls_ca_file = path;
+    lk_status s = lk_nats_bus_connect(&f->bus, "tls://127.0.0.1:1", &f->opts, &err);
+    unlink(path);
+    assert_true(s == LK_ERR_IO || s == LK_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "tls_ca_file"));
+}
+
+static void test_a_credentials_file_that_is_not_one_fails_the_connect(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    char path[] = "/tmp/listenkit-creds-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, "garbage\n");
+    spec_nats_server_require(&server);
+    f->opts.credentials_file = path;
+    lk_status s = lk_nats_bus_connect(&f->bus, server.url, &f->opts, &err);
+    unlink(path);
+    assert_int_not_equal(s, LK_OK);
+    assert_null(f->bus);
+    assert_non_null(strstr(err.message, server.url));
 }
 
 static void test_connect_without_an_out_pointer_is_invalid(void **state)
@@ -263,6 +344,31 @@ static void test_a_subject_another_stream_owns_is_an_error_naming_it(void **stat
     assert_non_null(strstr(err.message, stream2));
 }
 
+static void test_a_message_over_the_servers_max_payload_is_too_large(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    size_t len = 2u * 1024u * 1024u; /* nats-server's default limit is 1 MiB */
+    char *big = calloc(1, len);
+    assert_non_null(big);
+    connect_bus(f);
+    lk_status s = lk_bus_publish(f->bus, f->subject, big, len, NULL, &err);
+    free(big);
+    assert_int_equal(s, LK_ERR_TOO_LARGE);
+    assert_non_null(strstr(err.message, f->subject));
+}
+
+static void test_a_stream_deleted_behind_the_bus_is_made_again(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    connect_bus(f);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+    spec_nats_delete_stream(server.url, f->stream);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "2", 1, NULL, &err), LK_OK);
+    assert_int_equal(spec_nats_stream_msgs(server.url, f->stream), 1);
+}
+
 /* ---- subscribe ------------------------------------------------------------------ */
 
 static void ignore(lk_msg *msg, void *closure)
@@ -341,6 +447,37 @@ static void test_drain_lets_a_running_handler_finish(void **state)
     assert_int_equal(__atomic_load_n(&h.started, __ATOMIC_SEQ_CST), 1);
     assert_int_equal(lk_bus_drain(f->bus, &err), LK_OK);
     assert_int_equal(__atomic_load_n(&h.finished, __ATOMIC_SEQ_CST), 1);
+}
+
+static int stuck_done;
+
+static void stuck(lk_msg *msg, void *closure)
+{
+    (void)closure;
+    (void)msg;
+    sleep_ms(800);
+    __atomic_store_n(&stuck_done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void test_drain_gives_up_on_a_stuck_handler_after_its_timeout(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    lk_subscribe_opts opts = {.queue_group = "stuck", .ack_wait_ms = 5000};
+    f->opts.drain_timeout_ms = 200;
+    connect_bus(f);
+    assert_int_equal(lk_bus_subscribe(f->bus, f->subject, &opts, stuck, NULL, &err),
+                     LK_OK);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+    sleep_ms(100); /* the handler is running */
+    int64_t t0 = now_ms();
+    lk_status s = lk_bus_drain(f->bus, &err);
+    int64_t took = now_ms() - t0;
+    for (int i = 0; i < 200 && !__atomic_load_n(&stuck_done, __ATOMIC_SEQ_CST); i++)
+        sleep_ms(10);
+    assert_int_equal(s, LK_ERR_TIMEOUT);
+    assert_non_null(strstr(err.message, "200 ms"));
+    assert_true(took < 800);
 }
 
 /* ---- the server goes away ------------------------------------------------------ */
@@ -462,6 +599,10 @@ int main(void)
         T(test_connect_to_a_port_with_nothing_listening_is_an_io_error_naming_the_url),
         T(test_connect_rejects_a_url_that_is_not_nats),
         T(test_connect_rejects_bad_options_naming_the_option),
+        T(test_well_formed_urls_get_as_far_as_the_network),
+        T(test_connect_with_every_plain_option_works_on_an_open_server),
+        T(test_a_ca_file_without_certificates_is_an_error_naming_the_option),
+        T(test_a_credentials_file_that_is_not_one_fails_the_connect),
         T(test_connect_without_an_out_pointer_is_invalid),
         T(test_connect_without_url_uses_nats_url_from_the_environment),
         T(test_is_nats_tells_the_adapter_from_other_buses),
@@ -469,10 +610,13 @@ int main(void)
         T(test_publish_with_the_same_msg_id_is_stored_once),
         T(test_publish_adds_each_new_subject_to_the_stream),
         T(test_a_subject_another_stream_owns_is_an_error_naming_it),
+        T(test_a_message_over_the_servers_max_payload_is_too_large),
+        T(test_a_stream_deleted_behind_the_bus_is_made_again),
         T(test_subscribe_rejects_a_durable_name_jetstream_cannot_use),
         T(test_a_durable_consumer_belongs_to_one_queue_group),
         T(test_a_drained_bus_refuses_publish_and_subscribe),
         T(test_drain_lets_a_running_handler_finish),
+        T(test_drain_gives_up_on_a_stuck_handler_after_its_timeout),
         T(test_publish_while_disconnected_fails_fast_and_is_logged),
         T(test_after_the_server_comes_back_publishing_works_again),
         T(test_in_progress_keeps_a_long_handlers_message_from_coming_again),
