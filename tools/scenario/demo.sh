@@ -14,18 +14,16 @@ fi
 bin=$1
 shift
 
-echo "== naive: the course's first listeners (find by id, set, save, ack) =="
-echo "   Updates of one ticket handled out of order overwrite each other:"
-echo "   a replica keeps an older title/price than the tickets service."
+echo "== naive orders listeners: the course's first version (find by id, set, save, ack) =="
+echo "An update handled after a newer one overwrites it: replicas keep a stale title/price (lost update)."
 "$bin" --naive "$@"
 naive_rc=$?
 if [ "$naive_rc" -ne 0 ]; then
     echo "demo: the naive run failed (exit $naive_rc)" >&2
 fi
 echo
-echo "== versioned: apply only the next version, leave the rest un-acked =="
-echo "   An early update waits for redelivery after its predecessor, and"
-echo "   duplicates are acked without change: every replica converges."
+echo "== versioned orders listeners: the same run, seed and faults =="
+echo "An update applies only on top of the version before it (else un-acked, redelivered later); duplicates are acked unchanged."
 "$bin" "$@"
 rc=$?
 echo
