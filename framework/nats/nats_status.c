@@ -5,37 +5,35 @@
 #include <stdio.h>
 #include <string.h>
 
+/* libnats statuses with a listenkit meaning of their own. Everything else
+ * (network, protocol, authentication, TLS, no responders, JetStream API
+ * errors) means the server or the way to it failed: LK_ERR_IO. */
+static const struct {
+    natsStatus nats;
+    lk_status lk;
+} status_map[] = {
+    {NATS_OK, LK_OK},
+    {NATS_TIMEOUT, LK_ERR_TIMEOUT},
+    {NATS_NO_MEMORY, LK_ERR_NOMEM},
+    {NATS_INVALID_ARG, LK_ERR_INVALID},
+    {NATS_INVALID_SUBJECT, LK_ERR_INVALID},
+    {NATS_INVALID_TIMEOUT, LK_ERR_INVALID},
+    {NATS_INVALID_QUEUE_NAME, LK_ERR_INVALID},
+    {NATS_ADDRESS_MISSING, LK_ERR_INVALID},
+    {NATS_MAX_PAYLOAD, LK_ERR_TOO_LARGE},
+    {NATS_NOT_FOUND, LK_ERR_NOT_FOUND},
+    {NATS_CONNECTION_CLOSED, LK_ERR_CLOSED},
+    {NATS_DRAINING, LK_ERR_CLOSED},
+    {NATS_ILLEGAL_STATE, LK_ERR_STATE},
+    {NATS_NO_SERVER_SUPPORT, LK_ERR_UNSUPPORTED},
+};
+
 lk_status lk_nats_status_map(natsStatus s)
 {
-    switch (s) {
-    case NATS_OK:
-        return LK_OK;
-    case NATS_TIMEOUT:
-        return LK_ERR_TIMEOUT;
-    case NATS_NO_MEMORY:
-        return LK_ERR_NOMEM;
-    case NATS_INVALID_ARG:
-    case NATS_INVALID_SUBJECT:
-    case NATS_INVALID_TIMEOUT:
-    case NATS_INVALID_QUEUE_NAME:
-    case NATS_ADDRESS_MISSING:
-        return LK_ERR_INVALID;
-    case NATS_MAX_PAYLOAD:
-        return LK_ERR_TOO_LARGE;
-    case NATS_NOT_FOUND:
-        return LK_ERR_NOT_FOUND;
-    case NATS_CONNECTION_CLOSED:
-    case NATS_DRAINING:
-        return LK_ERR_CLOSED;
-    case NATS_ILLEGAL_STATE:
-        return LK_ERR_STATE;
-    case NATS_NO_SERVER_SUPPORT:
-        return LK_ERR_UNSUPPORTED;
-    default:
-        /* Network, protocol, authentication, TLS, no responders, JetStream
-         * API errors: the server or the way to it failed. */
-        return LK_ERR_IO;
-    }
+    for (size_t i = 0; i < sizeof status_map / sizeof status_map[0]; i++)
+        if (status_map[i].nats == s)
+            return status_map[i].lk;
+    return LK_ERR_IO;
 }
 
 lk_status lk_nats_error(lk_error *err, natsStatus s, jsErrCode jerr,

@@ -450,12 +450,14 @@ static void test_drain_lets_a_running_handler_finish(void **state)
 }
 
 static int stuck_done;
+static lk_status stuck_ack;
 
+/* Outlives the drain bound, then acks on a connection closed meanwhile. */
 static void stuck(lk_msg *msg, void *closure)
 {
     (void)closure;
-    (void)msg;
     sleep_ms(800);
+    stuck_ack = lk_msg_ack(msg);
     __atomic_store_n(&stuck_done, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -478,6 +480,8 @@ static void test_drain_gives_up_on_a_stuck_handler_after_its_timeout(void **stat
     assert_int_equal(s, LK_ERR_TIMEOUT);
     assert_non_null(strstr(err.message, "200 ms"));
     assert_true(took < 800);
+    assert_int_equal(__atomic_load_n(&stuck_done, __ATOMIC_SEQ_CST), 1);
+    assert_int_equal(stuck_ack, LK_ERR_CLOSED); /* the late ack is refused */
 }
 
 /* ---- the server goes away ------------------------------------------------------ */
