@@ -160,6 +160,19 @@ static void test_large_integers_are_not_rounded_through_doubles(void **state)
     assert_finds(f, "{\"big\": {\"$gt\": 9007199254740992.0}}", "c");
 }
 
+static void test_integers_compare_exactly_with_fractional_doubles(
+    void **state)
+{
+    fixture *f = *state;
+    /* nested.x: a 1 (int32), b 2 (int32), c 1 (int64) */
+    assert_finds(f, "{\"nested.x\": 2.5}", "");
+    assert_finds(f, "{\"nested.x\": {\"$lt\": 2.5}}", "a b c");
+    assert_finds(f, "{\"nested.x\": {\"$gt\": 1.5}}", "b");
+    assert_finds(f, "{\"nested.x\": {\"$lte\": 1.5}}", "a c");
+    assert_finds(f, "{\"nested.x\": {\"$gte\": 2.0}}", "b");
+    assert_finds(f, "{\"n\": {\"$gt\": -1.5, \"$lt\": -0.5}}", "e");
+}
+
 static void test_null_matches_null_and_missing_fields(void **state)
 {
     fixture *f = *state;
@@ -426,6 +439,7 @@ int main(void)
         T(test_equality_on_object_ids),
         T(test_numbers_match_across_int32_int64_and_double),
         T(test_large_integers_are_not_rounded_through_doubles),
+        T(test_integers_compare_exactly_with_fractional_doubles),
         T(test_null_matches_null_and_missing_fields),
         T(test_dotted_paths_reach_into_sub_documents),
         T(test_arrays_match_an_element_or_the_whole_array),

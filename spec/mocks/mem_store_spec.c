@@ -938,6 +938,59 @@ static void test_concurrent_saves_of_one_version_let_exactly_one_win(
     bson_destroy(t);
 }
 
+typedef struct inserter {
+    lk_collection *coll;
+    int thread, errors;
+} inserter;
+
+static void *insert_many(void *arg)
+{
+    inserter *in = arg;
+    for (int i = 0; i < ROUNDS; i++) {
+        bson_t d = BSON_INITIALIZER;
+        BSON_APPEND_INT32(&d, "thread", in->thread);
+        BSON_APPEND_INT32(&d, "i", i);
+        in->errors += lk_collection_insert(in->coll, &d, NULL, NULL) != LK_OK;
+        bson_destroy(&d);
+    }
+    return NULL;
+}
+
+static void test_concurrent_inserts_are_all_kept_with_distinct_ids(
+    void **state)
+{
+    fixture *f = *state;
+    pthread_t th[THREADS];
+    inserter in[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        in[i] = (inserter){.coll = f->coll, .thread = i};
+        assert_int_equal(pthread_create(&th[i], NULL, insert_many, &in[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(in[i].errors, 0);
+    }
+    assert_int_equal(count_all(f->coll), THREADS * ROUNDS);
+    /* every id is distinct and reachable through the index */
+    lk_cursor *cur = NULL;
+    const bson_t *d;
+    int64_t seen = 0;
+    assert_int_equal(lk_collection_find(f->coll, NULL, NULL, &cur, NULL),
+                     LK_OK);
+    while (lk_cursor_next(cur, &d)) {
+        bson_oid_t id;
+        bson_t *again = NULL;
+        assert_int_equal(lk_bson_get_oid(d, &id, NULL), LK_OK);
+        assert_int_equal(lk_collection_find_by_id(f->coll, &id, &again, NULL),
+                         LK_OK);
+        assert_true(bson_equal(again, d));
+        bson_destroy(again);
+        seen++;
+    }
+    lk_cursor_free(cur);
+    assert_int_equal(seen, THREADS * ROUNDS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -978,6 +1031,7 @@ int main(void)
         T(test_delete_by_id_removes_one_document),
         T(test_many_documents_stay_reachable_by_id),
         T(test_concurrent_saves_of_one_version_let_exactly_one_win),
+        T(test_concurrent_inserts_are_all_kept_with_distinct_ids),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
