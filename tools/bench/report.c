@@ -315,7 +315,11 @@ void bench_print_table(const bench_report *report, const bench_opts *opts)
            lk_version(), opts->runs, opts->runs == 1 ? "" : "s");
     if (machine_load(&load, &cpus))
         printf("; load %.1f on %ld CPUs", load, cpus);
-    printf("\n\n");
+    printf("\n");
+    if (opts->runs < 5)
+        printf("fewer than 5 runs: a smoke test of the benchmarks, not a "
+               "measurement (verdicts are indicative only)\n");
+    printf("\n");
     printf("%-26s %6s %-6s %-24s %-24s %-20s %-7s %s\n", "benchmark", "N",
            "unit", "listenkit", "baseline", "ratio", "target", "verdict");
     for (size_t i = 0; i < report->count; i++) {
