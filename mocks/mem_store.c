@@ -381,8 +381,17 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
                          "%s.save: no document with _id %s", name, hex);
     if (s == LK_OK)
         s = lk_bson_get_int64(d->doc, base->opts.version_key, &stored, err);
-    if (s == LK_OK)
+    if (s == LK_OK) {
         s = lk_occ_check(base, doc, stored, &next, err);
+        /* lk_occ_check says NOT_FOUND for a document without a version;
+         * for save, NOT_FOUND must mean "no such _id", so a missing
+         * version is bad input. */
+        if (s == LK_ERR_NOT_FOUND) {
+            if (err != NULL)
+                err->status = LK_ERR_INVALID;
+            s = LK_ERR_INVALID;
+        }
+    }
     if (s == LK_OK) {
         replacement = build_stored(doc, &id, base->opts.version_key, next);
         if (replacement == NULL)

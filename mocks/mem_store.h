@@ -3,12 +3,35 @@
  *
  * Collections of BSON documents with the filter language and the OCC
  * contract of listenkit/store.h, in process memory: fast, deterministic,
- * nothing to start. Lookups by `_id` do not scan. Every document handed out
- * is a deep copy. The store is thread-safe (one lock per store), so several
- * listeners on libnats threads may share it.
+ * nothing to start. Use it through the lk_store / lk_collection API:
  *
- * What it does not model is listed in mocks/README.md; each such thing is a
- * clear LK_ERR_INVALID / LK_ERR_UNSUPPORTED at run time, never ignored.
+ *     lk_store *store = lk_mem_store_new();
+ *     lk_collection *tickets;
+ *     lk_store_collection(store, "tickets", NULL, &tickets, &err);
+ *     lk_collection_insert(tickets, doc, &stored, &err);
+ *     ...
+ *     lk_store_free(store);
+ *
+ * Behaviour beyond the header contract:
+ *   - `_id` must be an ObjectId (generated when absent) and is stored as
+ *     the first field; versions are stored as int64.
+ *   - Lookups by `_id`, and filters that pin `_id` to one ObjectId
+ *     ({_id: oid, ...} or {_id: {$eq: oid}, ...}), use a hash index; unique
+ *     fields (opts.unique) have one each. Other filters scan in insertion
+ *     order.
+ *   - Unique fields index scalars only (numbers, strings, ObjectId, bool,
+ *     date); documents where the field is absent or null are not indexed.
+ *   - The version key must be a top-level field.
+ *   - Every document handed out is a deep copy; cursors are snapshots.
+ *   - Each call is atomic and a failed call changes nothing.
+ *
+ * Thread-safety: every function may be called from any thread (one mutex
+ * per store), so several listeners on libnats threads may share a store.
+ * A cursor belongs to one thread at a time. lk_store_free() must not race
+ * with other calls on the same store.
+ *
+ * What it does not model is listed in mocks/README.md; each such thing is
+ * a clear LK_ERR_INVALID naming the operator, field or type, never ignored.
  */
 #ifndef LISTENKIT_MOCKS_MEM_STORE_H
 #define LISTENKIT_MOCKS_MEM_STORE_H
@@ -19,7 +42,8 @@
 extern "C" {
 #endif
 
-/* A new, empty store; NULL on OOM. Free with lk_store_free(). */
+/* A new, empty store; NULL on OOM. Free with lk_store_free(), which frees
+ * its collections and documents too. */
 lk_store *lk_mem_store_new(void);
 
 #ifdef __cplusplus

@@ -281,6 +281,28 @@ static void test_save_of_an_unknown_id_is_not_found(void **state)
     bson_destroy(ghost);
 }
 
+static void test_save_without_a_version_is_invalid_in_both_modes(void **state)
+{
+    fixture *f = *state;
+    bson_t *a = insert(f->items, "{}"), *b = insert(f->replicas,
+                                                     "{\"version\": 0}");
+    bson_t *a_bare = bson_new(), *b_bare = bson_new();
+    lk_error err;
+    bson_copy_to_excluding_noinit(a, a_bare, "version", NULL);
+    bson_copy_to_excluding_noinit(b, b_bare, "version", NULL);
+    /* NOT_FOUND would mean "no such document": this is bad input */
+    assert_int_equal(lk_collection_save(f->items, a_bare, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "version"));
+    assert_int_equal(lk_collection_save(f->replicas, b_bare, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "version"));
+    bson_destroy(a_bare);
+    bson_destroy(b_bare);
+    bson_destroy(a);
+    bson_destroy(b);
+}
+
 /* ---- OCC: external -------------------------------------------------------------- */
 
 static void test_external_insert_keeps_the_version_and_requires_one(
@@ -443,6 +465,7 @@ static const struct {
     C(test_update_if_current_starts_at_zero_and_counts_saves),
     C(test_update_if_current_stale_save_changes_nothing),
     C(test_save_of_an_unknown_id_is_not_found),
+    C(test_save_without_a_version_is_invalid_in_both_modes),
     C(test_external_insert_keeps_the_version_and_requires_one),
     C(test_external_save_applies_only_the_next_version),
     C(test_versions_come_back_as_int64),

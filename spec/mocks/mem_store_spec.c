@@ -317,8 +317,9 @@ static void test_save_without_id_or_version_is_invalid(void **state)
     assert_int_equal(lk_collection_save(f->coll, no_id, NULL, &err),
                      LK_ERR_INVALID);
     assert_non_null(strstr(err.message, "_id"));
-    assert_int_not_equal(lk_collection_save(f->coll, no_version, NULL, &err),
-                         LK_OK);
+    assert_int_equal(lk_collection_save(f->coll, no_version, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_int_equal(err.status, LK_ERR_INVALID);
     assert_non_null(strstr(err.message, "version"));
     bson_t *now = load(f->coll, t);
     assert_int_equal(get_version(now), 0);
