@@ -20,6 +20,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <cmocka.h>
 #include <nats/nats.h>
@@ -156,6 +159,11 @@ static pid_t launch(const char *bin, int port, const char *dir)
     snprintf(log_path, sizeof log_path, "%s/server.log", dir);
     pid_t pid = fork();
     if (pid == 0) {
+#ifdef __linux__
+        /* A spec killed by its timeout or a crash must not leave the server
+         * running: it follows its parent. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
         int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd >= 0) {
             dup2(fd, STDOUT_FILENO);
