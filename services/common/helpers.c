@@ -63,3 +63,37 @@ lk_status ticketing_check_text(const char *what, const char *text, size_t max,
                             what);
     return LK_OK;
 }
+
+lk_status ticketing_find_ticket(lk_collection *tickets, const bson_oid_t *id,
+                                bson_t **out, lk_error *err)
+{
+    char hex[25];
+    if (id == NULL) {
+        if (out != NULL)
+            *out = NULL;
+        return lk_error_set(err, LK_ERR_INVALID, "ticket id is NULL");
+    }
+    lk_status s = lk_collection_find_by_id(tickets, id, out, err);
+    if (s == LK_ERR_NOT_FOUND) {
+        lk_oid_format(id, hex);
+        s = lk_error_set(err, LK_ERR_NOT_FOUND, "ticket %s not found", hex);
+    }
+    return s;
+}
+
+lk_status ticketing_listen_all(const char *service, lk_listener *listeners,
+                               const lk_listener_def *const *defs,
+                               size_t count, lk_bus *bus, void *ctx,
+                               lk_error *err)
+{
+    lk_status s = LK_OK;
+    for (size_t i = 0; s == LK_OK && i < count; i++) {
+        s = lk_listener_init(&listeners[i], defs[i], bus, ctx, err);
+        if (s == LK_OK)
+            s = lk_listener_listen(&listeners[i], err);
+        if (s != LK_OK)
+            lk_error_prefix(err, "%s: listen %s", service,
+                            defs[i]->schema->subject);
+    }
+    return s;
+}

@@ -99,6 +99,24 @@ const char *ticketing_doc_string(const bson_t *doc, const char *key);
 double ticketing_doc_number(const bson_t *doc, const char *key,
                             double fallback);
 
+/* Finds the ticket `id` in `tickets` (either service's collection). A NULL
+ * id is LK_ERR_INVALID; an unknown one LK_ERR_NOT_FOUND naming its hex id.
+ * *out as lk_collection_find_one gives it. */
+lk_status ticketing_find_ticket(lk_collection *tickets, const bson_oid_t *id,
+                                bson_t **out, lk_error *err);
+
+/* ---- wiring a service --------------------------------------------------- */
+
+/*
+ * Starts a service's listeners: lk_listener_init + lk_listener_listen for
+ * each of the `count` defs, with `bus` as client and `ctx` as context. Stops
+ * at the first failure; the error is prefixed "<service>: listen <subject>".
+ */
+lk_status ticketing_listen_all(const char *service, lk_listener *listeners,
+                               const lk_listener_def *const *defs,
+                               size_t count, lk_bus *bus, void *ctx,
+                               lk_error *err);
+
 #ifdef __cplusplus
 }
 #endif

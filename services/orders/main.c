@@ -1,48 +1,26 @@
 /*
- * main.c — the orders service as a program: the NATS JetStream bus and,
- * until a real document store exists (the PostgreSQL store is still to
- * come), the memory store of mocks/, so orders and the ticket replica live
- * as long as the process.
+ * main.c — the orders service as a program (see common/program.h):
  *
- *     orders [nats-url]       (default: $NATS_URL, else nats://127.0.0.1:4222)
+ *     orders [nats-url]      (default: $NATS_URL, else nats://127.0.0.1:4222)
  *
  * Listens until SIGINT or SIGTERM, then drains the bus and exits. The HTTP
  * routes that would call orders_create/orders_cancel are not part of it.
  */
-#include <stdio.h>
-
-#include "common/stop_signals.h"
-#include "listenkit/nats.h"
-#include "mem_store.h"
+#include "common/program.h"
 #include "orders/orders.h"
+
+static lk_status start_orders(void *svc, lk_bus *bus, lk_store *store,
+                            lk_error *err)
+{
+    lk_status s = orders_service_init(svc, bus, store, err);
+    if (s == LK_OK)
+        s = orders_listen_all(svc, err);
+    return s;
+}
 
 int main(int argc, char **argv)
 {
-    const lk_nats_opts opts = {.name = "orders"};
-    lk_store *store = lk_mem_store_new();
-    lk_bus *bus = NULL;
     orders_service svc;
-    sigset_t stop;
-    lk_error err;
-
-    lk_error_clear(&err);
-    lk_status s = ticketing_block_stop_signals(&stop, &err);
-    if (s == LK_OK && store == NULL)
-        s = lk_error_set(&err, LK_ERR_NOMEM, "memory store");
-    if (s == LK_OK)
-        s = lk_nats_bus_connect(&bus, argc > 1 ? argv[1] : NULL, &opts, &err);
-    if (s == LK_OK)
-        s = orders_service_init(&svc, bus, store, &err);
-    if (s == LK_OK)
-        s = orders_listen_all(&svc, &err);
-    if (s == LK_OK) {
-        lk_log(LK_LOG_INFO, "orders: listening");
-        int sig = ticketing_wait_for_stop_signal(&stop);
-        lk_log(LK_LOG_INFO, "orders: signal %d, draining", sig);
-    }
-    lk_bus_free(bus); /* drains: in-flight handlers finish first */
-    lk_store_free(store);
-    if (s != LK_OK)
-        fprintf(stderr, "orders: %s\n", err.message);
-    return s == LK_OK ? 0 : 1;
+    return ticketing_run_program("orders", argc > 1 ? argv[1] : NULL,
+                                 start_orders, &svc);
 }

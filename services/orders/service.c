@@ -25,19 +25,14 @@ lk_status orders_service_init(orders_service *svc, lk_bus *bus,
 
 lk_status orders_listen_all(orders_service *svc, lk_error *err)
 {
-    const lk_listener_def *defs[] = {&orders_ticket_created_listener,
-                                     &orders_ticket_updated_listener};
-    lk_status s = LK_OK;
+    static const lk_listener_def *const defs[] = {&orders_ticket_created_listener,
+                                                  &orders_ticket_updated_listener};
     _Static_assert(sizeof defs / sizeof defs[0] ==
                        sizeof svc->listeners / sizeof svc->listeners[0],
                    "one lk_listener per listener def");
-    for (size_t i = 0; s == LK_OK && i < sizeof defs / sizeof defs[0]; i++) {
-        s = lk_listener_init(&svc->listeners[i], defs[i], svc->bus, svc, err);
-        if (s == LK_OK)
-            s = lk_listener_listen(&svc->listeners[i], err);
-        if (s != LK_OK)
-            lk_error_prefix(err, "orders: listen %s",
-                            defs[i]->schema->subject);
-    }
-    return s;
+    if (svc == NULL)
+        return lk_error_set(err, LK_ERR_INVALID, "orders: service is NULL");
+    return ticketing_listen_all("orders", svc->listeners, defs,
+                                sizeof defs / sizeof defs[0], svc->bus, svc,
+                                err);
 }

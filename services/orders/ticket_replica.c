@@ -32,18 +32,7 @@ lk_status orders_ticket_find_by_event(lk_collection *tickets, const char *id,
 lk_status orders_ticket_find(orders_service *svc, const bson_oid_t *id,
                              bson_t **out, lk_error *err)
 {
-    char hex[25];
-    if (id == NULL) {
-        if (out != NULL)
-            *out = NULL;
-        return lk_error_set(err, LK_ERR_INVALID, "ticket id is NULL");
-    }
-    lk_status s = lk_collection_find_by_id(svc->tickets, id, out, err);
-    if (s == LK_ERR_NOT_FOUND) {
-        lk_oid_format(id, hex);
-        s = lk_error_set(err, LK_ERR_NOT_FOUND, "ticket %s not found", hex);
-    }
-    return s;
+    return ticketing_find_ticket(svc->tickets, id, out, err);
 }
 
 lk_status orders_ticket_is_reserved(orders_service *svc,

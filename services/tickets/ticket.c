@@ -26,18 +26,7 @@ lk_status tickets_validate(const char *title, double price,
 lk_status tickets_find(tickets_service *svc, const bson_oid_t *id,
                        bson_t **out, lk_error *err)
 {
-    char hex[25];
-    if (id == NULL) {
-        if (out != NULL)
-            *out = NULL;
-        return lk_error_set(err, LK_ERR_INVALID, "ticket id is NULL");
-    }
-    lk_status s = lk_collection_find_by_id(svc->tickets, id, out, err);
-    if (s == LK_ERR_NOT_FOUND) {
-        lk_oid_format(id, hex);
-        s = lk_error_set(err, LK_ERR_NOT_FOUND, "ticket %s not found", hex);
-    }
-    return s;
+    return ticketing_find_ticket(svc->tickets, id, out, err);
 }
 
 lk_status tickets_event_from_doc(const bson_t *ticket, json_t **out,
