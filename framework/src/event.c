@@ -6,24 +6,43 @@
 #include "listenkit/event.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-/* A dotted field path ("ticket.price"), truncated if absurdly long: it only
- * appears in error messages. */
+/* Where a value sits: a chain of frames on the walk's own stack, one per
+ * key or array element. The dotted text ("ticket.price", "tags[2]") is only
+ * formatted when an error names it, so a valid event costs no formatting. */
+typedef struct field_path {
+    const struct field_path *parent; /* NULL: the event itself */
+    const char *name;                /* the key; NULL for an array element */
+    size_t index;                    /* the element, when name is NULL */
+} field_path;
+
+/* The formatted path, truncated if absurdly long: it only appears in error
+ * messages. */
 #define PATH_MAX_LEN 200
 
 typedef struct path_buf {
     char text[PATH_MAX_LEN + 2];
 } path_buf;
 
-static void path_join(path_buf *out, const char *parent, const char *name)
+static void path_format(const field_path *at, path_buf *out)
 {
-    if (parent == NULL || parent[0] == '\0')
-        snprintf(out->text, sizeof out->text, "%.*s", PATH_MAX_LEN, name);
+    if (at == NULL) {
+        out->text[0] = '\0';
+        return;
+    }
+    path_buf parent;
+    path_format(at->parent, &parent);
+    if (at->name == NULL)
+        snprintf(out->text, sizeof out->text, "%.*s[%zu]", PATH_MAX_LEN - 24,
+                 parent.text, at->index);
+    else if (parent.text[0] == '\0')
+        snprintf(out->text, sizeof out->text, "%.*s", PATH_MAX_LEN, at->name);
     else
         snprintf(out->text, sizeof out->text, "%.*s.%.*s", PATH_MAX_LEN / 2,
-                 parent, PATH_MAX_LEN / 2, name);
+                 parent.text, PATH_MAX_LEN / 2, at->name);
 }
 
 static const char *subject_of(const lk_schema *schema)
@@ -67,6 +86,28 @@ const char *lk_json_type_str(const json_t *value)
     return "unknown";
 }
 
+/* Refuses the value at `at` with "<subject>: field \"<path>\": <problem>".
+ * The path is formatted here, on the error path only. */
+static lk_status field_error(lk_error *err, const lk_schema *top,
+                             const field_path *at, const char *fmt, ...)
+    LK_PRINTF(4, 5);
+
+static lk_status field_error(lk_error *err, const lk_schema *top,
+                             const field_path *at, const char *fmt, ...)
+{
+    if (err == NULL)
+        return LK_ERR_INVALID;
+    char problem[LK_ERROR_MESSAGE_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(problem, sizeof problem, fmt, ap);
+    va_end(ap);
+    path_buf path;
+    path_format(at, &path);
+    return lk_error_set(err, LK_ERR_INVALID, "%s: field \"%s\": %s",
+                        subject_of(top), path.text, problem);
+}
+
 /* ---- checks on the whole tree: depth and NUL bytes ------------------------ */
 
 /* Walks every value (not only the ones the schema lists): too deep a tree
@@ -74,20 +115,18 @@ const char *lk_json_type_str(const json_t *value)
  * embedded NUL would be cut short by every C string function downstream
  * (and cannot be decoded again: jansson refuses \u0000 by default). */
 static lk_status check_tree(const lk_schema *schema, const json_t *value,
-                            const char *path, int depth, lk_error *err)
+                            const field_path *at, int depth, lk_error *err)
 {
     if (depth > LK_MAX_NESTING)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "%s: field \"%s\": nesting deeper than %d levels",
-                            subject_of(schema), path, LK_MAX_NESTING);
+        return field_error(err, schema, at, "nesting deeper than %d levels",
+                           LK_MAX_NESTING);
     lk_status s = LK_OK;
     if (json_is_object(value)) {
         const char *key;
         json_t *child;
         json_object_foreach((json_t *)value, key, child) {
-            path_buf sub;
-            path_join(&sub, path, key);
-            s = check_tree(schema, child, sub.text, depth + 1, err);
+            field_path sub = {.parent = at, .name = key};
+            s = check_tree(schema, child, &sub, depth + 1, err);
             if (s != LK_OK)
                 break;
         }
@@ -95,18 +134,14 @@ static lk_status check_tree(const lk_schema *schema, const json_t *value,
         size_t i;
         json_t *child;
         json_array_foreach(value, i, child) {
-            path_buf sub;
-            snprintf(sub.text, sizeof sub.text, "%.*s[%zu]", PATH_MAX_LEN - 24,
-                     path, i);
-            s = check_tree(schema, child, sub.text, depth + 1, err);
+            field_path sub = {.parent = at, .index = i};
+            s = check_tree(schema, child, &sub, depth + 1, err);
             if (s != LK_OK)
                 break;
         }
     } else if (json_is_string(value)) {
         if (strlen(json_string_value(value)) != json_string_length(value))
-            s = lk_error_set(err, LK_ERR_INVALID,
-                             "%s: field \"%s\": string contains a NUL byte",
-                             subject_of(schema), path);
+            s = field_error(err, schema, at, "string contains a NUL byte");
     }
     return s;
 }
@@ -115,7 +150,7 @@ static lk_status check_tree(const lk_schema *schema, const json_t *value,
 
 static lk_status validate_object(const lk_schema *schema,
                                  const lk_schema *top, const json_t *obj,
-                                 const char *path, lk_error *err);
+                                 const field_path *at, lk_error *err);
 
 static bool type_matches(lk_field_type type, const json_t *v)
 {
@@ -131,61 +166,56 @@ static bool type_matches(lk_field_type type, const json_t *v)
 }
 
 static lk_status check_range(const lk_schema *top, const lk_field *f,
-                             const json_t *v, const char *path, lk_error *err)
+                             const json_t *v, const field_path *at,
+                             lk_error *err)
 {
     if (json_is_integer(v)) {
         json_int_t n = json_integer_value(v);
         if (n < f->min || n > f->max)
-            return lk_error_set(err, LK_ERR_INVALID,
-                                "%s: field \"%s\": %" PRId64
-                                " is out of range [%" PRId64 ", %" PRId64 "]",
-                                subject_of(top), path, (int64_t)n, f->min,
-                                f->max);
+            return field_error(err, top, at,
+                               "%" PRId64 " is out of range [%" PRId64
+                               ", %" PRId64 "]",
+                               (int64_t)n, f->min, f->max);
         return LK_OK;
     }
     /* A real: compare as double. The bounds convert exactly up to 2^53,
      * which is where prices and counts live. */
     double d = json_real_value(v);
     if (d < (double)f->min || d > (double)f->max)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "%s: field \"%s\": %.15g is out of range [%" PRId64
-                            ", %" PRId64 "]",
-                            subject_of(top), path, d, f->min, f->max);
+        return field_error(err, top, at,
+                           "%.15g is out of range [%" PRId64 ", %" PRId64 "]",
+                           d, f->min, f->max);
     return LK_OK;
 }
 
 static lk_status validate_field(const lk_schema *top, const lk_field *f,
-                                const json_t *v, const char *path,
+                                const json_t *v, const field_path *at,
                                 lk_error *err)
 {
     if (v == NULL || json_is_null(v)) {
         if (!f->required)
             return LK_OK;
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "%s: field \"%s\": required %s is %s",
-                            subject_of(top), path, lk_field_type_str(f->type),
-                            v == NULL ? "missing" : "null");
+        return field_error(err, top, at, "required %s is %s",
+                           lk_field_type_str(f->type),
+                           v == NULL ? "missing" : "null");
     }
     if (!type_matches(f->type, v))
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "%s: field \"%s\": expected %s, got %s",
-                            subject_of(top), path, lk_field_type_str(f->type),
-                            lk_json_type_str(v));
+        return field_error(err, top, at, "expected %s, got %s",
+                           lk_field_type_str(f->type), lk_json_type_str(v));
     switch (f->type) {
     case LK_FIELD_STRING:
         if (f->max_length != 0 && json_string_length(v) > f->max_length)
-            return lk_error_set(err, LK_ERR_INVALID,
-                                "%s: field \"%s\": string of %zu bytes is "
-                                "longer than max length %zu",
-                                subject_of(top), path, json_string_length(v),
-                                f->max_length);
+            return field_error(err, top, at,
+                               "string of %zu bytes is longer than max "
+                               "length %zu",
+                               json_string_length(v), f->max_length);
         return LK_OK;
     case LK_FIELD_INTEGER:
     case LK_FIELD_NUMBER:
-        return f->has_range ? check_range(top, f, v, path, err) : LK_OK;
+        return f->has_range ? check_range(top, f, v, at, err) : LK_OK;
     case LK_FIELD_OBJECT:
         return f->object != NULL
-                   ? validate_object(f->object, top, v, path, err)
+                   ? validate_object(f->object, top, v, at, err)
                    : LK_OK;
     case LK_FIELD_BOOLEAN:
     case LK_FIELD_ARRAY:
@@ -203,31 +233,26 @@ static const lk_field *find_field(const lk_schema *schema, const char *name)
 }
 
 /* `schema` is the (possibly nested) schema for `obj`; `top` gives the
- * subject every message starts with; `path` is where `obj` sits ("" for
+ * subject every message starts with; `at` is where `obj` sits (NULL for
  * the event itself). */
 static lk_status validate_object(const lk_schema *schema,
                                  const lk_schema *top, const json_t *obj,
-                                 const char *path, lk_error *err)
+                                 const field_path *at, lk_error *err)
 {
     lk_status s = LK_OK;
     for (const lk_field *f = schema->fields;
          s == LK_OK && f != NULL && f->name != NULL; f++) {
-        path_buf sub;
-        path_join(&sub, path, f->name);
-        s = validate_field(top, f, json_object_get(obj, f->name), sub.text,
-                           err);
+        field_path sub = {.parent = at, .name = f->name};
+        s = validate_field(top, f, json_object_get(obj, f->name), &sub, err);
     }
     if (s == LK_OK && schema->strict) {
         const char *key;
         json_t *child;
         json_object_foreach((json_t *)obj, key, child) {
             if (find_field(schema, key) == NULL) {
-                path_buf sub;
-                path_join(&sub, path, key);
-                s = lk_error_set(err, LK_ERR_INVALID,
-                                 "%s: field \"%s\": unknown field (the "
-                                 "schema is strict)",
-                                 subject_of(top), sub.text);
+                field_path sub = {.parent = at, .name = key};
+                s = field_error(err, top, &sub,
+                                "unknown field (the schema is strict)");
                 break;
             }
         }
@@ -247,9 +272,9 @@ lk_status lk_event_validate(const lk_schema *schema, const json_t *data,
         return lk_error_set(err, LK_ERR_INVALID,
                             "%s: expected a JSON object, got %s",
                             subject_of(schema), lk_json_type_str(data));
-    lk_status s = check_tree(schema, data, "", 1, err);
+    lk_status s = check_tree(schema, data, NULL, 1, err);
     if (s == LK_OK)
-        s = validate_object(schema, schema, data, "", err);
+        s = validate_object(schema, schema, data, NULL, err);
     return s;
 }
 
