@@ -6,6 +6,7 @@
 #   make test REPORT=junit   also JUnit XML per spec binary (build/reports/)
 #   make coverage        instrumented run + reports under coverage/
 #   make bench           benchmarks against raw-library baselines (-O2)
+#   make fuzz            libFuzzer on the decoder and the store filters (clang)
 #   make install PREFIX=/usr/local DESTDIR=   headers, libraries, listenkit.pc
 #   make deps            check/install build dependencies (run by the above)
 #
@@ -113,7 +114,7 @@ $(BUILD)/bin/bench: $(call obj,$(BENCH_SRCS)) $(LIBS)
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- entry points -------------------------------------------------------------
-.PHONY: all deps build specs test run-specs demo demo-nats coverage bench install uninstall clean
+.PHONY: all deps build specs test run-specs demo demo-nats coverage bench fuzz install uninstall clean
 
 all: $(LIBS) $(BINS) $(SPEC_BINS)
 
@@ -151,6 +152,30 @@ bench: deps
 	@$(MAKE) --no-print-directory OPT=1 build-opt/bin/bench
 	@build-opt/bin/bench $(BENCH_ARGS)
 
+# ---- fuzz -------------------------------------------------------------------
+# libFuzzer targets (tools/fuzz/fuzz_*.c), built with clang and ASan+UBSan
+# straight from the sources so the fuzzer sees every branch. Each runs
+# FUZZ_SECONDS from its seed corpus (tools/fuzz/corpus/<name>/); new inputs
+# it finds go to build-fuzz/corpus/<name>/, crashes to build-fuzz/.
+FUZZ_SECONDS ?= 30
+FUZZ_BINS := $(patsubst tools/fuzz/%.c,build-fuzz/%,$(wildcard tools/fuzz/fuzz_*.c))
+FUZZ_DEPS := $(src_core) $(src_mocks) services/common/schemas.c services/common/helpers.c
+
+build-fuzz/%: tools/fuzz/%.c $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) $^ -o $@ $(PKG_LIBS) -lpthread -lm
+
+fuzz: deps
+	@command -v clang >/dev/null || { echo "fuzz: needs clang: apt-get install -y clang" >&2; exit 1; }
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@for bin in $(FUZZ_BINS); do \
+	    name=$${bin#build-fuzz/fuzz_}; mkdir -p build-fuzz/corpus/$$name; \
+	    echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
+	    (cd build-fuzz && ../$$bin -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	        corpus/$$name ../tools/fuzz/corpus/$$name 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss|==|SUMMARY|#[0-9]+ *DONE)') ; \
+	    [ $${PIPESTATUS[0]} -eq 0 ] || { echo "fuzz: $$name FAILED (see build-fuzz/)"; exit 1; }; \
+	done
+
 # ---- install ------------------------------------------------------------------
 # Three pkg-config modules, one per library, so a user links only what they
 # use: listenkit (core: jansson, libbson), listenkit-nats (+ libnats) and
@@ -177,4 +202,4 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/liblistenkit.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-nats.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-mocks.a
 
 clean:
-	rm -rf build build-san build-cov build-opt coverage/html coverage/cobertura.xml coverage/summary.txt
+	rm -rf build build-san build-cov build-opt build-fuzz coverage/html coverage/cobertura.xml coverage/summary.txt
