@@ -8,12 +8,17 @@
 #include "fake_nats.h"
 #include "listenkit/error.h"
 
-/* One publish as the code under test made it. */
+/* One publish as the code under test made it. `json` and `parsed` are a
+ * cache, filled by the first lk_fake_nats_published_json() of this record
+ * (parsing every publish up front was most of the fake's cost per message,
+ * and most records are never read as JSON). They change through a const
+ * handle: the records array itself is never const. */
 typedef struct fk_record {
     char *subject;
     char *data; /* NUL-terminated copy */
     size_t length;
-    json_t *json; /* NULL when not JSON */
+    json_t *json; /* NULL when not parsed yet or not JSON */
+    bool parsed;  /* json holds the parse result */
 } fk_record;
 
 /* One message in the broker's stream; its sequence is its index + 1. */

@@ -196,7 +196,7 @@ static lk_status record_publish(lk_fake_nats *nats, const char *subject,
                  nats->record_count, sizeof *nats->records))
         return lk_error_set(err, LK_ERR_NOMEM, "fake-nats: publish %s: "
                             "out of memory", subject);
-    fk_record r = {fk_strdup(subject), malloc(len + 1), len, NULL};
+    fk_record r = {fk_strdup(subject), malloc(len + 1), len, NULL, false};
     if (r.subject == NULL || r.data == NULL) {
         free(r.subject);
         free(r.data);
@@ -206,7 +206,6 @@ static lk_status record_publish(lk_fake_nats *nats, const char *subject,
     if (len > 0)
         memcpy(r.data, data, len);
     r.data[len] = '\0';
-    r.json = json_loadb(r.data, len, JSON_DECODE_ANY, NULL);
     nats->records[nats->record_count++] = r;
     return LK_OK;
 }
@@ -262,8 +261,16 @@ const char *lk_fake_nats_published_data(const lk_fake_nats *nats, size_t i,
 
 const json_t *lk_fake_nats_published_json(const lk_fake_nats *nats, size_t i)
 {
-    const fk_record *r = record_at(nats, i);
-    return r != NULL ? r->json : NULL;
+    if (nats == NULL || i >= nats->record_count)
+        return NULL;
+    /* Parsed on first use and cached (see fk_record): the records array is
+     * not const even through a const handle. */
+    fk_record *r = &nats->records[i];
+    if (!r->parsed) {
+        r->json = json_loadb(r->data, r->length, JSON_DECODE_ANY, NULL);
+        r->parsed = true;
+    }
+    return r->json;
 }
 
 long lk_fake_nats_find_published(const lk_fake_nats *nats,

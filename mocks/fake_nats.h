@@ -148,7 +148,11 @@ const char *lk_fake_nats_published_subject(const lk_fake_nats *nats, size_t i);
 /* The raw bytes (NUL-terminated; *len may be NULL). */
 const char *lk_fake_nats_published_data(const lk_fake_nats *nats, size_t i,
                                         size_t *len);
-/* Parsed data, borrowed; NULL when out of range or not JSON. */
+/* Parsed data, borrowed (valid until lk_fake_nats_reset or free); NULL when
+ * out of range or not JSON (any JSON value, not only objects). The data is
+ * parsed on the first call for `i` and the result cached, so publishing
+ * costs no parse; that first call writes the cache despite the const
+ * handle, so do not make it from two threads at once. */
 const json_t *lk_fake_nats_published_json(const lk_fake_nats *nats, size_t i);
 /* Index of the first publish on `subject` at or after `from`; -1: none. */
 long lk_fake_nats_find_published(const lk_fake_nats *nats,

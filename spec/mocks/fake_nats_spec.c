@@ -87,6 +87,29 @@ static void test_non_json_publish_keeps_bytes_and_has_no_json(void **state)
     assert_null(lk_fake_nats_published_json(nats, 0));
 }
 
+static void test_published_json_is_the_same_value_on_every_read(void **state)
+{
+    lk_fake_nats *nats = *state;
+    publish_text(nats, "a", "{\"v\":1}", NULL);
+    publish_text(nats, "b", "not json", NULL);
+    publish_text(nats, "c", "42", NULL); /* any JSON value, not only objects */
+    const json_t *first = lk_fake_nats_published_json(nats, 0);
+    assert_non_null(first);
+    /* a read is cached: the same value, not a fresh parse per call */
+    assert_ptr_equal(lk_fake_nats_published_json(nats, 0), first);
+    assert_int_equal(json_integer_value(json_object_get(first, "v")), 1);
+    assert_null(lk_fake_nats_published_json(nats, 1));
+    assert_null(lk_fake_nats_published_json(nats, 1));
+    assert_int_equal(json_integer_value(lk_fake_nats_published_json(nats, 2)),
+                     42);
+    /* a publish after a read gets its own value */
+    publish_text(nats, "a", "{\"v\":2}", NULL);
+    assert_int_equal(json_integer_value(json_object_get(
+                         lk_fake_nats_published_json(nats, 3), "v")),
+                     2);
+    assert_ptr_equal(lk_fake_nats_published_json(nats, 0), first);
+}
+
 static void test_out_of_range_index_gives_null(void **state)
 {
     lk_fake_nats *nats = *state;
@@ -334,6 +357,7 @@ int main(void)
         T(test_publish_is_recorded_with_subject_bytes_and_json),
         T(test_published_data_is_a_copy),
         T(test_non_json_publish_keeps_bytes_and_has_no_json),
+        T(test_published_json_is_the_same_value_on_every_read),
         T(test_out_of_range_index_gives_null),
         T(test_find_published_by_subject_from_an_index),
         T(test_reset_forgets_published_records),
