@@ -108,25 +108,43 @@ static lk_status field_error(lk_error *err, const lk_schema *top,
                         subject_of(top), path.text, problem);
 }
 
-/* ---- checks on the whole tree: depth and NUL bytes ------------------------ */
+/* ---- the walk ---------------------------------------------------------------- */
 
-/* Walks every value (not only the ones the schema lists): too deep a tree
- * would blow a later recursive consumer's stack, and a string with an
- * embedded NUL would be cut short by every C string function downstream
- * (and cannot be decoded again: jansson refuses \u0000 by default). */
-static lk_status check_tree(const lk_schema *schema, const json_t *value,
+/* One walk checks both what the schema says about the fields it lists and
+ * what holds for every value, listed or not: too deep a tree would blow a
+ * later recursive consumer's stack, and a string with an embedded NUL would
+ * be cut short by every C string function downstream (and cannot be
+ * decoded again: jansson refuses \u0000 by default). `depth` is the depth
+ * of the value being checked; the event itself is at depth 1. */
+
+static lk_status nesting_error(const lk_schema *top, const field_path *at,
+                               lk_error *err)
+{
+    return field_error(err, top, at, "nesting deeper than %d levels",
+                       LK_MAX_NESTING);
+}
+
+static lk_status check_string(const lk_schema *top, const json_t *v,
+                              const field_path *at, lk_error *err)
+{
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return field_error(err, top, at, "string contains a NUL byte");
+    return LK_OK;
+}
+
+/* A value no schema describes: only depth and NUL bytes are checked. */
+static lk_status check_tree(const lk_schema *top, const json_t *value,
                             const field_path *at, int depth, lk_error *err)
 {
     if (depth > LK_MAX_NESTING)
-        return field_error(err, schema, at, "nesting deeper than %d levels",
-                           LK_MAX_NESTING);
+        return nesting_error(top, at, err);
     lk_status s = LK_OK;
     if (json_is_object(value)) {
         const char *key;
         json_t *child;
         json_object_foreach((json_t *)value, key, child) {
             field_path sub = {.parent = at, .name = key};
-            s = check_tree(schema, child, &sub, depth + 1, err);
+            s = check_tree(top, child, &sub, depth + 1, err);
             if (s != LK_OK)
                 break;
         }
@@ -135,22 +153,20 @@ static lk_status check_tree(const lk_schema *schema, const json_t *value,
         json_t *child;
         json_array_foreach(value, i, child) {
             field_path sub = {.parent = at, .index = i};
-            s = check_tree(schema, child, &sub, depth + 1, err);
+            s = check_tree(top, child, &sub, depth + 1, err);
             if (s != LK_OK)
                 break;
         }
     } else if (json_is_string(value)) {
-        if (strlen(json_string_value(value)) != json_string_length(value))
-            s = field_error(err, schema, at, "string contains a NUL byte");
+        s = check_string(top, value, at, err);
     }
     return s;
 }
 
-/* ---- checks against the schema ------------------------------------------- */
-
 static lk_status validate_object(const lk_schema *schema,
                                  const lk_schema *top, const json_t *obj,
-                                 const field_path *at, lk_error *err);
+                                 const field_path *at, int depth,
+                                 lk_error *err);
 
 static bool type_matches(lk_field_type type, const json_t *v)
 {
@@ -188,42 +204,48 @@ static lk_status check_range(const lk_schema *top, const lk_field *f,
     return LK_OK;
 }
 
+/* A member the schema lists (`v` is present, maybe JSON null). */
 static lk_status validate_field(const lk_schema *top, const lk_field *f,
                                 const json_t *v, const field_path *at,
-                                lk_error *err)
+                                int depth, lk_error *err)
 {
-    if (v == NULL || json_is_null(v)) {
-        if (!f->required)
-            return LK_OK;
-        return field_error(err, top, at, "required %s is %s",
-                           lk_field_type_str(f->type),
-                           v == NULL ? "missing" : "null");
-    }
+    if (depth > LK_MAX_NESTING)
+        return nesting_error(top, at, err);
+    if (json_is_null(v))
+        return f->required ? field_error(err, top, at, "required %s is null",
+                                         lk_field_type_str(f->type))
+                           : LK_OK;
     if (!type_matches(f->type, v))
         return field_error(err, top, at, "expected %s, got %s",
                            lk_field_type_str(f->type), lk_json_type_str(v));
     switch (f->type) {
-    case LK_FIELD_STRING:
-        if (f->max_length != 0 && json_string_length(v) > f->max_length)
-            return field_error(err, top, at,
-                               "string of %zu bytes is longer than max "
-                               "length %zu",
-                               json_string_length(v), f->max_length);
-        return LK_OK;
+    case LK_FIELD_STRING: {
+        lk_status s = check_string(top, v, at, err);
+        if (s == LK_OK && f->max_length != 0 &&
+            json_string_length(v) > f->max_length)
+            s = field_error(err, top, at,
+                            "string of %zu bytes is longer than max length "
+                            "%zu",
+                            json_string_length(v), f->max_length);
+        return s;
+    }
     case LK_FIELD_INTEGER:
     case LK_FIELD_NUMBER:
         return f->has_range ? check_range(top, f, v, at, err) : LK_OK;
     case LK_FIELD_OBJECT:
         return f->object != NULL
-                   ? validate_object(f->object, top, v, at, err)
-                   : LK_OK;
-    case LK_FIELD_BOOLEAN:
+                   ? validate_object(f->object, top, v, at, depth, err)
+                   : check_tree(top, v, at, depth, err);
     case LK_FIELD_ARRAY:
+        return check_tree(top, v, at, depth, err);
+    case LK_FIELD_BOOLEAN:
         return LK_OK;
     }
     return LK_OK;
 }
 
+/* A linear scan: schemas list a handful of fields, and comparing names
+ * costs less than hashing them. */
 static const lk_field *find_field(const lk_schema *schema, const char *name)
 {
     for (const lk_field *f = schema->fields; f != NULL && f->name != NULL; f++)
@@ -232,32 +254,61 @@ static const lk_field *find_field(const lk_schema *schema, const char *name)
     return NULL;
 }
 
-/* `schema` is the (possibly nested) schema for `obj`; `top` gives the
- * subject every message starts with; `at` is where `obj` sits (NULL for
- * the event itself). */
-static lk_status validate_object(const lk_schema *schema,
-                                 const lk_schema *top, const json_t *obj,
-                                 const field_path *at, lk_error *err)
+static size_t required_count(const lk_schema *schema)
 {
-    lk_status s = LK_OK;
-    for (const lk_field *f = schema->fields;
-         s == LK_OK && f != NULL && f->name != NULL; f++) {
-        field_path sub = {.parent = at, .name = f->name};
-        s = validate_field(top, f, json_object_get(obj, f->name), &sub, err);
-    }
-    if (s == LK_OK && schema->strict) {
-        const char *key;
-        json_t *child;
-        json_object_foreach((json_t *)obj, key, child) {
-            if (find_field(schema, key) == NULL) {
-                field_path sub = {.parent = at, .name = key};
-                s = field_error(err, top, &sub,
-                                "unknown field (the schema is strict)");
-                break;
-            }
+    size_t n = 0;
+    for (const lk_field *f = schema->fields; f != NULL && f->name != NULL; f++)
+        n += f->required;
+    return n;
+}
+
+/* The first required field, in schema order, that `obj` lacks. */
+static lk_status check_missing(const lk_schema *schema, const lk_schema *top,
+                               const json_t *obj, const field_path *at,
+                               lk_error *err)
+{
+    for (const lk_field *f = schema->fields; f != NULL && f->name != NULL;
+         f++) {
+        if (f->required && json_object_get(obj, f->name) == NULL) {
+            field_path sub = {.parent = at, .name = f->name};
+            return field_error(err, top, &sub, "required %s is missing",
+                               lk_field_type_str(f->type));
         }
     }
-    return s;
+    return LK_OK;
+}
+
+/* `schema` is the (possibly nested) schema for `obj`, which sits at `at`
+ * (NULL for the event itself) at `depth`; `top` gives the subject every
+ * message starts with. Members are checked in the object's order; a
+ * missing required field is reported after them. */
+static lk_status validate_object(const lk_schema *schema,
+                                 const lk_schema *top, const json_t *obj,
+                                 const field_path *at, int depth,
+                                 lk_error *err)
+{
+    size_t required_seen = 0;
+    const char *key;
+    json_t *child;
+    json_object_foreach((json_t *)obj, key, child) {
+        field_path sub = {.parent = at, .name = key};
+        const lk_field *f = find_field(schema, key);
+        lk_status s;
+        if (f != NULL) {
+            s = validate_field(top, f, child, &sub, depth + 1, err);
+            required_seen += f->required;
+        } else if (schema->strict) {
+            s = field_error(err, top, &sub,
+                            "unknown field (the schema is strict)");
+        } else {
+            s = check_tree(top, child, &sub, depth + 1, err);
+        }
+        if (s != LK_OK)
+            return s;
+    }
+    if (required_seen == required_count(schema))
+        return LK_OK;
+    return check_missing(schema, top, obj, at, err);
 }
 
 lk_status lk_event_validate(const lk_schema *schema, const json_t *data,
@@ -272,10 +323,7 @@ lk_status lk_event_validate(const lk_schema *schema, const json_t *data,
         return lk_error_set(err, LK_ERR_INVALID,
                             "%s: expected a JSON object, got %s",
                             subject_of(schema), lk_json_type_str(data));
-    lk_status s = check_tree(schema, data, NULL, 1, err);
-    if (s == LK_OK)
-        s = validate_object(schema, schema, data, NULL, err);
-    return s;
+    return validate_object(schema, schema, data, NULL, 1, err);
 }
 
 /* ---- decode ---------------------------------------------------------------- */

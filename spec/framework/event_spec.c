@@ -361,6 +361,19 @@ static void test_decode_names_nested_path_of_missing_field(void **state)
                  "field \"ticket.id\": required string is missing");
 }
 
+/* Several problems: the first member met, in the payload's order, wins; a
+ * missing required field comes after every member (see event.h). */
+static void test_decode_reports_first_problem_in_member_order(void **state)
+{
+    (void)state;
+    refuse_order("{\"version\":\"1\",\"id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+                 "\"paid\":true,\"ticket\":{\"id\":\"t\",\"price\":1}}",
+                 "field \"version\": expected integer, got string");
+    refuse_order("{\"version\":1,\"paid\":\"yes\","
+                 "\"ticket\":{\"id\":\"t\",\"price\":1}}",
+                 "field \"paid\": expected boolean, got string");
+}
+
 static void test_decode_refuses_array_for_nested_object(void **state)
 {
     (void)state;
@@ -757,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_decode_refuses_optional_string_over_max_length),
         cmocka_unit_test(test_decode_names_nested_path_of_wrong_type),
         cmocka_unit_test(test_decode_names_nested_path_of_missing_field),
+        cmocka_unit_test(test_decode_reports_first_problem_in_member_order),
         cmocka_unit_test(test_decode_refuses_array_for_nested_object),
         cmocka_unit_test(test_decode_refuses_unknown_field_when_strict),
         cmocka_unit_test(test_decode_refuses_unknown_nested_field_when_strict),

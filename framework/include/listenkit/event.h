@@ -102,6 +102,9 @@ const char *lk_json_type_str(const json_t *value);
  *     or outside int64_t, a string longer than max_length;
  *   - an unknown field, when the schema (or a nested one) is strict;
  *   - nesting deeper than LK_MAX_NESTING (objects and arrays, anywhere).
+ * An event with several problems reports the first one met: members in the
+ * object's order (a member's own problems before its children's), then a
+ * missing required field, first in schema order.
  * On success *out is a new reference to the object; on failure *out is NULL.
  * Thread-safe (schemas are read-only).
  */
