@@ -42,20 +42,30 @@ typedef struct fk_member {
     void *closure;
 } fk_member;
 
-/* A durable consumer: one per subscription without queue group, one per
- * (subject, queue group) otherwise. `pending` is a binary min-heap ordered by
- * (due, seq), so the next delivery is found in O(log n). */
+/* A consumer, keyed as the NATS adapter keys JetStream's: one per (subject,
+ * durable name, else queue group); a subscription with neither gets one of
+ * its own (ephemeral). What it owes is split in two, so that max ack pending
+ * can hold back new messages while redeliveries still flow:
+ *   - `pending`: delivered at least once, not yet acked, termed or dead (the
+ *     un-acked count max ack pending limits), a binary min-heap ordered by
+ *     (due, seq), so the next one is found in O(log n);
+ *   - `fresh`: never delivered, a FIFO in stream order from fresh_head to
+ *     fresh_end. Publishes append with due = now, so it is sorted by (due,
+ *     seq) too, and merging the two heads gives the old single-heap order. */
 typedef struct fk_consumer {
     size_t index; /* creation order: the last tie-breaker */
     char *subject;
     char *queue_group; /* NULL when none */
-    char *name;        /* for the trace: the queue group or "sub<N>" */
+    char *durable;     /* durable name, else queue group; NULL: ephemeral */
+    char *name;        /* for the trace: `durable` or "sub<N>" */
     int64_t ack_wait_ms;
     int max_deliver; /* 0: unlimited */
     fk_member *members;
     size_t member_count, member_cap;
     fk_pending *pending;
     size_t pending_count, pending_cap;
+    fk_pending *fresh;
+    size_t fresh_head, fresh_end, fresh_cap;
 } fk_consumer;
 
 typedef struct fk_fail_subject {
@@ -115,6 +125,9 @@ bool fk_grow(void **items, size_t *cap, size_t count, size_t size);
 
 char *fk_strdup(const char *s);
 
+/* Equal strings, or both NULL. */
+bool fk_same_text(const char *a, const char *b);
+
 /* Appends one printf-formatted line (the caller adds "\n") when tracing. */
 void fk_trace(lk_fake_nats *nats, const char *fmt, ...) LK_PRINTF(2, 3);
 
@@ -124,8 +137,9 @@ lk_status fk_broker_publish(lk_fake_nats *nats, const char *subject,
                             const void *data, size_t len, const char *msg_id,
                             lk_error *err);
 
-/* Broker side of subscribe: creates the consumer or joins the queue group's
- * one. `sub` is already recorded. */
+/* Broker side of subscribe: creates the consumer or joins the one with the
+ * same subject and durable (refusing what JetStream refuses). `sub` is
+ * already recorded. */
 lk_status fk_broker_subscribe(lk_fake_nats *nats, const fk_subscription *sub,
                               lk_msg_handler handler, void *closure,
                               lk_error *err);

@@ -55,6 +55,13 @@ char *fk_strdup(const char *s)
     return copy;
 }
 
+bool fk_same_text(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
 void fk_trace(lk_fake_nats *nats, const char *fmt, ...)
 {
     if (!nats->opts.trace)
@@ -414,13 +421,6 @@ lk_fake_nats_subscription(const lk_fake_nats *nats, size_t i)
     return &nats->subs[i]->info;
 }
 
-static bool same_or_both_null(const char *a, const char *b)
-{
-    if (a == NULL || b == NULL)
-        return a == b;
-    return strcmp(a, b) == 0;
-}
-
 bool lk_fake_nats_has_subscription(const lk_fake_nats *nats,
                                    const char *subject,
                                    const char *queue_group)
@@ -430,7 +430,7 @@ bool lk_fake_nats_has_subscription(const lk_fake_nats *nats,
     for (size_t i = 0; i < nats->sub_count; i++) {
         const lk_fake_subscription_info *info = &nats->subs[i]->info;
         if (strcmp(info->subject, subject) == 0 &&
-            same_or_both_null(info->queue_group, queue_group))
+            fk_same_text(info->queue_group, queue_group))
             return true;
     }
     return false;

@@ -80,6 +80,14 @@ extern "C" {
 
 typedef struct lk_fake_nats lk_fake_nats;
 
+/* JetStream's default max ack pending (nats-server 2.9), which the fake
+ * applies to every consumer: at most this many of its messages are
+ * delivered and still unsettled (not acked, termed or dead-lettered; a nak
+ * or an ack wait running out does not settle one). A message never
+ * delivered waits while the consumer is at the limit; redeliveries are not
+ * held back. */
+#define LK_FAKE_NATS_MAX_ACK_PENDING 1000
+
 typedef struct lk_fake_broker_opts {
     uint64_t seed;          /* drives every random choice */
     size_t reorder_window;  /* 0 or 1: strict stream order per consumer */
@@ -101,8 +109,10 @@ typedef struct lk_fake_dead_letter {
     const char *data;
     size_t length;
     uint64_t stream_seq;
-    const char *queue_group; /* consumer it died in; NULL when none */
+    const char *queue_group; /* of the consumer it died in; NULL when none */
     const char *reason;      /* "terminated", "max deliver (5) reached" */
+    const char *durable;     /* the consumer it died in: its durable name,
+                                else queue group; NULL: an ephemeral one */
 } lk_fake_dead_letter;
 
 typedef struct lk_fake_nats_stats {

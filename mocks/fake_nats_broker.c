@@ -2,9 +2,12 @@
  * fake_nats_broker.c — the fake's in-process JetStream: one stream, durable
  * consumers, a virtual clock, and seeded faults.
  *
- * Each consumer keeps the messages it still owes in a binary min-heap
- * ordered by (due time, stream sequence), so one step costs O(consumers +
- * log pending), never a scan of the stream. Every random choice (queue-group
+ * Each consumer keeps the messages it still owes in two places: those
+ * delivered at least once in a binary min-heap ordered by (due time, stream
+ * sequence), those never delivered in a FIFO (see fk_consumer). One step
+ * costs O(consumers + log pending), never a scan of the stream; the split
+ * lets max ack pending hold back new messages while redeliveries flow, as
+ * JetStream does. Every random choice (queue-group
  * member, reorder window, lost acks) comes from one splitmix64 generator
  * seeded by the options, so a run is a pure function of seed, options and
  * calls.
@@ -88,6 +91,80 @@ static fk_pending heap_pop(fk_consumer *c)
     if (n > 0)
         c->pending[i] = last;
     return top;
+}
+
+/* ---- the fresh queue of a consumer -------------------------------------------- */
+
+static size_t fresh_count(const fk_consumer *c)
+{
+    return c->fresh_end - c->fresh_head;
+}
+
+static bool fresh_push(fk_consumer *c, fk_pending p)
+{
+    if (c->fresh_head == c->fresh_end)
+        c->fresh_head = c->fresh_end = 0; /* empty: start over */
+    if (c->fresh_end == c->fresh_cap && c->fresh_head > 0 &&
+        c->fresh_head >= c->fresh_end / 2) {
+        /* Half the array is spent: slide down rather than grow (a push
+         * stays O(1) amortised and the array bounded by the backlog). */
+        size_t n = fresh_count(c);
+        memmove(c->fresh, c->fresh + c->fresh_head, n * sizeof *c->fresh);
+        c->fresh_head = 0;
+        c->fresh_end = n;
+    }
+    if (!fk_grow((void **)&c->fresh, &c->fresh_cap, c->fresh_end,
+                 sizeof *c->fresh))
+        return false;
+    c->fresh[c->fresh_end++] = p;
+    return true;
+}
+
+/* Takes the fresh message `seq` out of the first `within` of the queue,
+ * keeping the others in order. */
+static void fresh_remove(fk_consumer *c, uint64_t seq, size_t within)
+{
+    size_t j = 0;
+    while (j + 1 < within && c->fresh[c->fresh_head + j].seq != seq)
+        j++;
+    memmove(c->fresh + c->fresh_head + 1, c->fresh + c->fresh_head,
+            j * sizeof *c->fresh);
+    c->fresh_head++;
+}
+
+/* ---- what a consumer delivers next ------------------------------------------ */
+
+/* JetStream hands a consumer's new messages out only while fewer than max
+ * ack pending deliveries await a reply; redeliveries are not held back. */
+static bool under_ack_limit(const fk_consumer *c)
+{
+    return c->pending_count < LK_FAKE_NATS_MAX_ACK_PENDING;
+}
+
+/* The earlier by (due, seq) of the first redelivery and, when `fresh_ok`,
+ * the first fresh message. NULL: nothing to deliver. */
+static const fk_pending *peek_next(const fk_consumer *c, bool fresh_ok)
+{
+    const fk_pending *r = c->pending_count > 0 ? &c->pending[0] : NULL;
+    const fk_pending *f =
+        fresh_ok && fresh_count(c) > 0 ? &c->fresh[c->fresh_head] : NULL;
+    if (f == NULL || (r != NULL && pending_before(r, f)))
+        return r;
+    return f;
+}
+
+static const fk_pending *next_of(const fk_consumer *c)
+{
+    return peek_next(c, under_ack_limit(c));
+}
+
+/* Removes and returns what peek_next() shows (which must not be NULL).
+ * Fresh messages are the ones never delivered. */
+static fk_pending pop_next(fk_consumer *c, bool fresh_ok)
+{
+    if (peek_next(c, fresh_ok)->deliveries == 0)
+        return c->fresh[c->fresh_head++];
+    return heap_pop(c);
 }
 
 /* ---- de-duplication ids ------------------------------------------------------- */
@@ -175,7 +252,7 @@ lk_status fk_broker_publish(lk_fake_nats *nats, const char *subject,
     for (size_t i = 0; i < nats->consumer_count; i++) {
         fk_consumer *c = nats->consumers[i];
         if (strcmp(c->subject, subject) == 0 &&
-            !heap_push(c, (fk_pending){nats->now, seq, 0}))
+            !fresh_push(c, (fk_pending){nats->now, seq, 0}))
             return lk_error_set(err, LK_ERR_NOMEM,
                                 "fake-nats: publish %s: out of memory",
                                 subject);
@@ -185,17 +262,53 @@ lk_status fk_broker_publish(lk_fake_nats *nats, const char *subject,
 
 /* ---- subscribe ---------------------------------------------------------------- */
 
-static fk_consumer *find_queue_consumer(const lk_fake_nats *nats,
-                                        const char *subject,
-                                        const char *queue_group)
+/* The durable consumer `durable` on `subject`, or NULL. */
+static fk_consumer *find_durable(const lk_fake_nats *nats, const char *subject,
+                                 const char *durable)
 {
     for (size_t i = 0; i < nats->consumer_count; i++) {
         fk_consumer *c = nats->consumers[i];
-        if (c->queue_group != NULL && strcmp(c->queue_group, queue_group) == 0 &&
+        if (c->durable != NULL && strcmp(c->durable, durable) == 0 &&
             strcmp(c->subject, subject) == 0)
             return c;
     }
     return NULL;
+}
+
+/* What JetStream refuses (as the NATS adapter reports it, in its order) when
+ * a subscription binds to an existing durable consumer. */
+static lk_status check_join(const fk_consumer *c,
+                            const lk_fake_subscription_info *info,
+                            lk_error *err)
+{
+    const char *group = c->queue_group;
+    if (!fk_same_text(group, info->queue_group))
+        return lk_error_set(
+            err, LK_ERR_INVALID,
+            "fake-nats: subscribe %s: durable \"%s\" belongs to queue group "
+            "\"%s\", not \"%s\"",
+            info->subject, c->durable, group != NULL ? group : "(none)",
+            info->queue_group != NULL ? info->queue_group : "(none)");
+    if (c->ack_wait_ms != info->ack_wait_ms ||
+        c->max_deliver != info->max_deliver)
+        /* JetStream keeps the first configuration of a durable. */
+        return lk_error_set(
+            err, LK_ERR_INVALID,
+            "fake-nats: subscribe %s: %s \"%s\"%s%s%s already has ack wait "
+            "%lld ms and max deliver %d, not %lld ms and %d",
+            info->subject, group != NULL ? "queue group" : "durable",
+            group != NULL ? group : c->durable,
+            group != NULL ? " (durable \"" : "", group != NULL ? c->durable : "",
+            group != NULL ? "\")" : "", (long long)c->ack_wait_ms,
+            c->max_deliver, (long long)info->ack_wait_ms, info->max_deliver);
+    if (group == NULL)
+        /* A push consumer without deliver group takes one subscriber. */
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "fake-nats: subscribe %s: durable \"%s\" already "
+                            "has a subscriber; members sharing a durable need "
+                            "a queue group",
+                            info->subject, c->durable);
+    return LK_OK;
 }
 
 static void consumer_free(fk_consumer *c)
@@ -204,14 +317,17 @@ static void consumer_free(fk_consumer *c)
         return;
     free(c->subject);
     free(c->queue_group);
+    free(c->durable);
     free(c->name);
     free(c->members);
     free(c->pending);
+    free(c->fresh);
     free(c);
 }
 
 static fk_consumer *consumer_new(lk_fake_nats *nats,
-                                 const lk_fake_subscription_info *info)
+                                 const lk_fake_subscription_info *info,
+                                 const char *durable)
 {
     char name[32];
     fk_consumer *c = calloc(1, sizeof *c);
@@ -221,15 +337,17 @@ static fk_consumer *consumer_new(lk_fake_nats *nats,
     c->index = nats->consumer_count;
     c->subject = fk_strdup(info->subject);
     c->queue_group = fk_strdup(info->queue_group);
-    c->name = fk_strdup(info->queue_group != NULL ? info->queue_group : name);
+    c->durable = fk_strdup(durable);
+    c->name = fk_strdup(durable != NULL ? durable : name);
     c->ack_wait_ms = info->ack_wait_ms;
     c->max_deliver = info->max_deliver;
     bool ok = c->subject != NULL && c->name != NULL &&
-              (info->queue_group == NULL || c->queue_group != NULL);
+              (info->queue_group == NULL || c->queue_group != NULL) &&
+              (durable == NULL || c->durable != NULL);
     /* Where the consumer starts: the whole stream, or after its end. */
     for (size_t i = 0; ok && info->deliver_all && i < nats->stream_count; i++)
         if (strcmp(nats->stream[i].subject, c->subject) == 0)
-            ok = heap_push(c, (fk_pending){nats->now, i + 1, 0});
+            ok = fresh_push(c, (fk_pending){nats->now, i + 1, 0});
     if (!ok) {
         consumer_free(c);
         return NULL;
@@ -242,23 +360,21 @@ lk_status fk_broker_subscribe(lk_fake_nats *nats, const fk_subscription *sub,
                               lk_error *err)
 {
     const lk_fake_subscription_info *info = &sub->info;
-    fk_consumer *c = NULL;
+    /* Named as the NATS adapter names JetStream consumers. */
+    const char *durable =
+        info->durable_name != NULL ? info->durable_name : info->queue_group;
+    fk_consumer *c =
+        durable != NULL ? find_durable(nats, info->subject, durable) : NULL;
     bool created = false;
-    if (info->queue_group != NULL)
-        c = find_queue_consumer(nats, info->subject, info->queue_group);
-    if (c != NULL && (c->ack_wait_ms != info->ack_wait_ms ||
-                      c->max_deliver != info->max_deliver))
-        /* JetStream refuses to bind a durable with another configuration. */
-        return lk_error_set(
-            err, LK_ERR_INVALID,
-            "fake-nats: subscribe %s: queue group \"%s\" already has ack "
-            "wait %lld ms and max deliver %d, not %lld ms and %d",
-            info->subject, info->queue_group, (long long)c->ack_wait_ms,
-            c->max_deliver, (long long)info->ack_wait_ms, info->max_deliver);
+    if (c != NULL) {
+        lk_status s = check_join(c, info, err);
+        if (s != LK_OK)
+            return s;
+    }
     if (c == NULL) {
         if (!fk_grow((void **)&nats->consumers, &nats->consumer_cap,
                      nats->consumer_count, sizeof *nats->consumers) ||
-            (c = consumer_new(nats, info)) == NULL)
+            (c = consumer_new(nats, info, durable)) == NULL)
             return lk_error_set(err, LK_ERR_NOMEM,
                                 "fake-nats: subscribe %s: out of memory",
                                 info->subject);
@@ -301,7 +417,7 @@ static void dead_letter(lk_fake_nats *nats, const fk_consumer *c, uint64_t seq,
         return; /* counted in the stats; the list entry is lost to OOM */
     }
     *d = (lk_fake_dead_letter){m->subject, m->data, m->length, seq,
-                               c->queue_group, why};
+                               c->queue_group, why, c->durable};
     nats->dead[nats->dead_count++] = d;
 }
 
@@ -454,18 +570,29 @@ static void settle(lk_fake_nats *nats, fk_consumer *c, fk_pending p,
  * window a seeded pick among the first `window` due ones. */
 static fk_pending take_next(lk_fake_nats *nats, fk_consumer *c)
 {
+    /* Decided once: popping the window lowers pending_count, acks do not. */
+    bool fresh_ok = under_ack_limit(c);
     size_t window = nats->opts.reorder_window;
     if (window <= 1)
-        return heap_pop(c);
-    size_t n = 0;
-    while (n < window && c->pending_count > 0 &&
-           c->pending[0].due <= nats->now)
-        nats->window[n++] = heap_pop(c);
+        return pop_next(c, fresh_ok);
+    size_t n = 0, fresh_taken = 0;
+    const fk_pending *next;
+    while (n < window && (next = peek_next(c, fresh_ok)) != NULL &&
+           next->due <= nats->now) {
+        fk_pending p = pop_next(c, fresh_ok);
+        fresh_taken += p.deliveries == 0;
+        nats->window[n++] = p;
+    }
     size_t pick = n > 1 ? rng_below(nats, n) : 0;
     fk_pending chosen = nats->window[pick];
+    /* The fresh ones taken are still in place, in order: step back over
+     * them, then take out the chosen one if it is one of them. */
+    c->fresh_head -= fresh_taken;
     for (size_t i = 0; i < n; i++)
-        if (i != pick)
+        if (i != pick && nats->window[i].deliveries > 0)
             heap_push(c, nats->window[i]); /* room: they were just popped */
+    if (chosen.deliveries == 0)
+        fresh_remove(c, chosen.seq, fresh_taken);
     return chosen;
 }
 
@@ -508,18 +635,23 @@ static void deliver(lk_fake_nats *nats, fk_consumer *c)
 
 /* ---- the clock ---------------------------------------------------------------- */
 
-/* The consumer whose next message comes first: (due, seq, creation order).
- * NULL when nothing is pending anywhere. */
-static fk_consumer *earliest(const lk_fake_nats *nats)
+/* The consumer whose next message comes first: (due, seq, creation order),
+ * with its due time in *due. NULL when nothing can be delivered anywhere. */
+static fk_consumer *earliest(const lk_fake_nats *nats, int64_t *due)
 {
     fk_consumer *best = NULL;
+    const fk_pending *best_next = NULL;
     for (size_t i = 0; i < nats->consumer_count; i++) {
         fk_consumer *c = nats->consumers[i];
-        if (c->pending_count == 0)
-            continue;
-        if (best == NULL || pending_before(&c->pending[0], &best->pending[0]))
+        const fk_pending *next = next_of(c);
+        if (next != NULL &&
+            (best_next == NULL || pending_before(next, best_next))) {
             best = c;
+            best_next = next;
+        }
     }
+    if (best_next != NULL)
+        *due = best_next->due;
     return best;
 }
 
@@ -538,8 +670,9 @@ bool lk_fake_nats_step(lk_fake_nats *nats)
 {
     if (!can_deliver(nats))
         return false;
-    fk_consumer *c = earliest(nats);
-    if (c == NULL || c->pending[0].due > nats->now)
+    int64_t due = 0;
+    fk_consumer *c = earliest(nats, &due);
+    if (c == NULL || due > nats->now)
         return false;
     deliver(nats, c);
     return true;
@@ -557,11 +690,12 @@ size_t lk_fake_nats_advance(lk_fake_nats *nats, int64_t ms)
     int64_t target = add_clamped(nats->now, ms);
     size_t n = 0;
     while (can_deliver(nats)) {
-        fk_consumer *c = earliest(nats);
-        if (c == NULL || c->pending[0].due > target)
+        int64_t due = 0;
+        fk_consumer *c = earliest(nats, &due);
+        if (c == NULL || due > target)
             break;
-        if (c->pending[0].due > nats->now)
-            nats->now = c->pending[0].due;
+        if (due > nats->now)
+            nats->now = due;
         deliver(nats, c);
         n++;
     }
@@ -577,11 +711,12 @@ size_t lk_fake_nats_run_until_idle(lk_fake_nats *nats, size_t max_steps)
     size_t bound = max_steps != 0 ? max_steps : 10000000u;
     size_t n = 0;
     while (n < bound && can_deliver(nats)) {
-        fk_consumer *c = earliest(nats);
+        int64_t due = 0;
+        fk_consumer *c = earliest(nats, &due);
         if (c == NULL)
             break;
-        if (c->pending[0].due > nats->now)
-            nats->now = c->pending[0].due; /* nothing due: jump */
+        if (due > nats->now)
+            nats->now = due; /* nothing due: jump */
         deliver(nats, c);
         n++;
     }
@@ -598,7 +733,8 @@ lk_fake_nats_stats lk_fake_nats_get_stats(const lk_fake_nats *nats)
     s = nats->stats;
     s.pending = (uint64_t)nats->in_handler; /* the one being handled */
     for (size_t i = 0; i < nats->consumer_count; i++)
-        s.pending += nats->consumers[i]->pending_count;
+        s.pending += nats->consumers[i]->pending_count +
+                     fresh_count(nats->consumers[i]);
     return s;
 }
 
@@ -639,21 +775,28 @@ void lk_fake_nats_dump(const lk_fake_nats *nats, FILE *out, size_t last_n)
             nats->closed ? " (drained)" : "", s.published, s.deduplicated,
             s.delivered, s.redelivered, s.duplicated, s.acked, s.naked,
             s.termed, s.dead_lettered, s.pending);
-    size_t shown = 0;
+    size_t shown = 0, owed = 0;
     for (size_t i = 0; i < nats->consumer_count; i++) {
         const fk_consumer *c = nats->consumers[i];
-        for (size_t k = 0; k < c->pending_count; k++, shown++) {
-            if (shown == MAX_PENDING_LINES) {
-                fprintf(out, "  ... more pending not shown\n");
-                break;
-            }
-            const fk_pending *p = &c->pending[k];
+        size_t n = c->pending_count + fresh_count(c);
+        owed += n;
+        fprintf(out, "  consumer %s on %s: %zu un-acked%s, %zu not delivered "
+                "yet\n", c->name, c->subject, c->pending_count,
+                under_ack_limit(c) ? "" : " (max ack pending reached)",
+                fresh_count(c));
+        for (size_t k = 0; k < n && shown < MAX_PENDING_LINES; k++, shown++) {
+            const fk_pending *p = k < c->pending_count
+                                      ? &c->pending[k]
+                                      : &c->fresh[c->fresh_head + k -
+                                                  c->pending_count];
             fprintf(out, "  pending #%" PRIu64 " %s in %s: delivered %" PRIu64
                     " times, due at %lld\n",
                     p->seq, nats->stream[p->seq - 1].subject, c->name,
                     p->deliveries, (long long)p->due);
         }
     }
+    if (owed > shown)
+        fprintf(out, "  ... %zu more pending not shown\n", owed - shown);
     for (size_t i = 0; i < nats->dead_count; i++)
         fprintf(out, "  dead letter #%" PRIu64 " %s: %s\n",
                 nats->dead[i]->stream_seq, nats->dead[i]->subject,

@@ -482,6 +482,266 @@ static void test_new_queue_member_shares_the_groups_position(void **state)
     lk_fake_nats_free(nats);
 }
 
+/* ---- durables: keyed like JetStream consumers ---------------------------------------- */
+
+static lk_status try_subscribe(lk_fake_nats *nats, const char *subject,
+                               const lk_subscribe_opts *opts, probe *p,
+                               lk_error *err)
+{
+    return lk_bus_subscribe(lk_fake_nats_bus(nats), subject, opts,
+                            probe_handler, p, err);
+}
+
+static void test_a_durable_without_queue_group_takes_one_subscriber(void **state)
+{
+    (void)state;
+    lk_fake_nats *nats = broker(1);
+    probe *a = probe_new(nats, DO_ACK), *b = probe_new(nats, DO_ACK);
+    lk_subscribe_opts solo = {.durable_name = "solo"};
+    lk_error err;
+    subscribe(nats, "a", &solo, a);
+    assert_int_equal(try_subscribe(nats, "a", &solo, b, &err), LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "\"solo\""));
+    assert_non_null(strstr(err.message, "queue group"));
+    assert_int_equal(lk_fake_nats_subscription_count(nats), 1);
+    /* the same durable name on another subject is another consumer */
+    subscribe(nats, "b", &solo, b);
+    publish(nats, "a", "{}");
+    publish(nats, "b", "{}");
+    lk_fake_nats_run_until_idle(nats, 0);
+    assert_int_equal(a->calls, 1);
+    assert_string_equal(a->last_subject, "a");
+    assert_int_equal(b->calls, 1);
+    assert_string_equal(b->last_subject, "b");
+    free(a);
+    free(b);
+    lk_fake_nats_free(nats);
+}
+
+static void test_a_durable_belongs_to_one_queue_group(void **state)
+{
+    (void)state;
+    lk_fake_nats *nats = broker(1);
+    probe *p = probe_new(nats, DO_ACK);
+    lk_error err;
+    subscribe(nats, "a",
+              &(lk_subscribe_opts){.queue_group = "alpha", .durable_name = "shared"},
+              p);
+    assert_int_equal(
+        try_subscribe(nats, "a",
+                      &(lk_subscribe_opts){.queue_group = "beta",
+                                           .durable_name = "shared"},
+                      p, &err),
+        LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "\"shared\""));
+    assert_non_null(strstr(err.message, "\"alpha\""));
+    assert_non_null(strstr(err.message, "\"beta\""));
+    assert_int_equal(try_subscribe(nats, "a",
+                                   &(lk_subscribe_opts){.durable_name = "shared"},
+                                   p, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "not \"(none)\""));
+    /* and a durable made without a group takes no group later */
+    subscribe(nats, "b", &(lk_subscribe_opts){.durable_name = "lone"}, p);
+    assert_int_equal(
+        try_subscribe(nats, "b",
+                      &(lk_subscribe_opts){.queue_group = "g",
+                                           .durable_name = "lone"},
+                      p, &err),
+        LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "queue group \"(none)\", not \"g\""));
+    assert_int_equal(lk_fake_nats_subscription_count(nats), 2);
+    free(p);
+    lk_fake_nats_free(nats);
+}
+
+static void test_durables_sharing_a_queue_group_are_separate_consumers(void **state)
+{
+    (void)state;
+    lk_fake_nats *nats = broker(1);
+    probe *first = probe_new(nats, DO_ACK), *second = probe_new(nats, DO_TERM);
+    subscribe(nats, "a",
+              &(lk_subscribe_opts){.queue_group = "group", .durable_name = "first"},
+              first);
+    subscribe(nats, "a",
+              &(lk_subscribe_opts){.queue_group = "group", .durable_name = "second"},
+              second);
+    publish(nats, "a", "{}");
+    publish(nats, "a", "{}");
+    lk_fake_nats_run_until_idle(nats, 0);
+    assert_int_equal(first->calls, 2);
+    assert_int_equal(second->calls, 2);
+    /* the dead letters say which consumer they died in */
+    assert_int_equal(lk_fake_nats_dead_letter_count(nats), 2);
+    const lk_fake_dead_letter *d = lk_fake_nats_dead_letter(nats, 0);
+    assert_string_equal(d->durable, "second");
+    assert_string_equal(d->queue_group, "group");
+    assert_non_null(strstr(lk_fake_nats_trace(nats), "deliver #1 a to second"));
+    assert_non_null(strstr(lk_fake_nats_trace(nats), "deliver #1 a to first"));
+    free(first);
+    free(second);
+    lk_fake_nats_free(nats);
+}
+
+static void test_a_queue_group_without_durable_name_is_its_durable(void **state)
+{
+    (void)state;
+    lk_fake_nats *nats = broker(1);
+    probe *a = probe_new(nats, DO_ACK), *b = probe_new(nats, DO_ACK);
+    /* {group "orders"} and {group "orders", durable "orders"}: one consumer,
+     * as the NATS adapter names both "orders_<subject>..." */
+    subscribe(nats, "a", &(lk_subscribe_opts){.queue_group = "orders"}, a);
+    subscribe(nats, "a",
+              &(lk_subscribe_opts){.queue_group = "orders", .durable_name = "orders"},
+              b);
+    for (int i = 0; i < 50; i++)
+        publish(nats, "a", "{}");
+    lk_fake_nats_run_until_idle(nats, 0);
+    assert_int_equal(a->calls + b->calls, 50);
+    assert_true(a->calls > 0 && b->calls > 0);
+    /* an ephemeral consumer's dead letters name no durable */
+    probe *e = probe_new(nats, DO_TERM);
+    subscribe(nats, "e", NULL, e);
+    publish(nats, "e", "{}");
+    lk_fake_nats_run_until_idle(nats, 0);
+    assert_null(lk_fake_nats_dead_letter(nats, 0)->durable);
+    assert_null(lk_fake_nats_dead_letter(nats, 0)->queue_group);
+    free(a);
+    free(b);
+    free(e);
+    lk_fake_nats_free(nats);
+}
+
+/* ---- max ack pending ------------------------------------------------------------- */
+
+enum { LIMIT = LK_FAKE_NATS_MAX_ACK_PENDING, BACKLOG = LIMIT + 100 };
+
+static int out_of_order(const probe *p); /* with the faults, below */
+
+/* `p` handled BACKLOG messages without replying; now it settles them with
+ * `act` on their second delivery, and the held 100 follow. */
+static void held_messages_follow_a_settled_one(action act)
+{
+    lk_fake_nats *nats = broker(1);
+    probe *p = probe_new(nats, DO_NOTHING);
+    subscribe(nats, "a", &(lk_subscribe_opts){.ack_wait_ms = 1000}, p);
+    for (int i = 0; i < BACKLOG; i++)
+        publish(nats, "a", "{}");
+    assert_int_equal(lk_fake_nats_advance(nats, 999), LIMIT);
+    for (int i = 0; i < LIMIT; i++)
+        assert_int_equal(p->seqs[i], (uint64_t)i + 1);
+    assert_int_equal(lk_fake_nats_get_stats(nats).pending, BACKLOG);
+
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    assert_non_null(out);
+    lk_fake_nats_dump(nats, out, 0);
+    fclose(out);
+    assert_non_null(strstr(text, "consumer sub0 on a: 1000 un-acked (max ack "
+                                 "pending reached), 100 not delivered yet"));
+    free(text);
+
+    p->act = act;
+    lk_fake_nats_run_until_idle(nats, 0);
+    assert_int_equal(p->calls, LIMIT + BACKLOG);
+    for (int i = LIMIT; i < p->calls; i++)
+        if (p->seqs[i] > LIMIT) {
+            /* a held message: first delivered once a slot was freed */
+            assert_int_equal(p->counts[i], 1);
+            assert_true(p->times[i] >= 1000);
+        }
+    lk_fake_nats_stats s = lk_fake_nats_get_stats(nats);
+    assert_int_equal(s.pending, 0);
+    assert_int_equal(s.acked + s.termed, BACKLOG);
+    free(p);
+    lk_fake_nats_free(nats);
+}
+
+static void test_at_most_1000_deliveries_await_a_reply_and_an_ack_frees_one(void **state)
+{
+    (void)state;
+    held_messages_follow_a_settled_one(DO_ACK);
+}
+
+static void test_a_term_frees_a_max_ack_pending_slot(void **state)
+{
+    (void)state;
+    held_messages_follow_a_settled_one(DO_TERM);
+}
+
+static void test_redeliveries_flow_at_max_ack_pending_and_max_deliver_frees_a_slot(void **state)
+{
+    (void)state;
+    lk_fake_nats *nats = broker(1);
+    probe *p = probe_new(nats, DO_NAK);
+    p->nak_delay = 500;
+    subscribe(nats, "a", &(lk_subscribe_opts){.max_deliver = 2}, p);
+    for (int i = 0; i < BACKLOG; i++)
+        publish(nats, "a", "{}");
+    assert_int_equal(lk_fake_nats_advance(nats, 0), LIMIT); /* naks settle none */
+    assert_int_equal(lk_fake_nats_advance(nats, 499), 0);
+    assert_true(lk_fake_nats_step(nats) == false);
+    /* at t=500 every redelivery comes (none is held back at the limit), and
+     * each one's end (max deliver) frees the slot a held message takes */
+    assert_int_equal(lk_fake_nats_advance(nats, 1), BACKLOG);
+    assert_int_equal(p->seqs[LIMIT], 1);
+    assert_int_equal(p->counts[LIMIT], 2);
+    assert_int_equal(p->seqs[LIMIT + 1], LIMIT + 1);
+    assert_int_equal(p->counts[LIMIT + 1], 1);
+    lk_fake_nats_run_until_idle(nats, 0);
+    assert_int_equal(p->calls, 2 * BACKLOG);
+    assert_int_equal(lk_fake_nats_dead_letter_count(nats), BACKLOG);
+    free(p);
+    lk_fake_nats_free(nats);
+}
+
+static void test_reordering_never_passes_max_ack_pending(void **state)
+{
+    (void)state;
+    lk_fake_broker_opts opts = {.seed = 9, .reorder_window = 4};
+    lk_fake_nats *nats = lk_fake_nats_new_broker(&opts);
+    probe *p = probe_new(nats, DO_NOTHING);
+    subscribe(nats, "a", NULL, p);
+    for (int i = 0; i < LIMIT + 10; i++)
+        publish(nats, "a", "{}");
+    assert_int_equal(lk_fake_nats_advance(nats, 0), LIMIT);
+    static int seen[LIMIT + 11];
+    memset(seen, 0, sizeof seen);
+    for (int i = 0; i < LIMIT; i++)
+        seen[p->seqs[i]]++;
+    for (int seq = 1; seq <= LIMIT + 10; seq++)
+        assert_true(seen[seq] <= 1);
+    assert_true(out_of_order(p) > 0);
+    p->act = DO_ACK;
+    lk_fake_nats_run_until_idle(nats, 0);
+    assert_int_equal(lk_fake_nats_get_stats(nats).acked, LIMIT + 10);
+    free(p);
+    lk_fake_nats_free(nats);
+}
+
+static void test_a_long_backlog_keeps_stream_order(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 60, IN = 7, OUT = 5 };
+    lk_fake_nats *nats = broker(1);
+    probe *p = probe_new(nats, DO_ACK);
+    subscribe(nats, "a", NULL, p);
+    /* the backlog grows and is consumed from at once, as a busy stream */
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int i = 0; i < IN; i++)
+            publish(nats, "a", "{}");
+        for (int i = 0; i < OUT; i++)
+            assert_true(lk_fake_nats_step(nats));
+    }
+    lk_fake_nats_run_until_idle(nats, 0);
+    assert_int_equal(p->calls, ROUNDS * IN);
+    for (int i = 0; i < p->calls; i++)
+        assert_int_equal(p->seqs[i], (uint64_t)i + 1);
+    free(p);
+    lk_fake_nats_free(nats);
+}
+
 /* ---- handlers that publish, drain ------------------------------------------------ */
 
 typedef struct relay {
@@ -927,6 +1187,15 @@ int main(void)
         cmocka_unit_test(test_acking_twice_is_harmless),
         cmocka_unit_test(test_deliver_all_sees_earlier_messages_and_new_only_does_not),
         cmocka_unit_test(test_new_queue_member_shares_the_groups_position),
+        cmocka_unit_test(test_a_durable_without_queue_group_takes_one_subscriber),
+        cmocka_unit_test(test_a_durable_belongs_to_one_queue_group),
+        cmocka_unit_test(test_durables_sharing_a_queue_group_are_separate_consumers),
+        cmocka_unit_test(test_a_queue_group_without_durable_name_is_its_durable),
+        cmocka_unit_test(test_at_most_1000_deliveries_await_a_reply_and_an_ack_frees_one),
+        cmocka_unit_test(test_a_term_frees_a_max_ack_pending_slot),
+        cmocka_unit_test(test_redeliveries_flow_at_max_ack_pending_and_max_deliver_frees_a_slot),
+        cmocka_unit_test(test_reordering_never_passes_max_ack_pending),
+        cmocka_unit_test(test_a_long_backlog_keeps_stream_order),
         cmocka_unit_test(test_handler_that_publishes_only_enqueues),
         cmocka_unit_test(test_drain_stops_deliveries),
         cmocka_unit_test(test_duplicate_msg_id_is_stored_once),
