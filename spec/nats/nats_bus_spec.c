@@ -449,6 +449,26 @@ static void test_drain_lets_a_running_handler_finish(void **state)
     assert_int_equal(__atomic_load_n(&h.finished, __ATOMIC_SEQ_CST), 1);
 }
 
+/* What a handler sends while the bus drains reaches the server before the
+ * connection closes: its ack is not left pending for redelivery. */
+static void test_drain_delivers_what_a_finishing_handler_sent(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    slow_handler h = {0};
+    lk_subscribe_opts opts = {.queue_group = "acks", .ack_wait_ms = 30000};
+    connect_bus(f);
+    assert_int_equal(lk_bus_subscribe(f->bus, f->subject, &opts, slow, &h, &err),
+                     LK_OK);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+    for (int i = 0; i < 200 && __atomic_load_n(&h.started, __ATOMIC_SEQ_CST) == 0; i++)
+        sleep_ms(10);
+    assert_int_equal(__atomic_load_n(&h.started, __ATOMIC_SEQ_CST), 1);
+    assert_int_equal(lk_bus_drain(f->bus, &err), LK_OK);
+    assert_int_equal(__atomic_load_n(&h.finished, __ATOMIC_SEQ_CST), 1);
+    assert_int_equal(spec_nats_ack_pending(server.url, f->stream), 0);
+}
+
 static int stuck_done;
 static lk_status stuck_ack;
 
@@ -620,6 +640,7 @@ int main(void)
         T(test_a_durable_consumer_belongs_to_one_queue_group),
         T(test_a_drained_bus_refuses_publish_and_subscribe),
         T(test_drain_lets_a_running_handler_finish),
+        T(test_drain_delivers_what_a_finishing_handler_sent),
         T(test_drain_gives_up_on_a_stuck_handler_after_its_timeout),
         T(test_publish_while_disconnected_fails_fast_and_is_logged),
         T(test_after_the_server_comes_back_publishing_works_again),

@@ -334,9 +334,29 @@ static int64_t delete_stream(jsCtx *js, const char *stream)
     return js_DeleteStream(js, stream, NULL, NULL) == NATS_OK ? 0 : -1;
 }
 
+/* Sum over the stream's consumers: a lost ack stays pending until its ack
+ * wait runs out, so the figure shows it at once. */
+static int64_t count_ack_pending(jsCtx *js, const char *stream)
+{
+    jsConsumerInfoList *list = NULL;
+    int64_t r = -1;
+    if (js_Consumers(&list, js, stream, NULL, NULL) == NATS_OK) {
+        r = 0;
+        for (int i = 0; i < list->Count; i++)
+            r += list->List[i]->NumAckPending;
+    }
+    jsConsumerInfoList_Destroy(list);
+    return r;
+}
+
 int64_t spec_nats_stream_msgs(const char *url, const char *stream)
 {
     return with_js(url, stream, count_msgs);
+}
+
+int64_t spec_nats_ack_pending(const char *url, const char *stream)
+{
+    return with_js(url, stream, count_ack_pending);
 }
 
 void spec_nats_delete_stream(const char *url, const char *stream)

@@ -62,6 +62,10 @@ void spec_nats_unique_name(char *buf, size_t size, const char *prefix);
 /* Messages stored in `stream` at `url`, or -1 when it cannot be read. */
 int64_t spec_nats_stream_msgs(const char *url, const char *stream);
 
+/* Deliveries of `stream` that no consumer has acked yet (summed over its
+ * consumers), or -1 when they cannot be read. */
+int64_t spec_nats_ack_pending(const char *url, const char *stream);
+
 /* Deletes `stream` at `url` (hygiene on a shared server); errors ignored. */
 void spec_nats_delete_stream(const char *url, const char *stream);
 
