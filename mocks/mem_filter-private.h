@@ -33,4 +33,10 @@ bool lk_mem_filter_match(const bson_t *filter, const bson_t *doc);
  * one candidate up in its index instead of scanning. */
 bool lk_mem_filter_id(const bson_t *filter, bson_oid_t *id);
 
+/* True, with *id, when the filter is exactly {_id: <ObjectId>}: well-formed
+ * BSON with that one field. Such a filter needs neither lk_mem_filter_check
+ * nor lk_mem_filter_match: the `_id` index entry is the answer (the shape
+ * lk_collection_find_by_id sends). */
+bool lk_mem_filter_is_id(const bson_t *filter, bson_oid_t *id);
+
 #endif /* LISTENKIT_MOCKS_MEM_FILTER_PRIVATE_H */

@@ -494,3 +494,18 @@ bool lk_mem_filter_id(const bson_t *filter, bson_oid_t *id)
     }
     return false;
 }
+
+bool lk_mem_filter_is_id(const bson_t *filter, bson_oid_t *id)
+{
+    /* {_id: oid} has one layout: length 22, type 0x07, "_id\0", 12 id
+     * bytes, the terminator. Reading the bytes costs no iterator. */
+    static const uint8_t head[] = {22, 0, 0, 0, BSON_TYPE_OID, '_', 'i', 'd', 0};
+    const uint8_t *data;
+    if (filter == NULL || filter->len != 22)
+        return false;
+    data = bson_get_data(filter);
+    if (memcmp(data, head, sizeof head) != 0 || data[21] != 0)
+        return false;
+    memcpy(id->bytes, data + sizeof head, 12);
+    return true;
+}

@@ -5,7 +5,8 @@
  * order, O(1) delete) plus a hash index on `_id` and one per unique field.
  * One mutex per store guards everything; every call validates its input and
  * builds what it will store before it changes anything, so a failed call
- * leaves the collection as it was. */
+ * leaves the collection as it was. Documents are kept in their stored form
+ * (mem_stored-private.h): plain BSON bytes, read through bson_t views. */
 #include "mem_store.h"
 
 #include <pthread.h>
@@ -14,6 +15,7 @@
 
 #include "mem_filter-private.h"
 #include "mem_index-private.h"
+#include "mem_stored-private.h"
 #include "mem_value-private.h"
 
 typedef struct mem_key {
@@ -24,8 +26,8 @@ typedef struct mem_key {
 typedef struct mem_doc {
     struct mem_doc *prev, *next;
     bson_oid_t id;
-    bson_t *doc;   /* as stored: _id first, version as int64 */
-    mem_key *keys; /* one per unique field */
+    lk_mem_stored stored; /* _id first, version as int64 */
+    mem_key *keys;        /* one per unique field */
 } mem_doc;
 
 typedef struct mem_store mem_store;
@@ -83,30 +85,9 @@ static void free_doc(mem_doc *d, size_t n_unique)
 {
     if (d == NULL)
         return;
-    bson_destroy(d->doc);
+    lk_mem_stored_free(&d->stored);
     free_keys(d->keys, n_unique);
     free(d);
-}
-
-/* The document as stored: `_id` first (as MongoDB keeps it), then the
- * caller's fields in their order with the version set to `version`. */
-static bson_t *build_stored(const bson_t *doc, const bson_oid_t *id,
-                            const char *version_key, int64_t version)
-{
-    bson_iter_t it;
-    bson_t *versioned = lk_bson_with_int64(doc, version_key, version);
-    bson_t *out = versioned != NULL ? bson_new() : NULL;
-    bool ok = out != NULL && BSON_APPEND_OID(out, "_id", id) &&
-              bson_iter_init(&it, versioned);
-    while (ok && bson_iter_next(&it))
-        if (strcmp(bson_iter_key(&it), "_id") != 0)
-            ok = bson_append_iter(out, NULL, 0, &it);
-    bson_destroy(versioned);
-    if (!ok) {
-        bson_destroy(out);
-        return NULL;
-    }
-    return out;
 }
 
 /* The unique-index keys of `doc`. Absent and null fields are not indexed
@@ -197,17 +178,6 @@ static void unlink_doc(mem_coll *c, mem_doc *d)
     c->count--;
 }
 
-static lk_status check_bson(const bson_t *doc, const char *coll,
-                            const char *what, lk_error *err)
-{
-    size_t offset = 0;
-    if (!bson_validate(doc, BSON_VALIDATE_NONE, &offset))
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "%s.%s: document is not valid BSON (at byte %zu)",
-                            coll, what, offset);
-    return LK_OK;
-}
-
 static lk_status copy_out(const bson_t *doc, bson_t **out, const char *coll,
                           lk_error *err)
 {
@@ -221,38 +191,102 @@ static lk_status copy_out(const bson_t *doc, bson_t **out, const char *coll,
 
 /* ---- lookup -------------------------------------------------------------- */
 
-/* Calls `fn` on each document matching the (checked) filter, in insertion
+/* How a call finds its documents: through the `_id` index when the
+ * filter pins one id, and without matching at all when the filter is
+ * exactly {_id: oid} (lk_collection_find_by_id), since the index hit is
+ * then the answer. */
+typedef struct plan {
+    const bson_t *filter;
+    bool by_id;   /* the one candidate is the index entry for `id` */
+    bool id_only; /* ... and it matches by construction */
+    bson_oid_t id;
+} plan;
+
+/* Checks the filter (unless it is exactly {_id: oid}, which is well-formed
+ * by then) and plans the lookup. */
+static lk_status plan_filter(const mem_coll *c, const bson_t *filter,
+                             const char *what, plan *p, lk_error *err)
+{
+    p->filter = filter;
+    p->id_only = lk_mem_filter_is_id(filter, &p->id);
+    p->by_id = p->id_only;
+    if (p->id_only)
+        return LK_OK;
+    lk_status s = lk_mem_filter_check(filter, err);
+    if (s != LK_OK) {
+        lk_error_prefix(err, "%s.%s", c->base.name, what);
+        return s;
+    }
+    p->by_id = lk_mem_filter_id(filter, &p->id);
+    return LK_OK;
+}
+
+static bool doc_matches(const bson_t *filter, const mem_doc *d)
+{
+    bson_t view;
+    lk_mem_stored_view(&d->stored, &view);
+    return lk_mem_filter_match(filter, &view);
+}
+
+/* Calls `fn` on each document matching the planned filter, in insertion
  * order, until it returns false. A filter that pins `_id` visits at most
  * the one document the index holds. */
 typedef bool (*visit_fn)(mem_coll *c, mem_doc *d, void *ctx);
 
-static void each_match(mem_coll *c, const bson_t *filter, visit_fn fn,
-                       void *ctx)
+static void each_match(mem_coll *c, const plan *p, visit_fn fn, void *ctx)
 {
-    bson_oid_t id;
-    if (lk_mem_filter_id(filter, &id)) {
-        mem_doc *d = lk_mem_index_get(&c->by_id, id.bytes, sizeof id.bytes);
-        if (d != NULL && lk_mem_filter_match(filter, d->doc))
+    if (p->by_id) {
+        mem_doc *d =
+            lk_mem_index_get(&c->by_id, p->id.bytes, sizeof p->id.bytes);
+        if (d != NULL && (p->id_only || doc_matches(p->filter, d)))
             fn(c, d, ctx);
         return;
     }
     for (mem_doc *d = c->head, *next; d != NULL; d = next) {
         next = d->next; /* fn may unlink d */
-        if (lk_mem_filter_match(filter, d->doc) && !fn(c, d, ctx))
+        if (doc_matches(p->filter, d) && !fn(c, d, ctx))
             return;
     }
 }
 
-static lk_status check_filter(const mem_coll *c, const bson_t *filter,
-                              const char *what, lk_error *err)
+/* ---- collection operations --------------------------------------------- */
+
+/* The caller's `_id`, as lk_mem_stored_build found it: an ObjectId, or
+ * none (`required` says whether that is an error). */
+static lk_status found_id(const lk_mem_found *found, bool required,
+                          bson_oid_t *id, lk_error *err)
 {
-    lk_status s = lk_mem_filter_check(filter, err);
-    if (s != LK_OK)
-        lk_error_prefix(err, "%s.%s", c->base.name, what);
-    return s;
+    if (found->id_type == BSON_TYPE_OID) {
+        *id = found->id;
+        return LK_OK;
+    }
+    if (found->id_type != BSON_TYPE_EOD)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "field \"_id\" must be an ObjectId, got %s",
+                            lk_mem_type_name(found->id_type));
+    if (required)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "field \"_id\" is required (insert new documents "
+                            "first)");
+    bson_oid_init(id, NULL);
+    return LK_OK;
 }
 
-/* ---- collection operations --------------------------------------------- */
+/* The version an external-OCC insert keeps: the one the replica carries. */
+static lk_status external_version(const bson_t *doc, const char *vkey,
+                                  int64_t *version, lk_error *err)
+{
+    lk_status s = lk_bson_get_int64(doc, vkey, version, err);
+    if (s == LK_ERR_NOT_FOUND)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "field \"%s\" is required (external versions)",
+                            vkey);
+    if (s == LK_OK && *version < 0)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "field \"%s\" must be >= 0, got %lld", vkey,
+                            (long long)*version);
+    return s;
+}
 
 static lk_status coll_insert(lk_collection *base, const bson_t *doc,
                              bson_t **out, lk_error *err)
@@ -260,55 +294,39 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
     mem_coll *c = (mem_coll *)base;
     const char *name = base->name;
     const char *vkey = base->opts.version_key;
+    lk_mem_stored stored = {0};
+    lk_mem_found found;
     bson_oid_t id;
-    bson_iter_t it;
+    bson_t view;
     int64_t version = 0;
     mem_doc *d = NULL;
     bson_t *copy = NULL;
 
-    lk_status s = check_bson(doc, name, "insert", err);
-    if (s == LK_OK && bson_iter_init_find(&it, doc, "_id")) {
-        if (BSON_ITER_HOLDS_OID(&it))
-            bson_oid_copy(bson_iter_oid(&it), &id);
-        else
-            s = lk_error_set(err, LK_ERR_INVALID,
-                             "%s.insert: field \"_id\" must be an ObjectId, "
-                             "got %s",
-                             name, lk_mem_type_name(bson_iter_type(&it)));
-    } else if (s == LK_OK) {
-        bson_oid_init(&id, NULL);
-    }
-    if (s == LK_OK && base->opts.occ == LK_OCC_EXTERNAL) {
-        /* The replica's version comes from the owner: it must be there. */
-        s = lk_bson_get_int64(doc, vkey, &version, err);
-        if (s == LK_ERR_NOT_FOUND)
-            s = lk_error_set(err, LK_ERR_INVALID,
-                             "field \"%s\" is required (external versions)",
-                             vkey);
-        if (s == LK_OK && version < 0)
-            s = lk_error_set(err, LK_ERR_INVALID,
-                             "field \"%s\" must be >= 0, got %lld", vkey,
-                             (long long)version);
-        if (s != LK_OK)
-            lk_error_prefix(err, "%s.insert", name);
-    }
-    if (s == LK_OK) {
-        d = calloc(1, sizeof *d);
-        if (d == NULL)
-            s = lk_error_set(err, LK_ERR_NOMEM, "%s.insert: out of memory",
-                             name);
-    }
-    if (s == LK_OK) {
-        d->id = id;
-        d->doc = build_stored(doc, &id, vkey, version);
-        if (d->doc == NULL)
-            s = lk_error_set(err, LK_ERR_NOMEM, "%s.insert: out of memory",
-                             name);
-    }
+    lk_status s = lk_mem_stored_build(doc, vkey, &stored, &found, err);
     if (s == LK_OK)
-        s = unique_keys(c, d->doc, &d->keys, err);
+        s = found_id(&found, false, &id, err);
+    if (s == LK_OK && base->opts.occ == LK_OCC_EXTERNAL)
+        s = external_version(doc, vkey, &version, err);
+    if (s != LK_OK) {
+        lk_mem_stored_free(&stored);
+        lk_error_prefix(err, "%s.insert", name);
+        return s;
+    }
+    lk_mem_stored_set_id(&stored, &id);
+    lk_mem_stored_set_version(&stored, version);
+    lk_mem_stored_view(&stored, &view);
+
+    d = calloc(1, sizeof *d);
+    if (d == NULL) {
+        lk_mem_stored_free(&stored);
+        return lk_error_set(err, LK_ERR_NOMEM, "%s.insert: out of memory",
+                            name);
+    }
+    d->id = id;
+    d->stored = stored;
+    s = unique_keys(c, &view, &d->keys, err);
     if (s == LK_OK)
-        s = copy_out(d->doc, out != NULL ? &copy : NULL, name, err);
+        s = copy_out(&view, out != NULL ? &copy : NULL, name, err);
     if (s != LK_OK) {
         free_doc(d, c->n_unique);
         return s;
@@ -348,79 +366,84 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
     return LK_OK;
 }
 
+/* lk_occ_check for save: the next version to store. lk_occ_check says
+ * NOT_FOUND for a document without a version; for save, NOT_FOUND must
+ * mean "no such _id", so a missing version is bad input. */
+static lk_status next_version(const lk_collection *base, const bson_t *doc,
+                              int64_t stored, int64_t *next, lk_error *err)
+{
+    lk_status s = lk_occ_check(base, doc, stored, next, err);
+    if (s == LK_ERR_NOT_FOUND) {
+        if (err != NULL)
+            err->status = LK_ERR_INVALID;
+        s = LK_ERR_INVALID;
+    }
+    return s;
+}
+
 static lk_status coll_save(lk_collection *base, const bson_t *doc,
                            bson_t **out, lk_error *err)
 {
     mem_coll *c = (mem_coll *)base;
     const char *name = base->name;
+    lk_mem_stored repl = {0};
+    lk_mem_found found;
     bson_oid_t id;
-    int64_t stored = 0, next = 0;
-    bson_t *replacement = NULL, *copy = NULL;
+    bson_t view;
+    int64_t next = 0;
+    bson_t *copy = NULL;
     mem_key *keys = NULL;
-    char hex[25] = "?";
 
-    lk_status s = check_bson(doc, name, "save", err);
-    if (s == LK_OK) {
-        s = lk_bson_get_oid(doc, &id, err);
-        if (s == LK_ERR_NOT_FOUND)
-            s = lk_error_set(err, LK_ERR_INVALID,
-                             "field \"_id\" is required (insert new "
-                             "documents first)");
-        if (s != LK_OK)
-            lk_error_prefix(err, "%s.save", name);
-        else
-            lk_oid_format(&id, hex);
-    }
-    if (s != LK_OK)
+    /* The replacement is built outside the lock; only its version waits
+     * for the stored one. */
+    lk_status s = lk_mem_stored_build(doc, base->opts.version_key, &repl,
+                                      &found, err);
+    if (s == LK_OK)
+        s = found_id(&found, true, &id, err);
+    if (s != LK_OK) {
+        lk_mem_stored_free(&repl);
+        lk_error_prefix(err, "%s.save", name);
         return s;
+    }
+    lk_mem_stored_set_id(&repl, &id);
+    lk_mem_stored_view(&repl, &view);
 
     pthread_mutex_lock(&c->store->lock);
     mem_doc *d = lk_mem_index_get(&c->by_id, id.bytes, sizeof id.bytes);
-    if (d == NULL)
+    if (d == NULL) {
+        char hex[25];
+        lk_oid_format(&id, hex);
         s = lk_error_set(err, LK_ERR_NOT_FOUND,
                          "%s.save: no document with _id %s", name, hex);
-    if (s == LK_OK)
-        s = lk_bson_get_int64(d->doc, base->opts.version_key, &stored, err);
-    if (s == LK_OK) {
-        s = lk_occ_check(base, doc, stored, &next, err);
-        /* lk_occ_check says NOT_FOUND for a document without a version;
-         * for save, NOT_FOUND must mean "no such _id", so a missing
-         * version is bad input. */
-        if (s == LK_ERR_NOT_FOUND) {
-            if (err != NULL)
-                err->status = LK_ERR_INVALID;
-            s = LK_ERR_INVALID;
-        }
-    }
-    if (s == LK_OK) {
-        replacement = build_stored(doc, &id, base->opts.version_key, next);
-        if (replacement == NULL)
-            s = lk_error_set(err, LK_ERR_NOMEM, "%s.save: out of memory",
-                             name);
     }
     if (s == LK_OK)
-        s = unique_keys(c, replacement, &keys, err);
+        s = next_version(base, doc, lk_mem_stored_version(&d->stored), &next,
+                         err);
+    if (s == LK_OK) {
+        lk_mem_stored_set_version(&repl, next);
+        s = unique_keys(c, &view, &keys, err);
+    }
     if (s == LK_OK)
         s = check_unique(c, keys, d, "save", err);
     if (s == LK_OK && !reserve_indexes(c, false))
         s = lk_error_set(err, LK_ERR_NOMEM, "%s.save: out of memory", name);
     if (s == LK_OK)
-        s = copy_out(replacement, out != NULL ? &copy : NULL, name, err);
+        s = copy_out(&view, out != NULL ? &copy : NULL, name, err);
     if (s == LK_OK) {
         /* Nothing can fail from here on: swap keys and document. */
         index_unique(c, d, false);
         mem_key *old_keys = d->keys;
-        bson_t *old_doc = d->doc;
+        lk_mem_stored old = d->stored;
         d->keys = keys;
-        d->doc = replacement;
+        d->stored = repl;
         index_unique(c, d, true);
         keys = old_keys;
-        replacement = old_doc;
+        repl = old;
     }
     pthread_mutex_unlock(&c->store->lock);
 
     free_keys(keys, c->n_unique);
-    bson_destroy(replacement);
+    lk_mem_stored_free(&repl);
     if (s != LK_OK) {
         bson_destroy(copy);
         return s;
@@ -443,16 +466,20 @@ static lk_status coll_find_one(lk_collection *base, const bson_t *filter,
 {
     mem_coll *c = (mem_coll *)base;
     mem_doc *found = NULL;
-    lk_status s = check_filter(c, filter, "find_one", err);
+    plan p;
+    lk_status s = plan_filter(c, filter, "find_one", &p, err);
     if (s != LK_OK)
         return s;
     pthread_mutex_lock(&c->store->lock);
-    each_match(c, filter, take_first, &found);
+    each_match(c, &p, take_first, &found);
     if (found == NULL)
         s = lk_error_set(err, LK_ERR_NOT_FOUND,
                          "%s.find_one: no document matches", base->name);
-    else
-        s = copy_out(found->doc, out, base->name, err);
+    else {
+        bson_t view;
+        lk_mem_stored_view(&found->stored, &view);
+        s = copy_out(&view, out, base->name, err);
+    }
     pthread_mutex_unlock(&c->store->lock);
     return s;
 }
@@ -483,7 +510,7 @@ static bool collect_doc(mem_coll *c, mem_doc *d, void *ctx)
         k->docs = docs;
         k->cap = cap;
     }
-    k->docs[k->n] = bson_copy(d->doc);
+    k->docs[k->n] = lk_mem_stored_copy(&d->stored);
     if (k->docs[k->n] == NULL) {
         k->oom = true;
         return false;
@@ -510,7 +537,8 @@ static lk_status coll_find(lk_collection *base, const bson_t *filter,
         k.skip = opts->skip;
         k.limit = opts->limit;
     }
-    lk_status s = check_filter(c, filter, "find", err);
+    plan p;
+    lk_status s = plan_filter(c, filter, "find", &p, err);
     if (s != LK_OK)
         return s;
     cur = calloc(1, sizeof *cur);
@@ -518,7 +546,7 @@ static lk_status coll_find(lk_collection *base, const bson_t *filter,
         return lk_error_set(err, LK_ERR_NOMEM, "%s.find: out of memory",
                             base->name);
     pthread_mutex_lock(&c->store->lock);
-    each_match(c, filter, collect_doc, &k);
+    each_match(c, &p, collect_doc, &k);
     pthread_mutex_unlock(&c->store->lock);
     if (k.oom) {
         free_docs(k.docs, k.n);
@@ -546,14 +574,15 @@ static lk_status coll_count(lk_collection *base, const bson_t *filter,
 {
     mem_coll *c = (mem_coll *)base;
     int64_t n = 0;
-    lk_status s = check_filter(c, filter, "count", err);
+    plan p;
+    lk_status s = plan_filter(c, filter, "count", &p, err);
     if (s != LK_OK)
         return s;
     pthread_mutex_lock(&c->store->lock);
     if (filter == NULL || bson_empty(filter))
         n = c->count;
     else
-        each_match(c, filter, count_doc, &n);
+        each_match(c, &p, count_doc, &n);
     pthread_mutex_unlock(&c->store->lock);
     *out = n;
     return LK_OK;
@@ -572,11 +601,12 @@ static lk_status coll_delete(lk_collection *base, const bson_t *filter,
 {
     mem_coll *c = (mem_coll *)base;
     int64_t n = 0;
-    lk_status s = check_filter(c, filter, "delete", err);
+    plan p;
+    lk_status s = plan_filter(c, filter, "delete", &p, err);
     if (s != LK_OK)
         return s;
     pthread_mutex_lock(&c->store->lock);
-    each_match(c, filter, delete_doc, &n);
+    each_match(c, &p, delete_doc, &n);
     pthread_mutex_unlock(&c->store->lock);
     if (deleted != NULL)
         *deleted = n;
@@ -752,6 +782,11 @@ static lk_status store_collection(lk_store *base, const char *name,
                             "collection %s: version key \"%s\" must be a "
                             "top-level field",
                             name, vkey);
+    if (strcmp(vkey, "_id") == 0)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "collection %s: version key \"_id\" would "
+                            "replace the ObjectId",
+                            name);
     s = check_unique_paths(name, opts->unique, err);
     if (s != LK_OK)
         return s;

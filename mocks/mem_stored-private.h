@@ -1,0 +1,65 @@
+/*
+ * mocks/mem_stored-private.h — the form in which the memory store keeps a
+ * document, built in one walk over the caller's BSON.
+ *
+ * Stored form: `_id` (an ObjectId) first, then the caller's other fields
+ * in their order, with the version field as an int64 where the caller had
+ * it (or last when absent). Later duplicates of `_id` or of the version
+ * key are dropped. The bytes are plain malloc'd BSON, not a bson_t: a
+ * bson_t is 128-byte aligned and costs an aligned allocation, while a view
+ * (lk_mem_stored_view) costs nothing. Private to mocks/.
+ */
+#ifndef LISTENKIT_MOCKS_MEM_STORED_PRIVATE_H
+#define LISTENKIT_MOCKS_MEM_STORED_PRIVATE_H
+
+#include <stdint.h>
+
+#include <bson/bson.h>
+
+#include "listenkit/error.h"
+
+/* Deeper nesting than this is refused, as MongoDB does (its limit is 100):
+ * the walk recurses once per level. */
+#define LK_MEM_MAX_NESTING 100
+
+/* MongoDB's largest document (16 MiB); larger ones are refused. */
+#define LK_MEM_MAX_BSON (16 * 1024 * 1024)
+
+typedef struct lk_mem_stored {
+    uint8_t *data;       /* the BSON bytes (malloc'd) */
+    uint32_t len;
+    uint32_t version_at; /* offset of the version's 8 value bytes */
+} lk_mem_stored;
+
+/* What lk_mem_stored_build found in the caller's document. */
+typedef struct lk_mem_found {
+    bson_type_t id_type; /* of the first `_id`; BSON_TYPE_EOD: none */
+    bson_oid_t id;       /* when id_type is BSON_TYPE_OID */
+} lk_mem_found;
+
+/* Builds the stored form of `doc` with version 0 and the `_id` bytes left
+ * zero (set them with lk_mem_stored_set_id once the caller has decided on
+ * the id from *found). The same walk checks that `doc` is valid BSON at
+ * every depth: LK_ERR_INVALID "document is not valid BSON (at byte N)"
+ * (or "nested more than 100 levels", or larger than LK_MEM_MAX_BSON),
+ * LK_ERR_NOMEM on OOM; on error *out is empty. */
+lk_status lk_mem_stored_build(const bson_t *doc, const char *version_key,
+                              lk_mem_stored *out, lk_mem_found *found,
+                              lk_error *err);
+
+void lk_mem_stored_set_id(lk_mem_stored *s, const bson_oid_t *id);
+
+/* The stored version (written by lk_mem_stored_set_version). */
+int64_t lk_mem_stored_version(const lk_mem_stored *s);
+void lk_mem_stored_set_version(lk_mem_stored *s, int64_t version);
+
+/* A read-only bson_t over the stored bytes, valid while they are. */
+void lk_mem_stored_view(const lk_mem_stored *s, bson_t *view);
+
+/* A new bson_t copy (caller destroys); NULL on OOM. */
+bson_t *lk_mem_stored_copy(const lk_mem_stored *s);
+
+/* Frees the bytes; the struct becomes empty. */
+void lk_mem_stored_free(lk_mem_stored *s);
+
+#endif /* LISTENKIT_MOCKS_MEM_STORED_PRIVATE_H */

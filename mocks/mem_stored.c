@@ -1,0 +1,230 @@
+/* mem_stored.c — the memory store's stored form of a document (see
+ * mem_stored-private.h): one walk over the caller's BSON that checks it
+ * and copies its elements byte for byte, instead of validating it, then
+ * rebuilding it field by field (twice) through the bson_append API. */
+#include "mem_stored-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The `_id` element: type byte, "_id\0", 12 ObjectId bytes. */
+#define ID_ELEMENT_LEN 17
+#define ID_BYTES_AT (4 + 5)
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++, v >>= 8)
+        p[i] = (uint8_t)(v & 0xff);
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    v = BSON_UINT64_TO_LE(v);
+    memcpy(p, &v, sizeof v);
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return BSON_UINT64_FROM_LE(v);
+}
+
+static lk_status not_valid(lk_error *err, size_t offset)
+{
+    return lk_error_set(err, LK_ERR_INVALID,
+                        "document is not valid BSON (at byte %zu)", offset);
+}
+
+/* The length of a key, or SIZE_MAX when it is not UTF-8 (bson_validate
+ * refuses such keys too). ASCII, by far the most common, needs no
+ * decoding. */
+static size_t key_length(const char *key)
+{
+    size_t n = 0;
+    unsigned char high = 0;
+    for (; key[n] != '\0'; n++)
+        high |= (unsigned char)key[n];
+    if (high >= 0x80 && !bson_utf8_validate(key, n, false))
+        return SIZE_MAX;
+    return n;
+}
+
+static bool has_children(bson_type_t t)
+{
+    return t == BSON_TYPE_DOCUMENT || t == BSON_TYPE_ARRAY ||
+           t == BSON_TYPE_CODEWSCOPE;
+}
+
+/* Walks the sub-document (or array, or code scope) `it` holds, at every
+ * depth: bson_iter_next checks each element's bounds, so a walk that ends
+ * without an error offset has seen a well-formed document. `root` is the
+ * top document's first byte, for error offsets. */
+static lk_status check_nested(const bson_iter_t *it, const uint8_t *root,
+                              int depth, lk_error *err)
+{
+    const uint8_t *data = NULL;
+    uint32_t len = 0, code_len = 0;
+    bson_iter_t child;
+
+    switch (bson_iter_type(it)) {
+    case BSON_TYPE_DOCUMENT:
+        bson_iter_document(it, &len, &data);
+        break;
+    case BSON_TYPE_ARRAY:
+        bson_iter_array(it, &len, &data);
+        break;
+    case BSON_TYPE_CODEWSCOPE:
+        bson_iter_codewscope(it, &code_len, &len, &data);
+        break;
+    default:
+        return LK_OK;
+    }
+    if (depth >= LK_MEM_MAX_NESTING)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "document nested more than %d levels",
+                            LK_MEM_MAX_NESTING);
+    if (data == NULL || !bson_iter_init_from_data(&child, data, len))
+        return not_valid(err, (size_t)(bson_iter_key(it) - 1 -
+                                       (const char *)root));
+    while (bson_iter_next(&child)) {
+        const char *key = bson_iter_key(&child);
+        if (key_length(key) == SIZE_MAX)
+            return not_valid(err, (size_t)(key - 1 - (const char *)root));
+        if (has_children(bson_iter_type(&child))) {
+            lk_status s = check_nested(&child, root, depth + 1, err);
+            if (s != LK_OK)
+                return s;
+        }
+    }
+    if (child.err_off != 0) /* bson_iter_next stopped on a bad element */
+        return not_valid(err, (size_t)(data - root) + child.err_off);
+    return LK_OK;
+}
+
+/* Appends the version element: int64 type byte, key, 8 value bytes. */
+static size_t put_version(lk_mem_stored *s, size_t n, const char *key,
+                          size_t key_len)
+{
+    s->data[n++] = BSON_TYPE_INT64;
+    memcpy(s->data + n, key, key_len + 1);
+    n += key_len + 1;
+    s->version_at = (uint32_t)n;
+    put_le64(s->data + n, 0);
+    return n + 8;
+}
+
+lk_status lk_mem_stored_build(const bson_t *doc, const char *version_key,
+                              lk_mem_stored *out, lk_mem_found *found,
+                              lk_error *err)
+{
+    const uint8_t *src = bson_get_data(doc);
+    size_t vlen = strlen(version_key);
+    /* The output is the input without its `_id` and version elements,
+     * plus ours: at most len + 17 + (1 + vlen + 1 + 8) bytes. */
+    size_t cap = (size_t)doc->len + ID_ELEMENT_LEN + vlen + 10;
+    const uint8_t *pending = NULL; /* an element to copy, end not yet known */
+    bool have_version = false;
+    lk_status s = LK_OK;
+    bson_iter_t it;
+
+    memset(out, 0, sizeof *out);
+    found->id_type = BSON_TYPE_EOD;
+    if (!bson_iter_init(&it, doc))
+        return not_valid(err, 0);
+    if (doc->len > LK_MEM_MAX_BSON)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "document is %u bytes, more than the %d MongoDB "
+                            "allows",
+                            doc->len, LK_MEM_MAX_BSON);
+    out->data = malloc(cap);
+    if (out->data == NULL)
+        return lk_error_set(err, LK_ERR_NOMEM, "out of memory");
+
+    size_t n = 4;
+    out->data[n++] = BSON_TYPE_OID;
+    memcpy(out->data + n, "_id", 4);
+    n += 4;
+    memset(out->data + n, 0, 12);
+    n += 12;
+
+    while (s == LK_OK && bson_iter_next(&it)) {
+        const char *key = bson_iter_key(&it);
+        const uint8_t *start = (const uint8_t *)key - 1;
+        size_t klen = key_length(key);
+        bson_type_t type = bson_iter_type(&it);
+        if (pending != NULL) {
+            memcpy(out->data + n, pending, (size_t)(start - pending));
+            n += (size_t)(start - pending);
+            pending = NULL;
+        }
+        if (klen == SIZE_MAX) {
+            s = not_valid(err, (size_t)(start - src));
+            break;
+        }
+        if (klen == 3 && memcmp(key, "_id", 3) == 0) {
+            if (found->id_type == BSON_TYPE_EOD) {
+                found->id_type = type;
+                if (type == BSON_TYPE_OID)
+                    bson_oid_copy(bson_iter_oid(&it), &found->id);
+            }
+        } else if (klen == vlen && memcmp(key, version_key, vlen) == 0) {
+            if (!have_version)
+                n = put_version(out, n, version_key, vlen);
+            have_version = true;
+        } else {
+            pending = start;
+        }
+        if (has_children(type))
+            s = check_nested(&it, src, 1, err);
+    }
+    if (s == LK_OK && it.err_off != 0) /* bson_iter_next hit a bad element */
+        s = not_valid(err, it.err_off);
+    if (s != LK_OK) {
+        lk_mem_stored_free(out);
+        return s;
+    }
+    if (pending != NULL) { /* the last element ends at the terminator */
+        size_t len = (size_t)(src + doc->len - 1 - pending);
+        memcpy(out->data + n, pending, len);
+        n += len;
+    }
+    if (!have_version)
+        n = put_version(out, n, version_key, vlen);
+    out->data[n++] = 0;
+    put_le32(out->data, (uint32_t)n);
+    out->len = (uint32_t)n;
+    return LK_OK;
+}
+
+void lk_mem_stored_set_id(lk_mem_stored *s, const bson_oid_t *id)
+{
+    memcpy(s->data + ID_BYTES_AT, id->bytes, 12);
+}
+
+int64_t lk_mem_stored_version(const lk_mem_stored *s)
+{
+    return (int64_t)get_le64(s->data + s->version_at);
+}
+
+void lk_mem_stored_set_version(lk_mem_stored *s, int64_t version)
+{
+    put_le64(s->data + s->version_at, (uint64_t)version);
+}
+
+void lk_mem_stored_view(const lk_mem_stored *s, bson_t *view)
+{
+    /* Cannot fail: the bytes were built well-formed. */
+    bson_init_static(view, s->data, s->len);
+}
+
+bson_t *lk_mem_stored_copy(const lk_mem_stored *s)
+{
+    return bson_new_from_data(s->data, s->len);
+}
+
+void lk_mem_stored_free(lk_mem_stored *s)
+{
+    free(s->data);
+    memset(s, 0, sizeof *s);
+}
