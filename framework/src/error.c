@@ -73,9 +73,10 @@ lk_status lk_error_prefix(lk_error *err, const char *fmt, ...)
     if (err == NULL)
         return LK_OK;
     va_start(ap, fmt);
-    if (vsnprintf(prefix, sizeof prefix, fmt, ap) < 0)
-        prefix[0] = '\0';
+    int n_prefix = vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
+    if (n_prefix < 0) /* cannot be formatted: keep the message as it is */
+        return err->status;
     memcpy(old, err->message, sizeof old);
     /* Truncation is the documented behaviour: assemble by hand so the
      * compiler need not be told it is intended. */

@@ -239,7 +239,7 @@ static lk_status validate_field(const lk_schema *top, const lk_field *f,
     case LK_FIELD_ARRAY:
         return check_tree(top, v, at, depth, err);
     case LK_FIELD_BOOLEAN:
-        return LK_OK;
+        break; /* the type is all there is to check */
     }
     return LK_OK;
 }

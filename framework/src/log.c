@@ -79,8 +79,9 @@ void lk_log(lk_log_level level, const char *fmt, ...)
     if (level >= LK_LOG_OFF || level < lk_log_get_level() || fmt == NULL)
         return;
     va_start(ap, fmt);
+    /* A line that cannot be formatted still says which line it was. */
     if (vsnprintf(line, sizeof line, fmt, ap) < 0)
-        line[0] = '\0';
+        snprintf(line, sizeof line, "%s", fmt);
     va_end(ap);
     if (log_handler != NULL)
         log_handler(log_closure, level, line);

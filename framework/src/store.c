@@ -254,11 +254,9 @@ void lk_oid_format(const bson_oid_t *oid, char buf[25])
 bson_t *lk_bson_with_int64(const bson_t *doc, const char *key, int64_t value)
 {
     bson_iter_t it;
-    bson_t *copy = bson_new();
+    bson_t *copy = bson_new(); /* never NULL: libbson aborts on OOM */
     bool replaced = false;
 
-    if (copy == NULL)
-        return NULL;
     if (doc != NULL && bson_iter_init(&it, doc)) {
         while (bson_iter_next(&it)) {
             if (strcmp(bson_iter_key(&it), key) == 0) {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <wchar.h>
 
 #include <cmocka.h>
 
@@ -52,6 +53,31 @@ static void test_unknown_status_is_named_not_crashed(void **state)
     assert_string_equal(lk_status_str((lk_status)999), "unknown status");
     assert_string_equal(lk_status_str((lk_status)-1), "unknown status");
     assert_string_equal(lk_status_name((lk_status)999), "UNKNOWN");
+    assert_string_equal(lk_status_name(LK_STATUS_COUNT_), "UNKNOWN");
+}
+
+/* Wide text outside ASCII cannot be converted in the "C" locale, the one
+ * every program starts in: vsnprintf fails on it. */
+static const wchar_t unconvertible[] = {0xe9, 0};
+
+static void test_a_message_that_cannot_be_formatted_is_the_status_text(void **state)
+{
+    (void)state;
+    lk_error err;
+    assert_int_equal(lk_error_set(&err, LK_ERR_IO, "read %ls", unconvertible),
+                     LK_ERR_IO);
+    assert_int_equal(err.status, LK_ERR_IO);
+    assert_string_equal(err.message, lk_status_str(LK_ERR_IO));
+}
+
+static void test_a_prefix_that_cannot_be_formatted_keeps_the_message(void **state)
+{
+    (void)state;
+    lk_error err;
+    lk_error_set(&err, LK_ERR_NOT_FOUND, "ticket abc");
+    assert_int_equal(lk_error_prefix(&err, "in %ls", unconvertible),
+                     LK_ERR_NOT_FOUND);
+    assert_string_equal(err.message, "ticket abc");
 }
 
 static void test_set_fills_status_and_formatted_message(void **state)
@@ -175,6 +201,8 @@ int main(void)
         cmocka_unit_test(test_set_with_null_format_uses_status_text),
         cmocka_unit_test(test_set_truncates_long_messages),
         cmocka_unit_test(test_setv_formats_from_a_va_list),
+        cmocka_unit_test(test_a_message_that_cannot_be_formatted_is_the_status_text),
+        cmocka_unit_test(test_a_prefix_that_cannot_be_formatted_keeps_the_message),
         cmocka_unit_test(test_clear_resets_to_ok),
         cmocka_unit_test(test_prefix_adds_context_and_keeps_status),
         cmocka_unit_test(test_prefix_truncates_to_the_limit),

@@ -397,15 +397,20 @@ static void test_decode_refuses_unknown_nested_field_when_strict(void **state)
            LK_ERR_INVALID, "field \"ticket.x\": unknown field");
 }
 
-/* {"a":{"a":...{}...}} with `levels` objects in all. */
-static char *nested_json(int levels)
+/* {"<key>":{"<key>":...{}...}} with `levels` objects in all. */
+static char *nested_json(const char *key, int levels)
 {
-    char *s = malloc((size_t)levels * 6 + 1);
+    size_t k = strlen(key);
+    char *s = malloc((size_t)levels * (k + 5) + 1);
     size_t n = 0;
     assert_non_null(s);
     for (int i = 1; i < levels; i++) {
-        memcpy(s + n, "{\"a\":", 5);
-        n += 5;
+        s[n++] = '{';
+        s[n++] = '"';
+        memcpy(s + n, key, k);
+        n += k;
+        s[n++] = '"';
+        s[n++] = ':';
     }
     s[n++] = '{';
     for (int i = 0; i < levels; i++)
@@ -417,7 +422,7 @@ static char *nested_json(int levels)
 static void test_decode_refuses_nesting_deeper_than_limit(void **state)
 {
     (void)state;
-    char *deep = nested_json(LK_MAX_NESTING + 1);
+    char *deep = nested_json("a", LK_MAX_NESTING + 1);
     refuse(&order_created, deep, LK_ERR_INVALID,
            "nesting deeper than 32 levels");
     free(deep);
@@ -427,10 +432,34 @@ static void test_decode_accepts_nesting_at_limit(void **state)
 {
     (void)state;
     static const lk_schema any = {.subject = "any:event"};
-    char *deep = nested_json(LK_MAX_NESTING);
+    char *deep = nested_json("a", LK_MAX_NESTING);
     json_t *v = decode_ok(&any, deep);
     assert_true(json_is_object(lk_event_get(v, "a.a.a")));
     json_decref(v);
+    free(deep);
+}
+
+/* A schema may describe a tree by naming itself; the depth bound holds
+ * along its fields too. */
+static const lk_schema tree_event;
+static const lk_field tree_fields[] = {
+    {.name = "child", .type = LK_FIELD_OBJECT, .object = &tree_event},
+    LK_FIELD_END};
+static const lk_schema tree_event = {.subject = "tree:event",
+                                     .fields = tree_fields};
+
+static void test_decode_bounds_nesting_of_a_schema_that_names_itself(void **state)
+{
+    (void)state;
+    char *ok = nested_json("child", LK_MAX_NESTING);
+    json_t *v = decode_ok(&tree_event, ok);
+    assert_true(json_is_object(lk_event_get(v, "child.child.child")));
+    json_decref(v);
+    free(ok);
+    char *deep = nested_json("child", LK_MAX_NESTING + 1);
+    refuse(&tree_event, deep, LK_ERR_INVALID,
+           "tree:event: field \"child.child.child");
+    refuse(&tree_event, deep, LK_ERR_INVALID, "nesting deeper than 32 levels");
     free(deep);
 }
 
@@ -545,6 +574,36 @@ static void test_validate_refuses_null_schema_and_data(void **state)
     json_decref(v);
 }
 
+static void test_validate_refuses_nul_byte_inside_a_listed_array(void **state)
+{
+    (void)state;
+    lk_error err;
+    json_t *v = load("{\"id\":\"o\",\"version\":1,\"paid\":true,"
+                     "\"ticket\":{\"id\":\"t\",\"price\":5},"
+                     "\"tags\":[\"vip\"]}");
+    assert_int_equal(lk_event_validate(&order_created, v, &err), LK_OK);
+    json_array_append_new(json_object_get(v, "tags"), json_stringn("a\0b", 3));
+    assert_int_equal(lk_event_validate(&order_created, v, &err),
+                     LK_ERR_INVALID);
+    assert_message_has(&err, "field \"tags[1]\": string contains a NUL byte");
+    json_decref(v);
+}
+
+/* A field type outside the enum (a schema built from bad data) matches no
+ * value, and the message says so rather than accepting the field. */
+static void test_validate_refuses_every_value_for_an_unknown_field_type(void **state)
+{
+    (void)state;
+    static const lk_field odd_fields[] = {
+        {.name = "id", .type = (lk_field_type)99}, LK_FIELD_END};
+    static const lk_schema odd = {.subject = "odd:event", .fields = odd_fields};
+    lk_error err;
+    json_t *v = load("{\"id\":\"x\"}");
+    assert_int_equal(lk_event_validate(&odd, v, &err), LK_ERR_INVALID);
+    assert_message_has(&err, "field \"id\": expected unknown type, got string");
+    json_decref(v);
+}
+
 static void test_validate_works_without_error_out(void **state)
 {
     (void)state;
@@ -645,6 +704,30 @@ static void test_encode_refuses_string_with_nul_byte(void **state)
     json_object_set_new(v, "note", json_stringn("a\0b", 3));
     refuse_encode(&order_created, v, LK_ERR_INVALID,
                   "field \"note\": string contains a NUL byte");
+    json_decref(v);
+}
+
+/* jansson's allocator, failing: encode must report it, not crash. */
+static void *no_memory(size_t size)
+{
+    (void)size;
+    return NULL;
+}
+
+static void test_encode_reports_lack_of_memory(void **state)
+{
+    (void)state;
+    json_t *v = load(GOOD_ORDER);
+    lk_error err;
+    char *out = (char *)"sentinel";
+    size_t len = 7;
+    json_set_alloc_funcs(no_memory, free);
+    lk_status s = lk_event_encode(&order_created, v, &out, &len, &err);
+    json_set_alloc_funcs(malloc, free);
+    assert_int_equal(s, LK_ERR_NOMEM);
+    assert_string_equal(err.message, "order:created: cannot encode the event");
+    assert_null(out);
+    assert_int_equal(len, 0);
     json_decref(v);
 }
 
@@ -776,6 +859,7 @@ int main(void)
         cmocka_unit_test(test_decode_refuses_unknown_nested_field_when_strict),
         cmocka_unit_test(test_decode_refuses_nesting_deeper_than_limit),
         cmocka_unit_test(test_decode_accepts_nesting_at_limit),
+        cmocka_unit_test(test_decode_bounds_nesting_of_a_schema_that_names_itself),
         cmocka_unit_test(test_decode_refuses_deep_arrays_too),
         cmocka_unit_test(test_decode_accepts_valid_event_and_reads_it),
         cmocka_unit_test(test_decode_accepts_absent_and_null_optional_fields),
@@ -785,6 +869,8 @@ int main(void)
         cmocka_unit_test(test_decode_accepts_strict_event_with_listed_fields),
         cmocka_unit_test(test_decode_accepts_multibyte_utf8),
         cmocka_unit_test(test_validate_refuses_null_schema_and_data),
+        cmocka_unit_test(test_validate_refuses_nul_byte_inside_a_listed_array),
+        cmocka_unit_test(test_validate_refuses_every_value_for_an_unknown_field_type),
         cmocka_unit_test(test_validate_works_without_error_out),
         cmocka_unit_test(test_encode_sorts_keys_compactly),
         cmocka_unit_test(test_encode_then_decode_round_trips),
@@ -793,6 +879,7 @@ int main(void)
         cmocka_unit_test(test_encode_refuses_null_data),
         cmocka_unit_test(test_encode_refuses_non_object),
         cmocka_unit_test(test_encode_refuses_string_with_nul_byte),
+        cmocka_unit_test(test_encode_reports_lack_of_memory),
         cmocka_unit_test(test_encode_refuses_unknown_field_when_strict),
         cmocka_unit_test(test_encode_refuses_output_over_limit),
         cmocka_unit_test(test_encode_refuses_null_out),

@@ -246,6 +246,8 @@ static void test_init_refuses_queue_group_unfit_as_durable_name(void **state)
     assert_int_equal(lk_listener_init(&l, &d, NULL, NULL, NULL), LK_OK);
     d.durable_name = "bad name";
     refuse_def(&d, "invalid durable name \"bad name\"");
+    d.durable_name = "";
+    refuse_def(&d, "invalid durable name \"\"");
 }
 
 static void test_init_refuses_null_listener(void **state)
@@ -267,6 +269,17 @@ static void test_subscribe_opts_default_to_durable_queue_deliver_all(void **stat
     assert_string_equal(o.durable_name, "orders-service");
     assert_int_equal(o.ack_wait_ms, LK_DEFAULT_ACK_WAIT_MS);
     assert_int_equal(o.ack_wait_ms, 5000);
+    assert_int_equal(o.max_deliver, 0);
+    assert_true(o.deliver_all);
+}
+
+static void test_subscribe_opts_without_a_def_are_the_defaults(void **state)
+{
+    (void)state;
+    lk_subscribe_opts o = lk_listener_subscribe_opts(NULL);
+    assert_null(o.queue_group);
+    assert_null(o.durable_name);
+    assert_int_equal(o.ack_wait_ms, LK_DEFAULT_ACK_WAIT_MS);
     assert_int_equal(o.max_deliver, 0);
     assert_true(o.deliver_all);
 }
@@ -529,6 +542,7 @@ int main(void)
         T(test_init_refuses_queue_group_unfit_as_durable_name),
         T(test_init_refuses_null_listener),
         T(test_subscribe_opts_default_to_durable_queue_deliver_all),
+        T(test_subscribe_opts_without_a_def_are_the_defaults),
         T(test_subscribe_opts_take_the_defs_settings),
         T(test_listen_subscribes_on_schema_subject_and_dispatches),
         T(test_listen_refuses_without_client_or_init),

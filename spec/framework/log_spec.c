@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include <cmocka.h>
 
@@ -166,6 +167,21 @@ static void test_long_lines_are_truncated_to_1k(void **state)
     assert_int_equal(strlen(s.line), 1023);
 }
 
+/* Wide text outside ASCII cannot be converted in the "C" locale every
+ * program starts in, so the line cannot be formatted: its format shows
+ * which line it was. */
+static void test_a_line_that_cannot_be_formatted_logs_its_format(void **state)
+{
+    (void)state;
+    static const wchar_t unconvertible[] = {0xe9, 0};
+    seen s = {0};
+    lk_log_set_handler(remember, &s);
+    lk_log(LK_LOG_ERROR, "title %ls", unconvertible);
+    assert_int_equal(s.count, 1);
+    assert_int_equal(s.level, LK_LOG_ERROR);
+    assert_string_equal(s.line, "title %ls");
+}
+
 /* Also: installing a NULL handler brings the stderr default back. */
 static void test_default_handler_writes_one_line_to_stderr(void **state)
 {
@@ -250,6 +266,7 @@ int main(void)
         T(test_handler_gets_lines_at_or_above_level),
         T(test_off_silences_everything),
         T(test_long_lines_are_truncated_to_1k),
+        T(test_a_line_that_cannot_be_formatted_logs_its_format),
         T(test_default_handler_writes_one_line_to_stderr),
         T(test_capture_collects_every_line_from_debug_up),
         T(test_capture_grows_past_its_first_buffer),

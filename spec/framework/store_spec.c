@@ -495,6 +495,12 @@ static void test_collection_wrappers_refuse_bad_arguments_naming_it(void **state
     assert_int_equal(lk_collection_find_by_id(&c.base, NULL, NULL, &err),
                      LK_ERR_INVALID);
     assert_message_has(&err, "find_by_id: id is NULL");
+    bson_t *stale = BCON_NEW("x", BCON_INT32(1));
+    bson_t *out = stale; /* a refused lookup leaves no stale document */
+    assert_int_equal(lk_collection_find_by_id(&c.base, NULL, &out, &err),
+                     LK_ERR_INVALID);
+    assert_null(out);
+    bson_destroy(stale);
     assert_int_equal(c.calls, 0);
 }
 

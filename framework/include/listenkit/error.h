@@ -82,6 +82,8 @@ lk_status lk_error_setv(lk_error *err, lk_status status, const char *fmt,
  * Prepends "prefix: " to the message already in `err` (keeps its status) and
  * returns that status; used to add context while an error travels up
  * ("tickets: order:created: field \"id\": ..."). NULL `err` returns LK_OK.
+ * A prefix that cannot be formatted leaves the message as it was; likewise
+ * lk_error_set() falls back to the status text (lk_status_str).
  */
 lk_status lk_error_prefix(lk_error *err, const char *fmt, ...) LK_PRINTF(2, 3);
 

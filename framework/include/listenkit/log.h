@@ -53,7 +53,8 @@ const char *lk_log_level_str(lk_log_level level);
 void lk_log_reset(void);
 
 /* Formats and emits one line if `level` is enabled. Lines longer than 1 KiB
- * are truncated. */
+ * are truncated; a line that cannot be formatted (e.g. wide text the locale
+ * cannot convert) is emitted as its format string. */
 void lk_log(lk_log_level level, const char *fmt, ...) LK_PRINTF(2, 3);
 
 #ifdef __cplusplus

@@ -205,7 +205,8 @@ lk_status lk_oid_parse(const char *hex, bson_oid_t *out, lk_error *err);
 void lk_oid_format(const bson_oid_t *oid, char buf[25]);
 
 /* A new document that is `doc` with `key` set to the int64 `value` (added
- * or replaced, other fields in their order). Returns NULL only on OOM. */
+ * or replaced, other fields in their order). Never NULL: libbson aborts when
+ * memory runs out. The caller frees it with bson_destroy(). */
 bson_t *lk_bson_with_int64(const bson_t *doc, const char *key, int64_t value);
 
 /* Checks the version field of `doc` against the collection's OCC mode
