@@ -226,6 +226,11 @@ static lk_status bus_publish(lk_bus *bus, const char *subject,
         return lk_error_set(err, LK_ERR_CLOSED,
                             "fake-nats: publish %s: the bus is drained",
                             subject);
+    if (len > LK_FAKE_NATS_MAX_PAYLOAD)
+        return lk_error_set(err, LK_ERR_TOO_LARGE,
+                            "fake-nats: publish %s: %zu bytes, over the "
+                            "server's max payload of %d",
+                            subject, len, LK_FAKE_NATS_MAX_PAYLOAD);
     lk_status s = injected_failure(nats, subject, err);
     if (s == LK_OK && nats->broker)
         s = fk_broker_publish(nats, subject, data, len,
@@ -346,6 +351,40 @@ void lk_fake_nats_fail_subject(lk_fake_nats *nats, const char *subject,
 
 /* ---- subscriptions ------------------------------------------------------------- */
 
+/* A name JetStream takes for a consumer: what the NATS adapter checks. */
+static bool consumer_name_is_valid(const char *name)
+{
+    if (name[0] == '\0')
+        return false;
+    for (const char *p = name; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= ' ' || c >= 0x7f || strchr(".*>/\\", c) != NULL)
+            return false;
+    }
+    return true;
+}
+
+/* Names JetStream refuses, refused the same way (LK_ERR_INVALID naming the
+ * name): a durable name, and a queue group even beside a durable name
+ * (libnats checks it as a name as well). */
+static lk_status check_names(const char *subject, const lk_subscribe_opts *opts,
+                             lk_error *err)
+{
+    if (opts->durable_name != NULL &&
+        !consumer_name_is_valid(opts->durable_name))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "fake-nats: subscribe %s: invalid durable name "
+                            "\"%s\" (no spaces, '.', '*', '>', '/' or '\\')",
+                            subject, opts->durable_name);
+    if (opts->queue_group != NULL && !consumer_name_is_valid(opts->queue_group))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "fake-nats: subscribe %s: invalid queue group "
+                            "\"%s\": JetStream takes it as a name (no spaces, "
+                            "'.', '*', '>', '/' or '\\')",
+                            subject, opts->queue_group);
+    return LK_OK;
+}
+
 static fk_subscription *record_subscription(lk_fake_nats *nats,
                                             const char *subject,
                                             const lk_subscribe_opts *opts)
@@ -396,11 +435,13 @@ static lk_status bus_subscribe(lk_bus *bus, const char *subject,
                             "fake-nats: subscribe %s: wildcard subjects are "
                             "not supported by the fake",
                             subject);
+    lk_status s = check_names(subject, opts, err);
+    if (s != LK_OK)
+        return s;
     fk_subscription *sub = record_subscription(nats, subject, opts);
     if (sub == NULL)
         return lk_error_set(err, LK_ERR_NOMEM,
                             "fake-nats: subscribe %s: out of memory", subject);
-    lk_status s = LK_OK;
     if (nats->broker)
         s = fk_broker_subscribe(nats, sub, handler, closure, err);
     if (s != LK_OK) /* only subscriptions that worked are recorded */

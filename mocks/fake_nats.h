@@ -88,6 +88,11 @@ typedef struct lk_fake_nats lk_fake_nats;
  * held back. */
 #define LK_FAKE_NATS_MAX_ACK_PENDING 1000
 
+/* nats-server's default max payload (1 MiB): a longer publish is refused
+ * with LK_ERR_TOO_LARGE, as the NATS adapter reports it, and not recorded.
+ * (The server counts headers too, such as a msg_id; the fake only data.) */
+#define LK_FAKE_NATS_MAX_PAYLOAD (1024 * 1024)
+
 typedef struct lk_fake_broker_opts {
     uint64_t seed;          /* drives every random choice */
     size_t reorder_window;  /* 0 or 1: strict stream order per consumer */

@@ -745,6 +745,56 @@ static void a_durable_belongs_to_one_queue_group(contract *c)
     assert_int_equal(r->rec[0].member, 0);
 }
 
+static void a_name_jetstream_cannot_use_is_refused(contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts dotted = {.durable_name = "bad.name",
+                                .ack_wait_ms = ACK_WAIT_MS};
+    lk_subscribe_opts group = {.queue_group = "orders.service",
+                               .ack_wait_ms = ACK_WAIT_MS};
+    /* libnats checks the queue group as a name too, durable name or not */
+    lk_subscribe_opts named = {.queue_group = "orders.service",
+                               .durable_name = "orders",
+                               .ack_wait_ms = ACK_WAIT_MS};
+    lk_subscribe_opts fine = {.queue_group = "orders-service",
+                              .ack_wait_ms = ACK_WAIT_MS};
+    const lk_subscribe_opts *refused[] = {&dotted, &group, &named};
+    const char *named_in_error[] = {"bad.name", "orders.service",
+                                    "orders.service"};
+    for (size_t i = 0; i < 3; i++) {
+        lk_error err = {0};
+        lk_status s = lk_bus_subscribe(c->bus, c->subject, refused[i],
+                                       on_message, &r->members[0], &err);
+        if (s != LK_ERR_INVALID || strstr(err.message, named_in_error[i]) == NULL)
+            fail_msg("[%s] case %zu: %s: %s", c->impl->name, i,
+                     lk_status_str(s), err.message);
+    }
+    subscribe(c, c->subject, &fine, r, 0);
+    publish(c, c->subject, "ok");
+    await(c, r, 1);
+    settle_at(c, r, 2 * ACK_WAIT_MS, 1);
+}
+
+static void a_message_over_the_max_payload_is_too_large(contract *c)
+{
+    size_t len = 2u * 1024u * 1024u; /* the server's default is 1 MiB */
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.queue_group = "big", .ack_wait_ms = ACK_WAIT_MS};
+    lk_error err = {0};
+    char *big = calloc(1, len);
+    assert_non_null(big);
+    subscribe(c, c->subject, &opts, r, 0);
+    lk_status s = lk_bus_publish(c->bus, c->subject, big, len, NULL, &err);
+    free(big);
+    assert_int_equal(s, LK_ERR_TOO_LARGE);
+    assert_non_null(strstr(err.message, c->subject));
+    publish(c, c->subject, "small");
+    await(c, r, 1);
+    settle_at(c, r, 2 * ACK_WAIT_MS, 1);
+    assert_string_equal(r->rec[0].data, "small");
+    assert_int_equal(r->rec[0].seq, 1); /* the refused one took none */
+}
+
 /* ---- the table: every behaviour x every implementation ----------------------------- */
 
 typedef void (*behaviour)(contract *c);
@@ -821,6 +871,8 @@ BEHAVIOUR(two_durables_in_one_queue_group_each_get_every_message)
 BEHAVIOUR(at_most_1000_deliveries_await_an_ack_per_consumer)
 BEHAVIOUR(a_held_message_comes_once_an_ack_frees_room)
 BEHAVIOUR(a_durable_belongs_to_one_queue_group)
+BEHAVIOUR(a_name_jetstream_cannot_use_is_refused)
+BEHAVIOUR(a_message_over_the_max_payload_is_too_large)
 #undef BEHAVIOUR
 
 /* Each behaviour once per implementation; the name says which. */
@@ -856,6 +908,8 @@ int main(void)
         ON_BOTH(at_most_1000_deliveries_await_an_ack_per_consumer),
         ON_BOTH(a_held_message_comes_once_an_ack_frees_room),
         ON_BOTH(a_durable_belongs_to_one_queue_group),
+        ON_BOTH(a_name_jetstream_cannot_use_is_refused),
+        ON_BOTH(a_message_over_the_max_payload_is_too_large),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

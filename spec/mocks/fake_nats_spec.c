@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -278,6 +279,59 @@ static void test_wildcard_subscription_is_unsupported(void **state)
     assert_int_equal(lk_fake_nats_subscription_count(nats), 0);
 }
 
+static void test_names_jetstream_cannot_use_are_refused(void **state)
+{
+    lk_fake_nats *nats = *state;
+    static const struct {
+        lk_subscribe_opts opts;
+        const char *named;
+    } bad[] = {
+        {{.durable_name = "bad.name"}, "invalid durable name \"bad.name\""},
+        {{.durable_name = "bad name"}, "invalid durable name \"bad name\""},
+        {{.durable_name = "a/b", .queue_group = "ok"}, "\"a/b\""},
+        {{.queue_group = "orders.service"}, "invalid queue group \"orders.service\""},
+        /* libnats checks the queue group as a name even beside a durable */
+        {{.queue_group = "orders.service", .durable_name = "orders"},
+         "invalid queue group \"orders.service\""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lk_error err = {0};
+        assert_int_equal(lk_bus_subscribe(lk_fake_nats_bus(nats), "a",
+                                          &bad[i].opts, count_handler, NULL,
+                                          &err),
+                         LK_ERR_INVALID);
+        assert_non_null(strstr(err.message, bad[i].named));
+    }
+    assert_int_equal(lk_fake_nats_subscription_count(nats), 0);
+    lk_subscribe_opts fine = {.queue_group = "orders-service",
+                              .durable_name = "orders_1"};
+    assert_int_equal(lk_bus_subscribe(lk_fake_nats_bus(nats), "a", &fine,
+                                      count_handler, NULL, NULL),
+                     LK_OK);
+}
+
+static void test_a_publish_over_the_max_payload_is_too_large(void **state)
+{
+    lk_fake_nats *nats = *state;
+    size_t len = LK_FAKE_NATS_MAX_PAYLOAD;
+    char *big = calloc(1, len + 1);
+    assert_non_null(big);
+    lk_error err = {0};
+    assert_int_equal(lk_bus_publish(lk_fake_nats_bus(nats), "big", big,
+                                    len + 1, NULL, &err),
+                     LK_ERR_TOO_LARGE);
+    assert_non_null(strstr(err.message, "big"));
+    assert_non_null(strstr(err.message, "max payload"));
+    assert_int_equal(lk_fake_nats_published_count(nats), 0);
+    /* exactly the limit is fine */
+    assert_int_equal(lk_bus_publish(lk_fake_nats_bus(nats), "big", big, len,
+                                    NULL, &err),
+                     LK_OK);
+    assert_int_equal(lk_fake_nats_published_count(nats), 1);
+    assert_int_equal(lk_fake_nats_get_stats(nats).published, 1);
+    free(big);
+}
+
 static void test_drained_bus_refuses_publish_and_subscribe(void **state)
 {
     lk_fake_nats *nats = *state;
@@ -367,6 +421,8 @@ int main(void)
         T(test_subscriptions_are_recorded_with_their_options),
         T(test_recording_mode_never_delivers),
         T(test_wildcard_subscription_is_unsupported),
+        T(test_names_jetstream_cannot_use_are_refused),
+        T(test_a_publish_over_the_max_payload_is_too_large),
         T(test_drained_bus_refuses_publish_and_subscribe),
         T(test_bus_face_leads_back_to_the_fake),
         cmocka_unit_test(test_bus_free_releases_the_fake),
