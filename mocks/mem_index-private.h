@@ -47,6 +47,12 @@ void *lk_mem_index_get(const lk_mem_index *ix, const uint8_t *key,
  * (reserve first). Items whose key is NULL are not added. */
 void lk_mem_index_put(lk_mem_index *ix, void *item);
 
+/* Adds `item` unless an item with the same key is present, which it
+ * returns instead (then nothing changes); NULL when added. One probe
+ * instead of a get and a put. Needs room (reserve first); an item whose
+ * key is NULL is not added. */
+void *lk_mem_index_put_new(lk_mem_index *ix, void *item);
+
 /* Removes `item` (looked up by its key); absent items are ignored. */
 void lk_mem_index_remove(lk_mem_index *ix, const void *item);
 

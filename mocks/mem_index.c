@@ -106,6 +106,23 @@ void lk_mem_index_put(lk_mem_index *ix, void *item)
     ix->count++;
 }
 
+void *lk_mem_index_put_new(lk_mem_index *ix, void *item)
+{
+    size_t len = 0;
+    const uint8_t *key = ix->key_of(item, ix->which, &len);
+    if (key == NULL || ix->slots == NULL)
+        return NULL;
+    uint64_t h = hash_bytes(key, len);
+    size_t i = (size_t)h & ix->mask;
+    for (; ix->slots[i].item != NULL; i = (i + 1) & ix->mask)
+        if (same_key(ix, &ix->slots[i], h, key, len))
+            return ix->slots[i].item;
+    ix->slots[i].hash = h;
+    ix->slots[i].item = item;
+    ix->count++;
+    return NULL;
+}
+
 void lk_mem_index_remove(lk_mem_index *ix, const void *item)
 {
     size_t len = 0;

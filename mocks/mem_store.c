@@ -26,8 +26,10 @@ typedef struct mem_key {
 typedef struct mem_doc {
     struct mem_doc *prev, *next;
     bson_oid_t id;
-    lk_mem_stored stored; /* _id first, version as int64 */
+    lk_mem_stored stored; /* _id first, version as int64; in `own` until
+                             a save replaces it with a buffer of its own */
     mem_key *keys;        /* one per unique field */
+    uint8_t own[];        /* the inserted bytes: one allocation with the node */
 } mem_doc;
 
 typedef struct mem_store mem_store;
@@ -85,7 +87,8 @@ static void free_doc(mem_doc *d, size_t n_unique)
 {
     if (d == NULL)
         return;
-    lk_mem_stored_free(&d->stored);
+    if (d->stored.data != d->own)
+        free(d->stored.data);
     free_keys(d->keys, n_unique);
     free(d);
 }
@@ -294,36 +297,37 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
     mem_coll *c = (mem_coll *)base;
     const char *name = base->name;
     const char *vkey = base->opts.version_key;
-    lk_mem_stored stored = {0};
     lk_mem_found found;
     bson_oid_t id;
     bson_t view;
+    size_t size = 0;
     int64_t version = 0;
     mem_doc *d = NULL;
     bson_t *copy = NULL;
 
-    lk_status s = lk_mem_stored_build(doc, vkey, &stored, &found, err);
+    lk_status s = lk_mem_stored_size(doc, vkey, &size, err);
+    if (s == LK_OK) {
+        d = malloc(sizeof *d + size);
+        if (d == NULL)
+            s = lk_error_set(err, LK_ERR_NOMEM, "out of memory");
+    }
+    if (s == LK_OK) {
+        memset(d, 0, sizeof *d);
+        s = lk_mem_stored_build(doc, vkey, d->own, &d->stored, &found, err);
+    }
     if (s == LK_OK)
         s = found_id(&found, false, &id, err);
     if (s == LK_OK && base->opts.occ == LK_OCC_EXTERNAL)
         s = external_version(doc, vkey, &version, err);
     if (s != LK_OK) {
-        lk_mem_stored_free(&stored);
+        free(d);
         lk_error_prefix(err, "%s.insert", name);
         return s;
     }
-    lk_mem_stored_set_id(&stored, &id);
-    lk_mem_stored_set_version(&stored, version);
-    lk_mem_stored_view(&stored, &view);
-
-    d = calloc(1, sizeof *d);
-    if (d == NULL) {
-        lk_mem_stored_free(&stored);
-        return lk_error_set(err, LK_ERR_NOMEM, "%s.insert: out of memory",
-                            name);
-    }
     d->id = id;
-    d->stored = stored;
+    lk_mem_stored_set_id(&d->stored, &id);
+    lk_mem_stored_set_version(&d->stored, version);
+    lk_mem_stored_view(&d->stored, &view);
     s = unique_keys(c, &view, &d->keys, err);
     if (s == LK_OK)
         s = copy_out(&view, out != NULL ? &copy : NULL, name, err);
@@ -333,16 +337,20 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
     }
 
     pthread_mutex_lock(&c->store->lock);
-    if (lk_mem_index_get(&c->by_id, id.bytes, sizeof id.bytes) != NULL) {
+    if (!reserve_indexes(c, true))
+        s = lk_error_set(err, LK_ERR_NOMEM, "%s.insert: out of memory", name);
+    /* The _id goes in first (one probe finds a taken one); it comes out
+     * again if a unique field is taken. */
+    if (s == LK_OK && lk_mem_index_put_new(&c->by_id, d) != NULL) {
         char hex[25];
         lk_oid_format(&id, hex);
         s = lk_error_set(err, LK_ERR_DUPLICATE, "%s.insert: duplicate _id %s",
                          name, hex);
-    }
-    if (s == LK_OK)
+    } else if (s == LK_OK) {
         s = check_unique(c, d->keys, NULL, "insert", err);
-    if (s == LK_OK && !reserve_indexes(c, true))
-        s = lk_error_set(err, LK_ERR_NOMEM, "%s.insert: out of memory", name);
+        if (s != LK_OK)
+            lk_mem_index_remove(&c->by_id, d);
+    }
     if (s == LK_OK) {
         d->prev = c->tail;
         if (c->tail != NULL)
@@ -351,7 +359,6 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
             c->head = d;
         c->tail = d;
         c->count++;
-        lk_mem_index_put(&c->by_id, d);
         index_unique(c, d, true);
     }
     pthread_mutex_unlock(&c->store->lock);
@@ -386,22 +393,31 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
 {
     mem_coll *c = (mem_coll *)base;
     const char *name = base->name;
+    const char *vkey = base->opts.version_key;
     lk_mem_stored repl = {0};
     lk_mem_found found;
     bson_oid_t id;
     bson_t view;
+    size_t size = 0;
     int64_t next = 0;
+    uint8_t *buf = NULL, *unused = NULL;
     bson_t *copy = NULL;
     mem_key *keys = NULL;
 
     /* The replacement is built outside the lock; only its version waits
      * for the stored one. */
-    lk_status s = lk_mem_stored_build(doc, base->opts.version_key, &repl,
-                                      &found, err);
+    lk_status s = lk_mem_stored_size(doc, vkey, &size, err);
+    if (s == LK_OK) {
+        buf = malloc(size);
+        if (buf == NULL)
+            s = lk_error_set(err, LK_ERR_NOMEM, "out of memory");
+    }
+    if (s == LK_OK)
+        s = lk_mem_stored_build(doc, vkey, buf, &repl, &found, err);
     if (s == LK_OK)
         s = found_id(&found, true, &id, err);
     if (s != LK_OK) {
-        lk_mem_stored_free(&repl);
+        free(buf);
         lk_error_prefix(err, "%s.save", name);
         return s;
     }
@@ -429,21 +445,21 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
         s = lk_error_set(err, LK_ERR_NOMEM, "%s.save: out of memory", name);
     if (s == LK_OK)
         s = copy_out(&view, out != NULL ? &copy : NULL, name, err);
+    unused = buf;
     if (s == LK_OK) {
         /* Nothing can fail from here on: swap keys and document. */
         index_unique(c, d, false);
         mem_key *old_keys = d->keys;
-        lk_mem_stored old = d->stored;
+        unused = d->stored.data != d->own ? d->stored.data : NULL;
         d->keys = keys;
         d->stored = repl;
         index_unique(c, d, true);
         keys = old_keys;
-        repl = old;
     }
     pthread_mutex_unlock(&c->store->lock);
 
     free_keys(keys, c->n_unique);
-    lk_mem_stored_free(&repl);
+    free(unused);
     if (s != LK_OK) {
         bson_destroy(copy);
         return s;

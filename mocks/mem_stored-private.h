@@ -5,9 +5,10 @@
  * Stored form: `_id` (an ObjectId) first, then the caller's other fields
  * in their order, with the version field as an int64 where the caller had
  * it (or last when absent). Later duplicates of `_id` or of the version
- * key are dropped. The bytes are plain malloc'd BSON, not a bson_t: a
- * bson_t is 128-byte aligned and costs an aligned allocation, while a view
- * (lk_mem_stored_view) costs nothing. Private to mocks/.
+ * key are dropped. The bytes are plain BSON in a buffer of the caller's, not
+ * a bson_t: a bson_t is 128-byte aligned and costs an aligned allocation of
+ * its own, while a view (lk_mem_stored_view) costs nothing. Private to
+ * mocks/.
  */
 #ifndef LISTENKIT_MOCKS_MEM_STORED_PRIVATE_H
 #define LISTENKIT_MOCKS_MEM_STORED_PRIVATE_H
@@ -26,7 +27,7 @@
 #define LK_MEM_MAX_BSON (16 * 1024 * 1024)
 
 typedef struct lk_mem_stored {
-    uint8_t *data;       /* the BSON bytes (malloc'd) */
+    uint8_t *data;       /* the BSON bytes (the caller's buffer) */
     uint32_t len;
     uint32_t version_at; /* offset of the version's 8 value bytes */
 } lk_mem_stored;
@@ -37,15 +38,21 @@ typedef struct lk_mem_found {
     bson_oid_t id;       /* when id_type is BSON_TYPE_OID */
 } lk_mem_found;
 
-/* Builds the stored form of `doc` with version 0 and the `_id` bytes left
- * zero (set them with lk_mem_stored_set_id once the caller has decided on
- * the id from *found). The same walk checks that `doc` is valid BSON at
- * every depth: LK_ERR_INVALID "document is not valid BSON (at byte N)"
- * (or "nested more than 100 levels", or larger than LK_MEM_MAX_BSON),
- * LK_ERR_NOMEM on OOM; on error *out is empty. */
+/* How many bytes lk_mem_stored_build may write for `doc` (a bound, a few
+ * bytes over). LK_ERR_INVALID for a document over LK_MEM_MAX_BSON. */
+lk_status lk_mem_stored_size(const bson_t *doc, const char *version_key,
+                             size_t *size, lk_error *err);
+
+/* Builds the stored form of `doc` into `buf` (lk_mem_stored_size bytes,
+ * owned by the caller: the store puts a new document's bytes in the same
+ * allocation as its list node), with version 0 and the `_id` bytes zero
+ * (set them with lk_mem_stored_set_id once the caller has decided on the
+ * id from *found). The same walk checks that `doc` is valid BSON at every
+ * depth, keys included: LK_ERR_INVALID "document is not valid BSON (at
+ * byte N)" or "document nested more than 100 levels". */
 lk_status lk_mem_stored_build(const bson_t *doc, const char *version_key,
-                              lk_mem_stored *out, lk_mem_found *found,
-                              lk_error *err);
+                              uint8_t *buf, lk_mem_stored *out,
+                              lk_mem_found *found, lk_error *err);
 
 void lk_mem_stored_set_id(lk_mem_stored *s, const bson_oid_t *id);
 
@@ -58,8 +65,5 @@ void lk_mem_stored_view(const lk_mem_stored *s, bson_t *view);
 
 /* A new bson_t copy (caller destroys); NULL on OOM. */
 bson_t *lk_mem_stored_copy(const lk_mem_stored *s);
-
-/* Frees the bytes; the struct becomes empty. */
-void lk_mem_stored_free(lk_mem_stored *s);
 
 #endif /* LISTENKIT_MOCKS_MEM_STORED_PRIVATE_H */

@@ -114,15 +114,26 @@ static size_t put_version(lk_mem_stored *s, size_t n, const char *key,
     return n + 8;
 }
 
+lk_status lk_mem_stored_size(const bson_t *doc, const char *version_key,
+                             size_t *size, lk_error *err)
+{
+    if (doc->len > LK_MEM_MAX_BSON)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "document is %u bytes, more than the %d MongoDB "
+                            "allows",
+                            doc->len, LK_MEM_MAX_BSON);
+    /* The input without its `_id` and version elements, plus ours: at most
+     * len + 17 + (1 + strlen(key) + 1 + 8) bytes. */
+    *size = (size_t)doc->len + ID_ELEMENT_LEN + strlen(version_key) + 10;
+    return LK_OK;
+}
+
 lk_status lk_mem_stored_build(const bson_t *doc, const char *version_key,
-                              lk_mem_stored *out, lk_mem_found *found,
-                              lk_error *err)
+                              uint8_t *buf, lk_mem_stored *out,
+                              lk_mem_found *found, lk_error *err)
 {
     const uint8_t *src = bson_get_data(doc);
     size_t vlen = strlen(version_key);
-    /* The output is the input without its `_id` and version elements,
-     * plus ours: at most len + 17 + (1 + vlen + 1 + 8) bytes. */
-    size_t cap = (size_t)doc->len + ID_ELEMENT_LEN + vlen + 10;
     const uint8_t *pending = NULL; /* an element to copy, end not yet known */
     bool have_version = false;
     lk_status s = LK_OK;
@@ -132,14 +143,7 @@ lk_status lk_mem_stored_build(const bson_t *doc, const char *version_key,
     found->id_type = BSON_TYPE_EOD;
     if (!bson_iter_init(&it, doc))
         return not_valid(err, 0);
-    if (doc->len > LK_MEM_MAX_BSON)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "document is %u bytes, more than the %d MongoDB "
-                            "allows",
-                            doc->len, LK_MEM_MAX_BSON);
-    out->data = malloc(cap);
-    if (out->data == NULL)
-        return lk_error_set(err, LK_ERR_NOMEM, "out of memory");
+    out->data = buf;
 
     size_t n = 4;
     out->data[n++] = BSON_TYPE_OID;
@@ -181,7 +185,7 @@ lk_status lk_mem_stored_build(const bson_t *doc, const char *version_key,
     if (s == LK_OK && it.err_off != 0) /* bson_iter_next hit a bad element */
         s = not_valid(err, it.err_off);
     if (s != LK_OK) {
-        lk_mem_stored_free(out);
+        memset(out, 0, sizeof *out);
         return s;
     }
     if (pending != NULL) { /* the last element ends at the terminator */
@@ -221,10 +225,4 @@ void lk_mem_stored_view(const lk_mem_stored *s, bson_t *view)
 bson_t *lk_mem_stored_copy(const lk_mem_stored *s)
 {
     return bson_new_from_data(s->data, s->len);
-}
-
-void lk_mem_stored_free(lk_mem_stored *s)
-{
-    free(s->data);
-    memset(s, 0, sizeof *s);
 }
