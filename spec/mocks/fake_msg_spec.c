@@ -17,6 +17,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include <cmocka.h>
 
@@ -203,6 +204,15 @@ static void test_formatted_message_holds_the_formatted_text(void **state)
     lk_fake_msg_free(msg);
 }
 
+static void test_text_that_cannot_be_formatted_gives_null(void **state)
+{
+    (void)state;
+    /* In the C locale an e-acute has no multibyte form: vsnprintf fails
+     * (EILSEQ), and newf says so with NULL rather than a half message. */
+    static const wchar_t accented[] = {0xe9, 0};
+    assert_null(lk_fake_msg_newf("a", "%ls", accented));
+}
+
 static void test_setters_change_sequence_delivery_count_and_timestamp(void **state)
 {
     (void)state;
@@ -371,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_new_message_without_subject_or_data_is_null),
         cmocka_unit_test(test_bytes_message_keeps_nuls_and_length),
         cmocka_unit_test(test_formatted_message_holds_the_formatted_text),
+        cmocka_unit_test(test_text_that_cannot_be_formatted_gives_null),
         cmocka_unit_test(test_setters_change_sequence_delivery_count_and_timestamp),
         cmocka_unit_test(test_every_reply_is_counted_with_the_last_nak_delay),
         cmocka_unit_test(test_failed_ack_returns_the_status_once_and_is_not_acked),

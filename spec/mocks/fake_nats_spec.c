@@ -286,6 +286,7 @@ static void test_names_jetstream_cannot_use_are_refused(void **state)
         lk_subscribe_opts opts;
         const char *named;
     } bad[] = {
+        {{.durable_name = ""}, "invalid durable name \"\""},
         {{.durable_name = "bad.name"}, "invalid durable name \"bad.name\""},
         {{.durable_name = "bad name"}, "invalid durable name \"bad name\""},
         {{.durable_name = "a/b", .queue_group = "ok"}, "\"a/b\""},
