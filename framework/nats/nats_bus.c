@@ -18,7 +18,7 @@
 #define DEFAULT_DRAIN_TIMEOUT_MS 30000
 /* How long Close gets to call back (it posts on_closed to libnats'
  * callback thread). */
-#define CLOSE_GRACE_MS 5000
+#define CLOSE_GRACE_S 5
 
 static const lk_bus_ops nats_bus_ops;
 
@@ -423,24 +423,17 @@ static lk_status nats_publish(lk_bus *bus, const char *subject,
 
 /* ---- drain and free -------------------------------------------------------------- */
 
-/* Waits up to `ms` for the closed callback; true when it came. */
-static bool wait_closed(lk_nats_bus *b, int64_t ms)
+/* Waits (at most CLOSE_GRACE_S) for the closed callback after Close. */
+static void wait_closed(lk_nats_bus *b)
 {
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += (time_t)(ms / 1000);
-    deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    deadline.tv_sec += CLOSE_GRACE_S;
     pthread_mutex_lock(&b->mu);
     int rc = 0;
     while (!b->closed && rc == 0)
         rc = pthread_cond_timedwait(&b->cond, &b->mu, &deadline);
-    bool closed = b->closed;
     pthread_mutex_unlock(&b->mu);
-    return closed;
 }
 
 static lk_status nats_drain(lk_bus *bus, lk_error *err)
@@ -453,8 +446,6 @@ static lk_status nats_drain(lk_bus *bus, lk_error *err)
     if (first)
         b->state = LK_NATS_DRAINING;
     pthread_mutex_unlock(&b->mu);
-    if (b->nc == NULL)
-        return LK_OK; /* never connected */
 
     bool finished = true;
     if (first) {
@@ -491,7 +482,7 @@ static lk_status nats_drain(lk_bus *bus, lk_error *err)
                           b->url, (long long)b->drain_timeout_ms);
     }
     /* on_closed uses `b`: it must have run before the bus is freed. */
-    wait_closed(b, CLOSE_GRACE_MS);
+    wait_closed(b);
     pthread_mutex_lock(&b->mu);
     b->state = LK_NATS_DRAINED;
     pthread_mutex_unlock(&b->mu);

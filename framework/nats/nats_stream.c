@@ -35,14 +35,14 @@ static bool subject_matches(const char *pattern, const char *subject)
     }
 }
 
+/* A stream made without subjects listens on its own name, and the server
+ * then lists that name as its subject: the list says it all. */
 static bool config_captures(const jsStreamConfig *cfg, const char *subject)
 {
     for (int i = 0; i < cfg->SubjectsLen; i++)
         if (cfg->Subjects[i] != NULL && subject_matches(cfg->Subjects[i], subject))
             return true;
-    /* A stream made without subjects listens on its own name. */
-    return cfg->SubjectsLen == 0 && cfg->Name != NULL &&
-           strcmp(cfg->Name, subject) == 0;
+    return false;
 }
 
 static bool cache_has(const lk_nats_bus *b, const char *subject)
@@ -90,8 +90,9 @@ void lk_nats_stream_cache_free(lk_nats_bus *b)
     b->n_subjects = b->cap_subjects = 0;
 }
 
-static lk_status add_stream(lk_nats_bus *b, const char *subject, bool *retry,
-                            lk_error *err)
+/* Creates the stream for `subject`. Someone else creating it meanwhile is
+ * fine: the caller reads it again. */
+static lk_status add_stream(lk_nats_bus *b, const char *subject, lk_error *err)
 {
     jsStreamConfig cfg;
     jsErrCode jerr = 0;
@@ -103,16 +104,12 @@ static lk_status add_stream(lk_nats_bus *b, const char *subject, bool *retry,
     cfg.SubjectsLen = 1;
     cfg.Storage = js_FileStorage;
     natsStatus s = js_AddStream(NULL, b->js, &cfg, NULL, &jerr);
+    if (s != NATS_OK && jerr != JSStreamNameExistErr)
+        return lk_nats_error(err, s, jerr, "stream %s: cannot create it for %s",
+                             b->stream, subject);
     if (s == NATS_OK)
         lk_log(LK_LOG_INFO, "nats: created stream %s for %s", b->stream,
                subject);
-    if (s != NATS_OK && jerr == JSStreamNameExistErr) {
-        *retry = true; /* someone else made it meanwhile */
-        return LK_OK;
-    }
-    if (s != NATS_OK)
-        return lk_nats_error(err, s, jerr, "stream %s: cannot create it for %s",
-                             b->stream, subject);
     return LK_OK;
 }
 
@@ -152,12 +149,11 @@ static lk_status ensure_once(lk_nats_bus *b, const char *subject, bool *done,
 {
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
-    bool retry = false;
     natsStatus s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
 
     *done = false;
     if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
-        return add_stream(b, subject, &retry, err);
+        return add_stream(b, subject, err); /* *done next round */
     if (s != NATS_OK)
         return lk_nats_error(err, s, jerr, "stream %s: cannot read it",
                              b->stream);

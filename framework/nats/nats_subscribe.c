@@ -325,8 +325,6 @@ static lk_status remember(lk_nats_bus *b, lk_nats_sub *ls, lk_error *err)
 
 static void sub_free(lk_nats_sub *ls)
 {
-    if (ls == NULL)
-        return;
     natsSubscription_Destroy(ls->sub);
     free(ls->subject);
     free(ls);

@@ -6,6 +6,7 @@
  *
  * The behaviours every bus shares are in spec/contract/bus_contract_spec.c.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -271,6 +272,57 @@ static void test_connect_without_url_uses_nats_url_from_the_environment(void **s
                      LK_OK);
 }
 
+/* Without a port, or without any URL, the client goes to the default port
+ * 4222: whether a server answers there depends on the machine, but the URL
+ * is accepted and the error (if any) names where it went. */
+static void test_a_url_without_port_and_no_url_at_all_go_to_the_default_port(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    lk_status s = lk_nats_bus_connect(&f->bus, "nats://127.0.0.1", &f->opts, &err);
+    if (s != LK_OK && s != LK_ERR_IO)
+        fail_msg("nats://127.0.0.1: %s (%s)", lk_status_name(s), err.message);
+    if (s == LK_ERR_IO)
+        assert_non_null(strstr(err.message, "nats://127.0.0.1"));
+    lk_bus_free(f->bus);
+    f->bus = NULL;
+
+    setenv("NATS_URL", "", 1); /* empty counts as unset */
+    s = lk_nats_bus_connect(&f->bus, NULL, &f->opts, &err);
+    unsetenv("NATS_URL");
+    if (s != LK_OK && s != LK_ERR_IO)
+        fail_msg("default URL: %s (%s)", lk_status_name(s), err.message);
+    if (s == LK_ERR_IO)
+        assert_non_null(strstr(err.message, LK_NATS_DEFAULT_URL));
+}
+
+static void test_connect_without_options_uses_the_defaults(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    spec_nats_server_require(&server);
+    assert_int_equal(lk_nats_bus_connect(&f->bus, server.url, NULL, &err), LK_OK);
+    assert_true(lk_nats_bus_is_nats(f->bus));
+    assert_int_equal(lk_bus_drain(f->bus, &err), LK_OK);
+}
+
+static void test_a_server_without_jetstream_is_refused_at_connect(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    spec_nats_server plain;
+    spec_nats_server_spawn_without_jetstream(&plain);
+    spec_nats_server_require(&plain);
+    char url[256];
+    snprintf(url, sizeof url, "%s", plain.url);
+    lk_status s = lk_nats_bus_connect(&f->bus, url, &f->opts, &err);
+    spec_nats_server_stop(&plain);
+    assert_int_equal(s, LK_ERR_IO);
+    assert_null(f->bus);
+    assert_non_null(strstr(err.message, url));
+    assert_non_null(strstr(err.message, "is the server started with -js?"));
+}
+
 static void test_is_nats_tells_the_adapter_from_other_buses(void **state)
 {
     fixture *f = *state;
@@ -344,6 +396,71 @@ static void test_a_subject_another_stream_owns_is_an_error_naming_it(void **stat
     assert_non_null(strstr(err.message, stream2));
 }
 
+/* An operator may make the stream beforehand, with wildcards or with no
+ * subject list (then it captures its own name): the bus uses it as it is. */
+static void test_a_stream_made_by_hand_that_captures_the_subject_is_used_as_is(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    spec_nats_server_require(&server);
+    assert_true(spec_nats_add_stream(server.url, f->stream, "spec.*.>"));
+    connect_bus(f);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+    assert_int_equal(spec_nats_stream_subjects(server.url, f->stream), 1);
+    assert_int_equal(spec_nats_stream_msgs(server.url, f->stream), 1);
+
+    lk_bus *named = NULL;
+    lk_nats_opts opts = f->opts;
+    char own[64];
+    spec_nats_unique_name(own, sizeof own, "LKSPECOWN");
+    opts.stream = own;
+    assert_true(spec_nats_add_stream(server.url, own, NULL));
+    assert_int_equal(lk_nats_bus_connect(&named, server.url, &opts, &err), LK_OK);
+    lk_status s = lk_bus_publish(named, own, "2", 1, NULL, &err);
+    lk_bus_free(named);
+    int64_t subjects = spec_nats_stream_subjects(server.url, own);
+    int64_t msgs = spec_nats_stream_msgs(server.url, own);
+    spec_nats_delete_stream(server.url, own);
+    assert_int_equal(s, LK_OK);
+    assert_int_equal(subjects, 1); /* its name, which the server lists */
+    assert_int_equal(msgs, 1);
+}
+
+static void test_a_subject_another_stream_owns_is_not_added_to_ours(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    char stream2[64], taken[128];
+    spec_nats_server_require(&server);
+    spec_nats_unique_name(stream2, sizeof stream2, "LKSPEC2");
+    snprintf(taken, sizeof taken, "spec.%s.taken", stream2);
+    assert_true(spec_nats_add_stream(server.url, stream2, taken));
+    connect_bus(f);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+    lk_status s = lk_bus_publish(f->bus, taken, "2", 1, NULL, &err);
+    spec_nats_delete_stream(server.url, stream2);
+    assert_int_equal(s, LK_ERR_IO);
+    assert_non_null(strstr(err.message, "cannot add subject"));
+    assert_non_null(strstr(err.message, taken));
+    assert_non_null(strstr(err.message, f->stream));
+    assert_int_equal(spec_nats_stream_subjects(server.url, f->stream), 1);
+}
+
+/* NATS lengths are ints: a longer payload is refused before a byte is
+ * read (the buffer here is one byte long). */
+static void test_a_payload_nats_cannot_carry_is_too_large(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    const char one = 'x';
+    connect_bus(f);
+    lk_status s = lk_bus_publish(f->bus, f->subject, &one, (size_t)INT_MAX + 1,
+                                 NULL, &err);
+    assert_int_equal(s, LK_ERR_TOO_LARGE);
+    assert_non_null(strstr(err.message, f->subject));
+    assert_non_null(strstr(err.message, "more than NATS carries"));
+}
+
 static void test_a_message_over_the_servers_max_payload_is_too_large(void **state)
 {
     fixture *f = *state;
@@ -375,6 +492,39 @@ static void ignore(lk_msg *msg, void *closure)
 {
     (void)closure;
     lk_msg_ack(msg);
+}
+
+typedef struct counter {
+    int calls;
+    char last;
+} counter;
+
+static void count_and_ack(lk_msg *msg, void *closure)
+{
+    counter *c = closure;
+    c->last = msg->length > 0 ? ((const char *)msg->data)[0] : '\0';
+    lk_msg_ack(msg);
+    __atomic_add_fetch(&c->calls, 1, __ATOMIC_SEQ_CST);
+}
+
+/* No options: an ephemeral consumer that starts at the next message. */
+static void test_subscribe_without_options_gets_only_later_messages(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    counter c = {0};
+    connect_bus(f);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "0", 1, NULL, &err), LK_OK);
+    assert_int_equal(lk_bus_subscribe(f->bus, f->subject, NULL, count_and_ack, &c,
+                                      &err),
+                     LK_OK);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+    for (int i = 0; i < 500 && __atomic_load_n(&c.calls, __ATOMIC_SEQ_CST) == 0; i++)
+        sleep_ms(10);
+    sleep_ms(100); /* a delivery of "0" would have come by now */
+    assert_int_equal(lk_bus_drain(f->bus, &err), LK_OK);
+    assert_int_equal(__atomic_load_n(&c.calls, __ATOMIC_SEQ_CST), 1);
+    assert_int_equal(c.last, '1');
 }
 
 static void test_subscribe_rejects_a_durable_name_jetstream_cannot_use(void **state)
@@ -541,6 +691,38 @@ static void test_publish_while_disconnected_fails_fast_and_is_logged(void **stat
     assert_int_equal(drained, LK_OK);
 }
 
+static void test_a_connection_that_gives_up_reconnecting_behaves_as_closed(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    spec_nats_server own;
+    lk_nats_opts opts = f->opts;
+
+    spec_nats_server_spawn(&own);
+    spec_nats_server_require(&own);
+    char url[256];
+    snprintf(url, sizeof url, "%s", own.url);
+    opts.reconnect_attempts = 1;
+    opts.reconnect_wait_ms = 50;
+    assert_int_equal(lk_nats_bus_connect(&f->bus, url, &opts, &err), LK_OK);
+
+    spec_log_capture_start();
+    spec_nats_server_stop(&own);
+    for (int i = 0; i < 500 && !spec_log_contains("reconnect attempts exhausted"); i++)
+        sleep_ms(10);
+    bool logged = spec_log_contains("reconnect attempts exhausted") &&
+                  spec_log_contains(url);
+    lk_status s = lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err);
+    lk_status drained = lk_bus_drain(f->bus, NULL);
+    spec_log_capture_stop();
+
+    assert_true(logged);
+    assert_int_equal(s, LK_ERR_CLOSED);
+    assert_non_null(strstr(err.message, "is closed"));
+    assert_non_null(strstr(err.message, url));
+    assert_int_equal(drained, LK_OK);
+}
+
 static void test_after_the_server_comes_back_publishing_works_again(void **state)
 {
     fixture *f = *state;
@@ -629,13 +811,20 @@ int main(void)
         T(test_a_credentials_file_that_is_not_one_fails_the_connect),
         T(test_connect_without_an_out_pointer_is_invalid),
         T(test_connect_without_url_uses_nats_url_from_the_environment),
+        T(test_a_url_without_port_and_no_url_at_all_go_to_the_default_port),
+        T(test_connect_without_options_uses_the_defaults),
+        T(test_a_server_without_jetstream_is_refused_at_connect),
         T(test_is_nats_tells_the_adapter_from_other_buses),
         T(test_publish_returns_once_the_server_stored_the_message),
         T(test_publish_with_the_same_msg_id_is_stored_once),
         T(test_publish_adds_each_new_subject_to_the_stream),
         T(test_a_subject_another_stream_owns_is_an_error_naming_it),
+        T(test_a_stream_made_by_hand_that_captures_the_subject_is_used_as_is),
+        T(test_a_subject_another_stream_owns_is_not_added_to_ours),
+        T(test_a_payload_nats_cannot_carry_is_too_large),
         T(test_a_message_over_the_servers_max_payload_is_too_large),
         T(test_a_stream_deleted_behind_the_bus_is_made_again),
+        T(test_subscribe_without_options_gets_only_later_messages),
         T(test_subscribe_rejects_a_durable_name_jetstream_cannot_use),
         T(test_a_durable_consumer_belongs_to_one_queue_group),
         T(test_a_drained_bus_refuses_publish_and_subscribe),
@@ -643,6 +832,7 @@ int main(void)
         T(test_drain_delivers_what_a_finishing_handler_sent),
         T(test_drain_gives_up_on_a_stuck_handler_after_its_timeout),
         T(test_publish_while_disconnected_fails_fast_and_is_logged),
+        T(test_a_connection_that_gives_up_reconnecting_behaves_as_closed),
         T(test_after_the_server_comes_back_publishing_works_again),
         T(test_in_progress_keeps_a_long_handlers_message_from_coming_again),
 #undef T

@@ -152,7 +152,7 @@ static void kill_server(spec_nats_server *srv)
     }
 }
 
-static pid_t launch(const char *bin, int port, const char *dir)
+static pid_t launch(const char *bin, int port, const char *dir, bool js)
 {
     char port_text[16], log_path[300];
     snprintf(port_text, sizeof port_text, "%d", port);
@@ -170,8 +170,11 @@ static pid_t launch(const char *bin, int port, const char *dir)
             dup2(fd, STDERR_FILENO);
             close(fd);
         }
-        execl(bin, bin, "-js", "-a", "127.0.0.1", "-p", port_text, "-sd", dir,
-              (char *)NULL);
+        if (js)
+            execl(bin, bin, "-js", "-a", "127.0.0.1", "-p", port_text, "-sd",
+                  dir, (char *)NULL);
+        else
+            execl(bin, bin, "-a", "127.0.0.1", "-p", port_text, (char *)NULL);
         _exit(127);
     }
     return pid;
@@ -187,7 +190,7 @@ static bool try_start(spec_nats_server *srv, const char *bin, int port)
         set_reason(srv, "no free loopback port: %s", strerror(errno));
         return false;
     }
-    pid_t pid = launch(bin, port, srv->dir);
+    pid_t pid = launch(bin, port, srv->dir, !srv->no_jetstream);
     if (pid < 0) {
         set_reason(srv, "fork: %s", strerror(errno));
         return false;
@@ -214,10 +217,11 @@ static bool try_start(spec_nats_server *srv, const char *bin, int port)
     return false;
 }
 
-bool spec_nats_server_spawn(spec_nats_server *srv)
+static bool spawn(spec_nats_server *srv, bool js)
 {
     char bin[1024];
     memset(srv, 0, sizeof *srv);
+    srv->no_jetstream = !js;
     if (!find_binary(srv, bin, sizeof bin))
         return false;
     const char *tmp = getenv("TMPDIR");
@@ -243,6 +247,16 @@ bool spec_nats_server_spawn(spec_nats_server *srv)
         srv->dir[0] = '\0';
     }
     return srv->ok;
+}
+
+bool spec_nats_server_spawn(spec_nats_server *srv)
+{
+    return spawn(srv, true);
+}
+
+bool spec_nats_server_spawn_without_jetstream(spec_nats_server *srv)
+{
+    return spawn(srv, false);
 }
 
 bool spec_nats_server_start(spec_nats_server *srv)
@@ -347,6 +361,42 @@ static int64_t count_ack_pending(jsCtx *js, const char *stream)
     }
     jsConsumerInfoList_Destroy(list);
     return r;
+}
+
+static int64_t count_subjects(jsCtx *js, const char *stream)
+{
+    jsStreamInfo *si = NULL;
+    int64_t r = -1;
+    if (js_GetStreamInfo(&si, js, stream, NULL, NULL) == NATS_OK)
+        r = si->Config->SubjectsLen;
+    jsStreamInfo_Destroy(si);
+    return r;
+}
+
+int64_t spec_nats_stream_subjects(const char *url, const char *stream)
+{
+    return with_js(url, stream, count_subjects);
+}
+
+bool spec_nats_add_stream(const char *url, const char *stream,
+                          const char *subject)
+{
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    bool ok = false;
+    if (natsConnection_ConnectTo(&nc, url) == NATS_OK &&
+        natsConnection_JetStream(&js, nc, NULL) == NATS_OK) {
+        jsStreamConfig cfg;
+        jsStreamConfig_Init(&cfg);
+        cfg.Name = stream;
+        cfg.Subjects = subject != NULL ? &subject : NULL;
+        cfg.SubjectsLen = subject != NULL ? 1 : 0;
+        cfg.Storage = js_MemoryStorage;
+        ok = js_AddStream(NULL, js, &cfg, NULL, NULL) == NATS_OK;
+    }
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    return ok;
 }
 
 int64_t spec_nats_stream_msgs(const char *url, const char *stream)

@@ -33,6 +33,7 @@ typedef struct spec_nats_server {
     pid_t pid;        /* spawned server, 0 when none */
     int port;
     char dir[256];    /* its store directory ("" when none) */
+    bool no_jetstream; /* spawned without -js */
     char reason[512]; /* why there is no server (when !ok) */
 } spec_nats_server;
 
@@ -42,6 +43,10 @@ bool spec_nats_server_start(spec_nats_server *srv);
 /* Always spawns one, even when LK_NATS_URL is set: for specs that stop the
  * server under a client. Returns srv->ok. */
 bool spec_nats_server_spawn(spec_nats_server *srv);
+
+/* Spawns a plain NATS server, without JetStream: for specs of what a
+ * client does when JetStream does not answer. Returns srv->ok. */
+bool spec_nats_server_spawn_without_jetstream(spec_nats_server *srv);
 
 /* Kills a spawned server and starts it again on the same port and store
  * directory, as after a crash or a deploy. Returns srv->ok. */
@@ -61,6 +66,16 @@ void spec_nats_unique_name(char *buf, size_t size, const char *prefix);
 
 /* Messages stored in `stream` at `url`, or -1 when it cannot be read. */
 int64_t spec_nats_stream_msgs(const char *url, const char *stream);
+
+/* Creates `stream` by hand, as an operator would: capturing `subject` (a
+ * wildcard is fine), or with no subject list when NULL (the server then
+ * makes its name its one subject). True when the server made it. */
+bool spec_nats_add_stream(const char *url, const char *stream,
+                          const char *subject);
+
+/* How many subjects `stream`'s configuration lists, or -1 when it cannot
+ * be read. */
+int64_t spec_nats_stream_subjects(const char *url, const char *stream);
 
 /* Deliveries of `stream` that no consumer has acked yet (summed over its
  * consumers), or -1 when they cannot be read. */
