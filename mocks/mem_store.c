@@ -798,11 +798,6 @@ static lk_status store_collection(lk_store *base, const char *name,
                             "collection %s: version key \"%s\" must be a "
                             "top-level field",
                             name, vkey);
-    if (strcmp(vkey, "_id") == 0)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "collection %s: version key \"_id\" would "
-                            "replace the ObjectId",
-                            name);
     s = check_unique_paths(name, opts->unique, err);
     if (s != LK_OK)
         return s;

@@ -22,6 +22,11 @@
  *   - Unique fields index scalars only (numbers, strings, ObjectId, bool,
  *     date); documents where the field is absent or null are not indexed.
  *   - The version key must be a top-level field.
+ *   - Documents are checked as MongoDB would store them: valid BSON at
+ *     every depth with UTF-8 field names, at most 100 levels of nesting,
+ *     at most 16 MiB; anything else is LK_ERR_INVALID ("not valid BSON (at
+ *     byte N)"). A repeated `_id` or version field is stored once (the
+ *     first `_id`; the version where it first appears).
  *   - Every document handed out is a deep copy; cursors are snapshots.
  *   - Each call is atomic and a failed call changes nothing.
  *

@@ -211,6 +211,193 @@ static void test_invalid_bson_is_refused(void **state)
     assert_int_equal(count_all(f->coll), 0);
 }
 
+/* Where `needle` (n bytes) first occurs in `hay`; fails the test when it
+ * does not. */
+static size_t offset_of(const uint8_t *hay, size_t len, const void *needle,
+                        size_t n)
+{
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(hay + i, needle, n) == 0)
+            return i;
+    fail_msg("spec: bytes not found");
+    return 0;
+}
+
+static void assert_refused_as_invalid_bson(lk_collection *c, const bson_t *d,
+                                           bool save)
+{
+    lk_error err;
+    lk_status s = save ? lk_collection_save(c, d, NULL, &err)
+                       : lk_collection_insert(c, d, NULL, &err);
+    assert_int_equal(s, LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, save ? "tickets.save" : "tickets.insert"));
+    assert_non_null(strstr(err.message, "not valid BSON (at byte"));
+}
+
+static void test_invalid_bson_inside_a_sub_document_is_refused(void **state)
+{
+    fixture *f = *state;
+    bson_t *stored = insert(f->coll, "{\"title\": \"t\", "
+                                     "\"meta\": {\"tags\": [\"abc\"]}}");
+    uint8_t bytes[256];
+    bson_t bad;
+    assert_true(stored->len <= sizeof bytes);
+    memcpy(bytes, bson_get_data(stored), stored->len);
+    /* the string "abc" (4 bytes with its NUL), two levels down, claims 100
+     * bytes: every enclosing length is still right */
+    bytes[offset_of(bytes, stored->len, "abc", 4) - 4] = 100;
+    assert_true(bson_init_static(&bad, bytes, stored->len));
+
+    assert_refused_as_invalid_bson(f->coll, &bad, true);
+    assert_int_equal(count_all(f->coll), 1);
+    /* the stored document is untouched by the refused save */
+    bson_t *now = load(f->coll, stored);
+    assert_true(bson_equal(now, stored));
+    /* and the same bytes as a new document are refused too */
+    bson_t *no_id = bson_new();
+    bson_copy_to_excluding_noinit(&bad, no_id, "_id", NULL);
+    assert_refused_as_invalid_bson(f->coll, no_id, false);
+    assert_int_equal(count_all(f->coll), 1);
+    bson_destroy(no_id);
+    bson_destroy(now);
+    bson_destroy(stored);
+}
+
+static void test_field_name_that_is_not_utf8_is_refused(void **state)
+{
+    fixture *f = *state;
+    /* {"\xff": 1}: 12 bytes, one int32 whose key is not UTF-8 */
+    static const uint8_t bytes[] = {12, 0, 0, 0, 0x10, 0xff, 0,
+                                    1, 0, 0, 0, 0};
+    bson_t bad;
+    assert_true(bson_init_static(&bad, bytes, sizeof bytes));
+    assert_refused_as_invalid_bson(f->coll, &bad, false);
+    assert_int_equal(count_all(f->coll), 0);
+}
+
+/* A document holding `levels` documents inside one another:
+ * {a: {a: ... {}}}. Layout: level i starts at byte 7i (length, type 0x03,
+ * "a\0"); the innermost {} is 5 bytes; then one terminator per level. */
+static bson_t *nested(size_t levels)
+{
+    size_t total = 8 * levels + 5;
+    uint8_t *b = test_calloc(1, total);
+    for (size_t i = 0; i <= levels; i++) {
+        uint32_t len = (uint32_t)(8 * (levels - i) + 5);
+        uint8_t *p = b + 7 * i;
+        p[0] = (uint8_t)(len & 0xff);
+        p[1] = (uint8_t)(len >> 8);
+        if (i < levels) {
+            p[4] = 0x03;
+            p[5] = 'a';
+        }
+    }
+    bson_t *d = bson_new_from_data(b, total);
+    test_free(b);
+    assert_non_null(d);
+    return d;
+}
+
+static void test_documents_nest_at_most_100_levels_as_in_mongodb(void **state)
+{
+    fixture *f = *state;
+    bson_t *deep = nested(99), *deeper = nested(100), *out = NULL;
+    lk_error err;
+
+    /* the top document and 99 inside it: 100 levels */
+    assert_int_equal(lk_collection_insert(f->coll, deep, &out, &err), LK_OK);
+    assert_non_null(out);
+    assert_int_equal(lk_collection_insert(f->coll, deeper, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "tickets.insert"));
+    assert_non_null(strstr(err.message, "nested more than 100 levels"));
+    assert_int_equal(count_all(f->coll), 1);
+    bson_destroy(out);
+    bson_destroy(deep);
+    bson_destroy(deeper);
+}
+
+static void test_documents_over_16_mib_are_refused_as_in_mongodb(void **state)
+{
+    fixture *f = *state;
+    size_t n = 16 * 1024 * 1024;
+    uint8_t *blob = test_calloc(1, n);
+    bson_t *big = bson_new();
+    lk_error err;
+    assert_true(BSON_APPEND_BINARY(big, "blob", BSON_SUBTYPE_BINARY, blob,
+                                   (uint32_t)n));
+    assert_int_equal(lk_collection_insert(f->coll, big, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "tickets.insert"));
+    assert_non_null(strstr(err.message, "more than the 16777216"));
+    assert_int_equal(count_all(f->coll), 0);
+    bson_destroy(big);
+    test_free(blob);
+}
+
+static void test_repeated_id_or_version_fields_are_stored_once(void **state)
+{
+    fixture *f = *state;
+    bson_oid_t first, second;
+    bson_t *d = bson_new(), *out = NULL;
+    bson_iter_t it;
+    static const char *const keys[] = {"_id", "title", "version", "price"};
+    size_t n = 0;
+
+    bson_oid_init_from_string(&first, "5f1d7f1e2a3b4c5d6e7f8091");
+    bson_oid_init_from_string(&second, "5f1d7f1e2a3b4c5d6e7f8092");
+    BSON_APPEND_UTF8(d, "title", "t");
+    BSON_APPEND_INT32(d, "version", 5);
+    BSON_APPEND_OID(d, "_id", &first);
+    BSON_APPEND_INT32(d, "version", 7);
+    BSON_APPEND_OID(d, "_id", &second);
+    BSON_APPEND_INT32(d, "price", 3);
+    assert_int_equal(lk_collection_insert(f->coll, d, &out, NULL), LK_OK);
+
+    /* _id first (the first one given), the version where it first was */
+    assert_true(bson_iter_init(&it, out));
+    while (bson_iter_next(&it)) {
+        assert_true(n < 4);
+        assert_string_equal(bson_iter_key(&it), keys[n]);
+        n++;
+    }
+    assert_int_equal(n, 4);
+    assert_int_equal(get_version(out), 0);
+    assert_true(bson_iter_init_find(&it, out, "_id"));
+    assert_true(bson_oid_equal(bson_iter_oid(&it), &first));
+    bson_destroy(out);
+    bson_destroy(d);
+}
+
+static void test_find_by_id_with_more_fields_still_matches_them(void **state)
+{
+    fixture *f = *state;
+    bson_t *t = insert(f->coll, "{\"title\": \"concert\"}");
+    bson_oid_t id, other;
+    bson_t *out = NULL;
+    assert_int_equal(lk_bson_get_oid(t, &id, NULL), LK_OK);
+    bson_oid_init_from_string(&other, "5f1d7f1e2a3b4c5d6e7f8099");
+
+    bson_t *same = BCON_NEW("_id", BCON_OID(&id), "title", "concert");
+    bson_t *differs = BCON_NEW("_id", BCON_OID(&id), "title", "opera");
+    bson_t *unknown = BCON_NEW("_id", BCON_OID(&other));
+    assert_int_equal(lk_collection_find_one(f->coll, same, &out, NULL), LK_OK);
+    assert_true(bson_equal(out, t));
+    bson_destroy(out);
+    out = NULL;
+    assert_int_equal(lk_collection_find_one(f->coll, differs, &out, NULL),
+                     LK_ERR_NOT_FOUND);
+    assert_null(out);
+    assert_int_equal(lk_collection_find_one(f->coll, unknown, &out, NULL),
+                     LK_ERR_NOT_FOUND);
+    assert_null(out);
+
+    bson_destroy(same);
+    bson_destroy(differs);
+    bson_destroy(unknown);
+    bson_destroy(t);
+}
+
 /* ---- update-if-current (the course's two specs first) -------------------- */
 
 static void test_implements_optimistic_concurrency_control(void **state)
@@ -589,6 +776,7 @@ static void test_collection_options_are_checked(void **state)
         {{.unique = id}, "_id"},
         {{.unique = empty_seg}, "a..b"},
         {{.version_key = "meta.version"}, "top-level"},
+        {{.version_key = "_id"}, "version key \"_id\""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lk_collection *c = NULL;
@@ -1002,6 +1190,12 @@ int main(void)
         T(test_insert_refuses_an_id_that_is_not_an_object_id),
         T(test_insert_refuses_a_duplicate_id_and_keeps_the_first),
         T(test_invalid_bson_is_refused),
+        T(test_invalid_bson_inside_a_sub_document_is_refused),
+        T(test_field_name_that_is_not_utf8_is_refused),
+        T(test_documents_nest_at_most_100_levels_as_in_mongodb),
+        T(test_documents_over_16_mib_are_refused_as_in_mongodb),
+        T(test_repeated_id_or_version_fields_are_stored_once),
+        T(test_find_by_id_with_more_fields_still_matches_them),
         T(test_implements_optimistic_concurrency_control),
         T(test_increments_the_version_number_on_multiple_saves),
         T(test_insert_ignores_the_version_the_document_carries),
