@@ -3,7 +3,7 @@
  * request behaves as a deterministic in-process JetStream broker.
  *
  * Recording mode (lk_fake_nats_new): publish succeeds and is kept — subject,
- * raw bytes, parsed JSON — and nothing is delivered. Specs then read what a
+ * raw bytes, JSON parsed on first read — and nothing is delivered. Specs then read what a
  * service published, the C form of `publish.mock.calls[i][1]`:
  *
  *     lk_fake_nats *nats = lk_fake_nats_new();
@@ -14,12 +14,16 @@
  *     const json_t *ev = lk_fake_nats_published_json(nats, 0);
  *
  * Broker mode (lk_fake_nats_new_broker): the same recording, plus a stream
- * and durable consumers. Each published message is stored with a stream
- * sequence. Every subscription without a queue group is its own consumer;
- * subscriptions sharing a queue group (on one subject) share one consumer,
- * and each delivery goes to exactly one member. Delivery happens only inside
- * lk_fake_nats_step / advance / run_until_idle, on the caller's thread, so
- * a handler that publishes never re-enters another handler.
+ * and consumers, keyed as the NATS adapter keys JetStream's. Each published
+ * message is stored with a stream sequence. A subscription with a durable
+ * name or a queue group binds to the durable consumer of (subject, durable
+ * name, else queue group), made by the first such subscription: members of
+ * one queue group share it and each delivery goes to exactly one of them,
+ * while two durable names in one queue group are two consumers that each
+ * get every message. A subscription with neither is a consumer of its own.
+ * Delivery happens only inside lk_fake_nats_step / advance /
+ * run_until_idle, on the caller's thread, so a handler that publishes never
+ * re-enters another handler.
  *
  * Time is virtual (milliseconds, starting at 0); nothing sleeps. A delivery
  * that gets no reply is due again ack_wait later with delivery count + 1;
@@ -45,19 +49,58 @@
  * comes too late: it is ignored and the message is delivered again, as the
  * real server would already have done.
  *
- * Queue groups. Members joining an existing group share its consumer (and
- * its position: deliver_all matters only to the first); a member asking for
- * another ack wait or max deliver gets LK_ERR_INVALID, like JetStream
- * refusing to bind a durable with another configuration. Which member gets a
- * delivery is drawn from the seeded generator.
+ * Durables and queue groups. A member joining an existing durable shares
+ * its position (deliver_all matters only to the first). Refused with
+ * LK_ERR_INVALID, in this order and as the NATS adapter reports them: a
+ * member whose queue group (or lack of one) is not the durable's; a member
+ * asking for another ack wait or max deliver (JetStream keeps the first
+ * configuration); a second subscriber on a durable without queue group
+ * (the server's "consumer is already bound"). Also refused: a durable name,
+ * or a queue group, that JetStream cannot take as a name (empty, spaces,
+ * '.', '*', '>', '/', '\'). Which member gets a delivery is drawn from the
+ * seeded generator.
+ *
+ * Max ack pending. At most LK_FAKE_NATS_MAX_ACK_PENDING (1000, the server's
+ * default) messages of a consumer are delivered and unsettled (not acked,
+ * termed or dead-lettered; naks and expired ack waits settle nothing) at
+ * once. Its new messages wait until an ack, a term or max deliver frees a
+ * slot; redeliveries are never held back. lk_fake_nats_dump shows a
+ * consumer at the limit. A publish over LK_FAKE_NATS_MAX_PAYLOAD (1 MiB)
+ * is refused with LK_ERR_TOO_LARGE, as by the server.
  *
  * Duplicates are delivered at once with delivery count + 1 (and never
  * beyond max deliver). Max deliver is checked when a delivery ends without
  * ack or term: the message then goes to the dead-letter list at once.
  *
- * Unsupported (a clear error, never ignored): wildcard subjects in
- * subscribe (LK_ERR_UNSUPPORTED), publish de-duplication ids are honoured
- * within the whole run (no time window).
+ * What the fake does not model (spec/contract/bus_contract_spec.c runs
+ * what it does model against a real nats-server too):
+ *   - Wildcard subjects (`*`, `>`) in subscribe: LK_ERR_UNSUPPORTED.
+ *   - A de-duplication window: a msg_id is remembered for the whole run
+ *     (the server forgets it after the stream's window, 2 minutes).
+ *   - Real time and threads: the clock is virtual and moves only in
+ *     step / advance / run_until_idle; handlers run one at a time on the
+ *     caller's thread. On the server each subscription delivers on its own
+ *     thread, so handlers of different subscriptions run at the same time.
+ *   - Stream limits: one stream holds every subject and keeps every
+ *     message for the whole run (no max messages, bytes or age, no
+ *     retention or discard policies).
+ *   - Restarts: a drained fake is closed for good (it is the server and the
+ *     connection at once), so a service coming back to its durable's
+ *     position cannot be played; an ephemeral consumer is not deleted at
+ *     drain, it just stops.
+ *   - Connection trouble: no disconnects, reconnects or publish timeouts
+ *     unless injected (lk_fake_nats_fail_next_publish / fail_subject);
+ *     replies (ack, nak, term, in_progress) always return LK_OK.
+ *   - Max payload counts the data only (the server adds headers such as
+ *     the msg_id).
+ *   - Order among due messages: (due time, stream sequence); the server
+ *     sends waiting redeliveries before new messages.
+ *   - Late replies: a reply made after the ack wait ran out is ignored and
+ *     the message comes again; the server may still take a late ack.
+ *   - Max ack pending is always the default 1000 (lk_subscribe_opts cannot
+ *     set it, as with the adapter).
+ *   - Dead letters are the fake's own record: the server keeps a termed or
+ *     max-delivered message in the stream and only sends an advisory.
  *
  * Depends on listenkit's public headers and jansson only.
  */
