@@ -198,12 +198,10 @@ static lk_status injected_failure(lk_fake_nats *nats, const char *subject,
 static lk_status record_publish(lk_fake_nats *nats, const char *subject,
                                 const void *data, size_t len, lk_error *err)
 {
-    if (!fk_grow((void **)&nats->records, &nats->record_cap,
-                 nats->record_count, sizeof *nats->records))
-        return lk_error_set(err, LK_ERR_NOMEM, "fake-nats: publish %s: "
-                            "out of memory", subject);
     fk_record r = {fk_strdup(subject), malloc(len + 1), len, NULL, false};
-    if (r.subject == NULL || r.data == NULL) {
+    if (r.subject == NULL || r.data == NULL ||
+        !fk_grow((void **)&nats->records, &nats->record_cap,
+                 nats->record_count, sizeof *nats->records)) {
         free(r.subject);
         free(r.data);
         return lk_error_set(err, LK_ERR_NOMEM, "fake-nats: publish %s: "

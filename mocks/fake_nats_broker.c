@@ -230,12 +230,12 @@ lk_status fk_broker_publish(lk_fake_nats *nats, const char *subject,
                  (long long)nats->now, subject, msg_id);
         return LK_OK;
     }
-    if (!fk_grow((void **)&nats->stream, &nats->stream_cap,
-                 nats->stream_count, sizeof *nats->stream))
-        return lk_error_set(err, LK_ERR_NOMEM,
-                            "fake-nats: publish %s: out of memory", subject);
+    /* The msg_id last: once added, nothing may fail, or the id would stay
+     * remembered for a message never stored. */
     fk_stored m = {fk_strdup(subject), malloc(len + 1), len, nats->now};
     if (m.subject == NULL || m.data == NULL ||
+        !fk_grow((void **)&nats->stream, &nats->stream_cap,
+                 nats->stream_count, sizeof *nats->stream) ||
         (msg_id != NULL && !msg_id_add(nats, msg_id))) {
         free(m.subject);
         free(m.data);
@@ -369,18 +369,13 @@ lk_status fk_broker_subscribe(lk_fake_nats *nats, const fk_subscription *sub,
         lk_status s = check_join(c, info, err);
         if (s != LK_OK)
             return s;
+    } else if (fk_grow((void **)&nats->consumers, &nats->consumer_cap,
+                       nats->consumer_count, sizeof *nats->consumers)) {
+        c = consumer_new(nats, info, durable);
+        created = c != NULL;
     }
-    if (c == NULL) {
-        if (!fk_grow((void **)&nats->consumers, &nats->consumer_cap,
-                     nats->consumer_count, sizeof *nats->consumers) ||
-            (c = consumer_new(nats, info, durable)) == NULL)
-            return lk_error_set(err, LK_ERR_NOMEM,
-                                "fake-nats: subscribe %s: out of memory",
-                                info->subject);
-        created = true;
-    }
-    if (!fk_grow((void **)&c->members, &c->member_cap, c->member_count,
-                 sizeof *c->members)) {
+    if (c == NULL || !fk_grow((void **)&c->members, &c->member_cap,
+                              c->member_count, sizeof *c->members)) {
         if (created)
             consumer_free(c);
         return lk_error_set(err, LK_ERR_NOMEM,
