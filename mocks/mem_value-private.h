@@ -27,9 +27,10 @@ int lk_mem_value_class(bson_type_t type);
 /* True when the filter language supports `type` as an operand. */
 bool lk_mem_value_supported(bson_type_t type);
 
-/* <0, 0, >0 as a orders before, equal to, after b. Values of different
- * classes order by class; documents and arrays compare element by element
- * (type class, then key, then value). */
+/* <0, 0, >0 as a orders before, equal to, after b, which must be of the
+ * same class (callers compare classes first: a filter never matches across
+ * classes, and documents order by class before key). Documents and arrays
+ * compare element by element (type class, then key, then value). */
 int lk_mem_value_compare(const bson_iter_t *a, const bson_iter_t *b);
 
 /* A short readable type name ("string", "int32", "ObjectId", ...). */

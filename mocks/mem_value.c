@@ -153,12 +153,7 @@ static int compare_children(const bson_iter_t *a, const bson_iter_t *b)
 
 int lk_mem_value_compare(const bson_iter_t *a, const bson_iter_t *b)
 {
-    int ca = lk_mem_value_class(bson_iter_type(a));
-    int cb = lk_mem_value_class(bson_iter_type(b));
-    if (ca != cb)
-        return ca < cb ? -1 : 1;
-
-    switch (ca) {
+    switch (lk_mem_value_class(bson_iter_type(a))) {
     case 3:
         return compare_numbers(a, b);
     case 4: {
