@@ -37,11 +37,24 @@ static op op_of(const char *name)
     return OP_UNKNOWN;
 }
 
+/* The elements of a document or array value. Filters are validated whole
+ * (bson_validate) before they are checked or matched, and stored documents
+ * when they are stored, so this cannot fail; if it ever did, the value
+ * would read as empty rather than be walked corrupt. */
+static bson_iter_t elements_of(const bson_iter_t *value)
+{
+    static const uint8_t empty[5] = {5, 0, 0, 0, 0};
+    bson_iter_t it;
+    if (!bson_iter_recurse(value, &it))
+        bson_iter_init_from_data(&it, empty, sizeof empty);
+    return it;
+}
+
 static bool is_operator_doc(const bson_iter_t *value)
 {
-    bson_iter_t it;
-    if (!BSON_ITER_HOLDS_DOCUMENT(value) || !bson_iter_recurse(value, &it))
+    if (!BSON_ITER_HOLDS_DOCUMENT(value))
         return false;
+    bson_iter_t it = elements_of(value);
     while (bson_iter_next(&it))
         if (bson_iter_key(&it)[0] == '$')
             return true;
@@ -68,11 +81,7 @@ static lk_status check_operand(const bson_iter_t *value, const char *field,
                             t == BSON_TYPE_REGEX ? ": no regular expressions"
                                                  : "");
     if (t == BSON_TYPE_DOCUMENT || t == BSON_TYPE_ARRAY) {
-        bson_iter_t child;
-        if (!bson_iter_recurse(value, &child))
-            return lk_error_set(err, LK_ERR_INVALID,
-                                "filter: field \"%s\": corrupt %s", field,
-                                lk_mem_type_name(t));
+        bson_iter_t child = elements_of(value);
         while (bson_iter_next(&child)) {
             lk_status s = check_operand(&child, field, what, err);
             if (s != LK_OK)
@@ -105,19 +114,21 @@ static lk_status check_clauses(const bson_iter_t *value, const char *name,
 {
     bson_iter_t arr, clause;
     size_t n = 0;
-    if (!BSON_ITER_HOLDS_ARRAY(value) || !bson_iter_recurse(value, &arr))
+    if (!BSON_ITER_HOLDS_ARRAY(value))
         return lk_error_set(err, LK_ERR_INVALID,
                             "filter: %s needs a non-empty array of documents, "
                             "got %s",
                             name, lk_mem_type_name(bson_iter_type(value)));
+    arr = elements_of(value);
     while (bson_iter_next(&arr)) {
         n++;
-        if (!BSON_ITER_HOLDS_DOCUMENT(&arr) || !bson_iter_recurse(&arr, &clause))
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
             return lk_error_set(err, LK_ERR_INVALID,
                                 "filter: %s needs a non-empty array of "
                                 "documents, element %zu is %s",
                                 name, n - 1,
                                 lk_mem_type_name(bson_iter_type(&arr)));
+        clause = elements_of(&arr);
         lk_status s = check_conditions(&clause, depth + 1, err);
         if (s != LK_OK)
             return s;
@@ -134,14 +145,11 @@ static lk_status check_clauses(const bson_iter_t *value, const char *name,
 static lk_status check_ops(const bson_iter_t *value, const char *field,
                            int depth, lk_error *err)
 {
-    bson_iter_t it;
     if (depth > MAX_DEPTH)
         return lk_error_set(err, LK_ERR_INVALID,
                             "filter: field \"%s\": nested more than %d deep",
                             field, MAX_DEPTH);
-    if (!bson_iter_recurse(value, &it))
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "filter: field \"%s\": corrupt document", field);
+    bson_iter_t it = elements_of(value);
     while (bson_iter_next(&it)) {
         const char *name = bson_iter_key(&it);
         lk_status s = LK_OK;
@@ -283,8 +291,7 @@ static bool compare_ok(op o, const bson_iter_t *v, const bson_iter_t *operand)
     case OP_GT: return c > 0;
     case OP_GTE: return c >= 0;
     case OP_LT: return c < 0;
-    case OP_LTE: return c <= 0;
-    default: return false;
+    default: return c <= 0; /* OP_LTE: tests hold comparisons only */
     }
 }
 
@@ -296,11 +303,12 @@ static bool test_leaf(const bson_iter_t *leaf, const test *t)
         return true;
     if (compare_ok(t->op, leaf, t->value))
         return true;
-    bson_iter_t el;
-    if (BSON_ITER_HOLDS_ARRAY(leaf) && bson_iter_recurse(leaf, &el))
-        while (bson_iter_next(&el))
-            if (compare_ok(t->op, &el, t->value))
-                return true;
+    if (!BSON_ITER_HOLDS_ARRAY(leaf))
+        return false;
+    bson_iter_t el = elements_of(leaf);
+    while (bson_iter_next(&el))
+        if (compare_ok(t->op, &el, t->value))
+            return true;
     return false;
 }
 
@@ -311,13 +319,13 @@ static bool walk(const bson_iter_t *children, bool in_array,
 static bool step(const bson_iter_t *found, const char *rest, size_t len,
                  const test *t, bool *missing)
 {
-    bson_iter_t child;
     if (rest == NULL)
         return test_leaf(found, t);
-    if ((BSON_ITER_HOLDS_DOCUMENT(found) || BSON_ITER_HOLDS_ARRAY(found)) &&
-        bson_iter_recurse(found, &child))
+    if (BSON_ITER_HOLDS_DOCUMENT(found) || BSON_ITER_HOLDS_ARRAY(found)) {
+        bson_iter_t child = elements_of(found);
         return walk(&child, BSON_ITER_HOLDS_ARRAY(found), rest, len, t,
                     missing);
+    }
     *missing = true; /* a scalar where the path goes on */
     return false;
 }
@@ -356,9 +364,10 @@ static bool walk(const bson_iter_t *children, bool in_array,
         return true;
     it = *children;
     while (bson_iter_next(&it)) {
-        bson_iter_t sub;
-        if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &sub) &&
-            walk(&sub, false, path, len, t, missing))
+        if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+            continue;
+        bson_iter_t sub = elements_of(&it);
+        if (walk(&sub, false, path, len, t, missing))
             return true;
     }
     return false;
@@ -382,9 +391,7 @@ static bool field_test(const bson_t *doc, const char *field, op o,
 static bool field_in(const bson_t *doc, const char *field,
                      const bson_iter_t *array)
 {
-    bson_iter_t el;
-    if (!bson_iter_recurse(array, &el))
-        return false;
+    bson_iter_t el = elements_of(array);
     while (bson_iter_next(&el))
         if (field_test(doc, field, OP_EQ, &el))
             return true;
@@ -399,9 +406,7 @@ static bool truthy(const bson_iter_t *v)
 static bool match_ops(const bson_t *doc, const char *field,
                       const bson_iter_t *ops)
 {
-    bson_iter_t it;
-    if (!bson_iter_recurse(ops, &it))
-        return false;
+    bson_iter_t it = elements_of(ops);
     while (bson_iter_next(&it)) {
         bool ok;
         op o = op_of(bson_iter_key(&it));
@@ -421,11 +426,8 @@ static bool match_ops(const bson_t *doc, const char *field,
         case OP_EXISTS:
             ok = field_test(doc, field, OP_EXISTS, NULL) == truthy(&it);
             break;
-        case OP_NOT:
+        default: /* OP_NOT: the check let no other operator through */
             ok = !match_ops(doc, field, &it);
-            break;
-        default: /* refused by the check */
-            ok = false;
             break;
         }
         if (!ok)
@@ -439,12 +441,10 @@ static bool match_conditions(const bson_t *doc, bson_iter_t *it);
 static bool match_clauses(const bson_t *doc, const bson_iter_t *array,
                           bool any)
 {
-    bson_iter_t arr, clause;
-    if (!bson_iter_recurse(array, &arr))
-        return false;
+    bson_iter_t arr = elements_of(array);
     while (bson_iter_next(&arr)) {
-        bool m = bson_iter_recurse(&arr, &clause) &&
-                 match_conditions(doc, &clause);
+        bson_iter_t clause = elements_of(&arr);
+        bool m = match_conditions(doc, &clause);
         if (m == any)
             return any;
     }
@@ -486,8 +486,10 @@ bool lk_mem_filter_id(const bson_t *filter, bson_oid_t *id)
         return true;
     }
     /* {$eq: oid} and nothing else */
-    if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &op) &&
-        bson_iter_next(&op) && strcmp(bson_iter_key(&op), "$eq") == 0 &&
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+        return false;
+    op = elements_of(&it);
+    if (bson_iter_next(&op) && strcmp(bson_iter_key(&op), "$eq") == 0 &&
         BSON_ITER_HOLDS_OID(&op)) {
         bson_oid_copy(bson_iter_oid(&op), id);
         return !bson_iter_next(&op);

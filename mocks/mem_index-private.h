@@ -33,7 +33,7 @@ typedef struct lk_mem_index {
 } lk_mem_index;
 
 void lk_mem_index_init(lk_mem_index *ix, lk_mem_key_fn key_of, size_t which);
-void lk_mem_index_destroy(lk_mem_index *ix);
+void lk_mem_index_destroy(lk_mem_index *ix); /* frees the slots */
 
 /* Makes room for `extra` more entries, so that the puts that follow cannot
  * fail. False on OOM (the index is unchanged). */
@@ -49,8 +49,8 @@ void lk_mem_index_put(lk_mem_index *ix, void *item);
 
 /* Adds `item` unless an item with the same key is present, which it
  * returns instead (then nothing changes); NULL when added. One probe
- * instead of a get and a put. Needs room (reserve first); an item whose
- * key is NULL is not added. */
+ * instead of a get and a put. Needs room (reserve first) and an item with
+ * a key (as `_id` always is). */
 void *lk_mem_index_put_new(lk_mem_index *ix, void *item);
 
 /* Removes `item` (looked up by its key); absent items are ignored. */

@@ -30,8 +30,6 @@ void lk_mem_index_init(lk_mem_index *ix, lk_mem_key_fn key_of, size_t which)
 
 void lk_mem_index_destroy(lk_mem_index *ix)
 {
-    if (ix == NULL)
-        return;
     free(ix->slots);
     ix->slots = NULL;
     ix->mask = 0;
@@ -44,8 +42,9 @@ static bool same_key(const lk_mem_index *ix, const lk_mem_slot *slot,
     size_t n = 0;
     if (slot->hash != hash)
         return false;
+    /* indexed items always have a key (keyless ones are never put) */
     const uint8_t *k = ix->key_of(slot->item, ix->which, &n);
-    return k != NULL && n == len && memcmp(k, key, len) == 0;
+    return n == len && memcmp(k, key, len) == 0;
 }
 
 /* Places an item known to be absent; the table has room. */
@@ -100,7 +99,7 @@ void lk_mem_index_put(lk_mem_index *ix, void *item)
 {
     size_t len = 0;
     const uint8_t *key = ix->key_of(item, ix->which, &len);
-    if (key == NULL || ix->slots == NULL)
+    if (key == NULL)
         return;
     place(ix->slots, ix->mask, hash_bytes(key, len), item);
     ix->count++;
@@ -110,8 +109,6 @@ void *lk_mem_index_put_new(lk_mem_index *ix, void *item)
 {
     size_t len = 0;
     const uint8_t *key = ix->key_of(item, ix->which, &len);
-    if (key == NULL || ix->slots == NULL)
-        return NULL;
     uint64_t h = hash_bytes(key, len);
     size_t i = (size_t)h & ix->mask;
     for (; ix->slots[i].item != NULL; i = (i + 1) & ix->mask)
@@ -127,7 +124,7 @@ void lk_mem_index_remove(lk_mem_index *ix, const void *item)
 {
     size_t len = 0;
     const uint8_t *key = ix->key_of(item, ix->which, &len);
-    if (key == NULL || ix->slots == NULL)
+    if (key == NULL) /* never put */
         return;
     size_t mask = ix->mask;
     size_t i = (size_t)hash_bytes(key, len) & mask;

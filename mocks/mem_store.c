@@ -85,8 +85,6 @@ static void free_keys(mem_key *keys, size_t n)
 
 static void free_doc(mem_doc *d, size_t n_unique)
 {
-    if (d == NULL)
-        return;
     if (d->stored.data != d->own)
         free(d->stored.data);
     free_keys(d->keys, n_unique);
@@ -728,8 +726,6 @@ static lk_status check_unique_paths(const char *name,
 
 static void coll_free(mem_coll *c)
 {
-    if (c == NULL)
-        return;
     for (mem_doc *d = c->head, *next; d != NULL; d = next) {
         next = d->next;
         free_doc(d, c->n_unique);

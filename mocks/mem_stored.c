@@ -50,49 +50,54 @@ static size_t key_length(const char *key)
     return n;
 }
 
-static bool has_children(bson_type_t t)
+/* The document inside a document, array or code-with-scope value (its
+ * scope); false for values of any other type. */
+static bool inner_document(const bson_iter_t *it, bson_type_t type,
+                           const uint8_t **data, uint32_t *len)
 {
-    return t == BSON_TYPE_DOCUMENT || t == BSON_TYPE_ARRAY ||
-           t == BSON_TYPE_CODEWSCOPE;
+    uint32_t code_len = 0;
+    switch (type) {
+    case BSON_TYPE_DOCUMENT:
+        bson_iter_document(it, len, data);
+        return true;
+    case BSON_TYPE_ARRAY:
+        bson_iter_array(it, len, data);
+        return true;
+    case BSON_TYPE_CODEWSCOPE:
+        bson_iter_codewscope(it, &code_len, len, data);
+        return true;
+    default:
+        return false;
+    }
 }
 
-/* Walks the sub-document (or array, or code scope) `it` holds, at every
- * depth: bson_iter_next checks each element's bounds, so a walk that ends
- * without an error offset has seen a well-formed document. `root` is the
- * top document's first byte, for error offsets. */
-static lk_status check_nested(const bson_iter_t *it, const uint8_t *root,
-                              int depth, lk_error *err)
+/* Walks the inner document of element `at` (an offset in the top document
+ * `root`, for errors) at every depth: bson_iter_next checks each element's
+ * bounds, so a walk that ends without an error offset has seen a
+ * well-formed document. */
+static lk_status check_nested(const uint8_t *data, uint32_t len,
+                              const uint8_t *root, size_t at, int depth,
+                              lk_error *err)
 {
-    const uint8_t *data = NULL;
-    uint32_t len = 0, code_len = 0;
     bson_iter_t child;
+    const uint8_t *inner;
+    uint32_t inner_len;
 
-    switch (bson_iter_type(it)) {
-    case BSON_TYPE_DOCUMENT:
-        bson_iter_document(it, &len, &data);
-        break;
-    case BSON_TYPE_ARRAY:
-        bson_iter_array(it, &len, &data);
-        break;
-    case BSON_TYPE_CODEWSCOPE:
-        bson_iter_codewscope(it, &code_len, &len, &data);
-        break;
-    default:
-        return LK_OK;
-    }
     if (depth >= LK_MEM_MAX_NESTING)
         return lk_error_set(err, LK_ERR_INVALID,
                             "document nested more than %d levels",
                             LK_MEM_MAX_NESTING);
-    if (data == NULL || !bson_iter_init_from_data(&child, data, len))
-        return not_valid(err, (size_t)(bson_iter_key(it) - 1 -
-                                       (const char *)root));
+    if (!bson_iter_init_from_data(&child, data, len))
+        return not_valid(err, at);
     while (bson_iter_next(&child)) {
         const char *key = bson_iter_key(&child);
+        size_t key_at = (size_t)((const uint8_t *)key - 1 - root);
         if (key_length(key) == SIZE_MAX)
-            return not_valid(err, (size_t)(key - 1 - (const char *)root));
-        if (has_children(bson_iter_type(&child))) {
-            lk_status s = check_nested(&child, root, depth + 1, err);
+            return not_valid(err, key_at);
+        if (inner_document(&child, bson_iter_type(&child), &inner,
+                           &inner_len)) {
+            lk_status s = check_nested(inner, inner_len, root, key_at,
+                                       depth + 1, err);
             if (s != LK_OK)
                 return s;
         }
@@ -179,8 +184,11 @@ lk_status lk_mem_stored_build(const bson_t *doc, const char *version_key,
         } else {
             pending = start;
         }
-        if (has_children(type))
-            s = check_nested(&it, src, 1, err);
+        const uint8_t *inner;
+        uint32_t inner_len;
+        if (inner_document(&it, type, &inner, &inner_len))
+            s = check_nested(inner, inner_len, src, (size_t)(start - src), 1,
+                             err);
     }
     if (s == LK_OK && it.err_off != 0) /* bson_iter_next hit a bad element */
         s = not_valid(err, it.err_off);
