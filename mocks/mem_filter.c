@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "mem_stored-private.h"
 #include "mem_value-private.h"
 
 /* Deeper $and/$or/$not nesting than this is refused rather than risking
@@ -37,10 +38,10 @@ static op op_of(const char *name)
     return OP_UNKNOWN;
 }
 
-/* The elements of a document or array value. Filters are validated whole
- * (bson_validate) before they are checked or matched, and stored documents
- * when they are stored, so this cannot fail; if it ever did, the value
- * would read as empty rather than be walked corrupt. */
+/* The elements of a document or array value. Filters are checked whole
+ * (lk_mem_bson_check) before they are checked or matched, and stored
+ * documents when they are stored, so this cannot fail; if it ever did, the
+ * value would read as empty rather than be walked corrupt. */
 static bson_iter_t elements_of(const bson_iter_t *value)
 {
     static const uint8_t empty[5] = {5, 0, 0, 0, 0};
@@ -251,13 +252,14 @@ static lk_status check_conditions(bson_iter_t *it, int depth, lk_error *err)
 lk_status lk_mem_filter_check(const bson_t *filter, lk_error *err)
 {
     bson_iter_t it;
-    size_t offset = 0;
     if (filter == NULL)
         return LK_OK;
-    if (!bson_validate(filter, BSON_VALIDATE_NONE, &offset) ||
-        !bson_iter_init(&it, filter))
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "filter: not valid BSON (at byte %zu)", offset);
+    lk_status s = lk_mem_bson_check(filter, err);
+    if (s != LK_OK) {
+        lk_error_prefix(err, "filter");
+        return s;
+    }
+    bson_iter_init(&it, filter); /* cannot fail on a checked document */
     return check_conditions(&it, 0, err);
 }
 

@@ -54,6 +54,11 @@ lk_status lk_mem_stored_build(const bson_t *doc, const char *version_key,
                               uint8_t *buf, lk_mem_stored *out,
                               lk_mem_found *found, lk_error *err);
 
+/* The check lk_mem_stored_build makes, alone (for filters): valid BSON at
+ * every depth with UTF-8 keys, at most 100 levels. Stricter than
+ * bson_validate(), which lets a corrupt sub-document through. */
+lk_status lk_mem_bson_check(const bson_t *doc, lk_error *err);
+
 void lk_mem_stored_set_id(lk_mem_stored *s, const bson_oid_t *id);
 
 /* The stored version (written by lk_mem_stored_set_version). */

@@ -107,6 +107,12 @@ static lk_status check_nested(const uint8_t *data, uint32_t len,
     return LK_OK;
 }
 
+lk_status lk_mem_bson_check(const bson_t *doc, lk_error *err)
+{
+    const uint8_t *data = bson_get_data(doc);
+    return check_nested(data, doc->len, data, 0, 0, err);
+}
+
 /* Appends the version element: int64 type byte, key, 8 value bytes. */
 static size_t put_version(lk_mem_stored *s, size_t n, const char *key,
                           size_t key_len)
