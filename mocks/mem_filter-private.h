@@ -21,7 +21,9 @@
 #include "listenkit/error.h"
 
 /* Validates the whole filter before any matching (NULL: match all), so a
- * bad filter fails even on an empty collection. */
+ * bad filter fails even on an empty collection. The BSON itself is checked
+ * as stored documents are (lk_mem_bson_check: at most 100 levels, which
+ * also bounds the recursion of checking and matching). */
 lk_status lk_mem_filter_check(const bson_t *filter, lk_error *err);
 
 /* True when `doc` matches `filter` (NULL: every document). The filter must

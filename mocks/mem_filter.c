@@ -9,10 +9,6 @@
 #include "mem_stored-private.h"
 #include "mem_value-private.h"
 
-/* Deeper $and/$or/$not nesting than this is refused rather than risking
- * the stack on a hostile filter. */
-#define MAX_DEPTH 64
-
 typedef enum op {
     OP_UNKNOWN,
     OP_EQ, OP_NE, OP_GT, OP_GTE, OP_LT, OP_LTE,
@@ -66,7 +62,9 @@ static bool is_operator_doc(const bson_iter_t *value)
  * Checking
  * ====================================================================== */
 
-static lk_status check_conditions(bson_iter_t *it, int depth, lk_error *err);
+/* No depth limit here: lk_mem_bson_check refuses filters nested more than
+ * 100 levels, which bounds the recursion of checking and matching. */
+static lk_status check_conditions(bson_iter_t *it, lk_error *err);
 
 /* A value the filter compares with: every type, at any depth, must be one
  * the matcher supports (no regex, code, decimal128...). */
@@ -111,7 +109,7 @@ static lk_status check_path(const char *path, lk_error *err)
 
 /* $and / $or: a non-empty array of filter documents. */
 static lk_status check_clauses(const bson_iter_t *value, const char *name,
-                               int depth, lk_error *err)
+                               lk_error *err)
 {
     bson_iter_t arr, clause;
     size_t n = 0;
@@ -130,7 +128,7 @@ static lk_status check_clauses(const bson_iter_t *value, const char *name,
                                 name, n - 1,
                                 lk_mem_type_name(bson_iter_type(&arr)));
         clause = elements_of(&arr);
-        lk_status s = check_conditions(&clause, depth + 1, err);
+        lk_status s = check_conditions(&clause, err);
         if (s != LK_OK)
             return s;
     }
@@ -144,12 +142,8 @@ static lk_status check_clauses(const bson_iter_t *value, const char *name,
 
 /* {field: {$op: operand, ...}} */
 static lk_status check_ops(const bson_iter_t *value, const char *field,
-                           int depth, lk_error *err)
+                           lk_error *err)
 {
-    if (depth > MAX_DEPTH)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "filter: field \"%s\": nested more than %d deep",
-                            field, MAX_DEPTH);
     bson_iter_t it = elements_of(value);
     while (bson_iter_next(&it)) {
         const char *name = bson_iter_key(&it);
@@ -193,7 +187,7 @@ static lk_status check_ops(const bson_iter_t *value, const char *field,
                                         ? "a document without operators"
                                         : lk_mem_type_name(
                                               bson_iter_type(&it)));
-            s = check_ops(&it, field, depth + 1, err);
+            s = check_ops(&it, field, err);
             break;
         case OP_AND:
         case OP_OR:
@@ -213,19 +207,15 @@ static lk_status check_ops(const bson_iter_t *value, const char *field,
     return LK_OK;
 }
 
-static lk_status check_conditions(bson_iter_t *it, int depth, lk_error *err)
+static lk_status check_conditions(bson_iter_t *it, lk_error *err)
 {
-    if (depth > MAX_DEPTH)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "filter: $and/$or nested more than %d deep",
-                            MAX_DEPTH);
     while (bson_iter_next(it)) {
         const char *key = bson_iter_key(it);
         lk_status s;
         if (key[0] == '$') {
             op o = op_of(key);
             if (o == OP_AND || o == OP_OR)
-                s = check_clauses(it, key, depth, err);
+                s = check_clauses(it, key, err);
             else if (o == OP_UNKNOWN)
                 s = lk_error_set(err, LK_ERR_INVALID,
                                  "filter: unsupported top-level operator "
@@ -239,7 +229,7 @@ static lk_status check_conditions(bson_iter_t *it, int depth, lk_error *err)
         } else {
             s = check_path(key, err);
             if (s == LK_OK)
-                s = is_operator_doc(it) ? check_ops(it, key, depth, err)
+                s = is_operator_doc(it) ? check_ops(it, key, err)
                                         : check_operand(it, key, "equality",
                                                         err);
         }
@@ -260,7 +250,7 @@ lk_status lk_mem_filter_check(const bson_t *filter, lk_error *err)
         return s;
     }
     bson_iter_init(&it, filter); /* cannot fail on a checked document */
-    return check_conditions(&it, 0, err);
+    return check_conditions(&it, err);
 }
 
 /* ======================================================================

@@ -117,6 +117,9 @@ static const char *names(fixture *f, const char *filter_json)
 #define assert_finds(f, filter, expected) \
     assert_string_equal(names((f), (filter)), (expected))
 
+static void expect_invalid(fixture *f, lk_collection *c, const char *json,
+                           const char *want1, const char *want2);
+
 /* ---- equality ------------------------------------------------------------- */
 
 static void test_equality_on_strings_and_bools(void **state)
@@ -292,6 +295,10 @@ static void test_exists(void **state)
     assert_finds(f, "{\"nul\": {\"$exists\": 1}}", "b");
     assert_finds(f, "{\"nul\": {\"$exists\": 0}}", "a c d e");
     assert_finds(f, "{\"items.p\": {\"$exists\": true}}", "a b");
+    /* a number counts as its truth: 0 is false, anything else true */
+    assert_finds(f, "{\"n\": {\"$exists\": 0.0}}", "d");
+    assert_finds(f, "{\"n\": {\"$exists\": {\"$numberLong\": \"2\"}}}",
+                 "a b c e");
 }
 
 static void test_not_negates_its_operators(void **state)
@@ -330,6 +337,101 @@ static void test_id_filter_uses_the_index_and_keeps_other_conditions(
     assert_finds(f, "{\"_id\": {\"$in\": [{\"$oid\": \"" OID_A "\"}, "
                     "{\"$oid\": \"" OID_E "\"}]}}",
                  "a e");
+}
+
+static void test_id_filters_with_other_operators_scan_and_match(void **state)
+{
+    fixture *f = *state;
+    /* not one pinned id: every document is tried */
+    assert_finds(f, "{\"_id\": {\"$eq\": {\"$oid\": \"" OID_A "\"}, "
+                    "\"$ne\": {\"$oid\": \"" OID_E "\"}}}",
+                 "a");
+    assert_finds(f, "{\"_id\": {\"$gt\": {\"$oid\": \"" OID_A "\"}}}",
+                 "b c d e");
+    assert_finds(f, "{\"_id\": {\"$eq\": \"" OID_A "\"}}", "");
+    assert_finds(f, "{\"_id\": \"" OID_A "\"}", "");
+}
+
+static void test_filter_that_is_not_valid_bson_is_refused(void **state)
+{
+    fixture *f = *state;
+    bson_oid_t id;
+    bson_t *ok = bson_new(), bad;
+    uint8_t bytes[32];
+    bson_t *out = NULL;
+    lk_cursor *cur = NULL;
+    lk_error err;
+
+    /* {_id: oid} is 22 bytes; a stray last byte makes it no document */
+    bson_oid_init_from_string(&id, OID_A);
+    BSON_APPEND_OID(ok, "_id", &id);
+    assert_int_equal(ok->len, 22);
+    memcpy(bytes, bson_get_data(ok), ok->len);
+    assert_true(bson_init_static(&bad, bytes, ok->len));
+    bytes[21] = 1;
+    assert_int_equal(lk_collection_find_one(f->things, &bad, &out, &err),
+                     LK_ERR_INVALID);
+    assert_null(out);
+    assert_non_null(strstr(err.message, "things.find_one: filter"));
+    assert_non_null(strstr(err.message, "not valid BSON"));
+
+    /* a sub-document whose string runs past its end */
+    bson_t *nested = doc("{\"sub\": {\"j\": \"v\"}}");
+    memcpy(bytes, bson_get_data(nested), nested->len);
+    assert_true(bson_init_static(&bad, bytes, nested->len));
+    bytes[nested->len - 8] = 99; /* the length of "v" */
+    assert_int_equal(lk_collection_find(f->things, &bad, NULL, &cur, &err),
+                     LK_ERR_INVALID);
+    assert_null(cur);
+    assert_non_null(strstr(err.message, "not valid BSON"));
+    bson_destroy(nested);
+    bson_destroy(ok);
+}
+
+/* {n: {$not: {$not: ... {$eq: 1}}}} with `levels` $not, built level by
+ * level (libbson's JSON reader stops at 100 levels). */
+static void append_nots(bson_t *into, int levels)
+{
+    bson_t child;
+    if (levels == 0) {
+        BSON_APPEND_INT32(into, "$eq", 1);
+        return;
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(into, "$not", &child);
+    append_nots(&child, levels - 1);
+    bson_append_document_end(into, &child);
+}
+
+static bson_t *nots(int levels)
+{
+    bson_t *filter = bson_new(), ops;
+    BSON_APPEND_DOCUMENT_BEGIN(filter, "n", &ops);
+    append_nots(&ops, levels);
+    bson_append_document_end(filter, &ops);
+    return filter;
+}
+
+static void test_filters_nest_at_most_100_levels(void **state)
+{
+    fixture *f = *state;
+    /* the filter, n's operators and 98 $not: 100 levels; an even count of
+     * $not means n = 1 */
+    bson_t *ok = nots(98), *deep = nots(99), *out = NULL;
+    lk_error err;
+    assert_int_equal(lk_collection_find_one(f->things, ok, &out, &err),
+                     LK_OK);
+    bson_t *none = NULL;
+    assert_int_equal(lk_collection_find_one(f->things, deep, &none, &err),
+                     LK_ERR_INVALID);
+    assert_null(none);
+    assert_non_null(strstr(err.message, "things.find_one: filter"));
+    assert_non_null(strstr(err.message, "nested more than 100 levels"));
+    bson_iter_t it;
+    assert_true(bson_iter_init_find(&it, out, "name"));
+    assert_string_equal(bson_iter_utf8(&it, NULL), "a");
+    bson_destroy(out);
+    bson_destroy(ok);
+    bson_destroy(deep);
 }
 
 /* ---- bad filters --------------------------------------------------------------- */
@@ -389,6 +491,13 @@ static const struct {
     {"{\"a..b\": 1}", "a..b", NULL},
     {"{\"\": 1}", "empty field", NULL},
     {"{\"tags.$\": \"red\"}", "positional", NULL},
+    {"{\"a.\": 1}", "\"a.\"", "empty segment"},
+    {"{\".a\": 1}", "\".a\"", "empty segment"},
+    {"{\"sub\": {\"k\": {\"$regularExpression\": {\"pattern\": \"a\", "
+     "\"options\": \"\"}}}}",
+     "regex", "\"sub\""},
+    {"{\"n\": {\"$in\": {\"$oid\": \"" OID_A "\"}}}", "$in",
+     "got ObjectId"},
 };
 
 static void test_bad_filters_are_invalid_and_name_the_problem(void **state)
@@ -454,6 +563,9 @@ int main(void)
         T(test_not_negates_its_operators),
         T(test_and_or_combine_clauses),
         T(test_id_filter_uses_the_index_and_keeps_other_conditions),
+        T(test_id_filters_with_other_operators_scan_and_match),
+        T(test_filter_that_is_not_valid_bson_is_refused),
+        T(test_filters_nest_at_most_100_levels),
         T(test_bad_filters_are_invalid_and_name_the_problem),
         T(test_bad_filters_fail_on_an_empty_collection_too),
         T(test_regex_operator_is_refused_by_name),
