@@ -377,10 +377,14 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
 static lk_status next_version(const lk_collection *base, const bson_t *doc,
                               int64_t stored, int64_t *next, lk_error *err)
 {
+    /* lk_occ_check ends some errors with `return lk_error_prefix(err,..)`,
+     * which is LK_OK when err is NULL: give it an error to fill. */
+    lk_error local;
+    if (err == NULL)
+        err = &local;
     lk_status s = lk_occ_check(base, doc, stored, next, err);
     if (s == LK_ERR_NOT_FOUND) {
-        if (err != NULL)
-            err->status = LK_ERR_INVALID;
+        err->status = LK_ERR_INVALID;
         s = LK_ERR_INVALID;
     }
     return s;

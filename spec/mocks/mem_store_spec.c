@@ -508,6 +508,9 @@ static void test_save_without_id_or_version_is_invalid(void **state)
                      LK_ERR_INVALID);
     assert_int_equal(err.status, LK_ERR_INVALID);
     assert_non_null(strstr(err.message, "version"));
+    /* the same status when the caller asks for no message */
+    assert_int_equal(lk_collection_save(f->coll, no_version, NULL, NULL),
+                     LK_ERR_INVALID);
     bson_t *now = load(f->coll, t);
     assert_int_equal(get_version(now), 0);
     bson_destroy(now);
@@ -760,6 +763,23 @@ static void test_collection_reopened_with_other_options_is_invalid(void **state)
     assert_int_equal(lk_store_collection(f->store, "tickets", &same, &c, NULL),
                      LK_OK);
     assert_ptr_equal(c, f->coll);
+
+    /* unique fields: the same set in any order, or nothing */
+    static const char *const ab[] = {"a", "b", NULL}, *const ba[] = {"b", "a",
+                                                                   NULL};
+    static const char *const ac[] = {"a", "c", NULL};
+    static const lk_collection_opts o_ab = {.unique = ab}, o_ba = {.unique = ba},
+                                    o_ac = {.unique = ac};
+    lk_collection *first = NULL;
+    assert_int_equal(lk_store_collection(f->store, "users", &o_ab, &first,
+                                         NULL),
+                     LK_OK);
+    assert_int_equal(lk_store_collection(f->store, "users", &o_ba, &c, NULL),
+                     LK_OK);
+    assert_ptr_equal(c, first);
+    assert_int_equal(lk_store_collection(f->store, "users", &o_ac, &c, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "unique fields"));
 }
 
 static void test_collection_options_are_checked(void **state)
@@ -768,6 +788,9 @@ static void test_collection_options_are_checked(void **state)
     static const char *const twice[] = {"a", "a", NULL};
     static const char *const id[] = {"_id", NULL};
     static const char *const empty_seg[] = {"a..b", NULL};
+    static const char *const empty[] = {"", NULL};
+    static const char *const lead_dot[] = {".a", NULL};
+    static const char *const trail_dot[] = {"a.", NULL};
     static const struct {
         lk_collection_opts opts;
         const char *expect;
@@ -775,6 +798,9 @@ static void test_collection_options_are_checked(void **state)
         {{.unique = twice}, "twice"},
         {{.unique = id}, "_id"},
         {{.unique = empty_seg}, "a..b"},
+        {{.unique = empty}, "\"\""},
+        {{.unique = lead_dot}, "\".a\""},
+        {{.unique = trail_dot}, "\"a.\""},
         {{.version_key = "meta.version"}, "top-level"},
         {{.version_key = "_id"}, "version key \"_id\""},
     };
@@ -1047,6 +1073,27 @@ static void test_many_documents_stay_reachable_by_id(void **state)
         bson_destroy(out);
     }
     assert_int_equal(count_all(f->coll), N / 2);
+    /* then the rest, last first, checking the survivors as they shrink */
+    for (int i = N - 1; i > 0; i -= 2) {
+        bson_t filter = BSON_INITIALIZER;
+        BSON_APPEND_OID(&filter, "_id", &ids[i]);
+        assert_int_equal(lk_collection_delete(f->coll, &filter, NULL, NULL),
+                         LK_OK);
+        bson_destroy(&filter);
+        if (i % 500 != 1)
+            continue;
+        for (int j = 1; j < i; j += 2) {
+            bson_t *out = NULL;
+            assert_int_equal(lk_collection_find_by_id(f->coll, &ids[j], &out,
+                                                      NULL),
+                             LK_OK);
+            bson_destroy(out);
+        }
+    }
+    assert_int_equal(count_all(f->coll), 0);
+    int64_t n = -1;
+    assert_int_equal(lk_collection_count(f->coll, NULL, &n, NULL), LK_OK);
+    assert_int_equal(n, 0);
 }
 
 /* ---- threads --------------------------------------------------------------------- */
