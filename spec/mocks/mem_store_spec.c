@@ -263,6 +263,79 @@ static void test_invalid_bson_inside_a_sub_document_is_refused(void **state)
     bson_destroy(stored);
 }
 
+static void test_utf8_field_names_are_kept(void **state)
+{
+    fixture *f = *state;
+    bson_t *t = insert(f->coll, "{\"caf\u00e9\": \"cr\u00e8me\", "
+                                "\"sub\": {\"na\u00efve\": 1}}");
+    bson_t *now = load(f->coll, t);
+    assert_string_equal(get_str(now, "caf\xc3\xa9"), "cr\xc3\xa8me");
+    bson_iter_t it, found;
+    assert_true(bson_iter_init(&it, now));
+    assert_true(bson_iter_find_descendant(&it, "sub.na\xc3\xafve", &found));
+    bson_destroy(now);
+    bson_destroy(t);
+}
+
+static void test_sub_document_field_name_that_is_not_utf8_is_refused(
+    void **state)
+{
+    fixture *f = *state;
+    bson_t *good = doc("{\"sub\": {\"k\": 1}}");
+    uint8_t bytes[64];
+    bson_t bad;
+    memcpy(bytes, bson_get_data(good), good->len);
+    bytes[offset_of(bytes, good->len, "k", 2)] = 0xff;
+    assert_true(bson_init_static(&bad, bytes, good->len));
+    assert_refused_as_invalid_bson(f->coll, &bad, false);
+    assert_int_equal(count_all(f->coll), 0);
+    bson_destroy(good);
+}
+
+static void test_sub_document_without_its_terminator_is_refused(void **state)
+{
+    fixture *f = *state;
+    bson_t *good = doc("{\"sub\": {\"k\": 1}, \"n\": 2}");
+    uint8_t bytes[64];
+    bson_t bad;
+    memcpy(bytes, bson_get_data(good), good->len);
+    /* the byte that ends {"k": 1}, just before "n" */
+    bytes[offset_of(bytes, good->len, "n", 2) - 2] = 7;
+    assert_true(bson_init_static(&bad, bytes, good->len));
+    assert_refused_as_invalid_bson(f->coll, &bad, false);
+    assert_int_equal(count_all(f->coll), 0);
+    bson_destroy(good);
+}
+
+static void test_code_with_scope_is_stored_and_a_corrupt_scope_refused(
+    void **state)
+{
+    fixture *f = *state;
+    bson_t *t = insert(f->coll, "{\"fn\": {\"$code\": \"f(x)\", "
+                                "\"$scope\": {\"x\": \"abc\"}}}");
+    bson_t *now = load(f->coll, t);
+    bson_iter_t it;
+    uint32_t len = 0, scope_len = 0;
+    const uint8_t *scope = NULL;
+    assert_true(bson_iter_init_find(&it, now, "fn"));
+    assert_string_equal(bson_iter_codewscope(&it, &len, &scope_len, &scope),
+                        "f(x)");
+
+    /* the scope's string claims more bytes than the scope holds */
+    uint8_t bytes[128];
+    bson_t bad;
+    bson_t *fresh = doc("{\"fn\": {\"$code\": \"f(x)\", "
+                        "\"$scope\": {\"x\": \"abc\"}}}");
+    memcpy(bytes, bson_get_data(fresh), fresh->len);
+    bytes[offset_of(bytes, fresh->len, "abc", 4) - 4] = 60;
+    assert_true(bson_init_static(&bad, bytes, fresh->len));
+    assert_refused_as_invalid_bson(f->coll, &bad, false);
+    assert_int_equal(count_all(f->coll), 1);
+    bson_destroy(fresh);
+    bson_destroy(now);
+    bson_destroy(t);
+}
+
 static void test_field_name_that_is_not_utf8_is_refused(void **state)
 {
     fixture *f = *state;
@@ -1239,6 +1312,10 @@ int main(void)
         T(test_invalid_bson_is_refused),
         T(test_invalid_bson_inside_a_sub_document_is_refused),
         T(test_field_name_that_is_not_utf8_is_refused),
+        T(test_utf8_field_names_are_kept),
+        T(test_sub_document_field_name_that_is_not_utf8_is_refused),
+        T(test_sub_document_without_its_terminator_is_refused),
+        T(test_code_with_scope_is_stored_and_a_corrupt_scope_refused),
         T(test_documents_nest_at_most_100_levels_as_in_mongodb),
         T(test_documents_over_16_mib_are_refused_as_in_mongodb),
         T(test_repeated_id_or_version_fields_are_stored_once),
