@@ -62,7 +62,7 @@ bool lk_mem_index_reserve(lk_mem_index *ix, size_t extra)
     size_t cap = ix->slots == NULL ? 0 : ix->mask + 1;
     size_t need = ix->count + extra;
     /* Keep the load at or below 3/4 so probe runs stay short. */
-    if (need <= cap - cap / 4 && cap != 0)
+    if (cap != 0 && need <= cap - cap / 4)
         return true;
     size_t ncap = cap == 0 ? 16 : cap;
     while (need > ncap - ncap / 4) {
