@@ -64,19 +64,19 @@ lk_status lk_error_set(lk_error *err, lk_status status, const char *fmt, ...)
     return status;
 }
 
-lk_status lk_error_prefix(lk_error *err, const char *fmt, ...)
+void lk_error_prefix(lk_error *err, const char *fmt, ...)
 {
     char prefix[LK_ERROR_MESSAGE_MAX + 1];
     char old[LK_ERROR_MESSAGE_MAX + 1];
     va_list ap;
 
     if (err == NULL)
-        return LK_OK;
+        return;
     va_start(ap, fmt);
     int n_prefix = vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     if (n_prefix < 0) /* cannot be formatted: keep the message as it is */
-        return err->status;
+        return;
     memcpy(old, err->message, sizeof old);
     /* Truncation is the documented behaviour: assemble by hand so the
      * compiler need not be told it is intended. */
@@ -92,5 +92,4 @@ lk_status lk_error_prefix(lk_error *err, const char *fmt, ...)
         n += k;
     }
     err->message[n] = '\0';
-    return err->status;
 }

@@ -35,7 +35,8 @@ lk_status lk_store_collection(lk_store *store, const char *name,
                             "collection %s: unknown OCC mode %d", name,
                             (int)opts->occ);
     if (opts->version_key != NULL &&
-        (opts->version_key[0] == '\0' || strcmp(opts->version_key, "_id") == 0))
+        (opts->version_key[0] == '\0' || strcmp(opts->version_key, "_id") == 0 ||
+         strchr(opts->version_key, '.') != NULL))
         return lk_error_set(err, LK_ERR_INVALID,
                             "collection %s: invalid version key \"%s\"", name,
                             opts->version_key);
@@ -290,8 +291,12 @@ lk_status lk_occ_check(const lk_collection *coll, const bson_t *doc,
     if (lk_bson_get_oid(doc, &oid, NULL) == LK_OK)
         lk_oid_format(&oid, id);
     lk_status s = lk_bson_get_int64(doc, key, &carried, err);
-    if (s != LK_OK)
-        return lk_error_prefix(err, "%s.save %s", coll->name, id);
+    if (s == LK_ERR_NOT_FOUND) /* for save, NOT_FOUND means "no such _id" */
+        s = lk_error_set(err, LK_ERR_INVALID, "field \"%s\" is missing", key);
+    if (s != LK_OK) {
+        lk_error_prefix(err, "%s.save %s", coll->name, id);
+        return s;
+    }
 
     if (coll->opts.occ == LK_OCC_UPDATE_IF_CURRENT) {
         if (carried != stored)

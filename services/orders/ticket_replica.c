@@ -9,8 +9,10 @@ lk_status orders_ticket_find_by_event(lk_collection *tickets, const char *id,
     if (out != NULL)
         *out = NULL;
     lk_status s = lk_oid_parse(id, &oid, err);
-    if (s != LK_OK)
-        return lk_error_prefix(err, "ticket replica");
+    if (s != LK_OK) {
+        lk_error_prefix(err, "ticket replica");
+        return s;
+    }
     if (version < 0)
         return lk_error_set(err, LK_ERR_INVALID,
                             "ticket replica %s: event version %lld is "

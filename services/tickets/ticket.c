@@ -86,8 +86,10 @@ lk_status tickets_save_order_id(lk_collection *tickets, const bson_t *ticket,
         *out = NULL;
     lk_status s = order_id != NULL ? lk_oid_parse(order_id, &parsed, err)
                                    : LK_OK;
-    if (s != LK_OK)
-        return lk_error_prefix(err, "orderId");
+    if (s != LK_OK) {
+        lk_error_prefix(err, "orderId");
+        return s;
+    }
     bson_copy_to_excluding_noinit(ticket, &next, "orderId", NULL);
     if (order_id != NULL)
         BSON_APPEND_UTF8(&next, "orderId", order_id);

@@ -206,8 +206,10 @@ static void test_occ_refuses_document_without_version(void **state)
     int64_t next = -1;
     lk_error err;
     assert_int_equal(lk_occ_check(&c.base, d, 0, &next, &err),
-                     LK_ERR_NOT_FOUND);
+                     LK_ERR_INVALID);
     assert_message_has(&err, "orders.save ?: field \"version\" is missing");
+    /* also without an lk_error: the status alone must say no */
+    assert_int_equal(lk_occ_check(&c.base, d, 0, &next, NULL), LK_ERR_INVALID);
     bson_destroy(d);
 }
 

@@ -79,13 +79,16 @@ lk_status lk_error_setv(lk_error *err, lk_status status, const char *fmt,
                         va_list ap) LK_PRINTF(3, 0);
 
 /*
- * Prepends "prefix: " to the message already in `err` (keeps its status) and
- * returns that status; used to add context while an error travels up
- * ("tickets: order:created: field \"id\": ..."). NULL `err` returns LK_OK.
+ * Prepends "prefix: " to the message already in `err` (keeps its status);
+ * used to add context while an error travels up ("tickets: order:created:
+ * field \"id\": ..."). NULL `err` is ignored. It returns nothing on purpose:
+ * with a NULL `err` it cannot know the status, so `return
+ * lk_error_prefix(...)` would turn an error into success. Keep the status
+ * in hand: `if (s != LK_OK) lk_error_prefix(err, "ctx"); return s;`.
  * A prefix that cannot be formatted leaves the message as it was; likewise
  * lk_error_set() falls back to the status text (lk_status_str).
  */
-lk_status lk_error_prefix(lk_error *err, const char *fmt, ...) LK_PRINTF(2, 3);
+void lk_error_prefix(lk_error *err, const char *fmt, ...) LK_PRINTF(2, 3);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,7 @@
  * never silently ignored.
  *
  * Implementations: the in-memory store of mocks/ (lk_mem_store_new) and,
- * later, a PostgreSQL store; both held to spec/contract/store_contract.c.
+ * later, a PostgreSQL store; both held to spec/contract/store_contract_spec.c.
  *
  * Ownership: documents passed in are borrowed and copied; documents handed
  * out through `bson_t **out` are new, owned by the caller, released with
@@ -37,8 +37,9 @@
  *   - save(doc) requires doc's `_id` and its new version v. It succeeds only
  *     if the stored version is v - 1, and stores the document as given;
  *   - otherwise LK_ERR_VERSION (nothing changes), or LK_ERR_NOT_FOUND.
- * In both modes *out (when asked for) receives the document as stored, and a
- * failed call leaves the collection exactly as it was.
+ * In both modes a document without its version (or with a non-integer one)
+ * is LK_ERR_INVALID; *out (when asked for) receives the document as stored,
+ * and a failed call leaves the collection exactly as it was.
  *
  * Versions are int64; documents may carry them as int32, int64 or an
  * integral double, and get them back as int64.
@@ -70,7 +71,8 @@ typedef enum lk_occ_mode {
 
 typedef struct lk_collection_opts {
     lk_occ_mode occ;
-    const char *version_key;   /* NULL: LK_DEFAULT_VERSION_KEY */
+    const char *version_key;   /* NULL: LK_DEFAULT_VERSION_KEY; a top-level
+                                  field name (no '.', not "_id") */
     const char *const *unique; /* NULL-terminated dotted paths that must be
                                   unique besides _id; NULL: none */
 } lk_collection_opts;
