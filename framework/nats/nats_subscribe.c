@@ -294,11 +294,11 @@ static lk_status check_names(const char *subject, const lk_subscribe_opts *opts,
                             "subscribe %s: invalid durable name \"%s\" (no "
                             "spaces, '.', '*', '>', '/' or '\\')",
                             subject, opts->durable_name);
-    if (opts->durable_name == NULL && opts->queue_group != NULL &&
-        !lk_nats_name_is_valid(opts->queue_group))
+    /* libnats refuses such a queue group whatever the durable name is. */
+    if (opts->queue_group != NULL && !lk_nats_name_is_valid(opts->queue_group))
         return lk_error_set(err, LK_ERR_INVALID,
-                            "subscribe %s: queue group \"%s\" cannot name a "
-                            "durable consumer (no '.'); give a durable_name",
+                            "subscribe %s: invalid queue group \"%s\" for "
+                            "JetStream (no spaces, '.', '*', '>', '/' or '\\')",
                             subject, opts->queue_group);
     return LK_OK;
 }

@@ -57,18 +57,19 @@ static lk_status check_def(const lk_listener_def *def, lk_error *err)
         return lk_error_set(err, LK_ERR_INVALID,
                             "listener %s: max_deliver must be >= 0, got %d",
                             subject, def->max_deliver);
-    /* Without a durable name the queue group doubles as one, so it must be
-     * a valid durable name too. */
-    const char *durable =
-        def->durable_name != NULL ? def->durable_name : def->queue_group;
-    if (!durable_name_is_valid(durable))
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "listener %s: invalid durable name \"%s\" (no "
-                            "'.', '*', '>', '/', '\\' or spaces)%s",
-                            subject, durable,
-                            def->durable_name == NULL
-                                ? "; set durable_name explicitly"
-                                : "");
+    /* JetStream names consumers after the durable name, and libnats checks
+     * the queue group by the same rule even when a durable name is given:
+     * both must be valid names. */
+    const char *names[2] = {def->queue_group, def->durable_name};
+    for (int i = 0; i < 2; i++) {
+        if (names[i] != NULL && !durable_name_is_valid(names[i]))
+            return lk_error_set(err, LK_ERR_INVALID,
+                                "listener %s: invalid %s \"%s\" for "
+                                "JetStream (no '.', '*', '>', '/', '\\' or "
+                                "spaces)",
+                                subject, i == 0 ? "queue group" : "durable name",
+                                names[i]);
+    }
     return LK_OK;
 }
 

@@ -239,9 +239,11 @@ static void test_init_refuses_queue_group_unfit_as_durable_name(void **state)
     (void)state;
     lk_listener_def d = created_def;
     d.queue_group = "orders.service";
-    refuse_def(&d, "invalid durable name \"orders.service\"");
-    refuse_def(&d, "set durable_name explicitly");
+    refuse_def(&d, "invalid queue group \"orders.service\" for JetStream");
+    /* a durable name does not help: libnats checks the queue group too */
     d.durable_name = "orders-durable";
+    refuse_def(&d, "invalid queue group \"orders.service\" for JetStream");
+    d.queue_group = "orders-service";
     lk_listener l;
     assert_int_equal(lk_listener_init(&l, &d, NULL, NULL, NULL), LK_OK);
     d.durable_name = "bad name";
