@@ -38,7 +38,9 @@
  *     the other settings of the first subscriber stay. A member asking for
  *     another ack wait or max deliver, or another queue group, is refused
  *     with LK_ERR_INVALID; so is a second subscriber on a durable without a
- *     queue group (share a durable through a queue group).
+ *     queue group (share a durable through a queue group). Queue groups
+ *     and durable names must be valid JetStream names (no spaces, '.',
+ *     '*', '>', '/' or '\\'); a durable name does not excuse the group.
  *   - With neither it is ephemeral: deleted when the bus drains.
  *   - JetStream delivers at most 1000 un-acked messages per consumer at a
  *     time (the server's default MaxAckPending); more wait until acks or
