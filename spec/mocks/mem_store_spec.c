@@ -874,7 +874,7 @@ static void test_collection_options_are_checked(void **state)
         {{.unique = empty}, "\"\""},
         {{.unique = lead_dot}, "\".a\""},
         {{.unique = trail_dot}, "\"a.\""},
-        {{.version_key = "meta.version"}, "top-level"},
+        {{.version_key = "meta.version"}, "\"meta.version\""},
         {{.version_key = "_id"}, "version key \"_id\""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
