@@ -197,7 +197,8 @@ void bench_broker(const bench_opts *opts, bench_report *report)
     }
     if (bench_run_pairs(opts, row, true, run_listenkit, run_baseline, &c))
         bench_row_note(row, "%d queue members, batches of %d; no target: "
-                       "the fake also records, parses and schedules every "
-                       "message (virtual clock, redelivery)", MEMBERS, BATCH);
+                       "the fake also records and schedules every message "
+                       "(virtual clock, redelivery; JSON parsed only when a "
+                       "spec reads it)", MEMBERS, BATCH);
     bench_payloads_free(&c.payloads);
 }
