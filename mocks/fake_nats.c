@@ -348,19 +348,6 @@ void lk_fake_nats_fail_subject(lk_fake_nats *nats, const char *subject,
 
 /* ---- subscriptions ------------------------------------------------------------- */
 
-/* A name JetStream takes for a consumer: what the NATS adapter checks. */
-static bool consumer_name_is_valid(const char *name)
-{
-    if (name[0] == '\0')
-        return false;
-    for (const char *p = name; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c <= ' ' || c >= 0x7f || strchr(".*>/\\", c) != NULL)
-            return false;
-    }
-    return true;
-}
-
 /* Names JetStream refuses, refused the same way (LK_ERR_INVALID naming the
  * name): a durable name, and a queue group even beside a durable name
  * (libnats checks it as a name as well). */
@@ -368,12 +355,12 @@ static lk_status check_names(const char *subject, const lk_subscribe_opts *opts,
                              lk_error *err)
 {
     if (opts->durable_name != NULL &&
-        !consumer_name_is_valid(opts->durable_name))
+        !lk_jetstream_name_is_valid(opts->durable_name))
         return lk_error_set(err, LK_ERR_INVALID,
                             "fake-nats: subscribe %s: invalid durable name "
                             "\"%s\" (no spaces, '.', '*', '>', '/' or '\\')",
                             subject, opts->durable_name);
-    if (opts->queue_group != NULL && !consumer_name_is_valid(opts->queue_group))
+    if (opts->queue_group != NULL && !lk_jetstream_name_is_valid(opts->queue_group))
         return lk_error_set(err, LK_ERR_INVALID,
                             "fake-nats: subscribe %s: invalid queue group "
                             "\"%s\": JetStream takes it as a name (no spaces, "

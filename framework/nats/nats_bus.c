@@ -94,7 +94,7 @@ static lk_status check_readable(const char *path, const char *field,
 static lk_status check_opts(const lk_nats_opts *o, lk_error *err)
 {
     lk_status st = LK_OK;
-    if (o->stream != NULL && !lk_nats_name_is_valid(o->stream))
+    if (o->stream != NULL && !lk_jetstream_name_is_valid(o->stream))
         st = lk_error_set(err, LK_ERR_INVALID,
                           "connect: invalid stream name \"%s\" (no spaces, "
                           "'.', '*', '>', '/' or '\\')",

@@ -95,8 +95,5 @@ bool lk_nats_subs_drain(lk_nats_bus *b, int64_t timeout_ms);
 /* Releases the subscriptions (after the connection closed). */
 void lk_nats_subs_free(lk_nats_bus *b);
 
-/* True when `name` is usable as a stream or consumer name: non-empty,
- * printable ASCII without space, '.', '*', '>', '/' or '\\'. */
-bool lk_nats_name_is_valid(const char *name);
 
 #endif /* LISTENKIT_NATS_PRIVATE_H */

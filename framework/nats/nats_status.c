@@ -69,14 +69,3 @@ lk_status lk_nats_error(lk_error *err, natsStatus s, jsErrCode jerr,
                         natsStatus_GetText(s), detail);
 }
 
-bool lk_nats_name_is_valid(const char *name)
-{
-    if (name == NULL || name[0] == '\0')
-        return false;
-    for (const char *p = name; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c <= ' ' || c >= 0x7f || strchr(".*>/\\", c) != NULL)
-            return false;
-    }
-    return true;
-}

@@ -289,13 +289,13 @@ static lk_status start_subscription(lk_nats_bus *b, lk_nats_sub *ls,
 static lk_status check_names(const char *subject, const lk_subscribe_opts *opts,
                              lk_error *err)
 {
-    if (opts->durable_name != NULL && !lk_nats_name_is_valid(opts->durable_name))
+    if (opts->durable_name != NULL && !lk_jetstream_name_is_valid(opts->durable_name))
         return lk_error_set(err, LK_ERR_INVALID,
                             "subscribe %s: invalid durable name \"%s\" (no "
                             "spaces, '.', '*', '>', '/' or '\\')",
                             subject, opts->durable_name);
     /* libnats refuses such a queue group whatever the durable name is. */
-    if (opts->queue_group != NULL && !lk_nats_name_is_valid(opts->queue_group))
+    if (opts->queue_group != NULL && !lk_jetstream_name_is_valid(opts->queue_group))
         return lk_error_set(err, LK_ERR_INVALID,
                             "subscribe %s: invalid queue group \"%s\" for "
                             "JetStream (no spaces, '.', '*', '>', '/' or '\\')",

@@ -22,6 +22,18 @@ bool lk_subject_is_valid(const char *subject)
     return prev != '.';
 }
 
+bool lk_jetstream_name_is_valid(const char *name)
+{
+    if (name == NULL || name[0] == '\0')
+        return false;
+    for (const char *p = name; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= ' ' || c >= 0x7f || strchr(".*>/\\", c) != NULL)
+            return false;
+    }
+    return true;
+}
+
 static lk_status check_bus(lk_bus *bus, const char *what, lk_error *err)
 {
     if (bus == NULL || bus->ops == NULL)

@@ -9,19 +9,6 @@
 
 /* JetStream durable (consumer) names must not contain '.', wildcards or
  * whitespace; they name a server-side object, not a subject. */
-static bool durable_name_is_valid(const char *name)
-{
-    if (name == NULL || name[0] == '\0')
-        return false;
-    for (const char *p = name; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c <= ' ' || c >= 0x7f || c == '.' || c == '*' || c == '>' ||
-            c == '/' || c == '\\')
-            return false;
-    }
-    return true;
-}
-
 static const char *def_subject(const lk_listener_def *def)
 {
     return def != NULL && def->schema != NULL && def->schema->subject != NULL
@@ -62,7 +49,7 @@ static lk_status check_def(const lk_listener_def *def, lk_error *err)
      * both must be valid names. */
     const char *names[2] = {def->queue_group, def->durable_name};
     for (int i = 0; i < 2; i++) {
-        if (names[i] != NULL && !durable_name_is_valid(names[i]))
+        if (names[i] != NULL && !lk_jetstream_name_is_valid(names[i]))
             return lk_error_set(err, LK_ERR_INVALID,
                                 "listener %s: invalid %s \"%s\" for "
                                 "JetStream (no '.', '*', '>', '/', '\\' or "

@@ -269,6 +269,22 @@ static void test_free_calls_implementation_and_accepts_null(void **state)
     assert_int_equal(b.frees, 1);
 }
 
+static void test_jetstream_names_refuse_separators_wildcards_and_non_ascii(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"ORDERS", "orders-service", "a_b", "x"};
+    static const char *const bad[] = {"",      "orders.service", "a b", "a*",
+                                      "a>",    "a/b",            "a\\b",
+                                      "tab\t", "\x7f",           "\xc3\xa9"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (!lk_jetstream_name_is_valid(good[i]))
+            fail_msg("\"%s\" refused", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (lk_jetstream_name_is_valid(bad[i]))
+            fail_msg("\"%s\" accepted", bad[i]);
+    assert_false(lk_jetstream_name_is_valid(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_subscribe_refuses_bad_arguments),
         cmocka_unit_test(test_drain_forwards_and_refuses_null),
         cmocka_unit_test(test_free_calls_implementation_and_accepts_null),
+        cmocka_unit_test(test_jetstream_names_refuse_separators_wildcards_and_non_ascii),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

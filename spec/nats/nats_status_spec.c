@@ -96,22 +96,6 @@ static void test_error_without_an_out_parameter_still_maps(void **state)
                      LK_ERR_CLOSED);
 }
 
-static void test_names_jetstream_accepts(void **state)
-{
-    (void)state;
-    static const char *const good[] = {"ORDERS", "orders-service", "a_b", "x"};
-    static const char *const bad[] = {"",      "orders.service", "a b", "a*",
-                                      "a>",    "a/b",            "a\\b",
-                                      "tab\t", "\x7f",           "\xc3\xa9"};
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        if (!lk_nats_name_is_valid(good[i]))
-            fail_msg("\"%s\" refused", good[i]);
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (lk_nats_name_is_valid(bad[i]))
-            fail_msg("\"%s\" accepted", bad[i]);
-    assert_false(lk_nats_name_is_valid(NULL));
-}
-
 /* libnats keeps per-thread error state: release it for the leak check. */
 static int group_teardown(void **state)
 {
@@ -128,7 +112,6 @@ int main(void)
         cmocka_unit_test(test_error_names_the_operation_and_libnats_text),
         cmocka_unit_test(test_error_carries_the_jetstream_error_code),
         cmocka_unit_test(test_error_without_an_out_parameter_still_maps),
-        cmocka_unit_test(test_names_jetstream_accepts),
     };
     return cmocka_run_group_tests(tests, NULL, group_teardown);
 }

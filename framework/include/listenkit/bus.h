@@ -98,6 +98,11 @@ void lk_bus_free(lk_bus *bus);
  * printable ASCII without spaces or wildcards, no empty tokens. */
 bool lk_subject_is_valid(const char *subject);
 
+/* True when `name` can name a JetStream consumer, stream or queue group:
+ * non-empty printable ASCII without spaces, '.', '*', '>', '/' or '\\'.
+ * Listeners, the NATS adapter and the fake all check names with it. */
+bool lk_jetstream_name_is_valid(const char *name);
+
 #ifdef __cplusplus
 }
 #endif
