@@ -371,25 +371,6 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
     return LK_OK;
 }
 
-/* lk_occ_check for save: the next version to store. lk_occ_check says
- * NOT_FOUND for a document without a version; for save, NOT_FOUND must
- * mean "no such _id", so a missing version is bad input. */
-static lk_status next_version(const lk_collection *base, const bson_t *doc,
-                              int64_t stored, int64_t *next, lk_error *err)
-{
-    /* lk_occ_check ends some errors with `return lk_error_prefix(err,..)`,
-     * which is LK_OK when err is NULL: give it an error to fill. */
-    lk_error local;
-    if (err == NULL)
-        err = &local;
-    lk_status s = lk_occ_check(base, doc, stored, next, err);
-    if (s == LK_ERR_NOT_FOUND) {
-        err->status = LK_ERR_INVALID;
-        s = LK_ERR_INVALID;
-    }
-    return s;
-}
-
 static lk_status coll_save(lk_collection *base, const bson_t *doc,
                            bson_t **out, lk_error *err)
 {
@@ -435,8 +416,8 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
                          "%s.save: no document with _id %s", name, hex);
     }
     if (s == LK_OK)
-        s = next_version(base, doc, lk_mem_stored_version(&d->stored), &next,
-                         err);
+        s = lk_occ_check(base, doc, lk_mem_stored_version(&d->stored),
+                         &next, err);
     if (s == LK_OK) {
         lk_mem_stored_set_version(&repl, next);
         s = unique_keys(c, &view, &keys, err);
@@ -789,16 +770,9 @@ static lk_status store_collection(lk_store *base, const char *name,
     mem_store *st = (mem_store *)base;
     const char *vkey =
         opts->version_key != NULL ? opts->version_key : LK_DEFAULT_VERSION_KEY;
-    lk_status s = LK_OK;
-
-    /* Versions are written with lk_bson_with_int64, which sets a top-level
-     * field: a dotted version key could not be kept. */
-    if (strchr(vkey, '.') != NULL)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "collection %s: version key \"%s\" must be a "
-                            "top-level field",
-                            name, vkey);
-    s = check_unique_paths(name, opts->unique, err);
+    /* lk_store_collection has refused empty, "_id" and dotted version
+     * keys: the stored form writes the version as a top-level field. */
+    lk_status s = check_unique_paths(name, opts->unique, err);
     if (s != LK_OK)
         return s;
 
