@@ -6,51 +6,21 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
-#include "fake_msg.h"
-#include "fake_nats.h"
-#include "mem_store.h"
-#include "orders/orders.h"
 #include "spec_log.h"
+#include "ticketing_spec.h"
 
-typedef struct fixture {
-    lk_store *store;
-    lk_fake_nats *nats;
-    orders_service svc;
-    lk_listener listener;
-    bson_oid_t id;
-    char hex[25];
-    lk_msg *msg;
-} fixture;
-
-static lk_msg *ticket_created_msg(const char *hex, const char *title,
-                                  double price)
-{
-    return lk_fake_msg_newf("ticket:created",
-                            "{\"version\":0,\"id\":\"%s\",\"title\":\"%s\","
-                            "\"price\":%g,\"userId\":\"5f1a2b3c4d5e6f7a8b9c0d1e\"}",
-                            hex, title, price);
-}
+typedef ticketing_spec_orders fixture;
 
 /* The course's setup(): a listener, a fake data event, a fake message. */
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->store = lk_mem_store_new();
-    f->nats = lk_fake_nats_new();
-    assert_int_equal(orders_service_init(&f->svc, lk_fake_nats_bus(f->nats),
-                                         f->store, NULL),
-                     LK_OK);
-    assert_int_equal(lk_listener_init(&f->listener,
-                                      &orders_ticket_created_listener,
-                                      lk_fake_nats_bus(f->nats), &f->svc, NULL),
-                     LK_OK);
-    bson_oid_init(&f->id, NULL);
-    lk_oid_format(&f->id, f->hex);
-    f->msg = ticket_created_msg(f->hex, "concert", 10);
-    assert_non_null(f->msg);
+    fixture *f = ticketing_spec_orders_new();
+    ticketing_spec_orders_init_listener(f, &orders_ticket_created_listener);
+    ticketing_spec_new_id(&f->ticket_id, f->ticket_hex);
+    f->msg = ticketing_spec_ticket_created(f->ticket_hex, "concert", 10);
     spec_log_capture_start();
     *state = f;
     return 0;
@@ -58,34 +28,20 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
     spec_log_capture_stop();
-    lk_fake_msg_free(f->msg);
-    lk_fake_nats_free(f->nats);
-    lk_store_free(f->store);
-    free(f);
-    return 0;
+    return ticketing_spec_orders_teardown(state);
 }
 
 static int64_t replica_count(fixture *f)
 {
-    int64_t n = -1;
-    assert_int_equal(lk_collection_count(f->svc.tickets, NULL, &n, NULL),
-                     LK_OK);
-    return n;
+    return ticketing_spec_count(f->svc.tickets);
 }
 
 static void assert_replica(fixture *f, const char *title, double price,
                            int64_t version)
 {
-    bson_t *doc = NULL;
-    int64_t stored = -1;
-    assert_int_equal(orders_ticket_find(&f->svc, &f->id, &doc, NULL), LK_OK);
-    assert_string_equal(ticketing_doc_string(doc, "title"), title);
-    assert_true(ticketing_doc_number(doc, "price", -1) == price);
-    assert_int_equal(lk_bson_get_int64(doc, "version", &stored, NULL), LK_OK);
-    assert_int_equal(stored, version);
-    bson_destroy(doc);
+    ticketing_spec_assert_replica(&f->svc, &f->ticket_id, title, price,
+                                  version);
 }
 
 static void test_created_listener_creates_and_saves_a_ticket(void **state)
@@ -118,7 +74,7 @@ static void test_created_listener_publishes_nothing(void **state)
 static void test_created_listener_acks_a_duplicate_without_change(void **state)
 {
     fixture *f = *state;
-    lk_msg *dup = ticket_created_msg(f->hex, "changed", 99);
+    lk_msg *dup = ticketing_spec_ticket_created(f->ticket_hex, "changed", 99);
     assert_int_equal(lk_listener_dispatch(&f->listener, f->msg), LK_OK);
 
     assert_int_equal(lk_listener_dispatch(&f->listener, dup), LK_OK);
@@ -135,12 +91,9 @@ test_created_listener_acks_a_late_duplicate_after_updates_without_change(
 {
     fixture *f = *state;
     lk_listener updated;
-    lk_msg *update = lk_fake_msg_newf(
-        "ticket:updated",
-        "{\"id\":\"%s\",\"version\":1,\"title\":\"concert\",\"price\":15,"
-        "\"userId\":\"u\"}",
-        f->hex);
-    lk_msg *dup = ticket_created_msg(f->hex, "concert", 10);
+    lk_msg *update =
+        ticketing_spec_ticket_updated(f->ticket_hex, 1, "concert", 15);
+    lk_msg *dup = ticketing_spec_ticket_created(f->ticket_hex, "concert", 10);
     assert_int_equal(lk_listener_init(&updated,
                                       &orders_ticket_updated_listener,
                                       lk_fake_nats_bus(f->nats), &f->svc, NULL),
@@ -160,15 +113,17 @@ test_created_listener_acks_a_late_duplicate_after_updates_without_change(
 
 static void assert_termed(fixture *f, lk_msg *msg, const char *reason)
 {
-    assert_non_null(msg);
-    (void)lk_listener_dispatch(&f->listener, msg);
-    assert_int_equal(lk_fake_msg_term_count(msg), 1);
-    assert_int_equal(lk_fake_msg_ack_count(msg), 0);
-    assert_true(spec_log_contains("terminated ticket:created"));
-    if (!spec_log_contains(reason))
-        fail_msg("log does not name \"%s\":\n%s", reason, spec_log_captured());
+    ticketing_spec_assert_termed(&f->listener, msg, reason);
     assert_int_equal(replica_count(f), 0);
-    lk_fake_msg_free(msg);
+}
+
+/* The good event of setup() with one field changed (NULL: removed). */
+static lk_msg *ticket_created_with(fixture *f, const char *field,
+                                   const char *json)
+{
+    return ticketing_spec_msg_with(
+        ticketing_spec_ticket_created(f->ticket_hex, "concert", 10), field,
+        json);
 }
 
 static void test_created_listener_terms_malformed_json(void **state)
@@ -186,38 +141,29 @@ static void test_created_listener_terms_an_empty_payload(void **state)
 static void test_created_listener_terms_an_event_without_a_price(void **state)
 {
     fixture *f = *state;
-    assert_termed(f,
-                  lk_fake_msg_newf("ticket:created",
-                                   "{\"version\":0,\"id\":\"%s\",\"title\":"
-                                   "\"concert\",\"userId\":\"u\"}",
-                                   f->hex),
-                  "price");
+    assert_termed(f, ticket_created_with(f, "price", NULL), "price");
 }
 
 static void test_created_listener_terms_a_price_of_the_wrong_type(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f,
-                  lk_fake_msg_newf("ticket:created",
-                                   "{\"version\":0,\"id\":\"%s\",\"title\":"
-                                   "\"concert\",\"price\":\"10\","
-                                   "\"userId\":\"u\"}",
-                                   f->hex),
-                  "price");
+    assert_termed(f, ticket_created_with(f, "price", "\"10\""), "price");
 }
 
 static void test_created_listener_terms_a_negative_price(void **state)
 {
     fixture *f = *state;
-    assert_termed(f, ticket_created_msg(f->hex, "concert", -1), "price");
+    assert_termed(f, ticketing_spec_ticket_created(f->ticket_hex, "concert", -1),
+                  "price");
 }
 
 static void test_created_listener_terms_an_id_that_is_no_object_id(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f, ticket_created_msg("abc", "concert", 10), "\"id\"");
+    assert_termed(f, ticketing_spec_ticket_created("abc", "concert", 10),
+                  "\"id\"");
 }
 
 static void test_created_listener_terms_a_title_over_the_limit(void **state)
@@ -226,20 +172,17 @@ static void test_created_listener_terms_a_title_over_the_limit(void **state)
     char title[TICKETING_TITLE_MAX + 2];
     memset(title, 'x', sizeof title - 1);
     title[sizeof title - 1] = '\0';
-    assert_termed(f, ticket_created_msg(f->hex, title, 10), "title");
+    assert_termed(f, ticketing_spec_ticket_created(f->ticket_hex, title, 10),
+                  "title");
 }
 
 static void test_created_listener_terms_a_field_the_event_does_not_have(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f,
-                  lk_fake_msg_newf("ticket:created",
-                                   "{\"version\":0,\"id\":\"%s\",\"title\":"
-                                   "\"concert\",\"price\":10,\"userId\":\"u\","
-                                   "\"orderId\":\"%s\"}",
-                                   f->hex, f->hex),
-                  "orderId");
+    char order_id[32];
+    snprintf(order_id, sizeof order_id, "\"%s\"", f->ticket_hex);
+    assert_termed(f, ticket_created_with(f, "orderId", order_id), "orderId");
 }
 
 int main(void)
