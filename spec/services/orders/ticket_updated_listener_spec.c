@@ -7,58 +7,23 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
-#include "fake_msg.h"
-#include "fake_nats.h"
-#include "mem_store.h"
-#include "orders/orders.h"
 #include "spec_log.h"
+#include "ticketing_spec.h"
 
-typedef struct fixture {
-    lk_store *store;
-    lk_fake_nats *nats;
-    orders_service svc;
-    lk_listener listener;
-    bson_oid_t id;
-    char hex[25];
-    lk_msg *msg; /* version 1, "new concert", 999 */
-} fixture;
-
-static lk_msg *updated_msg(const char *hex, int64_t version, const char *title,
-                           double price)
-{
-    return lk_fake_msg_newf("ticket:updated",
-                            "{\"id\":\"%s\",\"version\":%lld,\"title\":\"%s\","
-                            "\"price\":%g,\"userId\":\"ablskdjf\"}",
-                            hex, (long long)version, title, price);
-}
+typedef ticketing_spec_orders fixture; /* msg: version 1, "new concert", 999 */
 
 /* The course's setup(): a listener, a saved replica (version 0), the next
  * version's event, a message. */
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->store = lk_mem_store_new();
-    f->nats = lk_fake_nats_new();
-    assert_int_equal(orders_service_init(&f->svc, lk_fake_nats_bus(f->nats),
-                                         f->store, NULL),
-                     LK_OK);
-    assert_int_equal(lk_listener_init(&f->listener,
-                                      &orders_ticket_updated_listener,
-                                      lk_fake_nats_bus(f->nats), &f->svc, NULL),
-                     LK_OK);
-    bson_oid_init(&f->id, NULL);
-    lk_oid_format(&f->id, f->hex);
-    bson_t *replica = BCON_NEW("_id", BCON_OID(&f->id), "title",
-                               BCON_UTF8("concert"), "price", BCON_DOUBLE(20),
-                               "version", BCON_INT64(0));
-    assert_int_equal(lk_collection_insert(f->svc.tickets, replica, NULL, NULL),
-                     LK_OK);
-    bson_destroy(replica);
-    f->msg = updated_msg(f->hex, 1, "new concert", 999);
-    assert_non_null(f->msg);
+    fixture *f = ticketing_spec_orders_new();
+    ticketing_spec_orders_init_listener(f, &orders_ticket_updated_listener);
+    ticketing_spec_new_id(&f->ticket_id, f->ticket_hex);
+    ticketing_spec_insert_replica(&f->svc, &f->ticket_id, "concert", 20, 0);
+    f->msg = ticketing_spec_ticket_updated(f->ticket_hex, 1, "new concert", 999);
     spec_log_capture_start();
     *state = f;
     return 0;
@@ -66,34 +31,23 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
     spec_log_capture_stop();
-    lk_fake_msg_free(f->msg);
-    lk_fake_nats_free(f->nats);
-    lk_store_free(f->store);
-    free(f);
-    return 0;
+    return ticketing_spec_orders_teardown(state);
 }
 
 static void assert_replica(fixture *f, const char *title, double price,
                            int64_t version)
 {
-    bson_t *doc = NULL;
-    int64_t stored = -1;
-    assert_int_equal(orders_ticket_find(&f->svc, &f->id, &doc, NULL), LK_OK);
-    assert_string_equal(ticketing_doc_string(doc, "title"), title);
-    assert_true(ticketing_doc_number(doc, "price", -1) == price);
-    assert_int_equal(lk_bson_get_int64(doc, "version", &stored, NULL), LK_OK);
-    assert_int_equal(stored, version);
-    bson_destroy(doc);
+    ticketing_spec_assert_replica(&f->svc, &f->ticket_id, title, price,
+                                  version);
 }
 
 /* Dispatches a new message and returns the status; *acked tells the ack. */
 static lk_status deliver(fixture *f, int64_t version, const char *title,
                          double price, bool *acked)
 {
-    lk_msg *msg = updated_msg(f->hex, version, title, price);
-    assert_non_null(msg);
+    lk_msg *msg =
+        ticketing_spec_ticket_updated(f->ticket_hex, version, title, price);
     lk_status s = lk_listener_dispatch(&f->listener, msg);
     *acked = lk_fake_msg_acked(msg);
     assert_int_equal(lk_fake_msg_term_count(msg), 0);
@@ -173,18 +127,14 @@ static void test_updated_listener_does_not_ack_for_an_unknown_ticket(
     void **state)
 {
     fixture *f = *state;
-    bson_oid_t other;
     char other_hex[25];
-    bson_oid_init(&other, NULL);
-    lk_oid_format(&other, other_hex);
-    lk_msg *msg = updated_msg(other_hex, 1, "concert", 10);
+    ticketing_spec_new_id(NULL, other_hex);
+    lk_msg *msg = ticketing_spec_ticket_updated(other_hex, 1, "concert", 10);
 
     /* The ticket:created may still come: wait for it. */
-    assert_int_equal(lk_listener_dispatch(&f->listener, msg), LK_ERR_RETRY);
+    ticketing_spec_assert_not_acked(&f->listener, msg, LK_ERR_RETRY,
+                                    other_hex);
 
-    assert_int_equal(lk_fake_msg_ack_count(msg), 0);
-    assert_int_equal(lk_fake_msg_term_count(msg), 0);
-    assert_true(spec_log_contains(other_hex));
     lk_fake_msg_free(msg);
 }
 
@@ -192,11 +142,11 @@ static void test_updated_listener_ignores_the_order_id_it_carries(
     void **state)
 {
     fixture *f = *state;
-    lk_msg *msg = lk_fake_msg_newf(
-        "ticket:updated",
-        "{\"id\":\"%s\",\"version\":1,\"title\":\"concert\",\"price\":20,"
-        "\"userId\":\"u\",\"orderId\":\"%s\"}",
-        f->hex, f->hex);
+    char order_id[32];
+    snprintf(order_id, sizeof order_id, "\"%s\"", f->ticket_hex);
+    lk_msg *msg = ticketing_spec_msg_with(
+        ticketing_spec_ticket_updated(f->ticket_hex, 1, "concert", 20),
+        "orderId", order_id);
     assert_int_equal(lk_listener_dispatch(&f->listener, msg), LK_OK);
     assert_true(lk_fake_msg_acked(msg));
     assert_replica(f, "concert", 20, 1);
@@ -214,15 +164,17 @@ static void test_updated_listener_publishes_nothing(void **state)
 
 static void assert_termed(fixture *f, lk_msg *msg, const char *reason)
 {
-    assert_non_null(msg);
-    (void)lk_listener_dispatch(&f->listener, msg);
-    assert_int_equal(lk_fake_msg_term_count(msg), 1);
-    assert_int_equal(lk_fake_msg_ack_count(msg), 0);
-    assert_true(spec_log_contains("terminated ticket:updated"));
-    if (!spec_log_contains(reason))
-        fail_msg("log does not name \"%s\":\n%s", reason, spec_log_captured());
+    ticketing_spec_assert_termed(&f->listener, msg, reason);
     assert_replica(f, "concert", 20, 0);
-    lk_fake_msg_free(msg);
+}
+
+/* The good event of setup() with one field changed (NULL: removed). */
+static lk_msg *ticket_updated_with(fixture *f, const char *field,
+                                   const char *json)
+{
+    return ticketing_spec_msg_with(
+        ticketing_spec_ticket_updated(f->ticket_hex, 1, "concert", 10), field,
+        json);
 }
 
 static void test_updated_listener_terms_malformed_json(void **state)
@@ -235,49 +187,39 @@ static void test_updated_listener_terms_an_event_without_a_version(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f,
-                  lk_fake_msg_newf("ticket:updated",
-                                   "{\"id\":\"%s\",\"title\":\"concert\","
-                                   "\"price\":10,\"userId\":\"u\"}",
-                                   f->hex),
-                  "version");
+    assert_termed(f, ticket_updated_with(f, "version", NULL), "version");
 }
 
 static void test_updated_listener_terms_a_negative_version(void **state)
 {
     fixture *f = *state;
-    assert_termed(f, updated_msg(f->hex, -1, "concert", 10), "version");
+    assert_termed(f,
+                  ticketing_spec_ticket_updated(f->ticket_hex, -1, "concert",
+                                                10),
+                  "version");
 }
 
 static void test_updated_listener_terms_a_version_that_is_not_an_integer(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f,
-                  lk_fake_msg_newf("ticket:updated",
-                                   "{\"id\":\"%s\",\"version\":1.5,\"title\":"
-                                   "\"concert\",\"price\":10,\"userId\":\"u\"}",
-                                   f->hex),
-                  "version");
+    assert_termed(f, ticket_updated_with(f, "version", "1.5"), "version");
 }
 
 static void test_updated_listener_terms_a_title_of_the_wrong_type(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f,
-                  lk_fake_msg_newf("ticket:updated",
-                                   "{\"id\":\"%s\",\"version\":1,\"title\":7,"
-                                   "\"price\":10,\"userId\":\"u\"}",
-                                   f->hex),
-                  "title");
+    assert_termed(f, ticket_updated_with(f, "title", "7"), "title");
 }
 
 static void test_updated_listener_terms_an_id_that_is_no_object_id(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f, updated_msg("gggggggggggggggggggggggg", 1, "concert", 10),
+    assert_termed(f,
+                  ticketing_spec_ticket_updated("gggggggggggggggggggggggg", 1,
+                                                "concert", 10),
                   "\"id\"");
 }
 
