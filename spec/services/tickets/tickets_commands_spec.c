@@ -10,60 +10,24 @@
 #include <math.h>
 #include <string.h>
 
-#include "fake_nats.h"
-#include "mem_store.h"
-#include "tickets/tickets.h"
+#include "ticketing_spec.h"
 
-typedef struct fixture {
-    lk_store *store;
-    lk_fake_nats *nats;
-    tickets_service svc;
-} fixture;
+typedef ticketing_spec_tickets fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->store = lk_mem_store_new();
-    f->nats = lk_fake_nats_new();
-    assert_int_equal(tickets_service_init(&f->svc, lk_fake_nats_bus(f->nats),
-                                          f->store, NULL),
-                     LK_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    lk_fake_nats_free(f->nats);
-    lk_store_free(f->store);
-    free(f);
+    *state = ticketing_spec_tickets_new();
     return 0;
 }
 
 static int64_t ticket_count(fixture *f)
 {
-    int64_t n = -1;
-    assert_int_equal(lk_collection_count(f->svc.tickets, NULL, &n, NULL),
-                     LK_OK);
-    return n;
+    return ticketing_spec_count(f->svc.tickets);
 }
 
 static bson_t *stored_ticket(fixture *f, const bson_oid_t *id)
 {
-    bson_t *doc = NULL;
-    assert_int_equal(tickets_find(&f->svc, id, &doc, NULL), LK_OK);
-    return doc;
-}
-
-static void assert_refused(lk_status s, const lk_error *e, lk_status want,
-                           const char *needle)
-{
-    assert_int_equal(s, want);
-    assert_int_equal(e->status, want);
-    if (strstr(e->message, needle) == NULL)
-        fail_msg("error \"%s\" does not name \"%s\"", e->message, needle);
+    return ticketing_spec_stored_ticket(&f->svc, id);
 }
 
 /* ---- create ---------------------------------------------------------------- */
@@ -72,7 +36,6 @@ static void test_create_saves_the_ticket_with_version_0(void **state)
 {
     fixture *f = *state;
     bson_oid_t id;
-    int64_t version = -1;
     assert_int_equal(tickets_create(&f->svc, "concert", 20, "user-1", &id, NULL),
                      LK_OK);
 
@@ -81,8 +44,7 @@ static void test_create_saves_the_ticket_with_version_0(void **state)
     assert_true(ticketing_doc_number(doc, "price", -1) == 20.0);
     assert_string_equal(ticketing_doc_string(doc, "userId"), "user-1");
     assert_null(ticketing_doc_string(doc, "orderId"));
-    assert_int_equal(lk_bson_get_int64(doc, "version", &version, NULL), LK_OK);
-    assert_int_equal(version, 0);
+    assert_int_equal(ticketing_spec_version_of(doc), 0);
     bson_destroy(doc);
 }
 
@@ -95,11 +57,7 @@ static void test_create_publishes_ticket_created_with_version_0(void **state)
         tickets_create(&f->svc, "concert", 20.5, "user-1", &id, NULL), LK_OK);
     lk_oid_format(&id, hex);
 
-    assert_int_equal(lk_fake_nats_published_count(f->nats), 1);
-    assert_string_equal(lk_fake_nats_published_subject(f->nats, 0),
-                        "ticket:created");
-    const json_t *ev = lk_fake_nats_published_json(f->nats, 0);
-    assert_non_null(ev);
+    const json_t *ev = ticketing_spec_only_published(f->nats, "ticket:created");
     assert_int_equal(lk_event_validate(&ticketing_ticket_created, ev, NULL),
                      LK_OK);
     assert_string_equal(lk_event_string(ev, "id"), hex);
@@ -113,10 +71,12 @@ static void test_create_refuses_an_empty_title(void **state)
 {
     fixture *f = *state;
     lk_error e;
-    assert_refused(tickets_create(&f->svc, "", 10, "user-1", NULL, &e), &e,
-                   LK_ERR_INVALID, "title");
-    assert_refused(tickets_create(&f->svc, NULL, 10, "user-1", NULL, &e), &e,
-                   LK_ERR_INVALID, "title");
+    ticketing_spec_assert_refused(
+        tickets_create(&f->svc, "", 10, "user-1", NULL, &e), &e, LK_ERR_INVALID,
+        "title");
+    ticketing_spec_assert_refused(
+        tickets_create(&f->svc, NULL, 10, "user-1", NULL, &e), &e,
+        LK_ERR_INVALID, "title");
     assert_int_equal(ticket_count(f), 0);
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
 }
@@ -128,8 +88,9 @@ static void test_create_refuses_a_title_longer_than_the_limit(void **state)
     lk_error e;
     memset(title, 'a', sizeof title - 1);
     title[sizeof title - 1] = '\0';
-    assert_refused(tickets_create(&f->svc, title, 10, "user-1", NULL, &e), &e,
-                   LK_ERR_INVALID, "title");
+    ticketing_spec_assert_refused(
+        tickets_create(&f->svc, title, 10, "user-1", NULL, &e), &e,
+        LK_ERR_INVALID, "title");
     title[TICKETING_TITLE_MAX] = '\0'; /* exactly the limit: fine */
     assert_int_equal(tickets_create(&f->svc, title, 10, "user-1", NULL, &e),
                      LK_OK);
@@ -143,9 +104,9 @@ static void test_create_refuses_a_price_that_is_not_positive(void **state)
                           (double)TICKETING_PRICE_MAX + 1};
     lk_error e;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_refused(tickets_create(&f->svc, "concert", bad[i], "user-1",
-                                      NULL, &e),
-                       &e, LK_ERR_INVALID, "price");
+        ticketing_spec_assert_refused(
+            tickets_create(&f->svc, "concert", bad[i], "user-1", NULL, &e), &e,
+            LK_ERR_INVALID, "price");
     assert_int_equal(ticket_count(f), 0);
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
 }
@@ -154,10 +115,12 @@ static void test_create_refuses_a_missing_user(void **state)
 {
     fixture *f = *state;
     lk_error e;
-    assert_refused(tickets_create(&f->svc, "concert", 10, "", NULL, &e), &e,
-                   LK_ERR_INVALID, "user");
-    assert_refused(tickets_create(&f->svc, "concert", 10, NULL, NULL, &e), &e,
-                   LK_ERR_INVALID, "user");
+    ticketing_spec_assert_refused(
+        tickets_create(&f->svc, "concert", 10, "", NULL, &e), &e,
+        LK_ERR_INVALID, "user");
+    ticketing_spec_assert_refused(
+        tickets_create(&f->svc, "concert", 10, NULL, NULL, &e), &e,
+        LK_ERR_INVALID, "user");
     assert_int_equal(ticket_count(f), 0);
 }
 
@@ -167,8 +130,9 @@ static void test_create_returns_the_bus_error_when_publishing_fails(
     fixture *f = *state;
     lk_error e;
     lk_fake_nats_fail_next_publish(f->nats, LK_ERR_IO);
-    assert_refused(tickets_create(&f->svc, "concert", 10, "user-1", NULL, &e),
-                   &e, LK_ERR_IO, "ticket:created");
+    ticketing_spec_assert_refused(
+        tickets_create(&f->svc, "concert", 10, "user-1", NULL, &e), &e,
+        LK_ERR_IO, "ticket:created");
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
 }
 
@@ -178,7 +142,6 @@ static void test_update_saves_the_new_title_and_price(void **state)
 {
     fixture *f = *state;
     bson_oid_t id;
-    int64_t version = -1;
     assert_int_equal(tickets_create(&f->svc, "concert", 20, "user-1", &id, NULL),
                      LK_OK);
 
@@ -190,8 +153,7 @@ static void test_update_saves_the_new_title_and_price(void **state)
     assert_string_equal(ticketing_doc_string(doc, "title"), "new concert");
     assert_true(ticketing_doc_number(doc, "price", -1) == 100.0);
     assert_string_equal(ticketing_doc_string(doc, "userId"), "user-1");
-    assert_int_equal(lk_bson_get_int64(doc, "version", &version, NULL), LK_OK);
-    assert_int_equal(version, 1);
+    assert_int_equal(ticketing_spec_version_of(doc), 1);
     bson_destroy(doc);
 }
 
@@ -236,7 +198,7 @@ static void test_update_refuses_a_user_who_is_not_the_owner(void **state)
                      LK_OK);
     lk_fake_nats_reset(f->nats);
 
-    assert_refused(
+    ticketing_spec_assert_refused(
         tickets_update(&f->svc, &id, "user-2", "stolen", 1, &e), &e,
         LK_ERR_INVALID, "not the owner");
 
@@ -249,30 +211,23 @@ static void test_update_refuses_a_user_who_is_not_the_owner(void **state)
 static void test_update_refuses_to_edit_a_reserved_ticket(void **state)
 {
     fixture *f = *state;
-    bson_oid_t id, order_id;
+    bson_oid_t id;
     char order_hex[25];
-    int64_t version = -1;
     lk_error e;
     assert_int_equal(tickets_create(&f->svc, "concert", 20, "user-1", &id, NULL),
                      LK_OK);
-    bson_oid_init(&order_id, NULL);
-    lk_oid_format(&order_id, order_hex);
-    bson_t *doc = stored_ticket(f, &id);
-    assert_int_equal(
-        tickets_save_order_id(f->svc.tickets, doc, order_hex, NULL, NULL),
-        LK_OK);
-    bson_destroy(doc);
+    ticketing_spec_new_id(NULL, order_hex);
+    ticketing_spec_reserve(&f->svc, &id, order_hex);
     lk_fake_nats_reset(f->nats);
 
-    assert_refused(tickets_update(&f->svc, &id, "user-1", "new concert", 100,
-                                  &e),
-                   &e, LK_ERR_INVALID, "ticket is reserved");
+    ticketing_spec_assert_refused(
+        tickets_update(&f->svc, &id, "user-1", "new concert", 100, &e), &e,
+        LK_ERR_INVALID, "ticket is reserved");
 
-    doc = stored_ticket(f, &id);
+    bson_t *doc = stored_ticket(f, &id);
     assert_string_equal(ticketing_doc_string(doc, "title"), "concert");
     assert_true(ticketing_doc_number(doc, "price", -1) == 20.0);
-    assert_int_equal(lk_bson_get_int64(doc, "version", &version, NULL), LK_OK);
-    assert_int_equal(version, 1);
+    assert_int_equal(ticketing_spec_version_of(doc), 1);
     bson_destroy(doc);
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
 }
@@ -283,10 +238,10 @@ static void test_update_refuses_an_unknown_ticket(void **state)
     bson_oid_t id;
     char hex[25];
     lk_error e;
-    bson_oid_init(&id, NULL);
-    lk_oid_format(&id, hex);
-    assert_refused(tickets_update(&f->svc, &id, "user-1", "concert", 10, &e),
-                   &e, LK_ERR_NOT_FOUND, hex);
+    ticketing_spec_new_id(&id, hex);
+    ticketing_spec_assert_refused(
+        tickets_update(&f->svc, &id, "user-1", "concert", 10, &e), &e,
+        LK_ERR_NOT_FOUND, hex);
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
 }
 
@@ -299,19 +254,24 @@ static void test_update_refuses_an_invalid_title_or_price(void **state)
                      LK_OK);
     lk_fake_nats_reset(f->nats);
 
-    assert_refused(tickets_update(&f->svc, &id, "user-1", "", 10, &e), &e,
-                   LK_ERR_INVALID, "title");
-    assert_refused(tickets_update(&f->svc, &id, "user-1", "concert", -10, &e),
-                   &e, LK_ERR_INVALID, "price");
-    assert_refused(tickets_update(&f->svc, NULL, "user-1", "concert", 10, &e),
-                   &e, LK_ERR_INVALID, "id");
+    ticketing_spec_assert_refused(
+        tickets_update(&f->svc, &id, "user-1", "", 10, &e), &e, LK_ERR_INVALID,
+        "title");
+    ticketing_spec_assert_refused(
+        tickets_update(&f->svc, &id, "user-1", "concert", -10, &e), &e,
+        LK_ERR_INVALID, "price");
+    ticketing_spec_assert_refused(
+        tickets_update(&f->svc, NULL, "user-1", "concert", 10, &e), &e,
+        LK_ERR_INVALID, "id");
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name)                                                                \
+    cmocka_unit_test_setup_teardown(name, setup,                               \
+                                    ticketing_spec_tickets_teardown)
         T(test_create_saves_the_ticket_with_version_0),
         T(test_create_publishes_ticket_created_with_version_0),
         T(test_create_refuses_an_empty_title),
