@@ -198,10 +198,14 @@ bson_t *ticketing_spec_stored_ticket(tickets_service *svc,
     return doc;
 }
 
-int64_t ticketing_spec_stored_ticket_version(tickets_service *svc,
-                                             const bson_oid_t *id)
+bson_t *ticketing_spec_tickets_stored(ticketing_spec_tickets *f)
 {
-    bson_t *doc = ticketing_spec_stored_ticket(svc, id);
+    return ticketing_spec_stored_ticket(&f->svc, &f->ticket_id);
+}
+
+int64_t ticketing_spec_tickets_stored_version(ticketing_spec_tickets *f)
+{
+    bson_t *doc = ticketing_spec_tickets_stored(f);
     int64_t version = ticketing_spec_version_of(doc);
     bson_destroy(doc);
     return version;
@@ -229,12 +233,13 @@ void ticketing_spec_insert_replica(orders_service *svc, const bson_oid_t *id,
     bson_destroy(doc);
 }
 
-void ticketing_spec_assert_replica(orders_service *svc, const bson_oid_t *id,
-                                   const char *title, double price,
-                                   int64_t version)
+void ticketing_spec_orders_assert_replica(ticketing_spec_orders *f,
+                                          const char *title, double price,
+                                          int64_t version)
 {
     bson_t *doc = NULL;
-    assert_int_equal(orders_ticket_find(svc, id, &doc, NULL), LK_OK);
+    assert_int_equal(orders_ticket_find(&f->svc, &f->ticket_id, &doc, NULL),
+                     LK_OK);
     assert_string_equal(ticketing_doc_string(doc, "title"), title);
     assert_true(ticketing_doc_number(doc, "price", -1) == price);
     assert_int_equal(ticketing_spec_version_of(doc), version);

@@ -117,9 +117,11 @@ lk_msg *ticketing_spec_msg_with(lk_msg *msg, const char *field,
 bson_t *ticketing_spec_stored_ticket(tickets_service *svc,
                                      const bson_oid_t *id);
 
-/* The stored ticket's version. */
-int64_t ticketing_spec_stored_ticket_version(tickets_service *svc,
-                                             const bson_oid_t *id);
+/* The fixture's ticket (f->ticket_id) as stored; new, bson_destroy. */
+bson_t *ticketing_spec_tickets_stored(ticketing_spec_tickets *f);
+
+/* The stored version of the fixture's ticket. */
+int64_t ticketing_spec_tickets_stored_version(ticketing_spec_tickets *f);
 
 /* Saves ticket `id` with orderId `order_hex` (NULL: without), as the
  * order listeners do; its version goes up by one. */
@@ -132,10 +134,11 @@ void ticketing_spec_insert_replica(orders_service *svc, const bson_oid_t *id,
                                    const char *title, double price,
                                    int64_t version);
 
-/* Asserts replica `id` is stored with this title, price and version. */
-void ticketing_spec_assert_replica(orders_service *svc, const bson_oid_t *id,
-                                   const char *title, double price,
-                                   int64_t version);
+/* Asserts the fixture's replica (f->ticket_id) is stored with this title,
+ * price and version. */
+void ticketing_spec_orders_assert_replica(ticketing_spec_orders *f,
+                                          const char *title, double price,
+                                          int64_t version);
 
 /* Order `id` as stored by `svc` (asserted there); new, bson_destroy. */
 bson_t *ticketing_spec_stored_order(orders_service *svc, const bson_oid_t *id);

@@ -37,20 +37,13 @@ static int64_t replica_count(fixture *f)
     return ticketing_spec_count(f->svc.tickets);
 }
 
-static void assert_replica(fixture *f, const char *title, double price,
-                           int64_t version)
-{
-    ticketing_spec_assert_replica(&f->svc, &f->ticket_id, title, price,
-                                  version);
-}
-
 static void test_created_listener_creates_and_saves_a_ticket(void **state)
 {
     fixture *f = *state;
     assert_int_equal(lk_listener_dispatch(&f->listener, f->msg), LK_OK);
 
     /* Same _id as in the tickets service (the course's "ID adjustment"). */
-    assert_replica(f, "concert", 10, 0);
+    ticketing_spec_orders_assert_replica(f, "concert", 10, 0);
     assert_int_equal(replica_count(f), 1);
 }
 
@@ -80,7 +73,7 @@ static void test_created_listener_acks_a_duplicate_without_change(void **state)
     assert_int_equal(lk_listener_dispatch(&f->listener, dup), LK_OK);
 
     assert_true(lk_fake_msg_acked(dup));
-    assert_replica(f, "concert", 10, 0);
+    ticketing_spec_orders_assert_replica(f, "concert", 10, 0);
     assert_int_equal(replica_count(f), 1);
     lk_fake_msg_free(dup);
 }
@@ -104,7 +97,7 @@ test_created_listener_acks_a_late_duplicate_after_updates_without_change(
     assert_int_equal(lk_listener_dispatch(&f->listener, dup), LK_OK);
 
     assert_true(lk_fake_msg_acked(dup));
-    assert_replica(f, "concert", 15, 1);
+    ticketing_spec_orders_assert_replica(f, "concert", 15, 1);
     lk_fake_msg_free(update);
     lk_fake_msg_free(dup);
 }
@@ -154,7 +147,8 @@ static void test_created_listener_terms_a_price_of_the_wrong_type(
 static void test_created_listener_terms_a_negative_price(void **state)
 {
     fixture *f = *state;
-    assert_termed(f, ticketing_spec_ticket_created(f->ticket_hex, "concert", -1),
+    assert_termed(f,
+                  ticketing_spec_ticket_created(f->ticket_hex, "concert", -1),
                   "price");
 }
 

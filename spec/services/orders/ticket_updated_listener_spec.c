@@ -23,7 +23,8 @@ static int setup(void **state)
     ticketing_spec_orders_init_listener(f, &orders_ticket_updated_listener);
     ticketing_spec_new_id(&f->ticket_id, f->ticket_hex);
     ticketing_spec_insert_replica(&f->svc, &f->ticket_id, "concert", 20, 0);
-    f->msg = ticketing_spec_ticket_updated(f->ticket_hex, 1, "new concert", 999);
+    f->msg =
+        ticketing_spec_ticket_updated(f->ticket_hex, 1, "new concert", 999);
     spec_log_capture_start();
     *state = f;
     return 0;
@@ -33,13 +34,6 @@ static int teardown(void **state)
 {
     spec_log_capture_stop();
     return ticketing_spec_orders_teardown(state);
-}
-
-static void assert_replica(fixture *f, const char *title, double price,
-                           int64_t version)
-{
-    ticketing_spec_assert_replica(&f->svc, &f->ticket_id, title, price,
-                                  version);
 }
 
 /* Dispatches a new message and returns the status; *acked tells the ack. */
@@ -60,7 +54,7 @@ static void test_updated_listener_finds_updates_and_saves_a_ticket(
 {
     fixture *f = *state;
     assert_int_equal(lk_listener_dispatch(&f->listener, f->msg), LK_OK);
-    assert_replica(f, "new concert", 999, 1);
+    ticketing_spec_orders_assert_replica(f, "new concert", 999, 1);
 }
 
 static void test_updated_listener_acks_the_message(void **state)
@@ -77,7 +71,7 @@ static void test_updated_listener_does_not_ack_skipped_version(void **state)
     bool acked = true;
     assert_int_equal(deliver(f, 10, "new concert", 999, &acked), LK_ERR_RETRY);
     assert_false(acked);
-    assert_replica(f, "concert", 20, 0);
+    ticketing_spec_orders_assert_replica(f, "concert", 20, 0);
 }
 
 static void test_updated_listener_applies_an_early_version_once_its_turn_came(
@@ -92,7 +86,7 @@ static void test_updated_listener_applies_an_early_version_once_its_turn_came(
     /* The redelivery of version 2, after its ack wait. */
     assert_int_equal(deliver(f, 2, "concert", 15, &acked), LK_OK);
     assert_true(acked);
-    assert_replica(f, "concert", 15, 2);
+    ticketing_spec_orders_assert_replica(f, "concert", 15, 2);
 }
 
 static void test_updated_listener_acks_a_duplicate_without_change(void **state)
@@ -104,7 +98,7 @@ static void test_updated_listener_acks_a_duplicate_without_change(void **state)
     assert_int_equal(deliver(f, 1, "new concert", 999, &acked), LK_OK);
 
     assert_true(acked);
-    assert_replica(f, "new concert", 999, 1);
+    ticketing_spec_orders_assert_replica(f, "new concert", 999, 1);
 }
 
 /* A redelivery of version 1 after version 2 was applied must neither win
@@ -120,7 +114,7 @@ static void test_updated_listener_acks_a_stale_version_without_change(
     assert_int_equal(deliver(f, 1, "concert", 10, &acked), LK_OK);
 
     assert_true(acked);
-    assert_replica(f, "concert", 15, 2);
+    ticketing_spec_orders_assert_replica(f, "concert", 15, 2);
 }
 
 static void test_updated_listener_does_not_ack_for_an_unknown_ticket(
@@ -149,7 +143,7 @@ static void test_updated_listener_ignores_the_order_id_it_carries(
         "orderId", order_id);
     assert_int_equal(lk_listener_dispatch(&f->listener, msg), LK_OK);
     assert_true(lk_fake_msg_acked(msg));
-    assert_replica(f, "concert", 20, 1);
+    ticketing_spec_orders_assert_replica(f, "concert", 20, 1);
     lk_fake_msg_free(msg);
 }
 
@@ -165,7 +159,7 @@ static void test_updated_listener_publishes_nothing(void **state)
 static void assert_termed(fixture *f, lk_msg *msg, const char *reason)
 {
     ticketing_spec_assert_termed(&f->listener, msg, reason);
-    assert_replica(f, "concert", 20, 0);
+    ticketing_spec_orders_assert_replica(f, "concert", 20, 0);
 }
 
 /* The good event of setup() with one field changed (NULL: removed). */

@@ -41,25 +41,15 @@ static int teardown(void **state)
     return ticketing_spec_tickets_teardown(state);
 }
 
-static bson_t *stored_ticket(fixture *f)
-{
-    return ticketing_spec_stored_ticket(&f->svc, &f->ticket_id);
-}
-
-static int64_t stored_version(fixture *f)
-{
-    return ticketing_spec_stored_ticket_version(&f->svc, &f->ticket_id);
-}
-
 static void test_order_cancelled_listener_clears_the_order_id(void **state)
 {
     fixture *f = *state;
     assert_int_equal(lk_listener_dispatch(&f->listener, f->msg), LK_OK);
 
-    bson_t *doc = stored_ticket(f);
+    bson_t *doc = ticketing_spec_tickets_stored(f);
     assert_null(ticketing_doc_string(doc, "orderId"));
     bson_destroy(doc);
-    assert_int_equal(stored_version(f), 2);
+    assert_int_equal(ticketing_spec_tickets_stored_version(f), 2);
 }
 
 static void test_order_cancelled_listener_publishes_ticket_updated_without_order_id(
@@ -112,10 +102,10 @@ test_order_cancelled_listener_keeps_a_ticket_another_order_reserved(
     assert_int_equal(lk_listener_dispatch(&f->listener, msg), LK_OK);
 
     assert_true(lk_fake_msg_acked(msg));
-    bson_t *doc = stored_ticket(f);
+    bson_t *doc = ticketing_spec_tickets_stored(f);
     assert_string_equal(ticketing_doc_string(doc, "orderId"), f->order_hex);
     bson_destroy(doc);
-    assert_int_equal(stored_version(f), 1);
+    assert_int_equal(ticketing_spec_tickets_stored_version(f), 1);
     lk_fake_msg_free(msg);
 }
 
@@ -129,7 +119,7 @@ static void test_order_cancelled_listener_acks_a_duplicate_without_a_new_version
     assert_int_equal(lk_listener_dispatch(&f->listener, dup), LK_OK);
 
     assert_true(lk_fake_msg_acked(dup));
-    assert_int_equal(stored_version(f), 2);
+    assert_int_equal(ticketing_spec_tickets_stored_version(f), 2);
     lk_fake_msg_free(dup);
 }
 
@@ -149,10 +139,10 @@ static void assert_termed(fixture *f, lk_msg *msg, const char *reason)
 {
     ticketing_spec_assert_termed(&f->listener, msg, reason);
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
-    bson_t *doc = stored_ticket(f);
+    bson_t *doc = ticketing_spec_tickets_stored(f);
     assert_string_equal(ticketing_doc_string(doc, "orderId"), f->order_hex);
     bson_destroy(doc);
-    assert_int_equal(stored_version(f), 1);
+    assert_int_equal(ticketing_spec_tickets_stored_version(f), 1);
 }
 
 /* The good event of setup() with one field changed (NULL: removed). */

@@ -36,27 +36,17 @@ static int teardown(void **state)
     return ticketing_spec_tickets_teardown(state);
 }
 
-static bson_t *stored_ticket(fixture *f)
-{
-    return ticketing_spec_stored_ticket(&f->svc, &f->ticket_id);
-}
-
-static int64_t stored_version(fixture *f)
-{
-    return ticketing_spec_stored_ticket_version(&f->svc, &f->ticket_id);
-}
-
 static void test_order_created_listener_sets_the_order_id_of_the_ticket(
     void **state)
 {
     fixture *f = *state;
     assert_int_equal(lk_listener_dispatch(&f->listener, f->msg), LK_OK);
 
-    bson_t *doc = stored_ticket(f);
+    bson_t *doc = ticketing_spec_tickets_stored(f);
     assert_string_equal(ticketing_doc_string(doc, "orderId"), f->order_hex);
     assert_string_equal(ticketing_doc_string(doc, "title"), "concert");
     bson_destroy(doc);
-    assert_int_equal(stored_version(f), 1);
+    assert_int_equal(ticketing_spec_tickets_stored_version(f), 1);
 }
 
 static void test_order_created_listener_acks_the_message(void **state)
@@ -144,7 +134,7 @@ test_order_created_listener_republishes_on_redelivery_after_a_failed_publish(
     assert_int_equal(lk_listener_dispatch(&f->listener, again), LK_OK);
 
     assert_true(lk_fake_msg_acked(again));
-    assert_int_equal(stored_version(f), 1);
+    assert_int_equal(ticketing_spec_tickets_stored_version(f), 1);
     const json_t *ev = ticketing_spec_only_published(f->nats, "ticket:updated");
     assert_int_equal(lk_event_int(ev, "version"), 1);
     assert_string_equal(lk_event_string(ev, "orderId"), f->order_hex);
@@ -162,7 +152,7 @@ test_order_created_listener_acks_a_duplicate_without_a_new_version(
     assert_int_equal(lk_listener_dispatch(&f->listener, dup), LK_OK);
 
     assert_true(lk_fake_msg_acked(dup));
-    assert_int_equal(stored_version(f), 1);
+    assert_int_equal(ticketing_spec_tickets_stored_version(f), 1);
     lk_fake_msg_free(dup);
 }
 
@@ -172,10 +162,10 @@ static void assert_termed(fixture *f, lk_msg *msg, const char *reason)
 {
     ticketing_spec_assert_termed(&f->listener, msg, reason);
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
-    bson_t *doc = stored_ticket(f);
+    bson_t *doc = ticketing_spec_tickets_stored(f);
     assert_null(ticketing_doc_string(doc, "orderId"));
     bson_destroy(doc);
-    assert_int_equal(stored_version(f), 0);
+    assert_int_equal(ticketing_spec_tickets_stored_version(f), 0);
 }
 
 /* The good event of setup() with one field changed (NULL: removed). */
