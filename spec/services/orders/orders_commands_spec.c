@@ -9,85 +9,25 @@
 
 #include <string.h>
 
-#include "fake_nats.h"
-#include "mem_store.h"
-#include "orders/orders.h"
+#include "ticketing_spec.h"
 
 #define EXPIRES_AT 1893456000000LL /* 2030-01-01T00:00:00.000Z */
 
-typedef struct fixture {
-    lk_store *store;
-    lk_fake_nats *nats;
-    orders_service svc;
-    bson_oid_t ticket_id;
-    char ticket_hex[25];
-} fixture;
+typedef ticketing_spec_orders fixture;
 
-/* A replica as ticket:created would have built it. */
-static void insert_replica(fixture *f, const bson_oid_t *id, double price)
-{
-    bson_t *doc = BCON_NEW("_id", BCON_OID(id), "title", BCON_UTF8("concert"),
-                           "price", BCON_DOUBLE(price), "version",
-                           BCON_INT64(0));
-    assert_int_equal(lk_collection_insert(f->svc.tickets, doc, NULL, NULL),
-                     LK_OK);
-    bson_destroy(doc);
-}
-
+/* A replica of the ticket orders are made for, as ticket:created built it. */
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->store = lk_mem_store_new();
-    f->nats = lk_fake_nats_new();
-    assert_int_equal(orders_service_init(&f->svc, lk_fake_nats_bus(f->nats),
-                                         f->store, NULL),
-                     LK_OK);
-    bson_oid_init(&f->ticket_id, NULL);
-    lk_oid_format(&f->ticket_id, f->ticket_hex);
-    insert_replica(f, &f->ticket_id, 20);
+    fixture *f = ticketing_spec_orders_new();
+    ticketing_spec_new_id(&f->ticket_id, f->ticket_hex);
+    ticketing_spec_insert_replica(&f->svc, &f->ticket_id, "concert", 20, 0);
     *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    lk_fake_nats_free(f->nats);
-    lk_store_free(f->store);
-    free(f);
-    return 0;
-}
-
-static void assert_refused(lk_status s, const lk_error *e, lk_status want,
-                           const char *needle)
-{
-    assert_int_equal(s, want);
-    assert_int_equal(e->status, want);
-    if (strstr(e->message, needle) == NULL)
-        fail_msg("error \"%s\" does not name \"%s\"", e->message, needle);
-}
-
 static int64_t order_count(fixture *f)
 {
-    int64_t n = -1;
-    assert_int_equal(lk_collection_count(f->svc.orders, NULL, &n, NULL),
-                     LK_OK);
-    return n;
-}
-
-static bson_t *stored_order(fixture *f, const bson_oid_t *id)
-{
-    bson_t *doc = NULL;
-    assert_int_equal(orders_find(&f->svc, id, &doc, NULL), LK_OK);
-    return doc;
-}
-
-static int64_t version_of(const bson_t *doc)
-{
-    int64_t v = -1;
-    assert_int_equal(lk_bson_get_int64(doc, "version", &v, NULL), LK_OK);
-    return v;
+    return ticketing_spec_count(f->svc.orders);
 }
 
 /* An order saved directly with `status`, as later sections' payments would. */
@@ -102,6 +42,16 @@ static void insert_order(fixture *f, const char *status)
     bson_destroy(doc);
 }
 
+/* Asserts that a new order of `user` for the fixture's ticket is refused:
+ * the ticket is taken. */
+static void assert_ticket_taken(fixture *f, const char *user)
+{
+    lk_error e;
+    ticketing_spec_assert_refused(
+        orders_create(&f->svc, user, &f->ticket_id, EXPIRES_AT, NULL, &e), &e,
+        LK_ERR_INVALID, "ticket is already reserved");
+}
+
 /* ---- create ------------------------------------------------------------------ */
 
 static void test_create_saves_an_order_for_the_ticket(void **state)
@@ -113,10 +63,10 @@ static void test_create_saves_an_order_for_the_ticket(void **state)
                                    EXPIRES_AT, &id, NULL),
                      LK_OK);
 
-    bson_t *doc = stored_order(f, &id);
+    bson_t *doc = ticketing_spec_stored_order(&f->svc, &id);
     assert_string_equal(ticketing_doc_string(doc, "userId"), "user-1");
     assert_string_equal(ticketing_doc_string(doc, "status"), "created");
-    assert_int_equal(version_of(doc), 0);
+    assert_int_equal(ticketing_spec_version_of(doc), 0);
     assert_true(bson_iter_init_find(&it, doc, "expiresAt") &&
                 BSON_ITER_HOLDS_DATE_TIME(&it));
     assert_int_equal(bson_iter_date_time(&it), EXPIRES_AT);
@@ -138,11 +88,7 @@ static void test_create_publishes_order_created_with_the_ticket_and_its_price(
                      LK_OK);
     lk_oid_format(&id, hex);
 
-    assert_int_equal(lk_fake_nats_published_count(f->nats), 1);
-    assert_string_equal(lk_fake_nats_published_subject(f->nats, 0),
-                        "order:created");
-    const json_t *ev = lk_fake_nats_published_json(f->nats, 0);
-    assert_non_null(ev);
+    const json_t *ev = ticketing_spec_only_published(f->nats, "order:created");
     assert_int_equal(lk_event_validate(&ticketing_order_created, ev, NULL),
                      LK_OK);
     assert_string_equal(lk_event_string(ev, "id"), hex);
@@ -161,12 +107,11 @@ static void test_create_refuses_an_unknown_ticket(void **state)
     bson_oid_t unknown;
     char hex[25];
     lk_error e;
-    bson_oid_init(&unknown, NULL);
-    lk_oid_format(&unknown, hex);
+    ticketing_spec_new_id(&unknown, hex);
 
-    assert_refused(orders_create(&f->svc, "user-1", &unknown, EXPIRES_AT, NULL,
-                                 &e),
-                   &e, LK_ERR_NOT_FOUND, hex);
+    ticketing_spec_assert_refused(
+        orders_create(&f->svc, "user-1", &unknown, EXPIRES_AT, NULL, &e), &e,
+        LK_ERR_NOT_FOUND, hex);
     assert_int_equal(order_count(f), 0);
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
 }
@@ -175,14 +120,11 @@ static void test_create_refuses_a_ticket_that_is_already_reserved(
     void **state)
 {
     fixture *f = *state;
-    lk_error e;
     assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
                                    EXPIRES_AT, NULL, NULL),
                      LK_OK);
 
-    assert_refused(orders_create(&f->svc, "user-2", &f->ticket_id, EXPIRES_AT,
-                                 NULL, &e),
-                   &e, LK_ERR_INVALID, "ticket is already reserved");
+    assert_ticket_taken(f, "user-2");
     assert_int_equal(order_count(f), 1);
     assert_int_equal(lk_fake_nats_published_count(f->nats), 1);
 }
@@ -191,22 +133,16 @@ static void test_create_refuses_a_ticket_held_by_an_order_awaiting_payment(
     void **state)
 {
     fixture *f = *state;
-    lk_error e;
     insert_order(f, TICKETING_ORDER_STATUS_AWAITING_PAYMENT);
-    assert_refused(orders_create(&f->svc, "user-1", &f->ticket_id, EXPIRES_AT,
-                                 NULL, &e),
-                   &e, LK_ERR_INVALID, "ticket is already reserved");
+    assert_ticket_taken(f, "user-1");
 }
 
 static void test_create_refuses_a_ticket_held_by_a_complete_order(
     void **state)
 {
     fixture *f = *state;
-    lk_error e;
     insert_order(f, TICKETING_ORDER_STATUS_COMPLETE);
-    assert_refused(orders_create(&f->svc, "user-1", &f->ticket_id, EXPIRES_AT,
-                                 NULL, &e),
-                   &e, LK_ERR_INVALID, "ticket is already reserved");
+    assert_ticket_taken(f, "user-1");
 }
 
 static void test_create_reserves_a_ticket_whose_order_was_cancelled(
@@ -234,7 +170,7 @@ static void test_create_reserves_other_tickets_independently(void **state)
     fixture *f = *state;
     bson_oid_t other;
     bson_oid_init(&other, NULL);
-    insert_replica(f, &other, 30);
+    ticketing_spec_insert_replica(&f->svc, &other, "concert", 30, 0);
     assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
                                    EXPIRES_AT, NULL, NULL),
                      LK_OK);
@@ -249,18 +185,18 @@ static void test_create_refuses_a_missing_user_or_a_negative_expiry(
 {
     fixture *f = *state;
     lk_error e;
-    assert_refused(orders_create(&f->svc, "", &f->ticket_id, EXPIRES_AT, NULL,
-                                 &e),
-                   &e, LK_ERR_INVALID, "user");
-    assert_refused(orders_create(&f->svc, NULL, &f->ticket_id, EXPIRES_AT,
-                                 NULL, &e),
-                   &e, LK_ERR_INVALID, "user");
-    assert_refused(orders_create(&f->svc, "user-1", &f->ticket_id, -1, NULL,
-                                 &e),
-                   &e, LK_ERR_INVALID, "expir");
-    assert_refused(orders_create(&f->svc, "user-1", NULL, EXPIRES_AT, NULL,
-                                 &e),
-                   &e, LK_ERR_INVALID, "ticket");
+    ticketing_spec_assert_refused(
+        orders_create(&f->svc, "", &f->ticket_id, EXPIRES_AT, NULL, &e), &e,
+        LK_ERR_INVALID, "user");
+    ticketing_spec_assert_refused(
+        orders_create(&f->svc, NULL, &f->ticket_id, EXPIRES_AT, NULL, &e), &e,
+        LK_ERR_INVALID, "user");
+    ticketing_spec_assert_refused(
+        orders_create(&f->svc, "user-1", &f->ticket_id, -1, NULL, &e), &e,
+        LK_ERR_INVALID, "expir");
+    ticketing_spec_assert_refused(
+        orders_create(&f->svc, "user-1", NULL, EXPIRES_AT, NULL, &e), &e,
+        LK_ERR_INVALID, "ticket");
     assert_int_equal(order_count(f), 0);
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
 }
@@ -272,9 +208,9 @@ static void test_create_refuses_a_user_id_over_the_limit(void **state)
     lk_error e;
     memset(user, 'u', sizeof user - 1);
     user[sizeof user - 1] = '\0';
-    assert_refused(orders_create(&f->svc, user, &f->ticket_id, EXPIRES_AT,
-                                 NULL, &e),
-                   &e, LK_ERR_INVALID, "user id");
+    ticketing_spec_assert_refused(
+        orders_create(&f->svc, user, &f->ticket_id, EXPIRES_AT, NULL, &e), &e,
+        LK_ERR_INVALID, "user id");
     assert_int_equal(order_count(f), 0);
 }
 
@@ -284,9 +220,9 @@ static void test_create_returns_the_bus_error_when_publishing_fails(
     fixture *f = *state;
     lk_error e;
     lk_fake_nats_fail_next_publish(f->nats, LK_ERR_TIMEOUT);
-    assert_refused(orders_create(&f->svc, "user-1", &f->ticket_id, EXPIRES_AT,
-                                 NULL, &e),
-                   &e, LK_ERR_TIMEOUT, "order:created");
+    ticketing_spec_assert_refused(
+        orders_create(&f->svc, "user-1", &f->ticket_id, EXPIRES_AT, NULL, &e),
+        &e, LK_ERR_TIMEOUT, "order:created");
     /* The order stays: a retry of the route meets "already reserved". */
     assert_int_equal(order_count(f), 1);
 }
@@ -303,10 +239,10 @@ static void test_cancel_marks_the_order_cancelled(void **state)
 
     assert_int_equal(orders_cancel(&f->svc, &id, NULL), LK_OK);
 
-    bson_t *doc = stored_order(f, &id);
+    bson_t *doc = ticketing_spec_stored_order(&f->svc, &id);
     assert_string_equal(ticketing_doc_string(doc, "status"), "cancelled");
     assert_string_equal(ticketing_doc_string(doc, "userId"), "user-1");
-    assert_int_equal(version_of(doc), 1);
+    assert_int_equal(ticketing_spec_version_of(doc), 1);
     bson_destroy(doc);
 }
 
@@ -324,11 +260,8 @@ static void test_cancel_publishes_order_cancelled_with_version_and_ticket_id(
 
     assert_int_equal(orders_cancel(&f->svc, &id, NULL), LK_OK);
 
-    assert_int_equal(lk_fake_nats_published_count(f->nats), 1);
-    assert_string_equal(lk_fake_nats_published_subject(f->nats, 0),
-                        "order:cancelled");
-    const json_t *ev = lk_fake_nats_published_json(f->nats, 0);
-    assert_non_null(ev);
+    const json_t *ev =
+        ticketing_spec_only_published(f->nats, "order:cancelled");
     assert_int_equal(lk_event_validate(&ticketing_order_cancelled, ev, NULL),
                      LK_OK);
     assert_string_equal(lk_event_string(ev, "id"), hex);
@@ -359,10 +292,9 @@ static void test_cancel_refuses_an_unknown_order(void **state)
     bson_oid_t unknown;
     char hex[25];
     lk_error e;
-    bson_oid_init(&unknown, NULL);
-    lk_oid_format(&unknown, hex);
-    assert_refused(orders_cancel(&f->svc, &unknown, &e), &e, LK_ERR_NOT_FOUND,
-                   hex);
+    ticketing_spec_new_id(&unknown, hex);
+    ticketing_spec_assert_refused(orders_cancel(&f->svc, &unknown, &e), &e,
+                                  LK_ERR_NOT_FOUND, hex);
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
 }
 
@@ -376,8 +308,8 @@ static void test_cancel_returns_the_bus_error_when_publishing_fails(
                                    EXPIRES_AT, &id, NULL),
                      LK_OK);
     lk_fake_nats_fail_next_publish(f->nats, LK_ERR_IO);
-    assert_refused(orders_cancel(&f->svc, &id, &e), &e, LK_ERR_IO,
-                   "order:cancelled");
+    ticketing_spec_assert_refused(orders_cancel(&f->svc, &id, &e), &e,
+                                  LK_ERR_IO, "order:cancelled");
 }
 
 static void test_cancel_refuses_a_stored_order_without_its_ticket(
@@ -393,8 +325,8 @@ static void test_cancel_refuses_a_stored_order_without_its_ticket(
                      LK_OK);
     assert_int_equal(lk_bson_get_oid(stored, &id, NULL), LK_OK);
 
-    assert_refused(orders_cancel(&f->svc, &id, &e), &e, LK_ERR_INVALID,
-                   "ticketId");
+    ticketing_spec_assert_refused(orders_cancel(&f->svc, &id, &e), &e,
+                                  LK_ERR_INVALID, "ticketId");
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
     bson_destroy(stored);
     bson_destroy(doc);
@@ -413,16 +345,17 @@ static void test_format_time_writes_iso_8601_utc_with_milliseconds(
     assert_int_equal(orders_format_time(1700000000123LL, buf, sizeof buf, NULL),
                      LK_OK);
     assert_string_equal(buf, "2023-11-14T22:13:20.123Z");
-    assert_refused(orders_format_time(-5, buf, sizeof buf, &e), &e,
-                   LK_ERR_INVALID, "-5");
-    assert_refused(orders_format_time(0, buf, 10, &e), &e, LK_ERR_INVALID,
-                   "10 bytes");
+    ticketing_spec_assert_refused(orders_format_time(-5, buf, sizeof buf, &e),
+                                  &e, LK_ERR_INVALID, "-5");
+    ticketing_spec_assert_refused(orders_format_time(0, buf, 10, &e), &e,
+                                  LK_ERR_INVALID, "10 bytes");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name)                                                                \
+    cmocka_unit_test_setup_teardown(name, setup, ticketing_spec_orders_teardown)
         T(test_create_saves_an_order_for_the_ticket),
         T(test_create_publishes_order_created_with_the_ticket_and_its_price),
         T(test_create_refuses_an_unknown_ticket),
