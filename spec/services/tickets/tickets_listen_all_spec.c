@@ -8,36 +8,13 @@
 
 #include <string.h>
 
-#include "fake_nats.h"
-#include "mem_store.h"
-#include "tickets/tickets.h"
+#include "ticketing_spec.h"
 
-typedef struct fixture {
-    lk_store *store;
-    lk_fake_nats *nats;
-    tickets_service svc;
-} fixture;
+typedef ticketing_spec_tickets fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->store = lk_mem_store_new();
-    f->nats = lk_fake_nats_new_broker(NULL);
-    assert_non_null(f->nats);
-    assert_int_equal(tickets_service_init(&f->svc, lk_fake_nats_bus(f->nats),
-                                          f->store, NULL),
-                     LK_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    lk_fake_nats_free(f->nats);
-    lk_store_free(f->store);
-    free(f);
+    *state = ticketing_spec_tickets_new_broker();
     return 0;
 }
 
@@ -65,17 +42,8 @@ static void test_listen_all_subscribes_durably_from_the_stream_start(
     fixture *f = *state;
     assert_int_equal(tickets_listen_all(&f->svc, NULL), LK_OK);
 
-    assert_int_equal(lk_fake_nats_subscription_count(f->nats), 2);
-    for (size_t i = 0; i < 2; i++) {
-        const lk_fake_subscription_info *sub =
-            lk_fake_nats_subscription(f->nats, i);
-        assert_non_null(sub);
-        assert_string_equal(sub->queue_group, TICKETING_TICKETS_QUEUE);
-        assert_true(sub->deliver_all);
-        assert_true(sub->ack_wait_ms > 0);
-        assert_false(lk_fake_nats_has_subscription(f->nats, sub->subject,
-                                                   NULL));
-    }
+    ticketing_spec_assert_group_subscriptions(f->nats, 2,
+                                              TICKETING_TICKETS_QUEUE);
 }
 
 static void test_listen_all_reports_a_closed_bus(void **state)
@@ -94,21 +62,17 @@ static void test_listen_all_reserves_a_ticket_when_an_order_is_created(
     void **state)
 {
     fixture *f = *state;
-    bson_oid_t ticket_id, order_id;
-    char ticket_hex[25], order_hex[25];
-    bson_t *doc = NULL;
     assert_int_equal(tickets_listen_all(&f->svc, NULL), LK_OK);
     assert_int_equal(
-        tickets_create(&f->svc, "concert", 10, "user-1", &ticket_id, NULL),
+        tickets_create(&f->svc, "concert", 10, "user-1", &f->ticket_id, NULL),
         LK_OK);
-    lk_oid_format(&ticket_id, ticket_hex);
-    bson_oid_init(&order_id, NULL);
-    lk_oid_format(&order_id, order_hex);
+    lk_oid_format(&f->ticket_id, f->ticket_hex);
+    ticketing_spec_new_id(NULL, f->order_hex);
     json_t *ev = json_pack("{s:s, s:i, s:s, s:s, s:s, s:{s:s, s:f}}", "id",
-                           order_hex, "version", 0, "status", "created",
+                           f->order_hex, "version", 0, "status", "created",
                            "userId", "user-2", "expiresAt",
                            "2030-01-01T00:00:00.000Z", "ticket", "id",
-                           ticket_hex, "price", 10.0);
+                           f->ticket_hex, "price", 10.0);
     assert_int_equal(
         lk_publish(lk_fake_nats_bus(f->nats), &ticketing_order_created, ev,
                    NULL),
@@ -117,8 +81,8 @@ static void test_listen_all_reserves_a_ticket_when_an_order_is_created(
 
     lk_fake_nats_run_until_idle(f->nats, 0);
 
-    assert_int_equal(tickets_find(&f->svc, &ticket_id, &doc, NULL), LK_OK);
-    assert_string_equal(ticketing_doc_string(doc, "orderId"), order_hex);
+    bson_t *doc = ticketing_spec_tickets_stored(f);
+    assert_string_equal(ticketing_doc_string(doc, "orderId"), f->order_hex);
     bson_destroy(doc);
     lk_fake_nats_stats stats = lk_fake_nats_get_stats(f->nats);
     assert_int_equal(stats.acked, 1);
@@ -130,7 +94,9 @@ static void test_listen_all_reserves_a_ticket_when_an_order_is_created(
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name)                                                                \
+    cmocka_unit_test_setup_teardown(name, setup,                               \
+                                    ticketing_spec_tickets_teardown)
         T(test_listen_all_subscribes_to_order_created_in_the_tickets_group),
         T(test_listen_all_subscribes_to_order_cancelled_in_the_tickets_group),
         T(test_listen_all_subscribes_durably_from_the_stream_start),
