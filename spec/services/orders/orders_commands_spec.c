@@ -42,6 +42,15 @@ static void insert_order(fixture *f, const char *status)
     bson_destroy(doc);
 }
 
+/* An order of user-1 for the fixture's ticket, saved and announced with
+ * order:created; *id (NULL: not wanted) gets its id. */
+static void create_order(fixture *f, bson_oid_t *id)
+{
+    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
+                                   EXPIRES_AT, id, NULL),
+                     LK_OK);
+}
+
 /* Asserts that a new order of `user` for the fixture's ticket is refused:
  * the ticket is taken. */
 static void assert_ticket_taken(fixture *f, const char *user)
@@ -120,9 +129,7 @@ static void test_create_refuses_a_ticket_that_is_already_reserved(
     void **state)
 {
     fixture *f = *state;
-    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
-                                   EXPIRES_AT, NULL, NULL),
-                     LK_OK);
+    create_order(f, NULL);
 
     assert_ticket_taken(f, "user-2");
     assert_int_equal(order_count(f), 1);
@@ -156,9 +163,7 @@ static void test_create_reserves_a_ticket_whose_order_was_cancelled(
         LK_OK);
     assert_false(reserved);
 
-    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
-                                   EXPIRES_AT, NULL, NULL),
-                     LK_OK);
+    create_order(f, NULL);
     assert_int_equal(
         orders_ticket_is_reserved(&f->svc, &f->ticket_id, &reserved, NULL),
         LK_OK);
@@ -171,9 +176,7 @@ static void test_create_reserves_other_tickets_independently(void **state)
     bson_oid_t other;
     bson_oid_init(&other, NULL);
     ticketing_spec_insert_replica(&f->svc, &other, "concert", 30, 0);
-    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
-                                   EXPIRES_AT, NULL, NULL),
-                     LK_OK);
+    create_order(f, NULL);
     assert_int_equal(
         orders_create(&f->svc, "user-1", &other, EXPIRES_AT, NULL, NULL),
         LK_OK);
@@ -233,9 +236,7 @@ static void test_cancel_marks_the_order_cancelled(void **state)
 {
     fixture *f = *state;
     bson_oid_t id;
-    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
-                                   EXPIRES_AT, &id, NULL),
-                     LK_OK);
+    create_order(f, &id);
 
     assert_int_equal(orders_cancel(&f->svc, &id, NULL), LK_OK);
 
@@ -252,9 +253,7 @@ static void test_cancel_publishes_order_cancelled_with_version_and_ticket_id(
     fixture *f = *state;
     bson_oid_t id;
     char hex[25];
-    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
-                                   EXPIRES_AT, &id, NULL),
-                     LK_OK);
+    create_order(f, &id);
     lk_oid_format(&id, hex);
     lk_fake_nats_reset(f->nats);
 
@@ -273,9 +272,7 @@ static void test_order_events_carry_incrementing_versions(void **state)
 {
     fixture *f = *state;
     bson_oid_t id;
-    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
-                                   EXPIRES_AT, &id, NULL),
-                     LK_OK);
+    create_order(f, &id);
     assert_int_equal(orders_cancel(&f->svc, &id, NULL), LK_OK);
     assert_int_equal(orders_cancel(&f->svc, &id, NULL), LK_OK);
 
@@ -304,9 +301,7 @@ static void test_cancel_returns_the_bus_error_when_publishing_fails(
     fixture *f = *state;
     bson_oid_t id;
     lk_error e;
-    assert_int_equal(orders_create(&f->svc, "user-1", &f->ticket_id,
-                                   EXPIRES_AT, &id, NULL),
-                     LK_OK);
+    create_order(f, &id);
     lk_fake_nats_fail_next_publish(f->nats, LK_ERR_IO);
     ticketing_spec_assert_refused(orders_cancel(&f->svc, &id, &e), &e,
                                   LK_ERR_IO, "order:cancelled");

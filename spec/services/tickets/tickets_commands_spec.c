@@ -136,14 +136,21 @@ static void test_create_returns_the_bus_error_when_publishing_fails(
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
 }
 
+/* The ticket the update tests change: "concert" at 20 by user-1, saved and
+ * announced with ticket:created. */
+static void create_ticket(fixture *f, bson_oid_t *id)
+{
+    assert_int_equal(tickets_create(&f->svc, "concert", 20, "user-1", id, NULL),
+                     LK_OK);
+}
+
 /* ---- update ---------------------------------------------------------------- */
 
 static void test_update_saves_the_new_title_and_price(void **state)
 {
     fixture *f = *state;
     bson_oid_t id;
-    assert_int_equal(tickets_create(&f->svc, "concert", 20, "user-1", &id, NULL),
-                     LK_OK);
+    create_ticket(f, &id);
 
     assert_int_equal(
         tickets_update(&f->svc, &id, "user-1", "new concert", 100, NULL),
@@ -194,8 +201,7 @@ static void test_update_refuses_a_user_who_is_not_the_owner(void **state)
     fixture *f = *state;
     bson_oid_t id;
     lk_error e;
-    assert_int_equal(tickets_create(&f->svc, "concert", 20, "user-1", &id, NULL),
-                     LK_OK);
+    create_ticket(f, &id);
     lk_fake_nats_reset(f->nats);
 
     ticketing_spec_assert_refused(
@@ -214,8 +220,7 @@ static void test_update_refuses_to_edit_a_reserved_ticket(void **state)
     bson_oid_t id;
     char order_hex[25];
     lk_error e;
-    assert_int_equal(tickets_create(&f->svc, "concert", 20, "user-1", &id, NULL),
-                     LK_OK);
+    create_ticket(f, &id);
     ticketing_spec_new_id(NULL, order_hex);
     ticketing_spec_reserve(&f->svc, &id, order_hex);
     lk_fake_nats_reset(f->nats);
@@ -250,8 +255,7 @@ static void test_update_refuses_an_invalid_title_or_price(void **state)
     fixture *f = *state;
     bson_oid_t id;
     lk_error e;
-    assert_int_equal(tickets_create(&f->svc, "concert", 20, "user-1", &id, NULL),
-                     LK_OK);
+    create_ticket(f, &id);
     lk_fake_nats_reset(f->nats);
 
     ticketing_spec_assert_refused(
