@@ -25,14 +25,36 @@ void ticketing_spec_new_id(bson_oid_t *id, char hex[25])
 
 /* ---- fixtures ---------------------------------------------------------------- */
 
+/* The parts both fixtures hold besides their service. */
+static void open_parts(lk_fake_nats *nats, lk_fake_nats **out_nats,
+                       lk_store **out_store)
+{
+    assert_non_null(nats);
+    *out_nats = nats;
+    *out_store = lk_mem_store_new();
+    assert_non_null(*out_store);
+}
+
+static void free_parts(lk_msg *msg, lk_fake_nats *nats, lk_store *store)
+{
+    lk_fake_msg_free(msg);
+    lk_fake_nats_free(nats);
+    lk_store_free(store);
+}
+
+static void init_listener(lk_listener *listener, const lk_listener_def *def,
+                          lk_fake_nats *nats, void *svc)
+{
+    assert_int_equal(
+        lk_listener_init(listener, def, lk_fake_nats_bus(nats), svc, NULL),
+        LK_OK);
+}
+
 static ticketing_spec_tickets *tickets_new(lk_fake_nats *nats)
 {
     ticketing_spec_tickets *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    assert_non_null(nats);
-    f->nats = nats;
-    f->store = lk_mem_store_new();
-    assert_non_null(f->store);
+    open_parts(nats, &f->nats, &f->store);
     assert_int_equal(tickets_service_init(&f->svc, lk_fake_nats_bus(f->nats),
                                           f->store, NULL),
                      LK_OK);
@@ -43,10 +65,7 @@ static ticketing_spec_orders *orders_new(lk_fake_nats *nats)
 {
     ticketing_spec_orders *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    assert_non_null(nats);
-    f->nats = nats;
-    f->store = lk_mem_store_new();
-    assert_non_null(f->store);
+    open_parts(nats, &f->nats, &f->store);
     assert_int_equal(orders_service_init(&f->svc, lk_fake_nats_bus(f->nats),
                                          f->store, NULL),
                      LK_OK);
@@ -75,21 +94,15 @@ ticketing_spec_orders *ticketing_spec_orders_new_broker(void)
 
 void ticketing_spec_tickets_free(ticketing_spec_tickets *f)
 {
-    if (f == NULL)
-        return;
-    lk_fake_msg_free(f->msg);
-    lk_fake_nats_free(f->nats);
-    lk_store_free(f->store);
+    if (f != NULL)
+        free_parts(f->msg, f->nats, f->store);
     free(f);
 }
 
 void ticketing_spec_orders_free(ticketing_spec_orders *f)
 {
-    if (f == NULL)
-        return;
-    lk_fake_msg_free(f->msg);
-    lk_fake_nats_free(f->nats);
-    lk_store_free(f->store);
+    if (f != NULL)
+        free_parts(f->msg, f->nats, f->store);
     free(f);
 }
 
@@ -108,17 +121,13 @@ int ticketing_spec_orders_teardown(void **state)
 void ticketing_spec_tickets_init_listener(ticketing_spec_tickets *f,
                                           const lk_listener_def *def)
 {
-    assert_int_equal(lk_listener_init(&f->listener, def,
-                                      lk_fake_nats_bus(f->nats), &f->svc, NULL),
-                     LK_OK);
+    init_listener(&f->listener, def, f->nats, &f->svc);
 }
 
 void ticketing_spec_orders_init_listener(ticketing_spec_orders *f,
                                          const lk_listener_def *def)
 {
-    assert_int_equal(lk_listener_init(&f->listener, def,
-                                      lk_fake_nats_bus(f->nats), &f->svc, NULL),
-                     LK_OK);
+    init_listener(&f->listener, def, f->nats, &f->svc);
 }
 
 /* ---- events -------------------------------------------------------------------- */
@@ -184,7 +193,6 @@ lk_msg *ticketing_spec_msg_with(lk_msg *msg, const char *field,
     lk_msg *edited = made(lk_fake_msg_new(msg->subject, text));
     free(text);
     json_decref(data);
-    lk_fake_msg_free(msg);
     return edited;
 }
 

@@ -104,10 +104,10 @@ lk_msg *ticketing_spec_order_created(const char *id, const char *ticket_id);
 /* order:cancelled {id, version 1, ticket {id: ticket_id}}. */
 lk_msg *ticketing_spec_order_cancelled(const char *id, const char *ticket_id);
 
-/* The same message with top-level `field` set to the JSON text `json`, or
- * removed when `json` is NULL (it must have been there): how a spec makes
- * one bad payload out of a good one. Takes `msg` (freed); returns a new
- * message on the same subject. */
+/* A new message on the subject of `msg` (borrowed) with its data but
+ * top-level `field` set to the JSON text `json`, or removed when `json` is
+ * NULL (it must have been there): how a spec makes one bad payload out of
+ * the good one. */
 lk_msg *ticketing_spec_msg_with(lk_msg *msg, const char *field,
                                 const char *json);
 

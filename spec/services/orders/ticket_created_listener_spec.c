@@ -110,15 +110,6 @@ static void assert_termed(fixture *f, lk_msg *msg, const char *reason)
     assert_int_equal(replica_count(f), 0);
 }
 
-/* The good event of setup() with one field changed (NULL: removed). */
-static lk_msg *ticket_created_with(fixture *f, const char *field,
-                                   const char *json)
-{
-    return ticketing_spec_msg_with(
-        ticketing_spec_ticket_created(f->ticket_hex, "concert", 10), field,
-        json);
-}
-
 static void test_created_listener_terms_malformed_json(void **state)
 {
     fixture *f = *state;
@@ -134,14 +125,15 @@ static void test_created_listener_terms_an_empty_payload(void **state)
 static void test_created_listener_terms_an_event_without_a_price(void **state)
 {
     fixture *f = *state;
-    assert_termed(f, ticket_created_with(f, "price", NULL), "price");
+    assert_termed(f, ticketing_spec_msg_with(f->msg, "price", NULL), "price");
 }
 
 static void test_created_listener_terms_a_price_of_the_wrong_type(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f, ticket_created_with(f, "price", "\"10\""), "price");
+    assert_termed(f, ticketing_spec_msg_with(f->msg, "price", "\"10\""),
+                  "price");
 }
 
 static void test_created_listener_terms_a_negative_price(void **state)
@@ -176,7 +168,8 @@ static void test_created_listener_terms_a_field_the_event_does_not_have(
     fixture *f = *state;
     char order_id[32];
     snprintf(order_id, sizeof order_id, "\"%s\"", f->ticket_hex);
-    assert_termed(f, ticket_created_with(f, "orderId", order_id), "orderId");
+    assert_termed(f, ticketing_spec_msg_with(f->msg, "orderId", order_id),
+                  "orderId");
 }
 
 int main(void)

@@ -145,15 +145,6 @@ static void assert_termed(fixture *f, lk_msg *msg, const char *reason)
     assert_int_equal(ticketing_spec_tickets_stored_version(f), 1);
 }
 
-/* The good event of setup() with one field changed (NULL: removed). */
-static lk_msg *order_cancelled_with(fixture *f, const char *field,
-                                    const char *json)
-{
-    return ticketing_spec_msg_with(
-        ticketing_spec_order_cancelled(f->order_hex, f->ticket_hex), field,
-        json);
-}
-
 static void test_order_cancelled_listener_terms_malformed_json(void **state)
 {
     fixture *f = *state;
@@ -165,7 +156,8 @@ static void test_order_cancelled_listener_terms_an_event_without_a_version(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f, order_cancelled_with(f, "version", NULL), "version");
+    assert_termed(f, ticketing_spec_msg_with(f->msg, "version", NULL),
+                  "version");
 }
 
 static void test_order_cancelled_listener_terms_a_ticket_of_the_wrong_type(
@@ -174,7 +166,8 @@ static void test_order_cancelled_listener_terms_a_ticket_of_the_wrong_type(
     fixture *f = *state;
     char ticket[32];
     snprintf(ticket, sizeof ticket, "\"%s\"", f->ticket_hex);
-    assert_termed(f, order_cancelled_with(f, "ticket", ticket), "ticket");
+    assert_termed(f, ticketing_spec_msg_with(f->msg, "ticket", ticket),
+                  "ticket");
 }
 
 static void test_order_cancelled_listener_terms_a_ticket_id_that_is_no_object_id(

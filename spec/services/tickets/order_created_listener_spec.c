@@ -168,14 +168,6 @@ static void assert_termed(fixture *f, lk_msg *msg, const char *reason)
     assert_int_equal(ticketing_spec_tickets_stored_version(f), 0);
 }
 
-/* The good event of setup() with one field changed (NULL: removed). */
-static lk_msg *order_created_with(fixture *f, const char *field,
-                                  const char *json)
-{
-    return ticketing_spec_msg_with(
-        ticketing_spec_order_created(f->order_hex, f->ticket_hex), field, json);
-}
-
 static void test_order_created_listener_terms_malformed_json(void **state)
 {
     fixture *f = *state;
@@ -187,14 +179,15 @@ static void test_order_created_listener_terms_an_event_without_its_ticket(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f, order_created_with(f, "ticket", NULL), "ticket");
+    assert_termed(f, ticketing_spec_msg_with(f->msg, "ticket", NULL), "ticket");
 }
 
 static void test_order_created_listener_terms_a_version_of_the_wrong_type(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f, order_created_with(f, "version", "\"0\""), "version");
+    assert_termed(f, ticketing_spec_msg_with(f->msg, "version", "\"0\""),
+                  "version");
 }
 
 static void test_order_created_listener_terms_a_ticket_id_that_is_no_object_id(
@@ -221,7 +214,7 @@ static void test_order_created_listener_terms_a_field_the_event_does_not_have(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f, order_created_with(f, "admin", "true"), "admin");
+    assert_termed(f, ticketing_spec_msg_with(f->msg, "admin", "true"), "admin");
 }
 
 int main(void)
