@@ -176,24 +176,45 @@ lk_msg *ticketing_spec_order_cancelled(const char *id, const char *ticket_id)
         ticket_id));
 }
 
-lk_msg *ticketing_spec_msg_with(lk_msg *msg, const char *field,
-                                const char *json)
+/* A new message on msg's subject whose data is `data` (taken). */
+static lk_msg *msg_of(const lk_msg *msg, json_t *data)
 {
-    json_t *data = json_loads(msg->data, 0, NULL);
-    assert_true(json_is_object(data));
-    if (json == NULL) {
-        assert_int_equal(json_object_del(data, field), 0);
-    } else {
-        json_t *value = json_loads(json, JSON_DECODE_ANY, NULL);
-        assert_non_null(value);
-        assert_int_equal(json_object_set_new(data, field, value), 0);
-    }
     char *text = json_dumps(data, JSON_COMPACT);
     assert_non_null(text);
     lk_msg *edited = made(lk_fake_msg_new(msg->subject, text));
     free(text);
     json_decref(data);
     return edited;
+}
+
+static json_t *data_of(const lk_msg *msg)
+{
+    json_t *data = json_loads(msg->data, 0, NULL);
+    assert_true(json_is_object(data));
+    return data;
+}
+
+lk_msg *ticketing_spec_msg_with(const lk_msg *msg, const char *field,
+                                const char *json_fmt, ...)
+{
+    char json[512];
+    va_list ap;
+    va_start(ap, json_fmt);
+    int n = vsnprintf(json, sizeof json, json_fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0 && (size_t)n < sizeof json);
+    json_t *value = json_loads(json, JSON_DECODE_ANY, NULL);
+    assert_non_null(value);
+    json_t *data = data_of(msg);
+    assert_int_equal(json_object_set_new(data, field, value), 0);
+    return msg_of(msg, data);
+}
+
+lk_msg *ticketing_spec_msg_without(const lk_msg *msg, const char *field)
+{
+    json_t *data = data_of(msg);
+    assert_int_equal(json_object_del(data, field), 0);
+    return msg_of(msg, data);
 }
 
 /* ---- stored records -------------------------------------------------------------- */

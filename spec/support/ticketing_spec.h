@@ -105,11 +105,13 @@ lk_msg *ticketing_spec_order_created(const char *id, const char *ticket_id);
 lk_msg *ticketing_spec_order_cancelled(const char *id, const char *ticket_id);
 
 /* A new message on the subject of `msg` (borrowed) with its data but
- * top-level `field` set to the JSON text `json`, or removed when `json` is
- * NULL (it must have been there): how a spec makes one bad payload out of
- * the good one. */
-lk_msg *ticketing_spec_msg_with(lk_msg *msg, const char *field,
-                                const char *json);
+ * top-level `field` set to the JSON text made from `json_fmt` (printf-style):
+ * how a spec makes one bad payload out of the good one. */
+lk_msg *ticketing_spec_msg_with(const lk_msg *msg, const char *field,
+                                const char *json_fmt, ...) LK_PRINTF(3, 4);
+
+/* The same without `field` (which must have been there). */
+lk_msg *ticketing_spec_msg_without(const lk_msg *msg, const char *field);
 
 /* ---- stored records ---------------------------------------------------------- */
 

@@ -179,7 +179,7 @@ static void test_order_created_listener_terms_an_event_without_its_ticket(
     void **state)
 {
     fixture *f = *state;
-    assert_termed(f, ticketing_spec_msg_with(f->msg, "ticket", NULL), "ticket");
+    assert_termed(f, ticketing_spec_msg_without(f->msg, "ticket"), "ticket");
 }
 
 static void test_order_created_listener_terms_a_version_of_the_wrong_type(
