@@ -30,7 +30,8 @@ FLAVOUR := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 LDFLAV  := -fsanitize=address,undefined
 else ifeq ($(COV),1)
 BUILD   ?= build-cov
-FLAVOUR := -O0 --coverage
+# atomic counters: specs drive the store from several threads at once
+FLAVOUR := -O0 --coverage -fprofile-update=atomic
 LDFLAV  := --coverage
 else ifeq ($(OPT),1)
 BUILD   ?= build-opt
@@ -86,9 +87,10 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # ---- programs ---------------------------------------------------------------
-SPEC_SRCS := $(shell find spec -name '*_spec.c' 2>/dev/null | sort)
+# spec/support/ holds helpers (libspecsupport), never spec programs.
+SPEC_SRCS := $(shell find spec -name '*_spec.c' -not -path 'spec/support/*' 2>/dev/null | sort)
 SPEC_BINS := $(patsubst %.c,$(BUILD)/%,$(SPEC_SRCS))
-SPEC_SCRIPTS := $(shell find spec -name '*_spec.sh' 2>/dev/null | sort)
+SPEC_SCRIPTS := $(shell find spec -name '*_spec.sh' -not -path 'spec/support/*' 2>/dev/null | sort)
 
 BIN_SRCS := $(wildcard services/tickets/main.c services/orders/main.c tools/scenario/main.c)
 BINS := $(if $(wildcard services/tickets/main.c),$(BUILD)/bin/tickets) \
