@@ -23,7 +23,7 @@ void ticketing_spec_new_id(bson_oid_t *id, char hex[25])
         bson_oid_copy(&oid, id);
 }
 
-/* ---- fixtures ---------------------------------------------------------------- */
+/* ---- fixtures ------------------------------------------------------------ */
 
 /* The parts both fixtures hold besides their service. */
 static void open_parts(lk_fake_nats *nats, lk_fake_nats **out_nats,
@@ -130,7 +130,7 @@ void ticketing_spec_orders_init_listener(ticketing_spec_orders *f,
     init_listener(&f->listener, def, f->nats, &f->svc);
 }
 
-/* ---- events -------------------------------------------------------------------- */
+/* ---- events -------------------------------------------------------------- */
 
 static lk_msg *made(lk_msg *msg)
 {
@@ -217,7 +217,7 @@ lk_msg *ticketing_spec_msg_without(const lk_msg *msg, const char *field)
     return msg_of(msg, data);
 }
 
-/* ---- stored records -------------------------------------------------------------- */
+/* ---- stored records ------------------------------------------------------ */
 
 bson_t *ticketing_spec_stored_ticket(tickets_service *svc,
                                      const bson_oid_t *id)
@@ -296,7 +296,7 @@ int64_t ticketing_spec_count(lk_collection *coll)
     return n;
 }
 
-/* ---- checks ------------------------------------------------------------------------ */
+/* ---- checks -------------------------------------------------------------- */
 
 void ticketing_spec_assert_refused(lk_status s, const lk_error *e,
                                    lk_status want, const char *needle)

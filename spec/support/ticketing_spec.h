@@ -9,8 +9,8 @@
  *     {
  *         ticketing_spec_tickets *f = ticketing_spec_tickets_new();
  *         ... save the data the spec needs ...
- *         ticketing_spec_tickets_init_listener(f,
- *                                              &tickets_order_created_listener);
+ *         ticketing_spec_tickets_init_listener(
+ *             f, &tickets_order_created_listener);
  *         f->msg = ticketing_spec_order_created(f->order_hex, f->ticket_hex);
  *         *state = f;
  *         return 0;
@@ -35,12 +35,12 @@
 #include "orders/orders.h"
 #include "tickets/tickets.h"
 
-/* ---- ids ------------------------------------------------------------------- */
+/* ---- ids ----------------------------------------------------------------- */
 
 /* A fresh ObjectId in *id (NULL: not wanted) and its 24-hex text in `hex`. */
 void ticketing_spec_new_id(bson_oid_t *id, char hex[25]);
 
-/* ---- fixtures ---------------------------------------------------------------- */
+/* ---- fixtures ------------------------------------------------------------ */
 
 typedef struct ticketing_spec_tickets {
     lk_store *store;      /* a memory store of its own */
@@ -87,7 +87,7 @@ void ticketing_spec_tickets_init_listener(ticketing_spec_tickets *f,
 void ticketing_spec_orders_init_listener(ticketing_spec_orders *f,
                                          const lk_listener_def *def);
 
-/* ---- events: new fake messages (lk_fake_msg_free) --------------------------- */
+/* ---- events: new fake messages (lk_fake_msg_free) ------------------------ */
 
 /* ticket:created {id, version 0, title, price, userId}. */
 lk_msg *ticketing_spec_ticket_created(const char *id, const char *title,
@@ -113,7 +113,7 @@ lk_msg *ticketing_spec_msg_with(const lk_msg *msg, const char *field,
 /* The same without `field` (which must have been there). */
 lk_msg *ticketing_spec_msg_without(const lk_msg *msg, const char *field);
 
-/* ---- stored records ---------------------------------------------------------- */
+/* ---- stored records ------------------------------------------------------ */
 
 /* Ticket `id` as stored by `svc` (asserted there); new, bson_destroy. */
 bson_t *ticketing_spec_stored_ticket(tickets_service *svc,
@@ -151,7 +151,7 @@ int64_t ticketing_spec_version_of(const bson_t *doc);
 /* How many documents `coll` holds. */
 int64_t ticketing_spec_count(lk_collection *coll);
 
-/* ---- checks ------------------------------------------------------------------ */
+/* ---- checks -------------------------------------------------------------- */
 
 /* Asserts `s` is `want`, and so is e->status, and e->message names
  * `needle`: a command refused with a clear error. */
