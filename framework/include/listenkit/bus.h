@@ -9,7 +9,7 @@
  *
  * Implementations: the JetStream adapter (framework/nats, lk_nats_bus_*) and
  * the fake client of mocks/ (lk_fake_nats_*), held to one contract suite
- * (spec/contract/bus_contract.c).
+ * (spec/contract/bus_contract_spec.c).
  *
  * Threads: handlers of the fake run on the caller's thread, inside
  * lk_fake_nats_advance()/run_until_idle(). Handlers of the NATS adapter run
