@@ -2,7 +2,10 @@
 # install_spec.sh — what a user of the installed library relies on:
 #   1. after `make install PREFIX=<tmp>`, a small program built with
 #      `pkg-config --cflags --libs listenkit` compiles, links and runs;
-#   2. `make uninstall` with the same PREFIX leaves no listenkit file behind.
+#   2. so do programs built with `listenkit-mocks` (the doubles) and
+#      `listenkit-nats` (the adapter) alone: each module brings everything
+#      its static library needs;
+#   3. `make uninstall` with the same PREFIX leaves no listenkit file behind.
 # It builds into its own BUILD dir under the temporary prefix, so it never
 # disturbs the build that is running it.
 set -u
@@ -19,7 +22,7 @@ passed=0 failed=0
 pass() { echo "[       OK ] $1"; passed=$((passed + 1)); }
 fail() { echo "[  FAILED  ] $1: $2"; failed=$((failed + 1)); }
 
-echo "[==========] Running 3 test(s)."
+echo "[==========] Running 5 test(s)."
 
 # ---- 1: install, then build and run a program against the prefix ----------
 # The program touches the event and the store helpers: the library is static,
@@ -60,7 +63,64 @@ else
     pass installed_library_builds_and_runs_a_program
 fi
 
-# ---- 2: uninstall removes it all -------------------------------------------
+# ---- 2: each further module links on its own --------------------------------
+# module, test name, program, expected output
+build_and_run() {
+    local module=$1 name=$2 src=$3 want=$4 flags out got
+    echo "[ RUN      ] $name"
+    printf '%s\n' "$src" >"$tmp/$module.c"
+    if ! flags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs "$module" 2>&1); then
+        fail "$name" "pkg-config $module: $flags"
+    elif ! out=$(cc -std=c11 -Wall -Werror -D_POSIX_C_SOURCE=200809L -o "$tmp/$module" "$tmp/$module.c" $flags 2>&1); then
+        fail "$name" "compile/link with '$flags' failed: $out"
+    elif ! got=$("$tmp/$module" 2>&1) || [ "$got" != "$want" ]; then
+        fail "$name" "program printed '$got', expected '$want'"
+    else
+        pass "$name"
+    fi
+}
+
+build_and_run listenkit-mocks installed_doubles_build_and_run_a_program '
+#include <listenkit.h>
+#include <fake_nats.h>
+#include <mem_store.h>
+#include <stdio.h>
+int main(void) {
+    lk_store *store = lk_mem_store_new();
+    lk_collection *c = NULL;
+    lk_store_collection(store, "t", NULL, &c, NULL);
+    bson_t *doc = BCON_NEW("price", BCON_DOUBLE(10.5));
+    lk_collection_insert(c, doc, NULL, NULL);
+    bson_t *filter = BCON_NEW("price", "{", "$gt", BCON_INT32(10), "}");
+    int64_t n = 0;
+    lk_status s = lk_collection_count(c, filter, &n, NULL);
+    lk_fake_nats *nats = lk_fake_nats_new();
+    lk_status p = lk_bus_publish(lk_fake_nats_bus(nats), "a:b", "{}", 2, NULL, NULL);
+    printf("%s %lld %s %zu\n", lk_status_name(s), (long long)n, lk_status_name(p),
+           lk_fake_nats_published_count(nats));
+    lk_fake_nats_free(nats);
+    bson_destroy(filter);
+    bson_destroy(doc);
+    lk_store_free(store);
+    return 0;
+}' "OK 1 OK 1"
+
+build_and_run listenkit-nats installed_nats_adapter_builds_and_reports_a_refused_connection '
+#include <listenkit.h>
+#include <listenkit/nats.h>
+#include <nats/nats.h>
+#include <stdio.h>
+int main(void) {
+    lk_bus *bus = NULL;
+    lk_error err;
+    lk_nats_opts o = {.reconnect_attempts = 0};
+    lk_status s = lk_nats_bus_connect(&bus, "nats://127.0.0.1:1", &o, &err);
+    printf("%s %d\n", lk_status_name(s), bus == NULL);
+    nats_Close();
+    return 0;
+}' "ERR_IO 1"
+
+# ---- 3: uninstall removes it all -------------------------------------------
 echo "[ RUN      ] uninstall_removes_every_installed_file"
 if ! make -s uninstall "${flavour[@]}" PREFIX="$tmp/prefix" BUILD="$tmp/build" >"$tmp/uninstall.log" 2>&1; then
     fail uninstall_removes_every_installed_file "make uninstall failed: $(tail -n 20 "$tmp/uninstall.log")"
@@ -73,7 +133,7 @@ else
     fi
 fi
 
-# ---- 3: DESTDIR stages the install without changing the paths in .pc -------
+# ---- 4: DESTDIR stages the install without changing the paths in .pc -------
 echo "[ RUN      ] destdir_stages_the_install_for_packagers"
 stage="$tmp/stage"
 if ! make -s install "${flavour[@]}" DESTDIR="$stage" PREFIX=/opt/lk BUILD="$tmp/build" >"$tmp/stage.log" 2>&1; then
