@@ -15,6 +15,7 @@ static lk_log_handler log_handler;
 static void *log_closure;
 static lk_log_level log_level = LK_LOG_WARN;
 static int level_set;
+static int bad_env_reported; /* an unknown LK_LOG is said once, not per line */
 
 static const char *const level_names[] = {"debug", "info", "warn", "error",
                                           "off"};
@@ -57,6 +58,15 @@ void lk_log_reset(void)
     log_closure = NULL;
     log_level = LK_LOG_WARN;
     level_set = 0;
+    bad_env_reported = 0;
+}
+
+static void emit(lk_log_level level, const char *line)
+{
+    if (log_handler != NULL)
+        log_handler(log_closure, level, line);
+    else
+        fprintf(stderr, "listenkit %s: %s\n", lk_log_level_str(level), line);
 }
 
 lk_log_level lk_log_get_level(void)
@@ -64,8 +74,18 @@ lk_log_level lk_log_get_level(void)
     if (!level_set) {
         const char *env = getenv("LK_LOG");
         lk_log_level parsed = LK_LOG_WARN;
-        if (env != NULL && lk_log_level_parse(env, &parsed) != LK_OK)
+        if (env != NULL && lk_log_level_parse(env, &parsed) != LK_OK) {
             parsed = LK_LOG_WARN;
+            if (!bad_env_reported) {
+                char line[LK_LOG_LINE_MAX];
+                bad_env_reported = 1;
+                snprintf(line, sizeof line,
+                         "LK_LOG=\"%.64s\" is not a level (debug, info, warn, "
+                         "error, off); using warn",
+                         env);
+                emit(LK_LOG_WARN, line);
+            }
+        }
         return parsed;
     }
     return log_level;
@@ -83,8 +103,5 @@ void lk_log(lk_log_level level, const char *fmt, ...)
     if (vsnprintf(line, sizeof line, fmt, ap) < 0)
         snprintf(line, sizeof line, "%s", fmt);
     va_end(ap);
-    if (log_handler != NULL)
-        log_handler(log_closure, level, line);
-    else
-        fprintf(stderr, "listenkit %s: %s\n", lk_log_level_str(level), line);
+    emit(level, line);
 }

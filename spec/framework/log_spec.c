@@ -69,6 +69,27 @@ static void test_unknown_env_level_falls_back_to_warn(void **state)
     assert_int_equal(lk_log_get_level(), LK_LOG_WARN);
 }
 
+static void test_unknown_env_level_is_reported_once(void **state)
+{
+    (void)state;
+    seen s = {0};
+    lk_log_set_handler(remember, &s);
+    setenv("LK_LOG", "verbose", 1);
+    lk_log(LK_LOG_WARN, "first");
+    lk_log(LK_LOG_WARN, "second");
+    /* the complaint, then the two lines: not one complaint per line */
+    assert_int_equal(s.count, 3);
+    assert_string_equal(s.line, "second");
+    lk_log_reset();
+    lk_log_set_handler(remember, &s);
+    s.count = 0;
+    (void)lk_log_get_level();
+    assert_int_equal(s.count, 1);
+    assert_int_equal(s.level, LK_LOG_WARN);
+    assert_non_null(strstr(s.line, "LK_LOG=\"verbose\" is not a level"));
+    assert_non_null(strstr(s.line, "using warn"));
+}
+
 static void test_level_set_in_code_wins_over_env(void **state)
 {
     (void)state;
@@ -258,6 +279,7 @@ int main(void)
         T(test_level_defaults_to_warn),
         T(test_level_is_read_from_env_after_setenv),
         T(test_unknown_env_level_falls_back_to_warn),
+        T(test_unknown_env_level_is_reported_once),
         T(test_level_set_in_code_wins_over_env),
         T(test_env_level_filters_lines),
         T(test_parse_accepts_every_level_name),

@@ -4,7 +4,8 @@
  * The framework logs what a user must be able to find afterwards: messages
  * it terminated (with subject, sequence and reason), handler failures,
  * reconnects. The level starts from the LK_LOG environment variable
- * ("debug", "info", "warn", "error", "off"; default "warn") and can be set in
+ * ("debug", "info", "warn", "error", "off"; default "warn"; an unknown value
+ * is reported once, as a warn line, and treated as "warn") and can be set in
  * code. A handler can replace the default (one line on stderr), which is how
  * specs capture and assert on log lines.
  *
