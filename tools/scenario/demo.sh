@@ -22,7 +22,11 @@ if [ "$naive_rc" -ne 0 ]; then
     echo "demo: the naive run failed (exit $naive_rc)" >&2
 fi
 echo
-echo "== versioned orders listeners: the same run, seed and faults =="
+case " $* " in
+*" --nats "* | *" --nats="*) same="the same commands; ordering and redelivery come from the server" ;;
+*) same="the same run, seed and faults" ;;
+esac
+echo "== versioned orders listeners: $same =="
 echo "An update applies only on top of the version before it (else un-acked, redelivered later); duplicates are acked unchanged."
 "$bin" "$@"
 rc=$?
