@@ -74,7 +74,11 @@
  *
  * What the fake does not model (spec/contract/bus_contract_spec.c runs
  * what it does model against a real nats-server too):
- *   - Wildcard subjects (`*`, `>`) in subscribe: LK_ERR_UNSUPPORTED.
+ *   - Wildcard subjects ("orders.*", "orders.>") in subscribe:
+ *     LK_ERR_UNSUPPORTED naming the subject, as from the NATS adapter
+ *     (the server itself would serve them). A malformed subject ("a..b",
+ *     "a.>.b", "") never gets here: lk_bus_subscribe refuses it with
+ *     LK_ERR_INVALID.
  *   - A de-duplication window: a msg_id is remembered for the whole run
  *     (the server forgets it after the stream's window, 2 minutes).
  *   - Real time and threads: the clock is virtual and moves only in

@@ -347,6 +347,15 @@ lk_status lk_nats_subscribe(lk_bus *bus, const char *subject,
                           "subscribe %s: the bus is drained or closed",
                           subject);
     pthread_mutex_unlock(&b->mu);
+    /* lk_bus_subscribe let a well-formed wildcard through ('*' and '>'
+     * appear only as whole tokens now); the adapter serves none. */
+    if (st == LK_OK && strpbrk(subject, "*>") != NULL)
+        st = lk_error_set(err, LK_ERR_UNSUPPORTED,
+                          "nats: subscribe %s: wildcard subjects are not "
+                          "supported by the NATS adapter (it names durable "
+                          "consumers and adds stream subjects per literal "
+                          "subject); subscribe to each subject",
+                          subject);
     if (st == LK_OK)
         st = check_names(subject, opts, err);
     if (st == LK_OK)

@@ -3,23 +3,45 @@
 
 #include <string.h>
 
-bool lk_subject_is_valid(const char *subject)
+/* A literal token: printable ASCII without spaces (anything else would
+ * split the protocol line) and without the wildcard characters. */
+static bool literal_token(const char *tok, size_t n)
 {
-    if (subject == NULL || subject[0] == '\0')
-        return false;
-    /* NATS tokens are separated by '.', must not be empty, and publishing
-     * subjects carry no wildcards. Anything outside printable ASCII or a
-     * space would split the protocol line. */
-    char prev = '.';
-    for (const char *p = subject; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)tok[i];
         if (c <= ' ' || c >= 0x7f || c == '*' || c == '>')
             return false;
-        if (c == '.' && prev == '.')
-            return false;
-        prev = (char)c;
     }
-    return prev != '.';
+    return true;
+}
+
+/* Walks `subject` token by token ('.' separates them; none may be empty).
+ * Each is literal, or with `filter` the whole wildcard "*", or as the last
+ * token the whole wildcard ">". */
+static bool subject_check(const char *subject, bool filter)
+{
+    if (subject == NULL)
+        return false;
+    for (const char *tok = subject;; tok++) {
+        size_t n = strcspn(tok, ".");
+        bool last = tok[n] == '\0';
+        bool wildcard = n == 1 && (tok[0] == '*' || (tok[0] == '>' && last));
+        if (n == 0 || !((filter && wildcard) || literal_token(tok, n)))
+            return false;
+        if (last)
+            return true;
+        tok += n;
+    }
+}
+
+bool lk_subject_is_valid(const char *subject)
+{
+    return subject_check(subject, false);
+}
+
+bool lk_subject_filter_is_valid(const char *subject)
+{
+    return subject_check(subject, true);
 }
 
 bool lk_jetstream_name_is_valid(const char *name)
@@ -41,10 +63,10 @@ static lk_status check_bus(lk_bus *bus, const char *what, lk_error *err)
     return LK_OK;
 }
 
-static lk_status check_subject(const char *subject, const char *what,
-                               lk_error *err)
+static lk_status check_subject(const char *subject, bool filter,
+                               const char *what, lk_error *err)
 {
-    if (!lk_subject_is_valid(subject))
+    if (!subject_check(subject, filter))
         return lk_error_set(err, LK_ERR_INVALID, "%s: invalid subject \"%s\"",
                             what, subject != NULL ? subject : "(null)");
     return LK_OK;
@@ -56,7 +78,7 @@ lk_status lk_bus_publish(lk_bus *bus, const char *subject, const void *data,
 {
     lk_status s = check_bus(bus, "publish", err);
     if (s == LK_OK)
-        s = check_subject(subject, "publish", err);
+        s = check_subject(subject, false, "publish", err);
     if (s == LK_OK && data == NULL && len > 0)
         s = lk_error_set(err, LK_ERR_INVALID,
                          "publish %s: data is NULL but length is %zu",
@@ -73,8 +95,10 @@ lk_status lk_bus_subscribe(lk_bus *bus, const char *subject,
 {
     lk_subscribe_opts defaults = {0};
     lk_status s = check_bus(bus, "subscribe", err);
+    /* Wildcards pass here; whether an implementation serves them is its
+     * own answer (LK_ERR_UNSUPPORTED when not). */
     if (s == LK_OK)
-        s = check_subject(subject, "subscribe", err);
+        s = check_subject(subject, true, "subscribe", err);
     if (s == LK_OK && handler == NULL)
         s = lk_error_set(err, LK_ERR_INVALID, "subscribe %s: handler is NULL",
                          subject);

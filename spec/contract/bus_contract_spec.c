@@ -775,6 +775,47 @@ static void a_name_jetstream_cannot_use_is_refused(contract *c)
     settle_at(c, r, 2 * ACK_WAIT_MS, 1);
 }
 
+/* Neither implementation serves wildcards (the adapter names consumers and
+ * stream subjects per literal subject); both say so and keep nothing of
+ * the attempt, while a malformed subject is simply invalid. */
+static void a_wildcard_subscription_is_unsupported_and_a_malformed_one_invalid(
+    contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.queue_group = "wild", .ack_wait_ms = ACK_WAIT_MS};
+    char star[160], tail[160];
+    snprintf(star, sizeof star, "%s.*", c->subject);
+    snprintf(tail, sizeof tail, "%s.>", c->subject);
+    const struct {
+        const char *subject;
+        lk_status want;
+    } cases[] = {
+        {star, LK_ERR_UNSUPPORTED}, {tail, LK_ERR_UNSUPPORTED},
+        {"a..b", LK_ERR_INVALID},   {"a.>.b", LK_ERR_INVALID},
+        {"", LK_ERR_INVALID},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char quoted[170];
+        lk_error err = {0};
+        lk_status s = lk_bus_subscribe(c->bus, cases[i].subject, &opts,
+                                       on_message, &r->members[0], &err);
+        snprintf(quoted, sizeof quoted, "\"%s\"", cases[i].subject);
+        const char *named = cases[i].want == LK_ERR_INVALID
+                                ? strstr(err.message, quoted)
+                                : strstr(err.message, cases[i].subject);
+        if (s != cases[i].want || named == NULL)
+            fail_msg("[%s] subscribe \"%s\": want %s naming it, got %s: %s",
+                     c->impl->name, cases[i].subject,
+                     lk_status_str(cases[i].want), lk_status_str(s),
+                     err.message);
+    }
+    subscribe(c, c->subject, &opts, r, 0);
+    publish(c, c->subject, "literal");
+    await(c, r, 1);
+    settle_at(c, r, 2 * ACK_WAIT_MS, 1);
+    assert_string_equal(r->rec[0].data, "literal");
+}
+
 static void a_message_over_the_max_payload_is_too_large(contract *c)
 {
     size_t len = 2u * 1024u * 1024u; /* the server's default is 1 MiB */
@@ -873,6 +914,7 @@ BEHAVIOUR(a_held_message_comes_once_an_ack_frees_room)
 BEHAVIOUR(a_durable_belongs_to_one_queue_group)
 BEHAVIOUR(a_name_jetstream_cannot_use_is_refused)
 BEHAVIOUR(a_message_over_the_max_payload_is_too_large)
+BEHAVIOUR(a_wildcard_subscription_is_unsupported_and_a_malformed_one_invalid)
 #undef BEHAVIOUR
 
 /* Each behaviour once per implementation; the name says which. */
@@ -910,6 +952,7 @@ int main(void)
         ON_BOTH(a_durable_belongs_to_one_queue_group),
         ON_BOTH(a_name_jetstream_cannot_use_is_refused),
         ON_BOTH(a_message_over_the_max_payload_is_too_large),
+        ON_BOTH(a_wildcard_subscription_is_unsupported_and_a_malformed_one_invalid),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,6 +1,7 @@
 /* bus_spec.c — the lk_bus wrappers: they refuse what no implementation
- * could handle (NULL bus, bad subject, NULL handler, negative options) before
- * the ops table is called, and forward everything else unchanged. A tiny
+ * could handle (NULL bus, malformed subject, NULL handler, negative
+ * options) before the ops table is called, and forward everything else
+ * unchanged, wildcard subscriptions included. A tiny
  * spec-local bus records the calls that got through. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,6 +98,24 @@ static void test_subject_validity_follows_nats_rules(void **state)
         if (lk_subject_is_valid(bad[i]))
             fail_msg("\"%s\" should be invalid", bad[i]);
     assert_false(lk_subject_is_valid(NULL));
+}
+
+static void test_subscription_subjects_may_use_whole_token_wildcards(void **state)
+{
+    (void)state;
+    static const char *good[] = {"ticket:created", "orders.*", "orders.>",
+                                 "*",              ">",        "*.created",
+                                 "a.*.c.>"};
+    static const char *bad[] = {"",     "a..b", "a.>.b", ">.a", "a*",  "a>",
+                                "*a.b", "a.",   ".a",    "a b", "a.*\x7f",
+                                "caf\xc3\xa9.*"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (!lk_subject_filter_is_valid(good[i]))
+            fail_msg("\"%s\" should be a valid filter", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (lk_subject_filter_is_valid(bad[i]))
+            fail_msg("\"%s\" should be an invalid filter", bad[i]);
+    assert_false(lk_subject_filter_is_valid(NULL));
 }
 
 /* ---- publish ------------------------------------------------------------------- */
@@ -223,9 +242,13 @@ static void test_subscribe_refuses_bad_arguments(void **state)
                      LK_ERR_INVALID);
     assert_message_has(&err, "subscribe: bus is NULL");
     assert_int_equal(
-        lk_bus_subscribe(&b.base, "a.*", NULL, handler, NULL, &err),
+        lk_bus_subscribe(&b.base, "a.>.b", NULL, handler, NULL, &err),
         LK_ERR_INVALID);
-    assert_message_has(&err, "invalid subject \"a.*\"");
+    assert_message_has(&err, "subscribe: invalid subject \"a.>.b\"");
+    assert_int_equal(
+        lk_bus_subscribe(&b.base, NULL, NULL, handler, NULL, &err),
+        LK_ERR_INVALID);
+    assert_message_has(&err, "invalid subject \"(null)\"");
     assert_int_equal(lk_bus_subscribe(&b.base, "s", NULL, NULL, NULL, &err),
                      LK_ERR_INVALID);
     assert_message_has(&err, "subscribe s: handler is NULL");
@@ -242,6 +265,23 @@ static void test_subscribe_refuses_bad_arguments(void **state)
         LK_ERR_INVALID);
     assert_message_has(&err, "invalid queue group \"orders service\"");
     assert_int_equal(b.subscribes, 0);
+}
+
+static void test_subscribe_leaves_wildcards_to_the_implementation(void **state)
+{
+    (void)state;
+    rec_bus b = {.base.ops = &rec_ops};
+    assert_int_equal(
+        lk_bus_subscribe(&b.base, "orders.>", NULL, handler, NULL, NULL),
+        LK_OK);
+    assert_int_equal(b.subscribes, 1);
+    assert_string_equal(b.subject, "orders.>");
+    b.fail = LK_ERR_UNSUPPORTED; /* an implementation without wildcards */
+    lk_error err;
+    assert_int_equal(
+        lk_bus_subscribe(&b.base, "orders.*", NULL, handler, NULL, &err),
+        LK_ERR_UNSUPPORTED);
+    assert_message_has(&err, "rec: failed");
 }
 
 /* ---- drain and free -------------------------------------------------------------- */
@@ -289,6 +329,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_subject_validity_follows_nats_rules),
+        cmocka_unit_test(test_subscription_subjects_may_use_whole_token_wildcards),
         cmocka_unit_test(test_publish_forwards_arguments),
         cmocka_unit_test(test_publish_refuses_null_bus),
         cmocka_unit_test(test_publish_refuses_invalid_subject_naming_it),
@@ -298,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_subscribe_forwards_options_handler_and_closure),
         cmocka_unit_test(test_subscribe_with_null_options_passes_zero_defaults),
         cmocka_unit_test(test_subscribe_refuses_bad_arguments),
+        cmocka_unit_test(test_subscribe_leaves_wildcards_to_the_implementation),
         cmocka_unit_test(test_drain_forwards_and_refuses_null),
         cmocka_unit_test(test_free_calls_implementation_and_accepts_null),
         cmocka_unit_test(test_jetstream_names_refuse_separators_wildcards_and_non_ascii),

@@ -538,6 +538,24 @@ static void test_subscribe_rejects_a_durable_name_jetstream_cannot_use(void **st
     assert_non_null(strstr(err.message, "bad.name"));
 }
 
+/* Consumer names and stream subjects are made per literal subject, so a
+ * wildcard is refused before the stream or a consumer is touched. */
+static void test_a_wildcard_subscription_is_unsupported_and_changes_no_stream(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    char wild[160];
+    lk_subscribe_opts opts = {.queue_group = "wild"};
+    snprintf(wild, sizeof wild, "%s.>", f->subject);
+    connect_bus(f);
+    assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
+    assert_int_equal(lk_bus_subscribe(f->bus, wild, &opts, ignore, NULL, &err),
+                     LK_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, wild));
+    assert_non_null(strstr(err.message, "wildcard subjects are not supported"));
+    assert_int_equal(spec_nats_stream_subjects(server.url, f->stream), 1);
+}
+
 static void test_a_durable_consumer_belongs_to_one_queue_group(void **state)
 {
     fixture *f = *state;
@@ -826,6 +844,7 @@ int main(void)
         T(test_a_stream_deleted_behind_the_bus_is_made_again),
         T(test_subscribe_without_options_gets_only_later_messages),
         T(test_subscribe_rejects_a_durable_name_jetstream_cannot_use),
+        T(test_a_wildcard_subscription_is_unsupported_and_changes_no_stream),
         T(test_a_durable_consumer_belongs_to_one_queue_group),
         T(test_a_drained_bus_refuses_publish_and_subscribe),
         T(test_drain_lets_a_running_handler_finish),

@@ -79,8 +79,12 @@ struct lk_bus {
 
 /*
  * The wrappers check what every implementation would check the same way
- * (NULL bus/subject/handler, empty subject, negative options), so each
- * implementation starts from sound arguments.
+ * (NULL bus/handler, a malformed subject, negative options), so each
+ * implementation starts from sound arguments. Publish subjects follow
+ * lk_subject_is_valid; subscribe subjects lk_subject_filter_is_valid, so a
+ * well-formed wildcard reaches the implementation, which serves it or
+ * refuses it with LK_ERR_UNSUPPORTED (the fake and the NATS adapter both
+ * refuse it).
  */
 lk_status lk_bus_publish(lk_bus *bus, const char *subject, const void *data,
                          size_t len, const lk_publish_opts *opts,
@@ -97,6 +101,13 @@ void lk_bus_free(lk_bus *bus);
 /* True when `subject` is a valid NATS subject for publishing: non-empty,
  * printable ASCII without spaces or wildcards, no empty tokens. */
 bool lk_subject_is_valid(const char *subject);
+
+/* True when `subject` is a valid NATS subject for subscribing: as above,
+ * except that a whole token may be the wildcard "*" and the last token the
+ * wildcard ">" ("orders.*", "orders.>"; not "a..b", "a.>.b", "a*" or "").
+ * lk_bus_subscribe checks subjects with it; an implementation that serves
+ * no wildcards refuses them itself with LK_ERR_UNSUPPORTED. */
+bool lk_subject_filter_is_valid(const char *subject);
 
 /* True when `name` can name a JetStream consumer, stream or queue group:
  * non-empty printable ASCII without spaces, '.', '*', '>', '/' or '\\'.
