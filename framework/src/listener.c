@@ -2,7 +2,6 @@
  * over, and make sure bad data is termed and logged rather than cycled. */
 #include "listenkit/listener.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "listenkit/log.h"
@@ -124,18 +123,31 @@ static const char *reason_without_subject(const char *reason,
     return reason;
 }
 
-/* Terms `msg` and writes the one warn line that says why. */
-static void term_and_log(const lk_listener_def *def, lk_msg *msg,
-                         const char *reason)
+lk_status lk_listener_term(lk_listener *listener, lk_msg *msg,
+                           const lk_error *reason)
 {
+    if (msg == NULL || msg->ops == NULL) {
+        lk_log(LK_LOG_ERROR, "listener term: message is NULL");
+        return LK_ERR_INVALID;
+    }
+    const char *subject = msg->subject != NULL ? msg->subject : "(null)";
+    const char *why = reason != NULL && reason->message[0] != '\0'
+                          ? reason_without_subject(reason->message, subject)
+                          : "invalid event";
+    const char *group = listener != NULL && listener->def != NULL &&
+                                listener->def->queue_group != NULL
+                            ? listener->def->queue_group
+                            : NULL;
     lk_status ts = lk_msg_term(msg);
     lk_log(LK_LOG_WARN,
-           "listener %s: terminated %s seq %llu (delivery %llu): %s%s%s",
-           def->queue_group, msg->subject != NULL ? msg->subject : "(null)",
+           "%s%s%sterminated %s seq %llu (delivery %llu): %s%s%s",
+           group != NULL ? "listener " : "", group != NULL ? group : "",
+           group != NULL ? ": " : "", subject,
            (unsigned long long)msg->stream_seq,
-           (unsigned long long)msg->delivery_count, reason,
+           (unsigned long long)msg->delivery_count, why,
            ts == LK_OK ? "" : "; term failed: ",
            ts == LK_OK ? "" : lk_status_str(ts));
+    return ts;
 }
 
 lk_status lk_listener_dispatch(lk_listener *listener, lk_msg *msg)
@@ -152,10 +164,10 @@ lk_status lk_listener_dispatch(lk_listener *listener, lk_msg *msg)
     /* A bus that routes a subject here that the schema does not describe
      * would have the data validated against the wrong schema. */
     if (msg->subject == NULL || strcmp(msg->subject, subject) != 0) {
-        char reason[LK_ERROR_MESSAGE_MAX + 1];
-        snprintf(reason, sizeof reason,
-                 "unknown subject (this listener handles %s)", subject);
-        term_and_log(def, msg, reason);
+        lk_error reason;
+        lk_error_set(&reason, LK_ERR_INVALID,
+                     "unknown subject (this listener handles %s)", subject);
+        (void)lk_listener_term(listener, msg, &reason);
         return LK_ERR_INVALID;
     }
 
@@ -165,8 +177,8 @@ lk_status lk_listener_dispatch(lk_listener *listener, lk_msg *msg)
     lk_status s = lk_event_decode(def->schema, msg->data, msg->length, &data,
                                   &e);
     if (s != LK_OK) {
-        term_and_log(def, msg, reason_without_subject(e.message, subject));
-        return s;
+        (void)lk_listener_term(listener, msg, &e);
+        return s; /* the decode status: the event was invalid */
     }
 
     s = def->on_message(listener, data, msg);

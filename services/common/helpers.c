@@ -18,16 +18,7 @@ lk_status ticketing_event_oid(const json_t *data, const char *path,
 
 lk_status ticketing_term(lk_msg *msg, const lk_error *err)
 {
-    lk_status ts = lk_msg_term(msg);
-    lk_log(LK_LOG_WARN,
-           "terminated %s seq %llu (delivery %llu): %s%s%s", msg->subject,
-           (unsigned long long)msg->stream_seq,
-           (unsigned long long)msg->delivery_count,
-           err != NULL && err->message[0] != '\0' ? err->message
-                                                   : "invalid event",
-           ts == LK_OK ? "" : "; term failed: ",
-           ts == LK_OK ? "" : lk_status_str(ts));
-    return ts;
+    return lk_listener_term(NULL, msg, err);
 }
 
 const char *ticketing_doc_string(const bson_t *doc, const char *key)

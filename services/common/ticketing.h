@@ -71,14 +71,12 @@ lk_status ticketing_event_oid(const json_t *data, const char *path,
                               bson_oid_t *out, lk_error *err);
 
 /*
- * What a listener does with an event that passed its schema but can never be
- * processed (an id that is no ObjectId...): term the message, so it is never
- * delivered again, and log one warn line in the dispatcher's words
- * ("terminated <subject> seq N (delivery N): <err's message>").
- * Returns LK_OK once the term went out — the message got its reply, which is
- * what an on_message return of LK_OK means (an error return would claim it
- * was left for redelivery) — else the status of the failed term.
- * Thread-safe.
+ * DEPRECATED — listeners end with `return lk_listener_term(listener, msg,
+ * &err);` instead, whose log line also names the queue group. Kept only
+ * while tools/scenario/naive_listeners.c still calls it; remove it then.
+ * Same as lk_listener_term(NULL, msg, err): terms `msg`, logs
+ * "terminated <subject> seq N (delivery N): <why>", returns the term's
+ * status.
  */
 lk_status ticketing_term(lk_msg *msg, const lk_error *err);
 

@@ -39,7 +39,7 @@ static lk_status on_ticket_created(lk_listener *listener, const json_t *data,
 
     lk_error_clear(&e);
     if (ticketing_event_oid(data, "id", &id, &e) != LK_OK)
-        return ticketing_term(msg, &e);
+        return lk_listener_term(listener, msg, &e);
 
     /* Same _id as in the tickets service, and the event's version. */
     BSON_APPEND_OID(&doc, "_id", &id);
@@ -104,7 +104,7 @@ static lk_status on_ticket_updated(lk_listener *listener, const json_t *data,
 
     lk_error_clear(&e);
     if (ticketing_event_oid(data, "id", &id, &e) != LK_OK)
-        return ticketing_term(msg, &e);
+        return lk_listener_term(listener, msg, &e);
 
     lk_status s = orders_ticket_find_by_event(svc->tickets, hex, version,
                                               &replica, &e);

@@ -53,7 +53,7 @@ static lk_status apply_order_event(lk_listener *listener, const json_t *data,
     if (s == LK_OK)
         s = ticketing_event_oid(data, "ticket.id", &ticket_id, &e);
     if (s != LK_OK)
-        return ticketing_term(msg, &e);
+        return lk_listener_term(listener, msg, &e);
     lk_oid_format(&order_id, order_hex); /* canonical lower-case form */
 
     s = tickets_find(svc, &ticket_id, &ticket, &e);

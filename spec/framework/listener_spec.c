@@ -451,7 +451,7 @@ static void test_dispatch_terms_message_on_another_subject(void **state)
     assert_int_equal(lk_listener_dispatch(&l, &m.base), LK_ERR_INVALID);
     assert_int_equal(p.calls, 0);
     assert_int_equal(m.terms, 1);
-    assert_logged("terminated ticket:updated seq 5");
+    assert_logged("listener orders-service: terminated ticket:updated seq 5");
     assert_logged("unknown subject (this listener handles ticket:created)");
 }
 
@@ -466,7 +466,8 @@ static void test_dispatch_reports_a_failed_term_in_the_same_line(void **state)
     assert_int_equal(lk_listener_dispatch(&l, &m.base), LK_ERR_INVALID);
     assert_int_equal(m.terms, 1);
     assert_int_equal(spec_log_line_count(), 1);
-    assert_logged("seq 4 (delivery 1): invalid JSON");
+    assert_logged("listener orders-service: terminated ticket:created "
+                  "seq 4 (delivery 1): invalid JSON");
     assert_logged("; term failed: closed");
 }
 
@@ -533,6 +534,132 @@ static void test_dispatch_survives_null_arguments(void **state)
     assert_logged("dispatch: listener is NULL");
 }
 
+/* ---- term ---------------------------------------------------------------------------- */
+
+/* Terms `m` on `l` for a bad id, as a listener would. */
+static lk_status term_for_bad_id(lk_listener *l, rec_msg *m)
+{
+    lk_error e;
+    lk_error_set(&e, LK_ERR_INVALID, "field \"id\": bad");
+    return lk_listener_term(l, &m->base, &e);
+}
+
+/* Termed exactly once, no other reply, and one log line holding `line`. */
+static void assert_termed_once(const rec_msg *m, const char *line)
+{
+    assert_int_equal(m->terms, 1);
+    assert_int_equal(m->acks + m->naks + m->in_progress, 0);
+    assert_int_equal(spec_log_line_count(), 1);
+    assert_logged(line);
+}
+
+static void test_term_terms_once_never_acks_and_logs_every_part(void **state)
+{
+    (void)state;
+    lk_listener l;
+    lk_listener_init(&l, &created_def, NULL, NULL, NULL);
+    rec_msg m = make_msg("ticket:created", "{}", 7, 3);
+    assert_int_equal(term_for_bad_id(&l, &m), LK_OK);
+    assert_termed_once(&m, "listener orders-service: terminated "
+                           "ticket:created seq 7 (delivery 3): field \"id\": "
+                           "bad");
+}
+
+static void test_term_returns_and_logs_a_failing_terms_status(void **state)
+{
+    (void)state;
+    lk_listener l;
+    lk_listener_init(&l, &created_def, NULL, NULL, NULL);
+    rec_msg m = make_msg("ticket:created", "{}", 8, 1);
+    m.base.ops = &failing_term_ops;
+    assert_int_equal(term_for_bad_id(&l, &m), LK_ERR_CLOSED);
+    assert_termed_once(&m, "listener orders-service: terminated "
+                           "ticket:created seq 8 (delivery 1): field \"id\": "
+                           "bad; term failed: closed");
+}
+
+static void test_term_without_a_reason_says_the_event_is_invalid(void **state)
+{
+    (void)state;
+    lk_listener l;
+    lk_error empty;
+    lk_listener_init(&l, &created_def, NULL, NULL, NULL);
+    rec_msg m = make_msg("ticket:created", "{}", 2, 1);
+    lk_error_clear(&empty);
+
+    assert_int_equal(lk_listener_term(&l, &m.base, NULL), LK_OK);
+    assert_int_equal(lk_listener_term(&l, &m.base, &empty), LK_OK);
+
+    assert_int_equal(m.terms, 2);
+    assert_int_equal(m.acks, 0);
+    assert_int_equal(spec_log_line_count(), 2);
+    assert_logged("listener orders-service: terminated ticket:created seq 2 "
+                  "(delivery 1): invalid event");
+}
+
+static void test_term_does_not_repeat_the_subject_of_a_decode_error(
+    void **state)
+{
+    (void)state;
+    lk_listener l;
+    lk_error e;
+    lk_listener_init(&l, &created_def, NULL, NULL, NULL);
+    rec_msg m = make_msg("ticket:created", "{}", 4, 1);
+    lk_error_set(&e, LK_ERR_INVALID, "ticket:created: field \"id\": bad");
+
+    assert_int_equal(lk_listener_term(&l, &m.base, &e), LK_OK);
+
+    assert_logged("terminated ticket:created seq 4 (delivery 1): "
+                  "field \"id\": bad");
+    assert_null(strstr(spec_log_captured(), "): ticket:created:"));
+}
+
+static void test_term_without_a_listener_leaves_the_group_out(void **state)
+{
+    (void)state;
+    rec_msg m = make_msg("ticket:created", "{}", 6, 1);
+    assert_int_equal(term_for_bad_id(NULL, &m), LK_OK);
+    assert_termed_once(&m, "terminated ticket:created seq 6 (delivery 1): "
+                           "field \"id\": bad");
+    assert_null(strstr(spec_log_captured(), "listener"));
+}
+
+static void test_term_refuses_a_null_message(void **state)
+{
+    (void)state;
+    lk_listener l;
+    lk_listener_init(&l, &created_def, NULL, NULL, NULL);
+    assert_int_equal(lk_listener_term(&l, NULL, NULL), LK_ERR_INVALID);
+    assert_logged("listener term: message is NULL");
+}
+
+/* An on_message that can never process its event ends with the term. */
+static lk_status on_created_terms(lk_listener *l, const json_t *data,
+                                  lk_msg *msg)
+{
+    lk_error e;
+    lk_error_set(&e, LK_ERR_INVALID, "field \"id\": \"%s\" is no ObjectId",
+                 lk_event_string(data, "id"));
+    return lk_listener_term(l, msg, &e);
+}
+
+static void test_on_message_ending_in_term_has_replied(void **state)
+{
+    (void)state;
+    lk_listener_def d = created_def;
+    d.on_message = on_created_terms;
+    lk_listener l;
+    lk_listener_init(&l, &d, NULL, NULL, NULL);
+    rec_msg m = make_msg("ticket:created", "{\"id\":\"t1\",\"version\":0}",
+                         11, 2);
+
+    assert_int_equal(lk_listener_dispatch(&l, &m.base), LK_OK);
+    /* one line: the term's, no "left un-acked" */
+    assert_termed_once(&m, "listener orders-service: terminated "
+                           "ticket:created seq 11 (delivery 2): field "
+                           "\"id\": \"t1\" is no ObjectId");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, capture, uncapture)
 
 int main(void)
@@ -560,6 +687,13 @@ int main(void)
         T(test_dispatch_logs_retry_at_debug_only),
         T(test_dispatch_warns_for_other_errors_at_warn_level),
         T(test_dispatch_survives_null_arguments),
+        T(test_term_terms_once_never_acks_and_logs_every_part),
+        T(test_term_returns_and_logs_a_failing_terms_status),
+        T(test_term_without_a_reason_says_the_event_is_invalid),
+        T(test_term_does_not_repeat_the_subject_of_a_decode_error),
+        T(test_term_without_a_listener_leaves_the_group_out),
+        T(test_term_refuses_a_null_message),
+        T(test_on_message_ending_in_term_has_replied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

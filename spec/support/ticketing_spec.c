@@ -332,11 +332,14 @@ void ticketing_spec_assert_termed(lk_listener *listener, lk_msg *msg,
 {
     char terminated[128];
     assert_non_null(msg);
-    snprintf(terminated, sizeof terminated, "terminated %s", msg->subject);
+    snprintf(terminated, sizeof terminated, "listener %s: terminated %s",
+             listener->def->queue_group, msg->subject);
     (void)lk_listener_dispatch(listener, msg);
     assert_int_equal(lk_fake_msg_term_count(msg), 1);
     assert_int_equal(lk_fake_msg_ack_count(msg), 0);
-    assert_true(spec_log_contains(terminated));
+    if (!spec_log_contains(terminated))
+        fail_msg("log does not say \"%s\":\n%s", terminated,
+                 spec_log_captured());
     if (!spec_log_contains(reason))
         fail_msg("log does not name \"%s\":\n%s", reason, spec_log_captured());
     lk_fake_msg_free(msg);

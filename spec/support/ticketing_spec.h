@@ -170,9 +170,9 @@ void ticketing_spec_assert_not_acked(lk_listener *listener, lk_msg *msg,
                                      lk_status want, const char *logged);
 
 /* Dispatches `msg` (taken: freed here) to `listener`; asserts it was
- * termed once and never acked, and that the captured log says "terminated
- * <its subject>" and names `reason`. What must not have changed is the
- * calling spec's to check. */
+ * termed once and never acked, and that the captured log says "listener
+ * <its queue group>: terminated <its subject>" and names `reason`. What
+ * must not have changed is the calling spec's to check. */
 void ticketing_spec_assert_termed(lk_listener *listener, lk_msg *msg,
                                   const char *reason);
 

@@ -25,8 +25,8 @@
  * Dispatch (lk_listener_dispatch, what the bus calls for every delivery):
  *   1. the bytes are decoded and validated against the schema; invalid data
  *      is `term`ed — it can never succeed, so redelivering it would only
- *      cycle — with one warn log line naming subject, sequence, delivery
- *      count and reason:
+ *      cycle — by lk_listener_term, with one warn log line naming the
+ *      listener's queue group, subject, sequence, delivery count and reason:
  *        listener orders-service: terminated ticket:created seq 7
  *        (delivery 1): field "version": expected integer, got string
  *      A message whose subject is not the schema's is termed the same way
@@ -35,7 +35,10 @@
  *   3. on_message acks (or naks, or terms) itself. If it returns an error
  *      the message is left un-acked, so it comes again after the ack wait;
  *      the error is logged (LK_ERR_RETRY at debug level: "not yet, wait for
- *      the right order" is normal; any other status at warn).
+ *      the right order" is normal; any other status at warn). An event that
+ *      passed the schema but can still never be processed (an id that is no
+ *      ObjectId) is termed the dispatcher's way by ending on_message with
+ *      `return lk_listener_term(listener, msg, &err);`.
  */
 #ifndef LISTENKIT_LISTENER_H
 #define LISTENKIT_LISTENER_H
@@ -88,11 +91,33 @@ lk_status lk_listener_init(lk_listener *listener, const lk_listener_def *def,
  * back prefixed with "listener <queue group>". */
 lk_status lk_listener_listen(lk_listener *listener, lk_error *err);
 
-/* Runs the dispatch steps above for one delivery and returns what decoding
- * or on_message returned (LK_OK when the handler succeeded). Specs call it
- * directly with a fake message; the bus calls it through listen(). It keeps
- * no state, so it is as thread-safe as on_message. */
+/* Runs the dispatch steps above for one delivery. Returns:
+ *   - a message on another subject: LK_ERR_INVALID, after the term;
+ *   - invalid data: the decode status (LK_ERR_INVALID, or LK_ERR_TOO_LARGE
+ *     for an oversized payload), after the term — whether the term itself
+ *     went out is in the log line only: the status says the event was bad;
+ *   - a valid event: what on_message returned (LK_OK when it replied, also
+ *     when its reply was lk_listener_term's);
+ *   - a NULL listener or message: LK_ERR_INVALID, nothing replied.
+ * Specs call it directly with a fake message; the bus calls it through
+ * listen(). It keeps no state, so it is as thread-safe as on_message. */
 lk_status lk_listener_dispatch(lk_listener *listener, lk_msg *msg);
+
+/* Terms `msg` — it is never delivered again, and never acked — and logs the
+ * one warn line that says why, the same line dispatch writes for invalid
+ * data:
+ *   listener <queue group>: terminated <subject> seq N (delivery N): <why>
+ * where <why> is `reason`'s message without a leading "<subject>: " (decode
+ * errors carry it; the line names the subject already), or "invalid event"
+ * when `reason` is NULL or empty. A failed term is added to the same line
+ * ("; term failed: closed"). `listener` is borrowed and only names the
+ * queue group; NULL leaves the "listener <queue group>: " part out.
+ * Returns the term's status: LK_OK means the message got its reply, so an
+ * on_message that can never process an event ends with
+ * `return lk_listener_term(listener, msg, &err);`. A NULL `msg` is
+ * LK_ERR_INVALID (logged at error). Thread-safe as lk_msg_term is. */
+lk_status lk_listener_term(lk_listener *listener, lk_msg *msg,
+                           const lk_error *reason);
 
 /* The subscription options listen() uses, derived from `def`. */
 lk_subscribe_opts lk_listener_subscribe_opts(const lk_listener_def *def);
