@@ -55,10 +55,11 @@
  * member whose queue group (or lack of one) is not the durable's; a member
  * asking for another ack wait or max deliver (JetStream keeps the first
  * configuration); a second subscriber on a durable without queue group
- * (the server's "consumer is already bound"). Also refused: a durable name,
- * or a queue group, that JetStream cannot take as a name (empty, spaces,
- * '.', '*', '>', '/', '\'). Which member gets a delivery is drawn from the
- * seeded generator.
+ * (the server's "consumer is already bound"). A durable name or queue
+ * group that JetStream cannot take as a name (empty, spaces, '.', '*',
+ * '>', '/', '\') never reaches the fake: lk_bus_subscribe refuses it with
+ * LK_ERR_INVALID, for every bus. Which member gets a delivery is drawn
+ * from the seeded generator.
  *
  * Max ack pending. At most LK_FAKE_NATS_MAX_ACK_PENDING (1000, the server's
  * default) messages of a consumer are delivered and unsettled (not acked,

@@ -286,23 +286,6 @@ static lk_status start_subscription(lk_nats_bus *b, lk_nats_sub *ls,
     return st;
 }
 
-static lk_status check_names(const char *subject, const lk_subscribe_opts *opts,
-                             lk_error *err)
-{
-    if (opts->durable_name != NULL && !lk_jetstream_name_is_valid(opts->durable_name))
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "subscribe %s: invalid durable name \"%s\" (no "
-                            "spaces, '.', '*', '>', '/' or '\\')",
-                            subject, opts->durable_name);
-    /* libnats refuses such a queue group whatever the durable name is. */
-    if (opts->queue_group != NULL && !lk_jetstream_name_is_valid(opts->queue_group))
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "subscribe %s: invalid queue group \"%s\" for "
-                            "JetStream (no spaces, '.', '*', '>', '/' or '\\')",
-                            subject, opts->queue_group);
-    return LK_OK;
-}
-
 static lk_status remember(lk_nats_bus *b, lk_nats_sub *ls, lk_error *err)
 {
     lk_status st = LK_OK;
@@ -356,8 +339,6 @@ lk_status lk_nats_subscribe(lk_bus *bus, const char *subject,
                           "consumers and adds stream subjects per literal "
                           "subject); subscribe to each subject",
                           subject);
-    if (st == LK_OK)
-        st = check_names(subject, opts, err);
     if (st == LK_OK)
         st = lk_nats_stream_ensure(b, subject, false, err);
 

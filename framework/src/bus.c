@@ -72,6 +72,18 @@ static lk_status check_subject(const char *subject, bool filter,
     return LK_OK;
 }
 
+/* `name` (NULL: not given) must be a valid JetStream name. */
+static lk_status check_name(const char *subject, const char *what,
+                            const char *name, lk_error *err)
+{
+    if (name == NULL || lk_jetstream_name_is_valid(name))
+        return LK_OK;
+    return lk_error_set(err, LK_ERR_INVALID,
+                        "subscribe %s: invalid %s \"%s\": JetStream names "
+                        "have no spaces, '.', '*', '>', '/' or '\\'",
+                        subject, what, name);
+}
+
 lk_status lk_bus_publish(lk_bus *bus, const char *subject, const void *data,
                          size_t len, const lk_publish_opts *opts,
                          lk_error *err)
@@ -112,11 +124,12 @@ lk_status lk_bus_subscribe(lk_bus *bus, const char *subject,
         s = lk_error_set(err, LK_ERR_INVALID,
                          "subscribe %s: max_deliver must be >= 0, got %d",
                          subject, opts->max_deliver);
-    if (s == LK_OK && opts->queue_group != NULL &&
-        !lk_subject_is_valid(opts->queue_group))
-        s = lk_error_set(err, LK_ERR_INVALID,
-                         "subscribe %s: invalid queue group \"%s\"", subject,
-                         opts->queue_group);
+    /* JetStream takes both as names (libnats checks the queue group even
+     * beside a durable name), so every implementation would refuse them. */
+    if (s == LK_OK)
+        s = check_name(subject, "queue group", opts->queue_group, err);
+    if (s == LK_OK)
+        s = check_name(subject, "durable name", opts->durable_name, err);
     if (s == LK_OK)
         s = bus->ops->subscribe(bus, subject, opts, handler, closure, err);
     return s;

@@ -284,6 +284,37 @@ static void test_subscribe_leaves_wildcards_to_the_implementation(void **state)
     assert_message_has(&err, "rec: failed");
 }
 
+/* JetStream takes both as names, so the wrapper refuses for every bus what
+ * the server would: naming which one, and the name. */
+static void test_subscribe_refuses_names_jetstream_cannot_use(void **state)
+{
+    (void)state;
+    rec_bus b = {.base.ops = &rec_ops};
+    static const struct {
+        lk_subscribe_opts opts;
+        const char *named;
+    } bad[] = {
+        {{.queue_group = "orders.service"},
+         "subscribe s: invalid queue group \"orders.service\""},
+        {{.queue_group = "orders.service", .durable_name = "orders"},
+         "subscribe s: invalid queue group \"orders.service\""},
+        {{.durable_name = "bad name"},
+         "subscribe s: invalid durable name \"bad name\""},
+        {{.durable_name = "", .queue_group = "orders"},
+         "subscribe s: invalid durable name \"\""},
+        {{.durable_name = "a/b"}, "invalid durable name \"a/b\""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lk_error err = {0};
+        assert_int_equal(lk_bus_subscribe(&b.base, "s", &bad[i].opts, handler,
+                                          NULL, &err),
+                         LK_ERR_INVALID);
+        assert_message_has(&err, bad[i].named);
+        assert_message_has(&err, "JetStream names have no spaces");
+    }
+    assert_int_equal(b.subscribes, 0);
+}
+
 /* ---- drain and free -------------------------------------------------------------- */
 
 static void test_drain_forwards_and_refuses_null(void **state)
@@ -340,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_subscribe_with_null_options_passes_zero_defaults),
         cmocka_unit_test(test_subscribe_refuses_bad_arguments),
         cmocka_unit_test(test_subscribe_leaves_wildcards_to_the_implementation),
+        cmocka_unit_test(test_subscribe_refuses_names_jetstream_cannot_use),
         cmocka_unit_test(test_drain_forwards_and_refuses_null),
         cmocka_unit_test(test_free_calls_implementation_and_accepts_null),
         cmocka_unit_test(test_jetstream_names_refuse_separators_wildcards_and_non_ascii),

@@ -79,7 +79,8 @@ struct lk_bus {
 
 /*
  * The wrappers check what every implementation would check the same way
- * (NULL bus/handler, a malformed subject, negative options), so each
+ * (NULL bus/handler, a malformed subject, negative options, a queue group
+ * or durable name JetStream cannot take as a name), so each
  * implementation starts from sound arguments. Publish subjects follow
  * lk_subject_is_valid; subscribe subjects lk_subject_filter_is_valid, so a
  * well-formed wildcard reaches the implementation, which serves it or
@@ -111,7 +112,9 @@ bool lk_subject_filter_is_valid(const char *subject);
 
 /* True when `name` can name a JetStream consumer, stream or queue group:
  * non-empty printable ASCII without spaces, '.', '*', '>', '/' or '\\'.
- * Listeners, the NATS adapter and the fake all check names with it. */
+ * lk_bus_subscribe checks queue groups and durable names with it (once, for
+ * every implementation); listeners check theirs at init, the NATS adapter
+ * its stream name. */
 bool lk_jetstream_name_is_valid(const char *name);
 
 #ifdef __cplusplus
