@@ -7,6 +7,8 @@
  */
 #include "fake_nats-private.h"
 
+#include "listenkit/log.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,12 +116,27 @@ static lk_fake_nats *fake_new(bool broker, const lk_fake_broker_opts *opts)
 
 lk_fake_nats *lk_fake_nats_new(void) { return fake_new(false, NULL); }
 
-lk_fake_nats *lk_fake_nats_new_broker(const lk_fake_broker_opts *opts)
+lk_status lk_fake_broker_opts_check(const lk_fake_broker_opts *opts,
+                                    lk_error *err)
 {
     /* Written so that NaN is refused too. */
     if (opts != NULL &&
         !(opts->duplicate_rate >= 0.0 && opts->duplicate_rate <= 1.0))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "fake-nats: broker option duplicate_rate must be "
+                            "within 0.0 .. 1.0, got %g",
+                            opts->duplicate_rate);
+    return LK_OK;
+}
+
+lk_fake_nats *lk_fake_nats_new_broker(const lk_fake_broker_opts *opts)
+{
+    lk_error err;
+    if (lk_fake_broker_opts_check(opts, &err) != LK_OK) {
+        /* The constructor can only return NULL: say why where it shows. */
+        lk_log(LK_LOG_ERROR, "%s", err.message);
         return NULL;
+    }
     return fake_new(true, opts);
 }
 

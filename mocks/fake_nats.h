@@ -189,8 +189,16 @@ typedef struct lk_fake_nats_stats {
 /* Recording mode. NULL on OOM. */
 lk_fake_nats *lk_fake_nats_new(void);
 
+/* LK_OK when lk_fake_nats_new_broker would take `opts` (NULL is fine);
+ * otherwise LK_ERR_INVALID with a message naming the option and its value
+ * (duplicate_rate outside 0.0 .. 1.0, or NaN). Call it to learn why a
+ * broker was not made, or before making one. */
+lk_status lk_fake_broker_opts_check(const lk_fake_broker_opts *opts,
+                                    lk_error *err);
+
 /* Broker mode; `opts` may be NULL (seed 0, no faults). NULL on OOM or bad
- * options (duplicate_rate outside 0..1). */
+ * options; for bad options it also logs lk_fake_broker_opts_check's message
+ * at error level (lk_log), so the reason shows in the spec's output. */
 lk_fake_nats *lk_fake_nats_new_broker(const lk_fake_broker_opts *opts);
 
 /* NULL is ignored. Also what lk_bus_free() on its bus does. Not from inside

@@ -6,7 +6,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -375,17 +377,58 @@ static void test_bus_free_releases_the_fake(void **state)
     assert_null(lk_fake_nats_from_bus(NULL));
 }
 
-static void test_broker_refuses_duplicate_rate_outside_zero_to_one(void **state)
+static void test_broker_options_check_names_a_duplicate_rate_outside_zero_to_one(void **state)
 {
     (void)state;
+    static const double bad[] = {1.5, -0.1, NAN};
+    static const char *const named[] = {"got 1.5", "got -0.1", "got nan"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lk_fake_broker_opts opts = {.duplicate_rate = bad[i]};
+        lk_error err = {0};
+        assert_int_equal(lk_fake_broker_opts_check(&opts, &err),
+                         LK_ERR_INVALID);
+        assert_non_null(strstr(err.message, "duplicate_rate"));
+        assert_non_null(strstr(err.message, named[i]));
+    }
+    lk_fake_broker_opts edges[] = {{.duplicate_rate = 0.0},
+                                   {.duplicate_rate = 1.0}};
+    assert_int_equal(lk_fake_broker_opts_check(&edges[0], NULL), LK_OK);
+    assert_int_equal(lk_fake_broker_opts_check(&edges[1], NULL), LK_OK);
+    assert_int_equal(lk_fake_broker_opts_check(NULL, NULL), LK_OK);
+}
+
+typedef struct logged {
+    int lines;
+    lk_log_level level;
+    char line[LK_ERROR_MESSAGE_MAX + 1];
+} logged;
+
+static void keep_line(void *closure, lk_log_level level, const char *line)
+{
+    logged *l = closure;
+    l->lines++;
+    l->level = level;
+    snprintf(l->line, sizeof l->line, "%s", line);
+}
+
+static void test_broker_refuses_bad_options_and_logs_why(void **state)
+{
+    (void)state;
+    logged l = {0};
+    lk_log_set_handler(keep_line, &l);
+    lk_log_set_level(LK_LOG_DEBUG);
     lk_fake_broker_opts bad = {.duplicate_rate = 1.5};
-    assert_null(lk_fake_nats_new_broker(&bad));
-    bad.duplicate_rate = -0.1;
-    assert_null(lk_fake_nats_new_broker(&bad));
+    lk_fake_nats *refused = lk_fake_nats_new_broker(&bad);
     lk_fake_broker_opts good = {.duplicate_rate = 1.0};
     lk_fake_nats *nats = lk_fake_nats_new_broker(&good);
+    lk_log_reset();
+    assert_null(refused);
     assert_non_null(nats);
     lk_fake_nats_free(nats);
+    assert_int_equal(l.lines, 1); /* the good one logs nothing */
+    assert_int_equal(l.level, LK_LOG_ERROR);
+    assert_non_null(strstr(l.line, "duplicate_rate"));
+    assert_non_null(strstr(l.line, "got 1.5"));
 }
 
 static void test_broker_mode_records_publishes_too(void **state)
@@ -424,7 +467,8 @@ int main(void)
         T(test_drained_bus_refuses_publish_and_subscribe),
         T(test_bus_face_leads_back_to_the_fake),
         cmocka_unit_test(test_bus_free_releases_the_fake),
-        cmocka_unit_test(test_broker_refuses_duplicate_rate_outside_zero_to_one),
+        cmocka_unit_test(test_broker_options_check_names_a_duplicate_rate_outside_zero_to_one),
+        cmocka_unit_test(test_broker_refuses_bad_options_and_logs_why),
         cmocka_unit_test(test_broker_mode_records_publishes_too),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
