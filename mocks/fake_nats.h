@@ -70,7 +70,7 @@
  * is refused with LK_ERR_TOO_LARGE, as by the server.
  *
  * Duplicates are delivered at once with delivery count + 1 (and never
- * beyond max deliver). Max deliver is checked when a delivery ends without
+ * beyond max deliver), not after the ack wait as on the server (see below). Max deliver is checked when a delivery ends without
  * ack or term: the message then goes to the dead-letter list at once.
  *
  * What the fake does not model (spec/contract/bus_contract_spec.c runs
@@ -102,6 +102,12 @@
  *     sends waiting redeliveries before new messages.
  *   - Late replies: a reply made after the ack wait ran out is ignored and
  *     the message comes again; the server may still take a late ack.
+ *   - Lost acks (duplicate_rate): the message is due again at once, at
+ *     the same virtual time, and may go to another member of the queue
+ *     group. On the server a lost ack is noticed only when the ack wait
+ *     runs out, so the redelivery comes ack_wait later. Kept so on
+ *     purpose (existing traces and scenario figures depend on it); a spec
+ *     about redelivery timing should use a missing reply, not a duplicate.
  *   - Max ack pending is always the default 1000 (lk_subscribe_opts cannot
  *     set it, as with the adapter).
  *   - Dead letters are the fake's own record: the server keeps a termed or
