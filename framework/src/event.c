@@ -328,9 +328,85 @@ lk_status lk_event_validate(const lk_schema *schema, const json_t *data,
 
 /* ---- decode ---------------------------------------------------------------- */
 
-static lk_status parse_error(const lk_schema *schema, const json_error_t *je,
+static bool is_json_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool is_number_char(char c)
+{
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
+           c == 'e' || c == 'E';
+}
+
+static size_t skip_blanks_back(const char *text, size_t p)
+{
+    while (p > 0 && is_json_blank(text[p - 1]))
+        p--;
+    return p;
+}
+
+/* jansson's "too big integer" names neither field nor key, only a byte.
+ * The key is found by scanning back from where the parser stopped (just
+ * past the number): the number, blanks, ':', blanks, the key's closing
+ * quote, its text, its opening quote, and '{' or ',' before it. Everything
+ * before the number parsed, so that is the member's key. A key holding an
+ * escape or a control byte is not decoded here (NULL: the caller keeps the
+ * position message), nor is anything that does not have exactly this shape
+ * — an array element, a top-level number. */
+static const char *overflow_key(const char *text, size_t len, int position,
+                                size_t *key_len)
+{
+    if (position <= 0 || (size_t)position > len)
+        return NULL;
+    size_t p = (size_t)position;
+    while (p > 0 && is_number_char(text[p - 1]))
+        p--;
+    if (p == (size_t)position)
+        return NULL;
+    p = skip_blanks_back(text, p);
+    if (p == 0 || text[p - 1] != ':')
+        return NULL;
+    p = skip_blanks_back(text, p - 1);
+    if (p == 0 || text[p - 1] != '"')
+        return NULL;
+    size_t close = p - 1;
+    size_t open = close;
+    while (open > 0 && text[open - 1] != '"') {
+        unsigned char c = (unsigned char)text[open - 1];
+        if (c == '\\' || c < 0x20)
+            return NULL;
+        open--;
+    }
+    if (open == 0)
+        return NULL;
+    open--; /* the opening quote */
+    p = skip_blanks_back(text, open);
+    if (p == 0 || (text[p - 1] != '{' && text[p - 1] != ','))
+        return NULL;
+    *key_len = close - open - 1;
+    return text + open + 1;
+}
+
+static lk_status parse_error(const lk_schema *schema, const char *text,
+                             size_t len, const json_error_t *je,
                              lk_error *err)
 {
+    size_t key_len = 0;
+    const char *key = NULL;
+    /* "too big integer" / "too big negative integer"; a real overflow
+     * ("real number overflow") shares the code but is no int64 matter. */
+    if (json_error_code(je) == json_error_numeric_overflow &&
+        strncmp(je->text, "too big", 7) == 0)
+        key = overflow_key(text, len, je->position, &key_len);
+    if (key != NULL)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "%s: field \"%.*s\": integer out of range (does "
+                            "not fit int64)",
+                            subject_of(schema),
+                            (int)(key_len < PATH_MAX_LEN ? key_len
+                                                         : PATH_MAX_LEN),
+                            key);
     const char *what = json_error_code(je) == json_error_invalid_utf8
                            ? "invalid UTF-8"
                            : "invalid JSON";
@@ -375,7 +451,7 @@ lk_status lk_event_decode(const lk_schema *schema, const void *data,
     json_t *root = json_loadb(data, len,
                               JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (root == NULL)
-        return parse_error(schema, &je, err);
+        return parse_error(schema, data, len, &je, err);
     lk_status s = lk_event_validate(schema, root, err);
     if (s != LK_OK) {
         json_decref(root);

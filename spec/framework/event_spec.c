@@ -306,7 +306,51 @@ static void test_decode_refuses_integer_beyond_int64(void **state)
     (void)state;
     refuse_order("{\"id\":\"a\",\"version\":9223372036854775808,"
                  "\"paid\":true,\"ticket\":{\"id\":\"t\",\"price\":1}}",
-                 "too big integer");
+                 "order:created: field \"version\": integer out of range "
+                 "(does not fit int64)");
+    refuse_order("{\"version\" : 99999999999999999999 }",
+                 "order:created: field \"version\": integer out of range");
+}
+
+static void test_decode_refuses_negative_integer_beyond_int64(void **state)
+{
+    (void)state;
+    refuse_order("{\"id\":\"a\",\"version\":-9223372036854775809}",
+                 "order:created: field \"version\": integer out of range "
+                 "(does not fit int64)");
+}
+
+static void test_decode_names_the_member_key_of_a_nested_huge_integer(
+    void **state)
+{
+    (void)state;
+    refuse_order("{\"id\":\"a\",\"ticket\":{\"id\":\"t\",\n"
+                 "  \"price\":\t99999999999999999999}}",
+                 "field \"price\": integer out of range (does not fit "
+                 "int64)");
+}
+
+static void test_decode_gives_the_position_of_a_huge_integer_in_an_array(
+    void **state)
+{
+    (void)state;
+    /* An element has no key to name: where it is, and what is wrong. */
+    refuse_order("{\"tags\":[1, 99999999999999999999]}",
+                 "order:created: invalid JSON at line 1, column 32 "
+                 "(byte 32): too big integer");
+    refuse_order("99999999999999999999",
+                 "invalid JSON at line 1, column 20 (byte 20): too big "
+                 "integer");
+}
+
+static void test_decode_keeps_the_position_when_the_key_has_escapes(
+    void **state)
+{
+    (void)state;
+    /* The key is not decoded by hand: the position message stays. */
+    refuse_order("{\"ver\\\"sion\":99999999999999999999}",
+                 "invalid JSON at line 1, column 33 (byte 33): too big "
+                 "integer");
 }
 
 static void test_decode_refuses_real_number_above_range(void **state)
@@ -847,6 +891,13 @@ int main(void)
         cmocka_unit_test(test_decode_refuses_number_for_boolean),
         cmocka_unit_test(test_decode_refuses_integer_below_range),
         cmocka_unit_test(test_decode_refuses_integer_beyond_int64),
+        cmocka_unit_test(test_decode_refuses_negative_integer_beyond_int64),
+        cmocka_unit_test(
+            test_decode_names_the_member_key_of_a_nested_huge_integer),
+        cmocka_unit_test(
+            test_decode_gives_the_position_of_a_huge_integer_in_an_array),
+        cmocka_unit_test(
+            test_decode_keeps_the_position_when_the_key_has_escapes),
         cmocka_unit_test(test_decode_refuses_real_number_above_range),
         cmocka_unit_test(test_decode_refuses_string_over_max_length),
         cmocka_unit_test(test_decode_refuses_wrong_type_in_optional_field),
