@@ -16,11 +16,6 @@ lk_status ticketing_event_oid(const json_t *data, const char *path,
     return s;
 }
 
-lk_status ticketing_term(lk_msg *msg, const lk_error *err)
-{
-    return lk_listener_term(NULL, msg, err);
-}
-
 const char *ticketing_doc_string(const bson_t *doc, const char *key)
 {
     bson_iter_t it;

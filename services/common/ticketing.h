@@ -70,16 +70,6 @@ extern const lk_schema ticketing_order_cancelled;
 lk_status ticketing_event_oid(const json_t *data, const char *path,
                               bson_oid_t *out, lk_error *err);
 
-/*
- * DEPRECATED — listeners end with `return lk_listener_term(listener, msg,
- * &err);` instead, whose log line also names the queue group. Kept only
- * while tools/scenario/naive_listeners.c still calls it; remove it then.
- * Same as lk_listener_term(NULL, msg, err): terms `msg`, logs
- * "terminated <subject> seq N (delivery N): <why>", returns the term's
- * status.
- */
-lk_status ticketing_term(lk_msg *msg, const lk_error *err);
-
 /* Checks a required text argument of a command: present, non-empty, at most
  * `max` bytes, valid UTF-8 (it goes into JSON events). LK_ERR_INVALID naming
  * `what` ("title must not be empty"). */

@@ -25,7 +25,7 @@ static lk_status naive_on_created(lk_listener *l, const json_t *data,
     lk_error e;
     bson_oid_t id;
     if (ticketing_event_oid(data, "id", &id, &e) != LK_OK)
-        return ticketing_term(msg, &e);
+        return lk_listener_term(l, msg, &e);
 
     bson_t doc = BSON_INITIALIZER;
     const char *title = lk_event_string(data, "title");
@@ -52,7 +52,7 @@ static lk_status naive_on_updated(lk_listener *l, const json_t *data,
     lk_error e;
     bson_oid_t id;
     if (ticketing_event_oid(data, "id", &id, &e) != LK_OK)
-        return ticketing_term(msg, &e);
+        return lk_listener_term(l, msg, &e);
 
     bson_t *found = NULL;
     /* Not there yet (the update overtook the create): no ack, it comes

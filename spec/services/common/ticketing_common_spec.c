@@ -10,8 +10,6 @@
 #include <string.h>
 
 #include "common/ticketing.h"
-#include "fake_msg.h"
-#include "spec_log.h"
 #include "ticketing_spec.h"
 
 static void test_event_oid_reads_a_nested_object_id(void **state)
@@ -51,39 +49,6 @@ static void test_event_oid_refuses_text_that_is_no_object_id(void **state)
                                   &e, LK_ERR_INVALID, "field \"orderId\"");
     assert_non_null(strstr(e.message, "order-42"));
     json_decref(ev);
-}
-
-static void test_term_terms_the_message_and_logs_why(void **state)
-{
-    (void)state;
-    lk_error e;
-    lk_msg *msg = lk_fake_msg_new("ticket:created", "{}");
-    lk_fake_msg_set_stream_seq(msg, 7);
-    lk_error_set(&e, LK_ERR_INVALID, "field \"id\": bad");
-    spec_log_capture_start();
-
-    assert_int_equal(ticketing_term(msg, &e), LK_OK);
-
-    assert_int_equal(lk_fake_msg_term_count(msg), 1);
-    assert_int_equal(lk_fake_msg_ack_count(msg), 0);
-    assert_true(spec_log_contains("terminated ticket:created seq 7"));
-    assert_true(spec_log_contains("field \"id\": bad"));
-    assert_int_equal(spec_log_line_count(), 1);
-    spec_log_capture_stop();
-    lk_fake_msg_free(msg);
-}
-
-static void test_term_without_an_error_still_says_the_event_is_invalid(
-    void **state)
-{
-    (void)state;
-    lk_msg *msg = lk_fake_msg_new("order:created", "{}");
-    spec_log_capture_start();
-    assert_int_equal(ticketing_term(msg, NULL), LK_OK);
-    assert_int_equal(lk_fake_msg_term_count(msg), 1);
-    assert_true(spec_log_contains("invalid event"));
-    spec_log_capture_stop();
-    lk_fake_msg_free(msg);
 }
 
 static void test_doc_readers_give_the_fallback_for_absent_or_other_types(
@@ -145,9 +110,6 @@ int main(void)
         cmocka_unit_test(test_event_oid_reads_a_nested_object_id),
         cmocka_unit_test(test_event_oid_refuses_an_absent_or_non_string_id),
         cmocka_unit_test(test_event_oid_refuses_text_that_is_no_object_id),
-        cmocka_unit_test(test_term_terms_the_message_and_logs_why),
-        cmocka_unit_test(
-            test_term_without_an_error_still_says_the_event_is_invalid),
         cmocka_unit_test(
             test_doc_readers_give_the_fallback_for_absent_or_other_types),
         cmocka_unit_test(
