@@ -9,18 +9,9 @@
 #include "common/program.h"
 #include "orders/orders.h"
 
-static lk_status start_orders(void *svc, lk_bus *bus, lk_store *store,
-                            lk_error *err)
-{
-    lk_status s = orders_service_init(svc, bus, store, err);
-    if (s == LK_OK)
-        s = orders_listen_all(svc, err);
-    return s;
-}
-
 int main(int argc, char **argv)
 {
     orders_service svc;
     return ticketing_run_program("orders", argc > 1 ? argv[1] : NULL,
-                                 start_orders, &svc);
+                                 orders_start, &svc);
 }

@@ -74,6 +74,11 @@ lk_status orders_service_init(orders_service *svc, lk_bus *bus,
  * group TICKETING_ORDERS_QUEUE, with svc as their ctx. */
 lk_status orders_listen_all(orders_service *svc, lk_error *err);
 
+/* init + listen_all in one call, in the shape ticketing_run_program()
+ * takes (common/program.h): what the orders program runs on start-up. `svc`
+ * is a orders_service *. */
+lk_status orders_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err);
+
 /* ---- the ticket replica ---------------------------------------------------- */
 
 /*

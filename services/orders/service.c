@@ -36,3 +36,11 @@ lk_status orders_listen_all(orders_service *svc, lk_error *err)
                                 sizeof defs / sizeof defs[0], svc->bus, svc,
                                 err);
 }
+
+lk_status orders_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err)
+{
+    lk_status s = orders_service_init(svc, bus, store, err);
+    if (s == LK_OK)
+        s = orders_listen_all(svc, err);
+    return s;
+}

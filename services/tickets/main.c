@@ -9,18 +9,9 @@
 #include "common/program.h"
 #include "tickets/tickets.h"
 
-static lk_status start_tickets(void *svc, lk_bus *bus, lk_store *store,
-                            lk_error *err)
-{
-    lk_status s = tickets_service_init(svc, bus, store, err);
-    if (s == LK_OK)
-        s = tickets_listen_all(svc, err);
-    return s;
-}
-
 int main(int argc, char **argv)
 {
     tickets_service svc;
     return ticketing_run_program("tickets", argc > 1 ? argv[1] : NULL,
-                                 start_tickets, &svc);
+                                 tickets_start, &svc);
 }

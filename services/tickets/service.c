@@ -31,3 +31,11 @@ lk_status tickets_listen_all(tickets_service *svc, lk_error *err)
                                 sizeof defs / sizeof defs[0], svc->bus, svc,
                                 err);
 }
+
+lk_status tickets_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err)
+{
+    lk_status s = tickets_service_init(svc, bus, store, err);
+    if (s == LK_OK)
+        s = tickets_listen_all(svc, err);
+    return s;
+}

@@ -59,6 +59,11 @@ lk_status tickets_service_init(tickets_service *svc, lk_bus *bus,
  * group TICKETING_TICKETS_QUEUE, with svc as their ctx. */
 lk_status tickets_listen_all(tickets_service *svc, lk_error *err);
 
+/* init + listen_all in one call, in the shape ticketing_run_program()
+ * takes (common/program.h): what the tickets program runs on start-up. `svc`
+ * is a tickets_service *. */
+lk_status tickets_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err);
+
 /* ---- commands ---------------------------------------------------------- */
 
 /*
