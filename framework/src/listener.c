@@ -28,10 +28,6 @@ static lk_status check_def(const lk_listener_def *def, lk_error *err)
     if (def->queue_group == NULL || def->queue_group[0] == '\0')
         return lk_error_set(err, LK_ERR_INVALID,
                             "listener %s: queue group is required", subject);
-    if (!lk_subject_is_valid(def->queue_group))
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "listener %s: invalid queue group \"%s\"", subject,
-                            def->queue_group);
     if (def->on_message == NULL)
         return lk_error_set(err, LK_ERR_INVALID,
                             "listener %s: on_message is NULL", subject);

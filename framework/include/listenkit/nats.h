@@ -39,9 +39,14 @@
  *     another ack wait or max deliver, or another queue group, is refused
  *     with LK_ERR_INVALID; so is a second subscriber on a durable without a
  *     queue group (share a durable through a queue group). Queue groups
- *     and durable names must be valid JetStream names (no spaces, '.',
+ *     and durable names must be valid JetStream names (lk_bus_subscribe
+ *     refuses others with LK_ERR_INVALID for every bus) (no spaces, '.',
  *     '*', '>', '/' or '\\'); a durable name does not excuse the group.
  *   - With neither it is ephemeral: deleted when the bus drains.
+ *   - Wildcard subjects ("orders.*", "orders.>") are refused with
+ *     LK_ERR_UNSUPPORTED naming the subject, before the stream or a
+ *     consumer is touched: consumer names and stream subjects are made
+ *     per literal subject. Subscribe to each subject instead.
  *   - JetStream delivers at most 1000 un-acked messages per consumer at a
  *     time (the server's default MaxAckPending); more wait until acks or
  *     ack waits free room.
