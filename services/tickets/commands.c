@@ -36,7 +36,7 @@ static lk_status check_editable(const bson_t *ticket, const char *hex,
     const char *owner = ticketing_doc_string(ticket, "userId");
     const char *order_id = ticketing_doc_string(ticket, "orderId");
     if (owner == NULL || strcmp(owner, user_id) != 0)
-        return lk_error_set(err, LK_ERR_INVALID,
+        return lk_error_set(err, LK_ERR_FORBIDDEN,
                             "cannot edit ticket %s: not the owner", hex);
     if (order_id != NULL)
         return lk_error_set(err, LK_ERR_INVALID,

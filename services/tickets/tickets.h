@@ -81,9 +81,9 @@ lk_status tickets_create(tickets_service *svc, const char *title,
  * Sets the title and price of ticket `id` on behalf of `user_id`, saves and
  * publishes ticket:updated with the new version. Refused with nothing saved
  * or published: bad title/price (as create), an unknown ticket
- * (LK_ERR_NOT_FOUND), a user who is not the owner (LK_ERR_INVALID "not the
- * owner"), a reserved ticket, one with an orderId (LK_ERR_INVALID "ticket is
- * reserved").
+ * (LK_ERR_NOT_FOUND), a user who is not the owner (LK_ERR_FORBIDDEN "not
+ * the owner": the route's 401), a reserved ticket, one with an orderId
+ * (LK_ERR_INVALID "ticket is reserved": the course's BadRequestError).
  */
 lk_status tickets_update(tickets_service *svc, const bson_oid_t *id,
                          const char *user_id, const char *title, double price,

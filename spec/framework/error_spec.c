@@ -44,6 +44,8 @@ static void test_known_statuses_read_as_documented(void **state)
     assert_string_equal(lk_status_str(LK_ERR_VERSION), "version conflict");
     assert_string_equal(lk_status_name(LK_ERR_VERSION), "ERR_VERSION");
     assert_string_equal(lk_status_name(LK_ERR_TOO_LARGE), "ERR_TOO_LARGE");
+    assert_string_equal(lk_status_str(LK_ERR_FORBIDDEN),
+                        "not allowed for this caller");
 }
 
 static void test_unknown_status_is_named_not_crashed(void **state)

@@ -41,7 +41,8 @@ extern "C" {
     X(ERR_UNSUPPORTED, "not supported")                                       \
     X(ERR_CLOSED, "closed")                                                   \
     X(ERR_RETRY, "not processable yet; leave for redelivery")                 \
-    X(ERR_STATE, "call not allowed in the current state")
+    X(ERR_STATE, "call not allowed in the current state")                     \
+    X(ERR_FORBIDDEN, "not allowed for this caller")
 
 typedef enum lk_status {
 #define LK_STATUS_ENUM(name, text) LK_##name,

@@ -206,7 +206,7 @@ static void test_update_refuses_a_user_who_is_not_the_owner(void **state)
 
     ticketing_spec_assert_refused(
         tickets_update(&f->svc, &id, "user-2", "stolen", 1, &e), &e,
-        LK_ERR_INVALID, "not the owner");
+        LK_ERR_FORBIDDEN, "not the owner");
 
     bson_t *doc = stored_ticket(f, &id);
     assert_string_equal(ticketing_doc_string(doc, "title"), "concert");
