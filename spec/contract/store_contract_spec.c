@@ -17,6 +17,7 @@
 
 #include "listenkit.h"
 #include "mem_store.h"
+#include "store_spec.h"
 
 typedef struct store_impl {
     const char *name;
@@ -62,71 +63,9 @@ static int teardown(void **state)
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static bson_t *doc(const char *json)
-{
-    bson_error_t e;
-    bson_t *b = bson_new_from_json((const uint8_t *)json, -1, &e);
-    if (b == NULL)
-        fail_msg("bad JSON in spec: %s: %s", json, e.message);
-    return b;
-}
-
-static bson_t *insert(lk_collection *c, const char *json)
-{
-    bson_t *in = doc(json), *out = NULL;
-    lk_error err;
-    if (lk_collection_insert(c, in, &out, &err) != LK_OK)
-        fail_msg("insert %s: %s", json, err.message);
-    bson_destroy(in);
-    return out;
-}
-
-static lk_status insert_status(lk_collection *c, const char *json,
-                               lk_error *err)
-{
-    bson_t *in = doc(json);
-    lk_status s = lk_collection_insert(c, in, NULL, err);
-    bson_destroy(in);
-    return s;
-}
-
-static bson_t *load(lk_collection *c, const bson_t *like)
-{
-    bson_oid_t id;
-    bson_t *out = NULL;
-    assert_int_equal(lk_bson_get_oid(like, &id, NULL), LK_OK);
-    assert_int_equal(lk_collection_find_by_id(c, &id, &out, NULL), LK_OK);
-    return out;
-}
-
-static int64_t version_of(const bson_t *d)
-{
-    int64_t v = -1;
-    assert_int_equal(lk_bson_get_int64(d, "version", &v, NULL), LK_OK);
-    return v;
-}
-
 static bson_t *with_version(const bson_t *d, int64_t v)
 {
     return lk_bson_with_int64(d, "version", v);
-}
-
-static int64_t count(lk_collection *c, const char *filter_json)
-{
-    bson_t *filter = doc(filter_json);
-    int64_t n = -1;
-    lk_error err;
-    if (lk_collection_count(c, filter, &n, &err) != LK_OK)
-        fail_msg("count %s: %s", filter_json, err.message);
-    bson_destroy(filter);
-    return n;
-}
-
-static bool has_field(const bson_t *d, const char *key, const char *value)
-{
-    bson_iter_t it;
-    return bson_iter_init_find(&it, d, key) && BSON_ITER_HOLDS_UTF8(&it) &&
-           strcmp(bson_iter_utf8(&it, NULL), value) == 0;
 }
 
 #define OID "5f1d7f1e2a3b4c5d6e7f8091"
@@ -136,11 +75,11 @@ static bool has_field(const bson_t *d, const char *key, const char *value)
 static void test_insert_assigns_an_object_id(void **state)
 {
     fixture *f = *state;
-    bson_t *d = insert(f->items, "{\"title\": \"t\"}");
+    bson_t *d = store_spec_insert(f->items, "{\"title\": \"t\"}");
     bson_oid_t id;
     assert_int_equal(lk_bson_get_oid(d, &id, NULL), LK_OK);
-    assert_true(has_field(d, "title", "t"));
-    bson_t *again = load(f->items, d);
+    assert_string_equal(store_spec_str(d, "title"), "t");
+    bson_t *again = store_spec_load(f->items, d);
     assert_true(bson_equal(again, d));
     bson_destroy(again);
     bson_destroy(d);
@@ -150,34 +89,34 @@ static void test_insert_keeps_a_caller_id_and_refuses_other_id_types(
     void **state)
 {
     fixture *f = *state;
-    bson_t *d = insert(f->items, "{\"_id\": {\"$oid\": \"" OID "\"}}");
+    bson_t *d = store_spec_insert(f->items, "{\"_id\": {\"$oid\": \"" OID "\"}}");
     bson_oid_t id, want;
     lk_error err;
     bson_oid_init_from_string(&want, OID);
     assert_int_equal(lk_bson_get_oid(d, &id, NULL), LK_OK);
     assert_true(bson_oid_equal(&id, &want));
-    assert_int_equal(insert_status(f->items, "{\"_id\": 7}", &err),
+    assert_int_equal(store_spec_insert_status(f->items, "{\"_id\": 7}", &err),
                      LK_ERR_INVALID);
     assert_non_null(strstr(err.message, "_id"));
-    assert_int_equal(count(f->items, "{}"), 1);
+    assert_int_equal(store_spec_count(f->items, "{}"), 1);
     bson_destroy(d);
 }
 
 static void test_insert_refuses_a_taken_id_and_changes_nothing(void **state)
 {
     fixture *f = *state;
-    bson_t *d = insert(f->items, "{\"_id\": {\"$oid\": \"" OID "\"}, "
+    bson_t *d = store_spec_insert(f->items, "{\"_id\": {\"$oid\": \"" OID "\"}, "
                                  "\"title\": \"first\"}");
     lk_error err;
-    assert_int_equal(insert_status(f->items,
+    assert_int_equal(store_spec_insert_status(f->items,
                                    "{\"_id\": {\"$oid\": \"" OID "\"}, "
                                    "\"title\": \"second\"}",
                                    &err),
                      LK_ERR_DUPLICATE);
     assert_non_null(strstr(err.message, OID));
-    bson_t *now = load(f->items, d);
-    assert_true(has_field(now, "title", "first"));
-    assert_int_equal(count(f->items, "{}"), 1);
+    bson_t *now = store_spec_load(f->items, d);
+    assert_string_equal(store_spec_str(now, "title"), "first");
+    assert_int_equal(store_spec_count(f->items, "{}"), 1);
     bson_destroy(now);
     bson_destroy(d);
 }
@@ -192,11 +131,11 @@ static void test_unique_fields_refuse_duplicates(void **state)
     assert_int_equal(lk_store_collection(f->store, "contract_users", &opts, &c,
                                          NULL),
                      LK_OK);
-    bson_destroy(insert(c, "{\"email\": \"a@x\"}"));
-    assert_int_equal(insert_status(c, "{\"email\": \"a@x\"}", &err),
+    bson_destroy(store_spec_insert(c, "{\"email\": \"a@x\"}"));
+    assert_int_equal(store_spec_insert_status(c, "{\"email\": \"a@x\"}", &err),
                      LK_ERR_DUPLICATE);
     assert_non_null(strstr(err.message, "email"));
-    assert_int_equal(count(c, "{}"), 1);
+    assert_int_equal(store_spec_count(c, "{}"), 1);
 }
 
 static void test_find_by_id_of_a_missing_document_is_not_found(void **state)
@@ -213,14 +152,14 @@ static void test_find_by_id_of_a_missing_document_is_not_found(void **state)
 static void test_returned_documents_are_copies(void **state)
 {
     fixture *f = *state;
-    bson_t *in = doc("{\"title\": \"t\"}"), *out = NULL;
+    bson_t *in = store_spec_doc("{\"title\": \"t\"}"), *out = NULL;
     assert_int_equal(lk_collection_insert(f->items, in, &out, NULL), LK_OK);
-    bson_t *first = load(f->items, out);
-    bson_t *second = load(f->items, out);
+    bson_t *first = store_spec_load(f->items, out);
+    bson_t *second = store_spec_load(f->items, out);
     assert_ptr_not_equal(bson_get_data(first), bson_get_data(second));
     memset((uint8_t *)bson_get_data(first) + 4, 0, first->len - 4);
     bson_destroy(in);
-    bson_t *third = load(f->items, out);
+    bson_t *third = store_spec_load(f->items, out);
     assert_true(bson_equal(third, second));
     bson_destroy(first);
     bson_destroy(second);
@@ -234,17 +173,17 @@ static void test_update_if_current_starts_at_zero_and_counts_saves(
     void **state)
 {
     fixture *f = *state;
-    bson_t *d = insert(f->items, "{\"title\": \"t\", \"version\": 41}");
-    assert_int_equal(version_of(d), 0);
+    bson_t *d = store_spec_insert(f->items, "{\"title\": \"t\", \"version\": 41}");
+    assert_int_equal(store_spec_version(d), 0);
     for (int64_t want = 1; want <= 3; want++) {
         bson_t *saved = NULL;
         assert_int_equal(lk_collection_save(f->items, d, &saved, NULL), LK_OK);
-        assert_int_equal(version_of(saved), want);
+        assert_int_equal(store_spec_version(saved), want);
         bson_destroy(d);
         d = saved;
     }
-    bson_t *now = load(f->items, d);
-    assert_int_equal(version_of(now), 3);
+    bson_t *now = store_spec_load(f->items, d);
+    assert_int_equal(store_spec_version(now), 3);
     bson_destroy(now);
     bson_destroy(d);
 }
@@ -252,8 +191,8 @@ static void test_update_if_current_starts_at_zero_and_counts_saves(
 static void test_update_if_current_stale_save_changes_nothing(void **state)
 {
     fixture *f = *state;
-    bson_t *d = insert(f->items, "{\"title\": \"t\"}");
-    bson_t *a = load(f->items, d), *b = load(f->items, d);
+    bson_t *d = store_spec_insert(f->items, "{\"title\": \"t\"}");
+    bson_t *a = store_spec_load(f->items, d), *b = store_spec_load(f->items, d);
     bson_t *out = NULL;
     lk_error err;
     assert_int_equal(lk_collection_save(f->items, a, NULL, NULL), LK_OK);
@@ -261,8 +200,8 @@ static void test_update_if_current_stale_save_changes_nothing(void **state)
                      LK_ERR_VERSION);
     assert_null(out);
     assert_non_null(strstr(err.message, "contract_items"));
-    bson_t *now = load(f->items, d);
-    assert_int_equal(version_of(now), 1);
+    bson_t *now = store_spec_load(f->items, d);
+    assert_int_equal(store_spec_version(now), 1);
     bson_destroy(now);
     bson_destroy(a);
     bson_destroy(b);
@@ -272,19 +211,19 @@ static void test_update_if_current_stale_save_changes_nothing(void **state)
 static void test_save_of_an_unknown_id_is_not_found(void **state)
 {
     fixture *f = *state;
-    bson_t *ghost = doc("{\"_id\": {\"$oid\": \"" OID "\"}, \"version\": 0}");
+    bson_t *ghost = store_spec_doc("{\"_id\": {\"$oid\": \"" OID "\"}, \"version\": 0}");
     assert_int_equal(lk_collection_save(f->items, ghost, NULL, NULL),
                      LK_ERR_NOT_FOUND);
     assert_int_equal(lk_collection_save(f->replicas, ghost, NULL, NULL),
                      LK_ERR_NOT_FOUND);
-    assert_int_equal(count(f->items, "{}"), 0);
+    assert_int_equal(store_spec_count(f->items, "{}"), 0);
     bson_destroy(ghost);
 }
 
 static void test_save_without_a_version_is_invalid_in_both_modes(void **state)
 {
     fixture *f = *state;
-    bson_t *a = insert(f->items, "{}"), *b = insert(f->replicas,
+    bson_t *a = store_spec_insert(f->items, "{}"), *b = store_spec_insert(f->replicas,
                                                      "{\"version\": 0}");
     bson_t *a_bare = bson_new(), *b_bare = bson_new();
     lk_error err;
@@ -309,22 +248,22 @@ static void test_external_insert_keeps_the_version_and_requires_one(
     void **state)
 {
     fixture *f = *state;
-    bson_t *d = insert(f->replicas, "{\"version\": 4}");
+    bson_t *d = store_spec_insert(f->replicas, "{\"version\": 4}");
     lk_error err;
-    assert_int_equal(version_of(d), 4);
-    assert_int_equal(insert_status(f->replicas, "{\"title\": \"t\"}", &err),
+    assert_int_equal(store_spec_version(d), 4);
+    assert_int_equal(store_spec_insert_status(f->replicas, "{\"title\": \"t\"}", &err),
                      LK_ERR_INVALID);
     assert_non_null(strstr(err.message, "version"));
-    assert_int_equal(insert_status(f->replicas, "{\"version\": -1}", &err),
+    assert_int_equal(store_spec_insert_status(f->replicas, "{\"version\": -1}", &err),
                      LK_ERR_INVALID);
-    assert_int_equal(count(f->replicas, "{}"), 1);
+    assert_int_equal(store_spec_count(f->replicas, "{}"), 1);
     bson_destroy(d);
 }
 
 static void test_external_save_applies_only_the_next_version(void **state)
 {
     fixture *f = *state;
-    bson_t *d = insert(f->replicas, "{\"version\": 0}");
+    bson_t *d = store_spec_insert(f->replicas, "{\"version\": 0}");
     bson_t *v1 = with_version(d, 1), *v2 = with_version(d, 2);
     assert_int_equal(lk_collection_save(f->replicas, v2, NULL, NULL),
                      LK_ERR_VERSION);
@@ -334,8 +273,8 @@ static void test_external_save_applies_only_the_next_version(void **state)
     assert_int_equal(lk_collection_save(f->replicas, v1, NULL, NULL),
                      LK_ERR_VERSION);
     assert_int_equal(lk_collection_save(f->replicas, v2, NULL, NULL), LK_OK);
-    bson_t *now = load(f->replicas, d);
-    assert_int_equal(version_of(now), 2);
+    bson_t *now = store_spec_load(f->replicas, d);
+    assert_int_equal(store_spec_version(now), 2);
     bson_destroy(now);
     bson_destroy(v1);
     bson_destroy(v2);
@@ -345,9 +284,9 @@ static void test_external_save_applies_only_the_next_version(void **state)
 static void test_versions_come_back_as_int64(void **state)
 {
     fixture *f = *state;
-    bson_t *a = insert(f->replicas, "{\"version\": 1}");   /* int32 */
-    bson_t *b = insert(f->replicas, "{\"version\": 2.0}"); /* double */
-    bson_t *c = insert(f->items, "{}");
+    bson_t *a = store_spec_insert(f->replicas, "{\"version\": 1}");   /* int32 */
+    bson_t *b = store_spec_insert(f->replicas, "{\"version\": 2.0}"); /* double */
+    bson_t *c = store_spec_insert(f->items, "{}");
     const bson_t *all[] = {a, b, c};
     for (size_t i = 0; i < 3; i++) {
         bson_iter_t it;
@@ -367,7 +306,7 @@ static void test_find_keeps_insertion_order_with_skip_and_limit(void **state)
     for (int i = 0; i < 5; i++) {
         char json[32];
         snprintf(json, sizeof json, "{\"i\": %d}", i);
-        bson_destroy(insert(f->items, json));
+        bson_destroy(store_spec_insert(f->items, json));
     }
     lk_find_opts opts = {.skip = 1, .limit = 3};
     lk_cursor *cur = NULL;
@@ -387,35 +326,35 @@ static void test_find_keeps_insertion_order_with_skip_and_limit(void **state)
 static void test_count_and_delete_follow_the_filter(void **state)
 {
     fixture *f = *state;
-    bson_destroy(insert(f->items, "{\"k\": \"a\"}"));
-    bson_destroy(insert(f->items, "{\"k\": \"b\"}"));
-    bson_destroy(insert(f->items, "{\"k\": \"a\"}"));
-    bson_t *filter = doc("{\"k\": \"a\"}");
+    bson_destroy(store_spec_insert(f->items, "{\"k\": \"a\"}"));
+    bson_destroy(store_spec_insert(f->items, "{\"k\": \"b\"}"));
+    bson_destroy(store_spec_insert(f->items, "{\"k\": \"a\"}"));
+    bson_t *filter = store_spec_doc("{\"k\": \"a\"}");
     int64_t deleted = -1;
     lk_error err;
-    assert_int_equal(count(f->items, "{\"k\": \"a\"}"), 2);
+    assert_int_equal(store_spec_count(f->items, "{\"k\": \"a\"}"), 2);
     assert_int_equal(lk_collection_delete(f->items, NULL, &deleted, &err),
                      LK_ERR_INVALID);
     assert_non_null(strstr(err.message, "filter"));
     assert_int_equal(lk_collection_delete(f->items, filter, &deleted, NULL),
                      LK_OK);
     assert_int_equal(deleted, 2);
-    assert_int_equal(count(f->items, "{}"), 1);
+    assert_int_equal(store_spec_count(f->items, "{}"), 1);
     bson_destroy(filter);
 }
 
 static void test_filters_compare_numbers_across_types(void **state)
 {
     fixture *f = *state;
-    bson_destroy(insert(f->items, "{\"n\": 1, \"o\": {\"p\": 2}}"));
-    bson_destroy(insert(f->items, "{\"n\": {\"$numberLong\": \"2\"}}"));
-    bson_destroy(insert(f->items, "{\"n\": 2.5}"));
-    assert_int_equal(count(f->items, "{\"n\": 1.0}"), 1);
-    assert_int_equal(count(f->items, "{\"n\": {\"$gte\": 2}}"), 2);
-    assert_int_equal(count(f->items, "{\"n\": {\"$in\": [2.0, 7]}}"), 1);
-    assert_int_equal(count(f->items, "{\"o.p\": {\"$numberLong\": \"2\"}}"),
+    bson_destroy(store_spec_insert(f->items, "{\"n\": 1, \"o\": {\"p\": 2}}"));
+    bson_destroy(store_spec_insert(f->items, "{\"n\": {\"$numberLong\": \"2\"}}"));
+    bson_destroy(store_spec_insert(f->items, "{\"n\": 2.5}"));
+    assert_int_equal(store_spec_count(f->items, "{\"n\": 1.0}"), 1);
+    assert_int_equal(store_spec_count(f->items, "{\"n\": {\"$gte\": 2}}"), 2);
+    assert_int_equal(store_spec_count(f->items, "{\"n\": {\"$in\": [2.0, 7]}}"), 1);
+    assert_int_equal(store_spec_count(f->items, "{\"o.p\": {\"$numberLong\": \"2\"}}"),
                      1);
-    assert_int_equal(count(f->items, "{\"$or\": [{\"n\": 1}, "
+    assert_int_equal(store_spec_count(f->items, "{\"$or\": [{\"n\": 1}, "
                                      "{\"n\": {\"$lt\": 3, \"$gt\": 2}}]}"),
                      2);
 }
@@ -423,7 +362,7 @@ static void test_filters_compare_numbers_across_types(void **state)
 static void test_unsupported_operator_is_invalid_even_when_empty(void **state)
 {
     fixture *f = *state;
-    bson_t *filter = doc("{\"n\": {\"$elemMatch\": {\"$gt\": 1}}}");
+    bson_t *filter = store_spec_doc("{\"n\": {\"$elemMatch\": {\"$gt\": 1}}}");
     int64_t n = -1;
     lk_error err;
     assert_int_equal(lk_collection_count(f->items, filter, &n, &err),
