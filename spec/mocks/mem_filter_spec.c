@@ -14,6 +14,7 @@
 
 #include "listenkit.h"
 #include "mem_store.h"
+#include "store_spec.h"
 
 #define OID_A "5f1d7f1e2a3b4c5d6e7f8001"
 #define OID_E "5f1d7f1e2a3b4c5d6e7f8005"
@@ -49,15 +50,6 @@ typedef struct fixture {
     lk_collection *empty;
 } fixture;
 
-static bson_t *doc(const char *json)
-{
-    bson_error_t e;
-    bson_t *b = bson_new_from_json((const uint8_t *)json, -1, &e);
-    if (b == NULL)
-        fail_msg("bad JSON in spec: %s: %s", json, e.message);
-    return b;
-}
-
 static int setup(void **state)
 {
     fixture *f = test_calloc(1, sizeof *f);
@@ -69,12 +61,7 @@ static int setup(void **state)
     assert_int_equal(lk_store_collection(f->store, "empty", NULL, &f->empty,
                                          NULL),
                      LK_OK);
-    for (size_t i = 0; i < sizeof DOCS / sizeof DOCS[0]; i++) {
-        bson_t *d = doc(DOCS[i]);
-        assert_int_equal(lk_collection_insert(f->things, d, NULL, NULL),
-                         LK_OK);
-        bson_destroy(d);
-    }
+    store_spec_seed(f->things, DOCS, sizeof DOCS / sizeof DOCS[0]);
     *state = f;
     return 0;
 }
@@ -87,35 +74,11 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The names of the documents `filter_json` finds, as "a c"; the count
- * must agree with find. */
-static const char *names(fixture *f, const char *filter_json)
-{
-    static char buf[64];
-    bson_t *filter = doc(filter_json);
-    lk_cursor *cur = NULL;
-    const bson_t *d;
-    lk_error err;
-    int64_t n = -1, seen = 0;
-    buf[0] = '\0';
-    if (lk_collection_find(f->things, filter, NULL, &cur, &err) != LK_OK)
-        fail_msg("find %s: %s", filter_json, err.message);
-    while (lk_cursor_next(cur, &d)) {
-        bson_iter_t it;
-        assert_true(bson_iter_init_find(&it, d, "name"));
-        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
-                 buf[0] ? " " : "", bson_iter_utf8(&it, NULL));
-        seen++;
-    }
-    lk_cursor_free(cur);
-    assert_int_equal(lk_collection_count(f->things, filter, &n, NULL), LK_OK);
-    assert_int_equal(n, seen);
-    bson_destroy(filter);
-    return buf;
-}
-
+/* The names of the documents `filter` finds, as "a c" (the count agrees
+ * with find: store_spec_find checks). */
 #define assert_finds(f, filter, expected) \
-    assert_string_equal(names((f), (filter)), (expected))
+    assert_string_equal(store_spec_find((f)->things, (filter), "name", 0, 0), \
+                        (expected))
 
 static void expect_invalid(fixture *f, lk_collection *c, const char *json,
                            const char *want1, const char *want2);
@@ -376,7 +339,7 @@ static void test_filter_that_is_not_valid_bson_is_refused(void **state)
     assert_non_null(strstr(err.message, "not valid BSON"));
 
     /* a sub-document whose string runs past its end */
-    bson_t *nested = doc("{\"sub\": {\"j\": \"v\"}}");
+    bson_t *nested = store_spec_doc("{\"sub\": {\"j\": \"v\"}}");
     memcpy(bytes, bson_get_data(nested), nested->len);
     assert_true(bson_init_static(&bad, bytes, nested->len));
     bytes[nested->len - 8] = 99; /* the length of "v" */
@@ -439,7 +402,7 @@ static void test_filters_nest_at_most_100_levels(void **state)
 static void expect_invalid(fixture *f, lk_collection *c, const char *json,
                            const char *want1, const char *want2)
 {
-    bson_t *filter = doc(json), *one = NULL;
+    bson_t *filter = store_spec_doc(json), *one = NULL;
     lk_cursor *cur = NULL;
     int64_t n = -1;
     lk_error err;

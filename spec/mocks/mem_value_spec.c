@@ -15,6 +15,7 @@
 
 #include "listenkit.h"
 #include "mem_store.h"
+#include "store_spec.h"
 
 #define OID_1 "5f1d7f1e2a3b4c5d6e7f8091"
 #define OID_2 "5f1d7f1e2a3b4c5d6e7f8092"
@@ -56,15 +57,6 @@ typedef struct fixture {
     lk_collection *keyed;  /* unique "k", empty */
 } fixture;
 
-static bson_t *doc(const char *json)
-{
-    bson_error_t e;
-    bson_t *b = bson_new_from_json((const uint8_t *)json, -1, &e);
-    if (b == NULL)
-        fail_msg("bad JSON in spec: %s: %s", json, e.message);
-    return b;
-}
-
 static int setup(void **state)
 {
     static const char *const unique[] = {"k", NULL};
@@ -82,10 +74,7 @@ static int setup(void **state)
         char json[256];
         snprintf(json, sizeof json, "{\"name\": \"%s\", \"v\": %s}",
                  VALUES[i].name, VALUES[i].v);
-        bson_t *d = doc(json);
-        assert_int_equal(lk_collection_insert(f->values, d, NULL, NULL),
-                         LK_OK);
-        bson_destroy(d);
+        bson_destroy(store_spec_insert(f->values, json));
     }
     *state = f;
     return 0;
@@ -103,25 +92,9 @@ static int teardown(void **state)
  * insertion order, as "a b". */
 static const char *names(fixture *f, const char *condition_json)
 {
-    static char buf[256];
     char json[256];
-    lk_cursor *cur = NULL;
-    const bson_t *d;
-    lk_error err;
     snprintf(json, sizeof json, "{\"v\": %s}", condition_json);
-    bson_t *filter = doc(json);
-    buf[0] = '\0';
-    if (lk_collection_find(f->values, filter, NULL, &cur, &err) != LK_OK)
-        fail_msg("find %s: %s", json, err.message);
-    while (lk_cursor_next(cur, &d)) {
-        bson_iter_t it;
-        assert_true(bson_iter_init_find(&it, d, "name"));
-        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
-                 buf[0] ? " " : "", bson_iter_utf8(&it, NULL));
-    }
-    lk_cursor_free(cur);
-    bson_destroy(filter);
-    return buf;
+    return store_spec_find(f->values, json, "name", 0, 0);
 }
 
 #define assert_finds(f, condition, expected) \
@@ -238,10 +211,7 @@ static lk_status insert_k(fixture *f, const char *k_json, lk_error *err)
 {
     char json[256];
     snprintf(json, sizeof json, "{\"k\": %s}", k_json);
-    bson_t *d = doc(json);
-    lk_status s = lk_collection_insert(f->keyed, d, NULL, err);
-    bson_destroy(d);
-    return s;
+    return store_spec_insert_status(f->keyed, json, err);
 }
 
 static void test_unique_keys_clash_for_equal_values_of_every_indexable_type(
@@ -335,12 +305,9 @@ static void test_errors_name_the_bson_type_given(void **state)
         lk_error err;
         snprintf(json, sizeof json, "{\"_id\": %s}", ids[i].json);
         snprintf(want, sizeof want, "ObjectId, got %s", ids[i].name);
-        bson_t *d = doc(json);
-        assert_int_equal(lk_collection_insert(f->values, d, NULL, &err),
-                         LK_ERR_INVALID);
-        if (strstr(err.message, want) == NULL)
-            fail_msg("%s: \"%s\" lacks \"%s\"", json, err.message, want);
-        bson_destroy(d);
+        store_spec_assert_refused(
+            store_spec_insert_status(f->values, json, &err), LK_ERR_INVALID,
+            &err, want);
     }
 }
 
