@@ -89,7 +89,8 @@ static void test_insert_keeps_a_caller_id_and_refuses_other_id_types(
     void **state)
 {
     fixture *f = *state;
-    bson_t *d = store_spec_insert(f->items, "{\"_id\": {\"$oid\": \"" OID "\"}}");
+    bson_t *d =
+        store_spec_insert(f->items, "{\"_id\": {\"$oid\": \"" OID "\"}}");
     bson_oid_t id, want;
     lk_error err;
     bson_oid_init_from_string(&want, OID);
@@ -105,13 +106,15 @@ static void test_insert_keeps_a_caller_id_and_refuses_other_id_types(
 static void test_insert_refuses_a_taken_id_and_changes_nothing(void **state)
 {
     fixture *f = *state;
-    bson_t *d = store_spec_insert(f->items, "{\"_id\": {\"$oid\": \"" OID "\"}, "
-                                 "\"title\": \"first\"}");
+    bson_t *d =
+        store_spec_insert(f->items, "{\"_id\": {\"$oid\": \"" OID "\"}, "
+                                    "\"title\": \"first\"}");
     lk_error err;
     assert_int_equal(store_spec_insert_status(f->items,
-                                   "{\"_id\": {\"$oid\": \"" OID "\"}, "
-                                   "\"title\": \"second\"}",
-                                   &err),
+                                              "{\"_id\": {\"$oid\": \"" OID
+                                              "\"}, "
+                                              "\"title\": \"second\"}",
+                                              &err),
                      LK_ERR_DUPLICATE);
     assert_non_null(strstr(err.message, OID));
     bson_t *now = store_spec_load(f->items, d);
@@ -173,7 +176,8 @@ static void test_update_if_current_starts_at_zero_and_counts_saves(
     void **state)
 {
     fixture *f = *state;
-    bson_t *d = store_spec_insert(f->items, "{\"title\": \"t\", \"version\": 41}");
+    bson_t *d =
+        store_spec_insert(f->items, "{\"title\": \"t\", \"version\": 41}");
     assert_int_equal(store_spec_version(d), 0);
     for (int64_t want = 1; want <= 3; want++) {
         bson_t *saved = NULL;
@@ -211,7 +215,8 @@ static void test_update_if_current_stale_save_changes_nothing(void **state)
 static void test_save_of_an_unknown_id_is_not_found(void **state)
 {
     fixture *f = *state;
-    bson_t *ghost = store_spec_doc("{\"_id\": {\"$oid\": \"" OID "\"}, \"version\": 0}");
+    bson_t *ghost =
+        store_spec_doc("{\"_id\": {\"$oid\": \"" OID "\"}, \"version\": 0}");
     assert_int_equal(lk_collection_save(f->items, ghost, NULL, NULL),
                      LK_ERR_NOT_FOUND);
     assert_int_equal(lk_collection_save(f->replicas, ghost, NULL, NULL),
@@ -223,8 +228,8 @@ static void test_save_of_an_unknown_id_is_not_found(void **state)
 static void test_save_without_a_version_is_invalid_in_both_modes(void **state)
 {
     fixture *f = *state;
-    bson_t *a = store_spec_insert(f->items, "{}"), *b = store_spec_insert(f->replicas,
-                                                     "{\"version\": 0}");
+    bson_t *a = store_spec_insert(f->items, "{}"),
+           *b = store_spec_insert(f->replicas, "{\"version\": 0}");
     bson_t *a_bare = bson_new(), *b_bare = bson_new();
     lk_error err;
     bson_copy_to_excluding_noinit(a, a_bare, "version", NULL);
@@ -251,11 +256,13 @@ static void test_external_insert_keeps_the_version_and_requires_one(
     bson_t *d = store_spec_insert(f->replicas, "{\"version\": 4}");
     lk_error err;
     assert_int_equal(store_spec_version(d), 4);
-    assert_int_equal(store_spec_insert_status(f->replicas, "{\"title\": \"t\"}", &err),
-                     LK_ERR_INVALID);
+    assert_int_equal(
+        store_spec_insert_status(f->replicas, "{\"title\": \"t\"}", &err),
+        LK_ERR_INVALID);
     assert_non_null(strstr(err.message, "version"));
-    assert_int_equal(store_spec_insert_status(f->replicas, "{\"version\": -1}", &err),
-                     LK_ERR_INVALID);
+    assert_int_equal(
+        store_spec_insert_status(f->replicas, "{\"version\": -1}", &err),
+        LK_ERR_INVALID);
     assert_int_equal(store_spec_count(f->replicas, "{}"), 1);
     bson_destroy(d);
 }
@@ -284,8 +291,9 @@ static void test_external_save_applies_only_the_next_version(void **state)
 static void test_versions_come_back_as_int64(void **state)
 {
     fixture *f = *state;
-    bson_t *a = store_spec_insert(f->replicas, "{\"version\": 1}");   /* int32 */
-    bson_t *b = store_spec_insert(f->replicas, "{\"version\": 2.0}"); /* double */
+    bson_t *a = store_spec_insert(f->replicas, "{\"version\": 1}"); /* int32 */
+    bson_t *b =
+        store_spec_insert(f->replicas, "{\"version\": 2.0}"); /* double */
     bson_t *c = store_spec_insert(f->items, "{}");
     const bson_t *all[] = {a, b, c};
     for (size_t i = 0; i < 3; i++) {
@@ -347,15 +355,18 @@ static void test_filters_compare_numbers_across_types(void **state)
 {
     fixture *f = *state;
     bson_destroy(store_spec_insert(f->items, "{\"n\": 1, \"o\": {\"p\": 2}}"));
-    bson_destroy(store_spec_insert(f->items, "{\"n\": {\"$numberLong\": \"2\"}}"));
+    bson_destroy(
+        store_spec_insert(f->items, "{\"n\": {\"$numberLong\": \"2\"}}"));
     bson_destroy(store_spec_insert(f->items, "{\"n\": 2.5}"));
     assert_int_equal(store_spec_count(f->items, "{\"n\": 1.0}"), 1);
     assert_int_equal(store_spec_count(f->items, "{\"n\": {\"$gte\": 2}}"), 2);
-    assert_int_equal(store_spec_count(f->items, "{\"n\": {\"$in\": [2.0, 7]}}"), 1);
-    assert_int_equal(store_spec_count(f->items, "{\"o.p\": {\"$numberLong\": \"2\"}}"),
+    assert_int_equal(store_spec_count(f->items, "{\"n\": {\"$in\": [2.0, 7]}}"),
                      1);
-    assert_int_equal(store_spec_count(f->items, "{\"$or\": [{\"n\": 1}, "
-                                     "{\"n\": {\"$lt\": 3, \"$gt\": 2}}]}"),
+    assert_int_equal(
+        store_spec_count(f->items, "{\"o.p\": {\"$numberLong\": \"2\"}}"), 1);
+    assert_int_equal(store_spec_count(f->items,
+                                      "{\"$or\": [{\"n\": 1}, "
+                                      "{\"n\": {\"$lt\": 3, \"$gt\": 2}}]}"),
                      2);
 }
 

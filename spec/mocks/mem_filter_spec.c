@@ -76,8 +76,8 @@ static int teardown(void **state)
 
 /* The names of the documents `filter` finds, as "a c" (the count agrees
  * with find: store_spec_find checks). */
-#define assert_finds(f, filter, expected) \
-    assert_string_equal(store_spec_find((f)->things, (filter), "name", 0, 0), \
+#define assert_finds(f, filter, expected)                                      \
+    assert_string_equal(store_spec_find((f)->things, (filter), "name", 0, 0),  \
                         (expected))
 
 static void expect_invalid(fixture *f, lk_collection *c, const char *json,

@@ -15,6 +15,7 @@
 
 #include "listenkit.h"
 #include "mem_store.h"
+#include "store_spec.h"
 
 typedef struct fixture {
     lk_store *store;
@@ -22,66 +23,11 @@ typedef struct fixture {
     lk_collection *replicas; /* external, "replicas" */
 } fixture;
 
-/* A document from relaxed extended JSON: 1 is int32, 1.0 a double,
- * {"$numberLong": "1"} an int64, {"$oid": "..."} an ObjectId. */
-static bson_t *doc(const char *json)
-{
-    bson_error_t e;
-    bson_t *b = bson_new_from_json((const uint8_t *)json, -1, &e);
-    if (b == NULL)
-        fail_msg("bad JSON in spec: %s: %s", json, e.message);
-    return b;
-}
-
-static int64_t get_version(const bson_t *d)
-{
-    int64_t v = -1;
-    assert_int_equal(lk_bson_get_int64(d, "version", &v, NULL), LK_OK);
-    return v;
-}
-
-static const char *get_str(const bson_t *d, const char *key)
-{
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, d, key) || !BSON_ITER_HOLDS_UTF8(&it))
-        return "(missing)";
-    return bson_iter_utf8(&it, NULL);
-}
-
 static bson_t *set_str(const bson_t *d, const char *key, const char *value)
 {
     bson_t *out = bson_new();
     bson_copy_to_excluding_noinit(d, out, key, NULL);
     BSON_APPEND_UTF8(out, key, value);
-    return out;
-}
-
-static int64_t count_all(lk_collection *c)
-{
-    int64_t n = -1;
-    bson_t empty = BSON_INITIALIZER;
-    assert_int_equal(lk_collection_count(c, &empty, &n, NULL), LK_OK);
-    return n;
-}
-
-/* Inserts `json` and returns the stored document (caller destroys). */
-static bson_t *insert(lk_collection *c, const char *json)
-{
-    bson_t *in = doc(json), *out = NULL;
-    lk_error err;
-    lk_status s = lk_collection_insert(c, in, &out, &err);
-    if (s != LK_OK)
-        fail_msg("insert %s: %s", json, err.message);
-    bson_destroy(in);
-    return out;
-}
-
-static bson_t *load(lk_collection *c, const bson_t *stored)
-{
-    bson_oid_t id;
-    bson_t *out = NULL;
-    assert_int_equal(lk_bson_get_oid(stored, &id, NULL), LK_OK);
-    assert_int_equal(lk_collection_find_by_id(c, &id, &out, NULL), LK_OK);
     return out;
 }
 
@@ -114,28 +60,30 @@ static int teardown(void **state)
 static void test_insert_adds_an_object_id_first_and_version_zero(void **state)
 {
     fixture *f = *state;
-    bson_t *t = insert(f->coll, "{\"title\": \"concert\", \"price\": 20}");
+    bson_t *t =
+        store_spec_insert(f->coll, "{\"title\": \"concert\", \"price\": 20}");
     bson_iter_t it;
 
     assert_true(bson_iter_init(&it, t) && bson_iter_next(&it));
     assert_string_equal(bson_iter_key(&it), "_id");
     assert_true(BSON_ITER_HOLDS_OID(&it));
-    assert_int_equal(get_version(t), 0);
+    assert_int_equal(store_spec_version(t), 0);
     assert_true(bson_iter_init_find(&it, t, "version"));
     assert_true(BSON_ITER_HOLDS_INT64(&it));
-    assert_string_equal(get_str(t, "title"), "concert");
+    assert_string_equal(store_spec_str(t, "title"), "concert");
     bson_destroy(t);
 }
 
 static void test_insert_generates_distinct_ids(void **state)
 {
     fixture *f = *state;
-    bson_t *a = insert(f->coll, "{\"n\": 1}"), *b = insert(f->coll, "{\"n\": 1}");
+    bson_t *a = store_spec_insert(f->coll, "{\"n\": 1}"),
+           *b = store_spec_insert(f->coll, "{\"n\": 1}");
     bson_oid_t ia, ib;
     assert_int_equal(lk_bson_get_oid(a, &ia, NULL), LK_OK);
     assert_int_equal(lk_bson_get_oid(b, &ib, NULL), LK_OK);
     assert_false(bson_oid_equal(&ia, &ib));
-    assert_int_equal(count_all(f->coll), 2);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 2);
     bson_destroy(a);
     bson_destroy(b);
 }
@@ -143,8 +91,9 @@ static void test_insert_generates_distinct_ids(void **state)
 static void test_insert_keeps_a_given_object_id(void **state)
 {
     fixture *f = *state;
-    bson_t *t = insert(f->coll, "{\"title\": \"x\", \"_id\": {\"$oid\": "
-                                "\"5f1d7f1e2a3b4c5d6e7f8091\"}}");
+    bson_t *t =
+        store_spec_insert(f->coll, "{\"title\": \"x\", \"_id\": {\"$oid\": "
+                                   "\"5f1d7f1e2a3b4c5d6e7f8091\"}}");
     bson_oid_t id, want;
     bson_oid_init_from_string(&want, "5f1d7f1e2a3b4c5d6e7f8091");
     assert_int_equal(lk_bson_get_oid(t, &id, NULL), LK_OK);
@@ -154,14 +103,14 @@ static void test_insert_keeps_a_given_object_id(void **state)
     bson_t *found = NULL;
     assert_int_equal(lk_collection_find_by_id(f->coll, &want, &found, NULL),
                      LK_OK);
-    assert_string_equal(get_str(found, "title"), "x");
+    assert_string_equal(store_spec_str(found, "title"), "x");
     bson_destroy(found);
 }
 
 static void test_insert_refuses_an_id_that_is_not_an_object_id(void **state)
 {
     fixture *f = *state;
-    bson_t *in = doc("{\"_id\": \"5f1d7f1e2a3b4c5d6e7f8091\"}");
+    bson_t *in = store_spec_doc("{\"_id\": \"5f1d7f1e2a3b4c5d6e7f8091\"}");
     bson_t *out = NULL;
     lk_error err;
     assert_int_equal(lk_collection_insert(f->coll, in, &out, &err),
@@ -170,7 +119,7 @@ static void test_insert_refuses_an_id_that_is_not_an_object_id(void **state)
     assert_non_null(strstr(err.message, "_id"));
     assert_non_null(strstr(err.message, "ObjectId"));
     assert_non_null(strstr(err.message, "string"));
-    assert_int_equal(count_all(f->coll), 0);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 0);
     bson_destroy(in);
 }
 
@@ -179,17 +128,18 @@ static void test_insert_refuses_a_duplicate_id_and_keeps_the_first(void **state)
     fixture *f = *state;
     const char *first = "{\"_id\": {\"$oid\": \"5f1d7f1e2a3b4c5d6e7f8091\"}, "
                         "\"title\": \"first\"}";
-    bson_t *a = insert(f->coll, first);
-    bson_t *dup = doc("{\"_id\": {\"$oid\": \"5f1d7f1e2a3b4c5d6e7f8091\"}, "
-                      "\"title\": \"second\"}");
+    bson_t *a = store_spec_insert(f->coll, first);
+    bson_t *dup =
+        store_spec_doc("{\"_id\": {\"$oid\": \"5f1d7f1e2a3b4c5d6e7f8091\"}, "
+                       "\"title\": \"second\"}");
     lk_error err;
 
     assert_int_equal(lk_collection_insert(f->coll, dup, NULL, &err),
                      LK_ERR_DUPLICATE);
     assert_non_null(strstr(err.message, "5f1d7f1e2a3b4c5d6e7f8091"));
-    assert_int_equal(count_all(f->coll), 1);
-    bson_t *now = load(f->coll, a);
-    assert_string_equal(get_str(now, "title"), "first");
+    assert_int_equal(store_spec_count(f->coll, "{}"), 1);
+    bson_t *now = store_spec_load(f->coll, a);
+    assert_string_equal(store_spec_str(now, "title"), "first");
     bson_destroy(now);
     bson_destroy(dup);
     bson_destroy(a);
@@ -208,7 +158,7 @@ static void test_invalid_bson_is_refused(void **state)
     assert_int_equal(lk_collection_insert(f->coll, &b, NULL, &err),
                      LK_ERR_INVALID);
     assert_non_null(strstr(err.message, "not valid BSON"));
-    assert_int_equal(count_all(f->coll), 0);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 0);
 }
 
 /* Where `needle` (n bytes) first occurs in `hay`; fails the test when it
@@ -237,8 +187,9 @@ static void assert_refused_as_invalid_bson(lk_collection *c, const bson_t *d,
 static void test_invalid_bson_inside_a_sub_document_is_refused(void **state)
 {
     fixture *f = *state;
-    bson_t *stored = insert(f->coll, "{\"title\": \"t\", "
-                                     "\"meta\": {\"tags\": [\"abc\"]}}");
+    bson_t *stored =
+        store_spec_insert(f->coll, "{\"title\": \"t\", "
+                                   "\"meta\": {\"tags\": [\"abc\"]}}");
     uint8_t bytes[256];
     bson_t bad;
     assert_true(stored->len <= sizeof bytes);
@@ -249,15 +200,15 @@ static void test_invalid_bson_inside_a_sub_document_is_refused(void **state)
     assert_true(bson_init_static(&bad, bytes, stored->len));
 
     assert_refused_as_invalid_bson(f->coll, &bad, true);
-    assert_int_equal(count_all(f->coll), 1);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 1);
     /* the stored document is untouched by the refused save */
-    bson_t *now = load(f->coll, stored);
+    bson_t *now = store_spec_load(f->coll, stored);
     assert_true(bson_equal(now, stored));
     /* and the same bytes as a new document are refused too */
     bson_t *no_id = bson_new();
     bson_copy_to_excluding_noinit(&bad, no_id, "_id", NULL);
     assert_refused_as_invalid_bson(f->coll, no_id, false);
-    assert_int_equal(count_all(f->coll), 1);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 1);
     bson_destroy(no_id);
     bson_destroy(now);
     bson_destroy(stored);
@@ -266,10 +217,10 @@ static void test_invalid_bson_inside_a_sub_document_is_refused(void **state)
 static void test_utf8_field_names_are_kept(void **state)
 {
     fixture *f = *state;
-    bson_t *t = insert(f->coll, "{\"caf\u00e9\": \"cr\u00e8me\", "
-                                "\"sub\": {\"na\u00efve\": 1}}");
-    bson_t *now = load(f->coll, t);
-    assert_string_equal(get_str(now, "caf\xc3\xa9"), "cr\xc3\xa8me");
+    bson_t *t = store_spec_insert(f->coll, "{\"caf\u00e9\": \"cr\u00e8me\", "
+                                           "\"sub\": {\"na\u00efve\": 1}}");
+    bson_t *now = store_spec_load(f->coll, t);
+    assert_string_equal(store_spec_str(now, "caf\xc3\xa9"), "cr\xc3\xa8me");
     bson_iter_t it, found;
     assert_true(bson_iter_init(&it, now));
     assert_true(bson_iter_find_descendant(&it, "sub.na\xc3\xafve", &found));
@@ -281,21 +232,21 @@ static void test_sub_document_field_name_that_is_not_utf8_is_refused(
     void **state)
 {
     fixture *f = *state;
-    bson_t *good = doc("{\"sub\": {\"k\": 1}}");
+    bson_t *good = store_spec_doc("{\"sub\": {\"k\": 1}}");
     uint8_t bytes[64];
     bson_t bad;
     memcpy(bytes, bson_get_data(good), good->len);
     bytes[offset_of(bytes, good->len, "k", 2)] = 0xff;
     assert_true(bson_init_static(&bad, bytes, good->len));
     assert_refused_as_invalid_bson(f->coll, &bad, false);
-    assert_int_equal(count_all(f->coll), 0);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 0);
     bson_destroy(good);
 }
 
 static void test_sub_document_without_its_terminator_is_refused(void **state)
 {
     fixture *f = *state;
-    bson_t *good = doc("{\"sub\": {\"k\": 1}, \"n\": 2}");
+    bson_t *good = store_spec_doc("{\"sub\": {\"k\": 1}, \"n\": 2}");
     uint8_t bytes[64];
     bson_t bad;
     memcpy(bytes, bson_get_data(good), good->len);
@@ -303,7 +254,7 @@ static void test_sub_document_without_its_terminator_is_refused(void **state)
     bytes[offset_of(bytes, good->len, "n", 2) - 2] = 7;
     assert_true(bson_init_static(&bad, bytes, good->len));
     assert_refused_as_invalid_bson(f->coll, &bad, false);
-    assert_int_equal(count_all(f->coll), 0);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 0);
     bson_destroy(good);
 }
 
@@ -311,9 +262,9 @@ static void test_code_with_scope_is_stored_and_a_corrupt_scope_refused(
     void **state)
 {
     fixture *f = *state;
-    bson_t *t = insert(f->coll, "{\"fn\": {\"$code\": \"f(x)\", "
-                                "\"$scope\": {\"x\": \"abc\"}}}");
-    bson_t *now = load(f->coll, t);
+    bson_t *t = store_spec_insert(f->coll, "{\"fn\": {\"$code\": \"f(x)\", "
+                                           "\"$scope\": {\"x\": \"abc\"}}}");
+    bson_t *now = store_spec_load(f->coll, t);
     bson_iter_t it;
     uint32_t len = 0, scope_len = 0;
     const uint8_t *scope = NULL;
@@ -324,13 +275,13 @@ static void test_code_with_scope_is_stored_and_a_corrupt_scope_refused(
     /* the scope's string claims more bytes than the scope holds */
     uint8_t bytes[128];
     bson_t bad;
-    bson_t *fresh = doc("{\"fn\": {\"$code\": \"f(x)\", "
-                        "\"$scope\": {\"x\": \"abc\"}}}");
+    bson_t *fresh = store_spec_doc("{\"fn\": {\"$code\": \"f(x)\", "
+                                   "\"$scope\": {\"x\": \"abc\"}}}");
     memcpy(bytes, bson_get_data(fresh), fresh->len);
     bytes[offset_of(bytes, fresh->len, "abc", 4) - 4] = 60;
     assert_true(bson_init_static(&bad, bytes, fresh->len));
     assert_refused_as_invalid_bson(f->coll, &bad, false);
-    assert_int_equal(count_all(f->coll), 1);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 1);
     bson_destroy(fresh);
     bson_destroy(now);
     bson_destroy(t);
@@ -345,7 +296,7 @@ static void test_field_name_that_is_not_utf8_is_refused(void **state)
     bson_t bad;
     assert_true(bson_init_static(&bad, bytes, sizeof bytes));
     assert_refused_as_invalid_bson(f->coll, &bad, false);
-    assert_int_equal(count_all(f->coll), 0);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 0);
 }
 
 /* A document holding `levels` documents inside one another:
@@ -384,7 +335,7 @@ static void test_documents_nest_at_most_100_levels_as_in_mongodb(void **state)
                      LK_ERR_INVALID);
     assert_non_null(strstr(err.message, "tickets.insert"));
     assert_non_null(strstr(err.message, "nested more than 100 levels"));
-    assert_int_equal(count_all(f->coll), 1);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 1);
     bson_destroy(out);
     bson_destroy(deep);
     bson_destroy(deeper);
@@ -403,7 +354,7 @@ static void test_documents_over_16_mib_are_refused_as_in_mongodb(void **state)
                      LK_ERR_INVALID);
     assert_non_null(strstr(err.message, "tickets.insert"));
     assert_non_null(strstr(err.message, "more than the 16777216"));
-    assert_int_equal(count_all(f->coll), 0);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 0);
     bson_destroy(big);
     test_free(blob);
 }
@@ -435,7 +386,7 @@ static void test_repeated_id_or_version_fields_are_stored_once(void **state)
         n++;
     }
     assert_int_equal(n, 4);
-    assert_int_equal(get_version(out), 0);
+    assert_int_equal(store_spec_version(out), 0);
     assert_true(bson_iter_init_find(&it, out, "_id"));
     assert_true(bson_oid_equal(bson_iter_oid(&it), &first));
     bson_destroy(out);
@@ -445,7 +396,7 @@ static void test_repeated_id_or_version_fields_are_stored_once(void **state)
 static void test_find_by_id_with_more_fields_still_matches_them(void **state)
 {
     fixture *f = *state;
-    bson_t *t = insert(f->coll, "{\"title\": \"concert\"}");
+    bson_t *t = store_spec_insert(f->coll, "{\"title\": \"concert\"}");
     bson_oid_t id, other;
     bson_t *out = NULL;
     assert_int_equal(lk_bson_get_oid(t, &id, NULL), LK_OK);
@@ -476,10 +427,12 @@ static void test_find_by_id_with_more_fields_still_matches_them(void **state)
 static void test_implements_optimistic_concurrency_control(void **state)
 {
     fixture *f = *state;
-    bson_t *ticket = insert(f->coll, "{\"title\": \"concert\", \"price\": 5, "
-                                     "\"userId\": \"123\"}");
+    bson_t *ticket =
+        store_spec_insert(f->coll, "{\"title\": \"concert\", \"price\": 5, "
+                                   "\"userId\": \"123\"}");
     /* fetch the ticket twice */
-    bson_t *first = load(f->coll, ticket), *second = load(f->coll, ticket);
+    bson_t *first = store_spec_load(f->coll, ticket),
+           *second = store_spec_load(f->coll, ticket);
     /* make two separate changes */
     bson_t *first_changed = set_str(first, "title", "ten");
     bson_t *second_changed = set_str(second, "title", "fifteen");
@@ -494,10 +447,10 @@ static void test_implements_optimistic_concurrency_control(void **state)
     assert_non_null(strstr(err.message, "stale"));
 
     /* the stale save changed nothing */
-    bson_t *now = load(f->coll, ticket);
-    assert_string_equal(get_str(now, "title"), "ten");
-    assert_int_equal(get_version(now), 1);
-    assert_int_equal(count_all(f->coll), 1);
+    bson_t *now = store_spec_load(f->coll, ticket);
+    assert_string_equal(store_spec_str(now, "title"), "ten");
+    assert_int_equal(store_spec_version(now), 1);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 1);
 
     bson_destroy(now);
     bson_destroy(first_changed);
@@ -510,18 +463,19 @@ static void test_implements_optimistic_concurrency_control(void **state)
 static void test_increments_the_version_number_on_multiple_saves(void **state)
 {
     fixture *f = *state;
-    bson_t *ticket = insert(f->coll, "{\"title\": \"concert\", \"price\": 20}");
-    assert_int_equal(get_version(ticket), 0);
+    bson_t *ticket =
+        store_spec_insert(f->coll, "{\"title\": \"concert\", \"price\": 20}");
+    assert_int_equal(store_spec_version(ticket), 0);
     for (int64_t want = 1; want <= 2; want++) {
         bson_t *saved = NULL;
         assert_int_equal(lk_collection_save(f->coll, ticket, &saved, NULL),
                          LK_OK);
-        assert_int_equal(get_version(saved), want);
+        assert_int_equal(store_spec_version(saved), want);
         bson_destroy(ticket);
         ticket = saved;
     }
-    bson_t *now = load(f->coll, ticket);
-    assert_int_equal(get_version(now), 2);
+    bson_t *now = store_spec_load(f->coll, ticket);
+    assert_int_equal(store_spec_version(now), 2);
     bson_destroy(now);
     bson_destroy(ticket);
 }
@@ -529,8 +483,9 @@ static void test_increments_the_version_number_on_multiple_saves(void **state)
 static void test_insert_ignores_the_version_the_document_carries(void **state)
 {
     fixture *f = *state;
-    bson_t *t = insert(f->coll, "{\"title\": \"x\", \"version\": \"seven\"}");
-    assert_int_equal(get_version(t), 0);
+    bson_t *t = store_spec_insert(f->coll,
+                                  "{\"title\": \"x\", \"version\": \"seven\"}");
+    assert_int_equal(store_spec_version(t), 0);
     bson_destroy(t);
 }
 
@@ -538,14 +493,14 @@ static void test_save_keeps_the_document_as_given_with_the_next_version(
     void **state)
 {
     fixture *f = *state;
-    bson_t *t = insert(f->coll, "{\"title\": \"x\", \"price\": 5}");
+    bson_t *t = store_spec_insert(f->coll, "{\"title\": \"x\", \"price\": 5}");
     bson_t *changed = set_str(t, "title", "y"), *saved = NULL;
     assert_int_equal(lk_collection_save(f->coll, changed, &saved, NULL),
                      LK_OK);
-    bson_t *now = load(f->coll, t);
+    bson_t *now = store_spec_load(f->coll, t);
     assert_true(bson_equal(now, saved));
-    assert_string_equal(get_str(now, "title"), "y");
-    assert_int_equal(get_version(now), 1);
+    assert_string_equal(store_spec_str(now, "title"), "y");
+    assert_int_equal(store_spec_version(now), 1);
     bson_destroy(now);
     bson_destroy(saved);
     bson_destroy(changed);
@@ -555,21 +510,22 @@ static void test_save_keeps_the_document_as_given_with_the_next_version(
 static void test_save_of_an_unknown_id_is_not_found(void **state)
 {
     fixture *f = *state;
-    bson_t *ghost = doc("{\"_id\": {\"$oid\": \"5f1d7f1e2a3b4c5d6e7f8091\"}, "
-                        "\"version\": 0}");
+    bson_t *ghost =
+        store_spec_doc("{\"_id\": {\"$oid\": \"5f1d7f1e2a3b4c5d6e7f8091\"}, "
+                       "\"version\": 0}");
     lk_error err;
     assert_int_equal(lk_collection_save(f->coll, ghost, NULL, &err),
                      LK_ERR_NOT_FOUND);
     assert_non_null(strstr(err.message, "5f1d7f1e2a3b4c5d6e7f8091"));
-    assert_int_equal(count_all(f->coll), 0);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 0);
     bson_destroy(ghost);
 }
 
 static void test_save_without_id_or_version_is_invalid(void **state)
 {
     fixture *f = *state;
-    bson_t *no_id = doc("{\"version\": 0}");
-    bson_t *t = insert(f->coll, "{\"title\": \"x\"}");
+    bson_t *no_id = store_spec_doc("{\"version\": 0}");
+    bson_t *t = store_spec_insert(f->coll, "{\"title\": \"x\"}");
     bson_t *no_version = bson_new();
     bson_copy_to_excluding_noinit(t, no_version, "version", NULL);
     lk_error err;
@@ -584,8 +540,8 @@ static void test_save_without_id_or_version_is_invalid(void **state)
     /* the same status when the caller asks for no message */
     assert_int_equal(lk_collection_save(f->coll, no_version, NULL, NULL),
                      LK_ERR_INVALID);
-    bson_t *now = load(f->coll, t);
-    assert_int_equal(get_version(now), 0);
+    bson_t *now = store_spec_load(f->coll, t);
+    assert_int_equal(store_spec_version(now), 0);
     bson_destroy(now);
     bson_destroy(no_version);
     bson_destroy(t);
@@ -599,14 +555,15 @@ static void test_custom_version_key_is_used(void **state)
     lk_collection *c = NULL;
     assert_int_equal(lk_store_collection(f->store, "revs", &opts, &c, NULL),
                      LK_OK);
-    bson_t *d = insert(c, "{\"version\": \"untouched\"}"), *saved = NULL;
+    bson_t *d = store_spec_insert(c, "{\"version\": \"untouched\"}"),
+           *saved = NULL;
     int64_t rev = -1;
     assert_int_equal(lk_bson_get_int64(d, "rev", &rev, NULL), LK_OK);
     assert_int_equal(rev, 0);
     assert_int_equal(lk_collection_save(c, d, &saved, NULL), LK_OK);
     assert_int_equal(lk_bson_get_int64(saved, "rev", &rev, NULL), LK_OK);
     assert_int_equal(rev, 1);
-    assert_string_equal(get_str(saved, "version"), "untouched");
+    assert_string_equal(store_spec_str(saved, "version"), "untouched");
     bson_destroy(saved);
     bson_destroy(d);
 }
@@ -617,15 +574,16 @@ static void test_external_insert_keeps_the_carried_version_as_int64(
     void **state)
 {
     fixture *f = *state;
-    bson_t *r = insert(f->replicas, "{\"title\": \"x\", \"version\": 5}");
+    bson_t *r =
+        store_spec_insert(f->replicas, "{\"title\": \"x\", \"version\": 5}");
     bson_iter_t it;
     assert_true(bson_iter_init_find(&it, r, "version"));
     assert_true(BSON_ITER_HOLDS_INT64(&it));
     assert_int_equal(bson_iter_int64(&it), 5);
     bson_destroy(r);
 
-    r = insert(f->replicas, "{\"title\": \"y\", \"version\": 3.0}");
-    assert_int_equal(get_version(r), 3);
+    r = store_spec_insert(f->replicas, "{\"title\": \"y\", \"version\": 3.0}");
+    assert_int_equal(store_spec_version(r), 3);
     bson_destroy(r);
 }
 
@@ -642,7 +600,7 @@ static void test_external_insert_requires_a_non_negative_integer_version(
         {"{\"version\": 1.5}", "integer"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        bson_t *d = doc(bad[i].json);
+        bson_t *d = store_spec_doc(bad[i].json);
         lk_error err;
         assert_int_equal(lk_collection_insert(f->replicas, d, NULL, &err),
                          LK_ERR_INVALID);
@@ -652,13 +610,14 @@ static void test_external_insert_requires_a_non_negative_integer_version(
                      err.message, bad[i].expect);
         bson_destroy(d);
     }
-    assert_int_equal(count_all(f->replicas), 0);
+    assert_int_equal(store_spec_count(f->replicas, "{}"), 0);
 }
 
 static void test_external_save_applies_only_the_next_version(void **state)
 {
     fixture *f = *state;
-    bson_t *r = insert(f->replicas, "{\"title\": \"v0\", \"version\": 0}");
+    bson_t *r =
+        store_spec_insert(f->replicas, "{\"title\": \"v0\", \"version\": 0}");
     bson_oid_t id;
     assert_int_equal(lk_bson_get_oid(r, &id, NULL), LK_OK);
 
@@ -669,9 +628,9 @@ static void test_external_save_applies_only_the_next_version(void **state)
     assert_int_equal(lk_collection_save(f->replicas, v2t, NULL, &err),
                      LK_ERR_VERSION);
     assert_non_null(strstr(err.message, "does not follow"));
-    bson_t *now = load(f->replicas, r);
-    assert_string_equal(get_str(now, "title"), "v0");
-    assert_int_equal(get_version(now), 0);
+    bson_t *now = store_spec_load(f->replicas, r);
+    assert_string_equal(store_spec_str(now, "title"), "v0");
+    assert_int_equal(store_spec_version(now), 0);
     bson_destroy(now);
 
     /* v1 applies as given */
@@ -679,7 +638,7 @@ static void test_external_save_applies_only_the_next_version(void **state)
     bson_t *v1t = set_str(v1, "title", "v1"), *saved = NULL;
     assert_int_equal(lk_collection_save(f->replicas, v1t, &saved, NULL),
                      LK_OK);
-    assert_int_equal(get_version(saved), 1);
+    assert_int_equal(store_spec_version(saved), 1);
     bson_destroy(saved);
 
     /* the same version again is a duplicate delivery: refused */
@@ -687,9 +646,9 @@ static void test_external_save_applies_only_the_next_version(void **state)
                      LK_ERR_VERSION);
     /* and now v2 follows */
     assert_int_equal(lk_collection_save(f->replicas, v2t, NULL, NULL), LK_OK);
-    now = load(f->replicas, r);
-    assert_string_equal(get_str(now, "title"), "v2");
-    assert_int_equal(get_version(now), 2);
+    now = store_spec_load(f->replicas, r);
+    assert_string_equal(store_spec_str(now, "title"), "v2");
+    assert_int_equal(store_spec_version(now), 2);
 
     bson_destroy(now);
     bson_destroy(v1);
@@ -715,10 +674,11 @@ static void test_unique_field_refuses_a_taken_value_on_insert(void **state)
 {
     fixture *f = *state;
     lk_collection *c = users(f);
-    bson_t *a = insert(c, "{\"email\": \"a@x\", \"profile\": {\"handle\": 1}}");
-    bson_t *same_email = doc("{\"email\": \"a@x\"}");
-    bson_t *same_handle = doc("{\"email\": \"b@x\", \"profile\": "
-                              "{\"handle\": 1.0}}");
+    bson_t *a = store_spec_insert(
+        c, "{\"email\": \"a@x\", \"profile\": {\"handle\": 1}}");
+    bson_t *same_email = store_spec_doc("{\"email\": \"a@x\"}");
+    bson_t *same_handle = store_spec_doc("{\"email\": \"b@x\", \"profile\": "
+                                         "{\"handle\": 1.0}}");
     lk_error err;
 
     assert_int_equal(lk_collection_insert(c, same_email, NULL, &err),
@@ -728,7 +688,7 @@ static void test_unique_field_refuses_a_taken_value_on_insert(void **state)
     assert_int_equal(lk_collection_insert(c, same_handle, NULL, &err),
                      LK_ERR_DUPLICATE);
     assert_non_null(strstr(err.message, "profile.handle"));
-    assert_int_equal(count_all(c), 1);
+    assert_int_equal(store_spec_count(c, "{}"), 1);
 
     bson_destroy(same_email);
     bson_destroy(same_handle);
@@ -739,10 +699,10 @@ static void test_unique_field_ignores_documents_without_the_field(void **state)
 {
     fixture *f = *state;
     lk_collection *c = users(f);
-    bson_t *a = insert(c, "{\"name\": \"a\"}");
-    bson_t *b = insert(c, "{\"name\": \"b\", \"email\": null}");
-    bson_t *d = insert(c, "{\"name\": \"d\"}");
-    assert_int_equal(count_all(c), 3);
+    bson_t *a = store_spec_insert(c, "{\"name\": \"a\"}");
+    bson_t *b = store_spec_insert(c, "{\"name\": \"b\", \"email\": null}");
+    bson_t *d = store_spec_insert(c, "{\"name\": \"d\"}");
+    assert_int_equal(store_spec_count(c, "{}"), 3);
     bson_destroy(a);
     bson_destroy(b);
     bson_destroy(d);
@@ -752,17 +712,17 @@ static void test_unique_field_refuses_a_taken_value_on_save(void **state)
 {
     fixture *f = *state;
     lk_collection *c = users(f);
-    bson_t *a = insert(c, "{\"email\": \"a@x\"}");
-    bson_t *b = insert(c, "{\"email\": \"b@x\"}");
+    bson_t *a = store_spec_insert(c, "{\"email\": \"a@x\"}");
+    bson_t *b = store_spec_insert(c, "{\"email\": \"b@x\"}");
     bson_t *b_as_a = set_str(b, "email", "a@x");
     lk_error err;
 
     assert_int_equal(lk_collection_save(c, b_as_a, NULL, &err),
                      LK_ERR_DUPLICATE);
     assert_non_null(strstr(err.message, "email"));
-    bson_t *now = load(c, b);
-    assert_string_equal(get_str(now, "email"), "b@x");
-    assert_int_equal(get_version(now), 0);
+    bson_t *now = store_spec_load(c, b);
+    assert_string_equal(store_spec_str(now, "email"), "b@x");
+    assert_int_equal(store_spec_version(now), 0);
     bson_destroy(now);
 
     /* saving a document with its own value is fine */
@@ -776,18 +736,18 @@ static void test_unique_value_is_free_again_after_save_or_delete(void **state)
 {
     fixture *f = *state;
     lk_collection *c = users(f);
-    bson_t *a = insert(c, "{\"email\": \"a@x\"}");
-    bson_t *b = insert(c, "{\"email\": \"b@x\"}");
+    bson_t *a = store_spec_insert(c, "{\"email\": \"a@x\"}");
+    bson_t *b = store_spec_insert(c, "{\"email\": \"b@x\"}");
     bson_t *a_moved = set_str(a, "email", "c@x");
-    bson_t *del = doc("{\"email\": \"b@x\"}");
+    bson_t *del = store_spec_doc("{\"email\": \"b@x\"}");
     int64_t deleted = 0;
 
     assert_int_equal(lk_collection_save(c, a_moved, NULL, NULL), LK_OK);
-    bson_t *again = insert(c, "{\"email\": \"a@x\"}");
+    bson_t *again = store_spec_insert(c, "{\"email\": \"a@x\"}");
     assert_int_equal(lk_collection_delete(c, del, &deleted, NULL), LK_OK);
     assert_int_equal(deleted, 1);
-    bson_t *b2 = insert(c, "{\"email\": \"b@x\"}");
-    assert_int_equal(count_all(c), 3);
+    bson_t *b2 = store_spec_insert(c, "{\"email\": \"b@x\"}");
+    assert_int_equal(store_spec_count(c, "{}"), 3);
 
     bson_destroy(b2);
     bson_destroy(again);
@@ -801,12 +761,12 @@ static void test_unique_field_refuses_values_it_cannot_index(void **state)
 {
     fixture *f = *state;
     lk_collection *c = users(f);
-    bson_t *d = doc("{\"email\": [\"a@x\", \"b@x\"]}");
+    bson_t *d = store_spec_doc("{\"email\": [\"a@x\", \"b@x\"]}");
     lk_error err;
     assert_int_equal(lk_collection_insert(c, d, NULL, &err), LK_ERR_INVALID);
     assert_non_null(strstr(err.message, "email"));
     assert_non_null(strstr(err.message, "array"));
-    assert_int_equal(count_all(c), 0);
+    assert_int_equal(store_spec_count(c, "{}"), 0);
     bson_destroy(d);
 }
 
@@ -896,9 +856,9 @@ static void test_collections_hold_their_own_documents(void **state)
     assert_int_equal(lk_store_collection(f->store, "other", NULL, &other,
                                          NULL),
                      LK_OK);
-    bson_t *a = insert(f->coll, "{\"x\": 1}");
-    assert_int_equal(count_all(f->coll), 1);
-    assert_int_equal(count_all(other), 0);
+    bson_t *a = store_spec_insert(f->coll, "{\"x\": 1}");
+    assert_int_equal(store_spec_count(f->coll, "{}"), 1);
+    assert_int_equal(store_spec_count(other, "{}"), 0);
     bson_t *out = NULL;
     bson_oid_t id;
     assert_int_equal(lk_bson_get_oid(a, &id, NULL), LK_OK);
@@ -914,8 +874,8 @@ static void test_changing_a_returned_document_does_not_change_the_store(
     void **state)
 {
     fixture *f = *state;
-    bson_t *t = insert(f->coll, "{\"title\": \"a\"}");
-    bson_t *found = load(f->coll, t);
+    bson_t *t = store_spec_insert(f->coll, "{\"title\": \"a\"}");
+    bson_t *found = store_spec_load(f->coll, t);
     /* write over the returned buffers in place */
     uint8_t *raw = (uint8_t *)bson_get_data(found);
     memset(raw + 4, 0, found->len - 4);
@@ -929,8 +889,8 @@ static void test_changing_a_returned_document_does_not_change_the_store(
     memset((uint8_t *)bson_get_data(seen) + 4, 0, seen->len - 4);
     lk_cursor_free(cur);
 
-    bson_t *again = load(f->coll, t);
-    assert_string_equal(get_str(again, "title"), "a");
+    bson_t *again = store_spec_load(f->coll, t);
+    assert_string_equal(store_spec_str(again, "title"), "a");
     assert_true(bson_equal(again, t));
     bson_destroy(again);
     bson_destroy(t);
@@ -940,14 +900,15 @@ static void test_changing_the_inserted_document_does_not_change_the_store(
     void **state)
 {
     fixture *f = *state;
-    bson_t *in = doc("{\"title\": \"a\", \"price\": 1}"), *stored = NULL;
+    bson_t *in = store_spec_doc("{\"title\": \"a\", \"price\": 1}"),
+           *stored = NULL;
     assert_int_equal(lk_collection_insert(f->coll, in, &stored, NULL), LK_OK);
     bson_iter_t it;
     assert_true(bson_iter_init_find(&it, in, "price"));
     bson_iter_overwrite_int32(&it, 999);
     bson_destroy(in);
 
-    bson_t *now = load(f->coll, stored);
+    bson_t *now = store_spec_load(f->coll, stored);
     assert_true(bson_iter_init_find(&it, now, "price"));
     assert_int_equal(bson_iter_int32(&it), 1);
     bson_destroy(now);
@@ -956,36 +917,13 @@ static void test_changing_the_inserted_document_does_not_change_the_store(
 
 /* ---- find, count, delete ------------------------------------------------------- */
 
-/* The "n" fields of the documents the filter finds, as "1 2 3". */
-static const char *find_ns(lk_collection *c, const char *filter_json,
-                           int64_t skip, int64_t limit)
-{
-    static char buf[256];
-    bson_t *filter = doc(filter_json);
-    lk_find_opts opts = {.skip = skip, .limit = limit};
-    lk_cursor *cur = NULL;
-    const bson_t *d;
-    buf[0] = '\0';
-    assert_int_equal(lk_collection_find(c, filter, &opts, &cur, NULL), LK_OK);
-    while (lk_cursor_next(cur, &d)) {
-        int64_t n = 0;
-        assert_int_equal(lk_bson_get_int64(d, "n", &n, NULL), LK_OK);
-        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%lld",
-                 buf[0] ? " " : "", (long long)n);
-    }
-    assert_int_equal(lk_cursor_error(cur, NULL), LK_OK);
-    lk_cursor_free(cur);
-    bson_destroy(filter);
-    return buf;
-}
-
 static void insert_ns(lk_collection *c, int from, int to)
 {
     for (int i = from; i <= to; i++) {
         char json[64];
         snprintf(json, sizeof json, "{\"n\": %d, \"odd\": %s}", i,
                  i % 2 ? "true" : "false");
-        bson_destroy(insert(c, json));
+        bson_destroy(store_spec_insert(c, json));
     }
 }
 
@@ -993,20 +931,23 @@ static void test_find_returns_matches_in_insertion_order(void **state)
 {
     fixture *f = *state;
     insert_ns(f->coll, 1, 6);
-    assert_string_equal(find_ns(f->coll, "{}", 0, 0), "1 2 3 4 5 6");
-    assert_string_equal(find_ns(f->coll, "{\"odd\": true}", 0, 0), "1 3 5");
-    assert_string_equal(find_ns(f->coll, "{\"n\": 99}", 0, 0), "");
+    assert_string_equal(store_spec_find(f->coll, "{}", "n", 0, 0),
+                        "1 2 3 4 5 6");
+    assert_string_equal(store_spec_find(f->coll, "{\"odd\": true}", "n", 0, 0),
+                        "1 3 5");
+    assert_string_equal(store_spec_find(f->coll, "{\"n\": 99}", "n", 0, 0), "");
 }
 
 static void test_find_applies_skip_then_limit(void **state)
 {
     fixture *f = *state;
     insert_ns(f->coll, 1, 6);
-    assert_string_equal(find_ns(f->coll, "{}", 2, 0), "3 4 5 6");
-    assert_string_equal(find_ns(f->coll, "{}", 0, 2), "1 2");
-    assert_string_equal(find_ns(f->coll, "{}", 1, 3), "2 3 4");
-    assert_string_equal(find_ns(f->coll, "{\"odd\": false}", 1, 1), "4");
-    assert_string_equal(find_ns(f->coll, "{}", 10, 1), "");
+    assert_string_equal(store_spec_find(f->coll, "{}", "n", 2, 0), "3 4 5 6");
+    assert_string_equal(store_spec_find(f->coll, "{}", "n", 0, 2), "1 2");
+    assert_string_equal(store_spec_find(f->coll, "{}", "n", 1, 3), "2 3 4");
+    assert_string_equal(store_spec_find(f->coll, "{\"odd\": false}", "n", 1, 1),
+                        "4");
+    assert_string_equal(store_spec_find(f->coll, "{}", "n", 10, 1), "");
 }
 
 static void test_find_refuses_negative_skip_or_limit(void **state)
@@ -1025,11 +966,11 @@ static void test_saved_document_keeps_its_place_in_the_order(void **state)
 {
     fixture *f = *state;
     insert_ns(f->coll, 1, 3);
-    bson_t *filter = doc("{\"n\": 1}"), *first = NULL;
+    bson_t *filter = store_spec_doc("{\"n\": 1}"), *first = NULL;
     assert_int_equal(lk_collection_find_one(f->coll, filter, &first, NULL),
                      LK_OK);
     assert_int_equal(lk_collection_save(f->coll, first, NULL, NULL), LK_OK);
-    assert_string_equal(find_ns(f->coll, "{}", 0, 0), "1 2 3");
+    assert_string_equal(store_spec_find(f->coll, "{}", "n", 0, 0), "1 2 3");
     bson_destroy(first);
     bson_destroy(filter);
 }
@@ -1038,7 +979,8 @@ static void test_find_one_returns_the_first_match_or_not_found(void **state)
 {
     fixture *f = *state;
     insert_ns(f->coll, 1, 4);
-    bson_t *odd = doc("{\"odd\": false}"), *none = doc("{\"n\": 42}");
+    bson_t *odd = store_spec_doc("{\"odd\": false}"),
+           *none = store_spec_doc("{\"n\": 42}");
     bson_t *out = NULL;
     int64_t n = 0;
     lk_error err;
@@ -1058,7 +1000,7 @@ static void test_count_counts_the_matches(void **state)
 {
     fixture *f = *state;
     int64_t n = -1;
-    bson_t *odd = doc("{\"odd\": true}");
+    bson_t *odd = store_spec_doc("{\"odd\": true}");
     assert_int_equal(lk_collection_count(f->coll, NULL, &n, NULL), LK_OK);
     assert_int_equal(n, 0);
     insert_ns(f->coll, 1, 5);
@@ -1073,23 +1015,23 @@ static void test_delete_removes_the_matches_and_says_how_many(void **state)
 {
     fixture *f = *state;
     insert_ns(f->coll, 1, 6);
-    bson_t *odd = doc("{\"odd\": true}");
+    bson_t *odd = store_spec_doc("{\"odd\": true}");
     bson_t *empty = bson_new();
     int64_t deleted = -1;
     assert_int_equal(lk_collection_delete(f->coll, odd, &deleted, NULL),
                      LK_OK);
     assert_int_equal(deleted, 3);
-    assert_string_equal(find_ns(f->coll, "{}", 0, 0), "2 4 6");
+    assert_string_equal(store_spec_find(f->coll, "{}", "n", 0, 0), "2 4 6");
     assert_int_equal(lk_collection_delete(f->coll, odd, &deleted, NULL),
                      LK_OK);
     assert_int_equal(deleted, 0);
     /* new documents go after the survivors */
     insert_ns(f->coll, 7, 7);
-    assert_string_equal(find_ns(f->coll, "{}", 0, 0), "2 4 6 7");
+    assert_string_equal(store_spec_find(f->coll, "{}", "n", 0, 0), "2 4 6 7");
     assert_int_equal(lk_collection_delete(f->coll, empty, &deleted, NULL),
                      LK_OK);
     assert_int_equal(deleted, 4);
-    assert_int_equal(count_all(f->coll), 0);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 0);
     bson_destroy(odd);
     bson_destroy(empty);
 }
@@ -1097,8 +1039,8 @@ static void test_delete_removes_the_matches_and_says_how_many(void **state)
 static void test_delete_by_id_removes_one_document(void **state)
 {
     fixture *f = *state;
-    bson_t *a = insert(f->coll, "{\"n\": 1}");
-    bson_t *b = insert(f->coll, "{\"n\": 2}");
+    bson_t *a = store_spec_insert(f->coll, "{\"n\": 1}");
+    bson_t *b = store_spec_insert(f->coll, "{\"n\": 2}");
     bson_oid_t id;
     bson_t filter = BSON_INITIALIZER;
     int64_t deleted = 0;
@@ -1107,7 +1049,7 @@ static void test_delete_by_id_removes_one_document(void **state)
     assert_int_equal(lk_collection_delete(f->coll, &filter, &deleted, NULL),
                      LK_OK);
     assert_int_equal(deleted, 1);
-    assert_string_equal(find_ns(f->coll, "{}", 0, 0), "2");
+    assert_string_equal(store_spec_find(f->coll, "{}", "n", 0, 0), "2");
     bson_t *out = NULL;
     assert_int_equal(lk_collection_find_by_id(f->coll, &id, &out, NULL),
                      LK_ERR_NOT_FOUND);
@@ -1123,7 +1065,7 @@ static void test_many_documents_stay_reachable_by_id(void **state)
     fixture *f = *state;
     static bson_oid_t ids[N];
     for (int i = 0; i < N; i++) {
-        bson_t *d = insert(f->coll, "{}");
+        bson_t *d = store_spec_insert(f->coll, "{}");
         assert_int_equal(lk_bson_get_oid(d, &ids[i], NULL), LK_OK);
         bson_destroy(d);
     }
@@ -1145,7 +1087,7 @@ static void test_many_documents_stay_reachable_by_id(void **state)
                          want);
         bson_destroy(out);
     }
-    assert_int_equal(count_all(f->coll), N / 2);
+    assert_int_equal(store_spec_count(f->coll, "{}"), N / 2);
     /* then the rest, last first, checking the survivors as they shrink */
     for (int i = N - 1; i > 0; i -= 2) {
         bson_t filter = BSON_INITIALIZER;
@@ -1163,7 +1105,7 @@ static void test_many_documents_stay_reachable_by_id(void **state)
             bson_destroy(out);
         }
     }
-    assert_int_equal(count_all(f->coll), 0);
+    assert_int_equal(store_spec_count(f->coll, "{}"), 0);
     int64_t n = -1;
     assert_int_equal(lk_collection_count(f->coll, NULL, &n, NULL), LK_OK);
     assert_int_equal(n, 0);
@@ -1216,7 +1158,7 @@ static void test_concurrent_saves_of_one_version_let_exactly_one_win(
     void **state)
 {
     fixture *f = *state;
-    bson_t *t = insert(f->coll, "{\"title\": \"contended\"}");
+    bson_t *t = store_spec_insert(f->coll, "{\"title\": \"contended\"}");
     pthread_barrier_t barrier;
     pthread_t th[THREADS];
     racer r[THREADS];
@@ -1241,8 +1183,8 @@ static void test_concurrent_saves_of_one_version_let_exactly_one_win(
     /* phase 1: one winner, three stale; phase 2: every change counted */
     assert_int_equal(wins, 1);
     assert_int_equal(conflicts, THREADS - 1);
-    bson_t *now = load(f->coll, t);
-    assert_int_equal(get_version(now), 1 + THREADS * ROUNDS);
+    bson_t *now = store_spec_load(f->coll, t);
+    assert_int_equal(store_spec_version(now), 1 + THREADS * ROUNDS);
     bson_destroy(now);
     bson_destroy(t);
 }
@@ -1279,7 +1221,7 @@ static void test_concurrent_inserts_are_all_kept_with_distinct_ids(
         pthread_join(th[i], NULL);
         assert_int_equal(in[i].errors, 0);
     }
-    assert_int_equal(count_all(f->coll), THREADS * ROUNDS);
+    assert_int_equal(store_spec_count(f->coll, "{}"), THREADS * ROUNDS);
     /* every id is distinct and reachable through the index */
     lk_cursor *cur = NULL;
     const bson_t *d;
