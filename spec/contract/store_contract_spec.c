@@ -89,17 +89,29 @@ static void test_insert_keeps_a_caller_id_and_refuses_other_id_types(
     void **state)
 {
     fixture *f = *state;
-    bson_t *d =
-        store_spec_insert(f->items, "{\"_id\": {\"$oid\": \"" OID "\"}}");
+    bson_t *d = store_spec_insert(f->items, "{\"_id\": {\"$oid\": \"" OID
+                                            "\"}, \"title\": \"x\"}");
+    bson_t *in = store_spec_doc("{\"_id\": \"" OID "\"}"), *out = NULL;
     bson_oid_t id, want;
     lk_error err;
     bson_oid_init_from_string(&want, OID);
     assert_int_equal(lk_bson_get_oid(d, &id, NULL), LK_OK);
     assert_true(bson_oid_equal(&id, &want));
-    assert_int_equal(store_spec_insert_status(f->items, "{\"_id\": 7}", &err),
-                     LK_ERR_INVALID);
-    assert_non_null(strstr(err.message, "_id"));
+    bson_t *found = NULL;
+    assert_int_equal(lk_collection_find_by_id(f->items, &want, &found, NULL),
+                     LK_OK);
+    assert_string_equal(store_spec_str(found, "title"), "x");
+    bson_destroy(found);
+    store_spec_assert_refused(
+        store_spec_insert_status(f->items, "{\"_id\": 7}", &err),
+        LK_ERR_INVALID, &err, "_id");
+    /* the ObjectId's hex as a string is not an ObjectId either */
+    store_spec_assert_refused(lk_collection_insert(f->items, in, &out, &err),
+                              LK_ERR_INVALID, &err, "_id");
+    assert_null(out);
+    assert_non_null(strstr(err.message, "ObjectId"));
     assert_int_equal(store_spec_count(f->items, "{}"), 1);
+    bson_destroy(in);
     bson_destroy(d);
 }
 
@@ -127,17 +139,23 @@ static void test_insert_refuses_a_taken_id_and_changes_nothing(void **state)
 static void test_unique_fields_refuse_duplicates(void **state)
 {
     fixture *f = *state;
-    static const char *const unique[] = {"email", NULL};
+    static const char *const unique[] = {"email", "profile.handle", NULL};
     static const lk_collection_opts opts = {.unique = unique};
     lk_collection *c = NULL;
     lk_error err;
     assert_int_equal(lk_store_collection(f->store, "contract_users", &opts, &c,
                                          NULL),
                      LK_OK);
-    bson_destroy(store_spec_insert(c, "{\"email\": \"a@x\"}"));
-    assert_int_equal(store_spec_insert_status(c, "{\"email\": \"a@x\"}", &err),
-                     LK_ERR_DUPLICATE);
-    assert_non_null(strstr(err.message, "email"));
+    bson_destroy(store_spec_insert(
+        c, "{\"email\": \"a@x\", \"profile\": {\"handle\": 1}}"));
+    store_spec_assert_refused(
+        store_spec_insert_status(c, "{\"email\": \"a@x\"}", &err),
+        LK_ERR_DUPLICATE, &err, "\"email\"");
+    /* a dotted path is unique too, and 1 and 1.0 are the same number */
+    store_spec_assert_refused(
+        store_spec_insert_status(
+            c, "{\"email\": \"b@x\", \"profile\": {\"handle\": 1.0}}", &err),
+        LK_ERR_DUPLICATE, &err, "profile.handle");
     assert_int_equal(store_spec_count(c, "{}"), 1);
 }
 
@@ -178,7 +196,10 @@ static void test_update_if_current_starts_at_zero_and_counts_saves(
     fixture *f = *state;
     bson_t *d =
         store_spec_insert(f->items, "{\"title\": \"t\", \"version\": 41}");
+    bson_t *odd = store_spec_insert(f->items, "{\"version\": \"seven\"}");
+    /* whatever version the document carried, even one that is no number */
     assert_int_equal(store_spec_version(d), 0);
+    assert_int_equal(store_spec_version(odd), 0);
     for (int64_t want = 1; want <= 3; want++) {
         bson_t *saved = NULL;
         assert_int_equal(lk_collection_save(f->items, d, &saved, NULL), LK_OK);
@@ -189,6 +210,7 @@ static void test_update_if_current_starts_at_zero_and_counts_saves(
     bson_t *now = store_spec_load(f->items, d);
     assert_int_equal(store_spec_version(now), 3);
     bson_destroy(now);
+    bson_destroy(odd);
     bson_destroy(d);
 }
 
@@ -217,30 +239,46 @@ static void test_save_of_an_unknown_id_is_not_found(void **state)
     fixture *f = *state;
     bson_t *ghost =
         store_spec_doc("{\"_id\": {\"$oid\": \"" OID "\"}, \"version\": 0}");
-    assert_int_equal(lk_collection_save(f->items, ghost, NULL, NULL),
-                     LK_ERR_NOT_FOUND);
-    assert_int_equal(lk_collection_save(f->replicas, ghost, NULL, NULL),
-                     LK_ERR_NOT_FOUND);
+    lk_error err;
+    store_spec_assert_refused(lk_collection_save(f->items, ghost, NULL, &err),
+                              LK_ERR_NOT_FOUND, &err, OID);
+    store_spec_assert_refused(
+        lk_collection_save(f->replicas, ghost, NULL, &err), LK_ERR_NOT_FOUND,
+        &err, OID);
     assert_int_equal(store_spec_count(f->items, "{}"), 0);
+    assert_int_equal(store_spec_count(f->replicas, "{}"), 0);
     bson_destroy(ghost);
 }
 
-static void test_save_without_a_version_is_invalid_in_both_modes(void **state)
+static void
+test_save_without_an_id_or_a_version_is_invalid_in_both_modes(void **state)
 {
     fixture *f = *state;
     bson_t *a = store_spec_insert(f->items, "{}"),
            *b = store_spec_insert(f->replicas, "{\"version\": 0}");
     bson_t *a_bare = bson_new(), *b_bare = bson_new();
+    bson_t *no_id = store_spec_doc("{\"version\": 0}");
     lk_error err;
     bson_copy_to_excluding_noinit(a, a_bare, "version", NULL);
     bson_copy_to_excluding_noinit(b, b_bare, "version", NULL);
     /* NOT_FOUND would mean "no such document": this is bad input */
-    assert_int_equal(lk_collection_save(f->items, a_bare, NULL, &err),
+    store_spec_assert_refused(lk_collection_save(f->items, no_id, NULL, &err),
+                              LK_ERR_INVALID, &err, "_id");
+    store_spec_assert_refused(
+        lk_collection_save(f->replicas, no_id, NULL, &err), LK_ERR_INVALID,
+        &err, "_id");
+    store_spec_assert_refused(lk_collection_save(f->items, a_bare, NULL, &err),
+                              LK_ERR_INVALID, &err, "version");
+    store_spec_assert_refused(
+        lk_collection_save(f->replicas, b_bare, NULL, &err), LK_ERR_INVALID,
+        &err, "version");
+    /* the same status when the caller asks for no message */
+    assert_int_equal(lk_collection_save(f->items, a_bare, NULL, NULL),
                      LK_ERR_INVALID);
-    assert_non_null(strstr(err.message, "version"));
-    assert_int_equal(lk_collection_save(f->replicas, b_bare, NULL, &err),
-                     LK_ERR_INVALID);
-    assert_non_null(strstr(err.message, "version"));
+    bson_t *now = store_spec_load(f->items, a);
+    assert_int_equal(store_spec_version(now), 0);
+    bson_destroy(now);
+    bson_destroy(no_id);
     bson_destroy(a_bare);
     bson_destroy(b_bare);
     bson_destroy(a);
@@ -253,16 +291,25 @@ static void test_external_insert_keeps_the_version_and_requires_one(
     void **state)
 {
     fixture *f = *state;
+    static const struct {
+        const char *json, *expect;
+    } bad[] = {
+        {"{\"title\": \"t\"}", "required"},
+        {"{\"version\": -1}", ">= 0"},
+        {"{\"version\": \"1\"}", "integer"},
+        {"{\"version\": 1.5}", "integer"},
+    };
     bson_t *d = store_spec_insert(f->replicas, "{\"version\": 4}");
-    lk_error err;
     assert_int_equal(store_spec_version(d), 4);
-    assert_int_equal(
-        store_spec_insert_status(f->replicas, "{\"title\": \"t\"}", &err),
-        LK_ERR_INVALID);
-    assert_non_null(strstr(err.message, "version"));
-    assert_int_equal(
-        store_spec_insert_status(f->replicas, "{\"version\": -1}", &err),
-        LK_ERR_INVALID);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lk_error err;
+        store_spec_assert_refused(
+            store_spec_insert_status(f->replicas, bad[i].json, &err),
+            LK_ERR_INVALID, &err, "version");
+        if (strstr(err.message, bad[i].expect) == NULL)
+            fail_msg("%s: message \"%s\" lacks \"%s\"", bad[i].json,
+                     err.message, bad[i].expect);
+    }
     assert_int_equal(store_spec_count(f->replicas, "{}"), 1);
     bson_destroy(d);
 }
@@ -270,36 +317,56 @@ static void test_external_insert_keeps_the_version_and_requires_one(
 static void test_external_save_applies_only_the_next_version(void **state)
 {
     fixture *f = *state;
-    bson_t *d = store_spec_insert(f->replicas, "{\"version\": 0}");
+    bson_t *d =
+        store_spec_insert(f->replicas, "{\"title\": \"v0\", \"version\": 0}");
     bson_t *v1 = with_version(d, 1), *v2 = with_version(d, 2);
-    assert_int_equal(lk_collection_save(f->replicas, v2, NULL, NULL),
-                     LK_ERR_VERSION);
+    bson_t *v1t = store_spec_with_str(v1, "title", "v1");
+    bson_t *v2t = store_spec_with_str(v2, "title", "v2"), *saved = NULL;
+    lk_error err;
+    /* v2 before v1: out of order, refused, nothing changes */
+    store_spec_assert_refused(lk_collection_save(f->replicas, v2t, NULL, &err),
+                              LK_ERR_VERSION, &err, "does not follow");
+    bson_t *now = store_spec_load(f->replicas, d);
+    assert_string_equal(store_spec_str(now, "title"), "v0");
+    assert_int_equal(store_spec_version(now), 0);
+    bson_destroy(now);
+    /* the stored version again is not the next one */
     assert_int_equal(lk_collection_save(f->replicas, d, NULL, NULL),
                      LK_ERR_VERSION);
-    assert_int_equal(lk_collection_save(f->replicas, v1, NULL, NULL), LK_OK);
-    assert_int_equal(lk_collection_save(f->replicas, v1, NULL, NULL),
+    /* v1 applies as given */
+    assert_int_equal(lk_collection_save(f->replicas, v1t, &saved, NULL), LK_OK);
+    assert_int_equal(store_spec_version(saved), 1);
+    bson_destroy(saved);
+    /* the same version again is a duplicate delivery: refused */
+    assert_int_equal(lk_collection_save(f->replicas, v1t, NULL, NULL),
                      LK_ERR_VERSION);
-    assert_int_equal(lk_collection_save(f->replicas, v2, NULL, NULL), LK_OK);
-    bson_t *now = store_spec_load(f->replicas, d);
+    /* and now v2 follows */
+    assert_int_equal(lk_collection_save(f->replicas, v2t, NULL, NULL), LK_OK);
+    now = store_spec_load(f->replicas, d);
+    assert_string_equal(store_spec_str(now, "title"), "v2");
     assert_int_equal(store_spec_version(now), 2);
     bson_destroy(now);
     bson_destroy(v1);
+    bson_destroy(v1t);
     bson_destroy(v2);
+    bson_destroy(v2t);
     bson_destroy(d);
 }
 
 static void test_versions_come_back_as_int64(void **state)
 {
     fixture *f = *state;
-    bson_t *a = store_spec_insert(f->replicas, "{\"version\": 1}"); /* int32 */
+    bson_t *a = store_spec_insert(f->replicas, "{\"version\": 5}"); /* int32 */
     bson_t *b =
-        store_spec_insert(f->replicas, "{\"version\": 2.0}"); /* double */
+        store_spec_insert(f->replicas, "{\"version\": 3.0}"); /* double */
     bson_t *c = store_spec_insert(f->items, "{}");
     const bson_t *all[] = {a, b, c};
+    const int64_t want[] = {5, 3, 0};
     for (size_t i = 0; i < 3; i++) {
         bson_iter_t it;
         assert_true(bson_iter_init_find(&it, all[i], "version"));
         assert_true(BSON_ITER_HOLDS_INT64(&it));
+        assert_int_equal(bson_iter_int64(&it), want[i]);
     }
     bson_destroy(a);
     bson_destroy(b);
@@ -415,7 +482,7 @@ static const struct {
     C(test_update_if_current_starts_at_zero_and_counts_saves),
     C(test_update_if_current_stale_save_changes_nothing),
     C(test_save_of_an_unknown_id_is_not_found),
-    C(test_save_without_a_version_is_invalid_in_both_modes),
+    C(test_save_without_an_id_or_a_version_is_invalid_in_both_modes),
     C(test_external_insert_keeps_the_version_and_requires_one),
     C(test_external_save_applies_only_the_next_version),
     C(test_versions_come_back_as_int64),

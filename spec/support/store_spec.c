@@ -66,6 +66,14 @@ const char *store_spec_str(const bson_t *d, const char *key)
     return bson_iter_utf8(&it, NULL);
 }
 
+bson_t *store_spec_with_str(const bson_t *d, const char *key, const char *value)
+{
+    bson_t *out = bson_new();
+    bson_copy_to_excluding_noinit(d, out, key, NULL);
+    BSON_APPEND_UTF8(out, key, value);
+    return out;
+}
+
 int64_t store_spec_count(lk_collection *c, const char *filter_json)
 {
     bson_t *filter = store_spec_doc(filter_json);

@@ -44,6 +44,11 @@ int64_t store_spec_version(const bson_t *d);
  * from `d`). */
 const char *store_spec_str(const bson_t *d, const char *key);
 
+/* A copy of `d` with the string `key` set to `value` (replaced where it
+ * was, else appended). Caller destroys. */
+bson_t *store_spec_with_str(const bson_t *d, const char *key,
+                            const char *value);
+
 /* How many documents of `c` match `filter_json` (a refusal fails). */
 int64_t store_spec_count(lk_collection *c, const char *filter_json);
 
