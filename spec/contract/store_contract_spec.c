@@ -170,24 +170,6 @@ static void test_find_by_id_of_a_missing_document_is_not_found(void **state)
     assert_null(out);
 }
 
-static void test_returned_documents_are_copies(void **state)
-{
-    fixture *f = *state;
-    bson_t *in = store_spec_doc("{\"title\": \"t\"}"), *out = NULL;
-    assert_int_equal(lk_collection_insert(f->items, in, &out, NULL), LK_OK);
-    bson_t *first = store_spec_load(f->items, out);
-    bson_t *second = store_spec_load(f->items, out);
-    assert_ptr_not_equal(bson_get_data(first), bson_get_data(second));
-    memset((uint8_t *)bson_get_data(first) + 4, 0, first->len - 4);
-    bson_destroy(in);
-    bson_t *third = store_spec_load(f->items, out);
-    assert_true(bson_equal(third, second));
-    bson_destroy(first);
-    bson_destroy(second);
-    bson_destroy(third);
-    bson_destroy(out);
-}
-
 /* ---- OCC: update-if-current ------------------------------------------------------ */
 
 static void test_update_if_current_starts_at_zero_and_counts_saves(
@@ -375,47 +357,81 @@ static void test_versions_come_back_as_int64(void **state)
 
 /* ---- find, count, delete, filters --------------------------------------------------- */
 
-static void test_find_keeps_insertion_order_with_skip_and_limit(void **state)
+static void test_find_returns_matches_in_insertion_order(void **state)
 {
     fixture *f = *state;
-    for (int i = 0; i < 5; i++) {
-        char json[32];
-        snprintf(json, sizeof json, "{\"i\": %d}", i);
-        bson_destroy(store_spec_insert(f->items, json));
-    }
-    lk_find_opts opts = {.skip = 1, .limit = 3};
-    lk_cursor *cur = NULL;
-    const bson_t *d;
-    int64_t want = 1, i = -1;
-    assert_int_equal(lk_collection_find(f->items, NULL, &opts, &cur, NULL),
-                     LK_OK);
-    while (lk_cursor_next(cur, &d)) {
-        assert_int_equal(lk_bson_get_int64(d, "i", &i, NULL), LK_OK);
-        assert_int_equal(i, want++);
-    }
-    assert_int_equal(want, 4);
-    assert_int_equal(lk_cursor_error(cur, NULL), LK_OK);
-    lk_cursor_free(cur);
+    store_spec_insert_numbers(f->items, 1, 6);
+    assert_string_equal(store_spec_find(f->items, "{}", "n", 0, 0),
+                        "1 2 3 4 5 6");
+    assert_string_equal(store_spec_find(f->items, "{\"odd\": true}", "n", 0, 0),
+                        "1 3 5");
+    assert_string_equal(store_spec_find(f->items, "{\"n\": 99}", "n", 0, 0),
+                        "");
 }
 
-static void test_count_and_delete_follow_the_filter(void **state)
+static void test_find_applies_skip_then_limit(void **state)
 {
     fixture *f = *state;
-    bson_destroy(store_spec_insert(f->items, "{\"k\": \"a\"}"));
-    bson_destroy(store_spec_insert(f->items, "{\"k\": \"b\"}"));
-    bson_destroy(store_spec_insert(f->items, "{\"k\": \"a\"}"));
-    bson_t *filter = store_spec_doc("{\"k\": \"a\"}");
+    store_spec_insert_numbers(f->items, 1, 6);
+    assert_string_equal(store_spec_find(f->items, "{}", "n", 2, 0), "3 4 5 6");
+    assert_string_equal(store_spec_find(f->items, "{}", "n", 0, 2), "1 2");
+    assert_string_equal(store_spec_find(f->items, "{}", "n", 1, 3), "2 3 4");
+    assert_string_equal(
+        store_spec_find(f->items, "{\"odd\": false}", "n", 1, 1), "4");
+    assert_string_equal(store_spec_find(f->items, "{}", "n", 10, 1), "");
+}
+
+static void test_count_counts_the_matches(void **state)
+{
+    fixture *f = *state;
+    int64_t n = -1;
+    bson_t *odd = store_spec_doc("{\"odd\": true}");
+    assert_int_equal(lk_collection_count(f->items, NULL, &n, NULL), LK_OK);
+    assert_int_equal(n, 0);
+    store_spec_insert_numbers(f->items, 1, 5);
+    assert_int_equal(lk_collection_count(f->items, NULL, &n, NULL), LK_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(lk_collection_count(f->items, odd, &n, NULL), LK_OK);
+    assert_int_equal(n, 3);
+    bson_destroy(odd);
+}
+
+static void test_delete_removes_the_matches_and_says_how_many(void **state)
+{
+    fixture *f = *state;
+    store_spec_insert_numbers(f->items, 1, 6);
+    bson_t *odd = store_spec_doc("{\"odd\": true}");
+    bson_t *empty = bson_new();
+    int64_t deleted = -1;
+    assert_int_equal(lk_collection_delete(f->items, odd, &deleted, NULL),
+                     LK_OK);
+    assert_int_equal(deleted, 3);
+    assert_string_equal(store_spec_find(f->items, "{}", "n", 0, 0), "2 4 6");
+    assert_int_equal(lk_collection_delete(f->items, odd, &deleted, NULL),
+                     LK_OK);
+    assert_int_equal(deleted, 0);
+    /* new documents go after the survivors */
+    store_spec_insert_numbers(f->items, 7, 7);
+    assert_string_equal(store_spec_find(f->items, "{}", "n", 0, 0), "2 4 6 7");
+    assert_int_equal(lk_collection_delete(f->items, empty, &deleted, NULL),
+                     LK_OK);
+    assert_int_equal(deleted, 4);
+    assert_int_equal(store_spec_count(f->items, "{}"), 0);
+    bson_destroy(odd);
+    bson_destroy(empty);
+}
+
+static void test_delete_without_a_filter_is_invalid(void **state)
+{
+    fixture *f = *state;
     int64_t deleted = -1;
     lk_error err;
-    assert_int_equal(store_spec_count(f->items, "{\"k\": \"a\"}"), 2);
-    assert_int_equal(lk_collection_delete(f->items, NULL, &deleted, &err),
-                     LK_ERR_INVALID);
-    assert_non_null(strstr(err.message, "filter"));
-    assert_int_equal(lk_collection_delete(f->items, filter, &deleted, NULL),
-                     LK_OK);
-    assert_int_equal(deleted, 2);
-    assert_int_equal(store_spec_count(f->items, "{}"), 1);
-    bson_destroy(filter);
+    store_spec_insert_numbers(f->items, 1, 2);
+    /* an empty filter deletes all; a missing one is a mistake */
+    store_spec_assert_refused(
+        lk_collection_delete(f->items, NULL, &deleted, &err), LK_ERR_INVALID,
+        &err, "filter");
+    assert_int_equal(store_spec_count(f->items, "{}"), 2);
 }
 
 static void test_filters_compare_numbers_across_types(void **state)
@@ -449,21 +465,54 @@ static void test_unsupported_operator_is_invalid_even_when_empty(void **state)
     bson_destroy(filter);
 }
 
-static void test_reopening_a_collection_with_other_options_is_invalid(
-    void **state)
+static void
+test_reopening_a_collection_with_other_options_is_invalid(void **state)
 {
     fixture *f = *state;
     static const lk_collection_opts external = {.occ = LK_OCC_EXTERNAL};
+    static const lk_collection_opts rev = {.version_key = "rev"};
+    static const char *const unique[] = {"title", NULL};
+    static const lk_collection_opts uniq = {.unique = unique};
+    static const lk_collection_opts same = {.version_key = "version"};
     lk_collection *c = NULL;
     lk_error err;
-    assert_int_equal(lk_store_collection(f->store, "contract_items", &external,
-                                         &c, &err),
-                     LK_ERR_INVALID);
+
+    assert_int_equal(
+        lk_store_collection(f->store, "contract_items", &external, &c, &err),
+        LK_ERR_INVALID);
     assert_non_null(strstr(err.message, "contract_items"));
-    assert_int_equal(lk_store_collection(f->store, "contract_items", NULL, &c,
-                                         NULL),
-                     LK_OK);
+    assert_null(c);
+    assert_int_equal(
+        lk_store_collection(f->store, "contract_items", &rev, &c, NULL),
+        LK_ERR_INVALID);
+    assert_int_equal(
+        lk_store_collection(f->store, "contract_items", &uniq, &c, NULL),
+        LK_ERR_INVALID);
+    /* the same options (the default spelled out) give the same collection */
+    assert_int_equal(
+        lk_store_collection(f->store, "contract_items", &same, &c, NULL),
+        LK_OK);
     assert_ptr_equal(c, f->items);
+
+    /* unique fields: the same set in any order, or nothing */
+    static const char *const ab[] = {"a", "b", NULL}, *const ba[] = {"b", "a",
+                                                                     NULL};
+    static const char *const ac[] = {"a", "c", NULL};
+    static const lk_collection_opts o_ab = {.unique = ab},
+                                    o_ba = {.unique = ba},
+                                    o_ac = {.unique = ac};
+    lk_collection *first = NULL;
+    assert_int_equal(
+        lk_store_collection(f->store, "contract_pairs", &o_ab, &first, NULL),
+        LK_OK);
+    assert_int_equal(
+        lk_store_collection(f->store, "contract_pairs", &o_ba, &c, NULL),
+        LK_OK);
+    assert_ptr_equal(c, first);
+    assert_int_equal(
+        lk_store_collection(f->store, "contract_pairs", &o_ac, &c, &err),
+        LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "unique fields"));
 }
 
 /* ---- the table -------------------------------------------------------------------- */
@@ -478,7 +527,6 @@ static const struct {
     C(test_insert_refuses_a_taken_id_and_changes_nothing),
     C(test_unique_fields_refuse_duplicates),
     C(test_find_by_id_of_a_missing_document_is_not_found),
-    C(test_returned_documents_are_copies),
     C(test_update_if_current_starts_at_zero_and_counts_saves),
     C(test_update_if_current_stale_save_changes_nothing),
     C(test_save_of_an_unknown_id_is_not_found),
@@ -486,8 +534,11 @@ static const struct {
     C(test_external_insert_keeps_the_version_and_requires_one),
     C(test_external_save_applies_only_the_next_version),
     C(test_versions_come_back_as_int64),
-    C(test_find_keeps_insertion_order_with_skip_and_limit),
-    C(test_count_and_delete_follow_the_filter),
+    C(test_find_returns_matches_in_insertion_order),
+    C(test_find_applies_skip_then_limit),
+    C(test_count_counts_the_matches),
+    C(test_delete_removes_the_matches_and_says_how_many),
+    C(test_delete_without_a_filter_is_invalid),
     C(test_filters_compare_numbers_across_types),
     C(test_unsupported_operator_is_invalid_even_when_empty),
     C(test_reopening_a_collection_with_other_options_is_invalid),

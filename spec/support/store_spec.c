@@ -42,6 +42,16 @@ void store_spec_seed(lk_collection *c, const char *const *jsons, size_t n)
         bson_destroy(store_spec_insert(c, jsons[i]));
 }
 
+void store_spec_insert_numbers(lk_collection *c, int from, int to)
+{
+    for (int i = from; i <= to; i++) {
+        char json[64];
+        snprintf(json, sizeof json, "{\"n\": %d, \"odd\": %s}", i,
+                 i % 2 ? "true" : "false");
+        bson_destroy(store_spec_insert(c, json));
+    }
+}
+
 bson_t *store_spec_load(lk_collection *c, const bson_t *like)
 {
     bson_oid_t id;

@@ -34,6 +34,10 @@ lk_status store_spec_insert_status(lk_collection *c, const char *json,
  * stored copies. */
 void store_spec_seed(lk_collection *c, const char *const *jsons, size_t n);
 
+/* Inserts {"n": i, "odd": i % 2 == 1} for i = from..to, in order: rows
+ * for specs of order, skip, limit, count and delete. */
+void store_spec_insert_numbers(lk_collection *c, int from, int to);
+
 /* The stored document with the `_id` of `like` (caller destroys). */
 bson_t *store_spec_load(lk_collection *c, const bson_t *like);
 
