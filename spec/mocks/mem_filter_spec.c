@@ -55,12 +55,8 @@ static int setup(void **state)
     fixture *f = test_calloc(1, sizeof *f);
     f->store = lk_mem_store_new();
     assert_non_null(f->store);
-    assert_int_equal(lk_store_collection(f->store, "things", NULL, &f->things,
-                                         NULL),
-                     LK_OK);
-    assert_int_equal(lk_store_collection(f->store, "empty", NULL, &f->empty,
-                                         NULL),
-                     LK_OK);
+    f->things = store_spec_collection(f->store, "things", NULL);
+    f->empty = store_spec_collection(f->store, "empty", NULL);
     store_spec_seed(f->things, DOCS, sizeof DOCS / sizeof DOCS[0]);
     *state = f;
     return 0;

@@ -28,8 +28,7 @@ static int setup(void **state)
     fixture *f = test_calloc(1, sizeof *f);
     f->store = lk_mem_store_new();
     assert_non_null(f->store);
-    assert_int_equal(
-        lk_store_collection(f->store, "tickets", NULL, &f->coll, NULL), LK_OK);
+    f->coll = store_spec_collection(f->store, "tickets", NULL);
     *state = f;
     return 0;
 }
@@ -433,8 +432,7 @@ static void test_custom_version_key_is_used(void **state)
     fixture *f = *state;
     static const lk_collection_opts opts = {.version_key = "rev"};
     lk_collection *c = NULL;
-    assert_int_equal(lk_store_collection(f->store, "revs", &opts, &c, NULL),
-                     LK_OK);
+    c = store_spec_collection(f->store, "revs", &opts);
     bson_t *d = store_spec_insert(c, "{\"version\": \"untouched\"}"),
            *saved = NULL;
     int64_t rev = -1;
@@ -455,8 +453,7 @@ static lk_collection *users(fixture *f)
     static const char *const unique[] = {"email", "profile.handle", NULL};
     static const lk_collection_opts opts = {.unique = unique};
     lk_collection *c = NULL;
-    assert_int_equal(lk_store_collection(f->store, "users", &opts, &c, NULL),
-                     LK_OK);
+    c = store_spec_collection(f->store, "users", &opts);
     return c;
 }
 
@@ -575,9 +572,7 @@ static void test_collections_hold_their_own_documents(void **state)
 {
     fixture *f = *state;
     lk_collection *other = NULL;
-    assert_int_equal(lk_store_collection(f->store, "other", NULL, &other,
-                                         NULL),
-                     LK_OK);
+    other = store_spec_collection(f->store, "other", NULL);
     bson_t *a = store_spec_insert(f->coll, "{\"x\": 1}");
     assert_int_equal(store_spec_count(f->coll, "{}"), 1);
     assert_int_equal(store_spec_count(other, "{}"), 0);

@@ -64,12 +64,8 @@ static int setup(void **state)
     fixture *f = test_calloc(1, sizeof *f);
     f->store = lk_mem_store_new();
     assert_non_null(f->store);
-    assert_int_equal(lk_store_collection(f->store, "values", NULL, &f->values,
-                                         NULL),
-                     LK_OK);
-    assert_int_equal(lk_store_collection(f->store, "keyed", &keyed, &f->keyed,
-                                         NULL),
-                     LK_OK);
+    f->values = store_spec_collection(f->store, "values", NULL);
+    f->keyed = store_spec_collection(f->store, "keyed", &keyed);
     for (size_t i = 0; i < sizeof VALUES / sizeof VALUES[0]; i++) {
         char json[256];
         snprintf(json, sizeof json, "{\"name\": \"%s\", \"v\": %s}",

@@ -17,6 +17,16 @@ bson_t *store_spec_doc(const char *json)
     return b;
 }
 
+lk_collection *store_spec_collection(lk_store *store, const char *name,
+                                     const lk_collection_opts *opts)
+{
+    lk_collection *c = NULL;
+    lk_error err;
+    if (lk_store_collection(store, name, opts, &c, &err) != LK_OK)
+        fail_msg("open collection %s: %s", name, err.message);
+    return c;
+}
+
 bson_t *store_spec_insert(lk_collection *c, const char *json)
 {
     bson_t *in = store_spec_doc(json), *out = NULL;

@@ -21,6 +21,11 @@
  * fails the test. Caller destroys. */
 bson_t *store_spec_doc(const char *json);
 
+/* The collection `name` of `store`, opened with `opts` (NULL: defaults);
+ * a refusal fails the test. Borrowed: the store owns it. */
+lk_collection *store_spec_collection(lk_store *store, const char *name,
+                                     const lk_collection_opts *opts);
+
 /* Inserts `json` into `c` and returns the stored document (caller
  * destroys); a refusal fails the test with its message. */
 bson_t *store_spec_insert(lk_collection *c, const char *json);
