@@ -1,6 +1,9 @@
 /* log_spec.c — the pluggable logger: the level comes from LK_LOG (read
  * lazily, so a program may setenv first) unless set in code; lines at or
- * above it reach the handler; specs capture them with spec_log. */
+ * above it reach the handler, one line each (controls escaped), repeated
+ * warnings rate-limited, stderr lines timestamped; specs capture them with
+ * spec_log. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -31,6 +35,12 @@ static int restore(void **state)
     spec_log_capture_stop();
     unsetenv("LK_LOG");
     return 0;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
 }
 
 typedef struct seen {
@@ -225,8 +235,143 @@ static void test_default_handler_writes_one_line_to_stderr(void **state)
     size_t n = fread(buf, 1, sizeof buf - 1, tmp);
     fclose(tmp);
     buf[n] = '\0';
-    assert_string_equal(buf, "listenkit error: disk full\n");
+    /* "2026-12-01T09:15:17.123Z listenkit error: disk full\n" */
+    assert_int_equal(strlen(buf), 24 + strlen(" listenkit error: disk full\n"));
+    assert_string_equal(buf + 24, " listenkit error: disk full\n");
+    assert_true(buf[4] == '-' && buf[7] == '-' && buf[10] == 'T');
+    assert_true(buf[13] == ':' && buf[16] == ':' && buf[19] == '.');
+    assert_int_equal(buf[23], 'Z');
     assert_int_equal(s.count, 0);
+}
+
+/* A JSON key from the wire holding a newline and an escape sequence: the
+ * handler gets one line, the controls spelled out, nothing raw. */
+static void test_control_characters_from_input_are_escaped(void **state)
+{
+    (void)state;
+    seen s = {0};
+    const char *key = "id\nlistenkit error: forged\x1b[2J\r\t\x7f";
+    lk_log_set_handler(remember, &s);
+    lk_log(LK_LOG_WARN, "unknown field \"%s\"", key);
+    assert_int_equal(s.count, 1);
+    assert_string_equal(s.line,
+                        "unknown field \"id\\nlistenkit error: forged"
+                        "\\x1b[2J\\r\\t\\x7f\"");
+    assert_null(strchr(s.line, '\n'));
+    assert_null(strchr(s.line, 0x1b));
+}
+
+static void test_c1_controls_are_escaped_and_other_utf8_kept(void **state)
+{
+    (void)state;
+    seen s = {0};
+    lk_log_set_handler(remember, &s);
+    /* U+009B (a CSI for some terminals), then "é" and "€" */
+    lk_log(LK_LOG_ERROR, "a\xc2\x9b" "b \xc3\xa9 \xe2\x82\xac");
+    assert_string_equal(s.line, "a\\x9bb \xc3\xa9 \xe2\x82\xac");
+}
+
+static void test_escape_cuts_at_a_whole_escape(void **state)
+{
+    (void)state;
+    char out[6];
+    assert_int_equal(lk_log_escape("ab\ncd", out, sizeof out), 5);
+    assert_string_equal(out, "ab\\nc");
+    assert_int_equal(lk_log_escape("a\x01", out, 5), 1);
+    assert_string_equal(out, "a");
+    assert_int_equal(lk_log_escape("x", out, 0), 0);
+}
+
+static void test_repeated_warnings_give_one_line_per_interval_with_a_count(void **state)
+{
+    (void)state;
+    seen s = {0};
+    lk_log_set_handler(remember, &s);
+    lk_log_set_rate_limit(200);
+    for (int i = 0; i < 50; i++)
+        lk_log(LK_LOG_WARN, "ack of seq %d failed", i);
+    assert_int_equal(s.count, 1);
+    assert_string_equal(s.line, "ack of seq 0 failed");
+    /* another reason is not held back by the first */
+    lk_log(LK_LOG_WARN, "disconnected from %s", "x");
+    assert_int_equal(s.count, 2);
+    sleep_ms(250);
+    lk_log(LK_LOG_WARN, "ack of seq %d failed", 50);
+    assert_int_equal(s.count, 3);
+    assert_string_equal(s.line, "ack of seq 50 failed (and 49 more like this "
+                                "since the last one; at most one per 200 ms)");
+    lk_log(LK_LOG_WARN, "ack of seq %d failed", 51);
+    assert_int_equal(s.count, 3);
+}
+
+static void test_info_lines_and_a_zero_interval_are_not_limited(void **state)
+{
+    (void)state;
+    seen s = {0};
+    lk_log_set_handler(remember, &s);
+    lk_log_set_level(LK_LOG_DEBUG);
+    for (int i = 0; i < 5; i++)
+        lk_log(LK_LOG_INFO, "delivered %d", i);
+    assert_int_equal(s.count, 5);
+    lk_log_set_rate_limit(0);
+    for (int i = 0; i < 5; i++)
+        lk_log(LK_LOG_ERROR, "failed %d", i);
+    assert_int_equal(s.count, 10);
+}
+
+static void test_the_default_limit_holds_back_a_burst(void **state)
+{
+    (void)state;
+    seen s = {0};
+    lk_log_set_handler(remember, &s);
+    for (int i = 0; i < 1000; i++)
+        lk_log(LK_LOG_ERROR, "flood %d", i);
+    assert_int_equal(s.count, 1);
+}
+
+/* Threads log while the spec's thread swaps handlers: once set_handler
+ * returned, the old handler is never called again (TSan checks the rest). */
+typedef struct swap_seen {
+    int calls;
+} swap_seen;
+
+static void count_call(void *closure, lk_log_level level, const char *line)
+{
+    (void)level;
+    (void)line;
+    ((swap_seen *)closure)->calls++; /* only ever called under the lock */
+}
+
+static int stop_logging;
+
+static void *log_a_lot(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&stop_logging, __ATOMIC_SEQ_CST))
+        lk_log(LK_LOG_INFO, "from a thread");
+    return NULL;
+}
+
+static void test_a_handler_swapped_while_threads_log_is_not_called_after(void **state)
+{
+    (void)state;
+    swap_seen a = {0}, b = {0};
+    pthread_t t[2];
+    lk_log_set_level(LK_LOG_INFO);
+    lk_log_set_handler(count_call, &a);
+    __atomic_store_n(&stop_logging, 0, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, log_a_lot, NULL), 0);
+    sleep_ms(20);
+    lk_log_set_handler(count_call, &b);
+    int a_after_swap = a.calls; /* no lock: nothing may call `a` now */
+    sleep_ms(20);
+    __atomic_store_n(&stop_logging, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    assert_true(a_after_swap > 0);
+    assert_int_equal(a.calls, a_after_swap);
+    assert_true(b.calls > 0);
 }
 
 static void test_capture_collects_every_line_from_debug_up(void **state)
@@ -290,6 +435,13 @@ int main(void)
         T(test_long_lines_are_truncated_to_1k),
         T(test_a_line_that_cannot_be_formatted_logs_its_format),
         T(test_default_handler_writes_one_line_to_stderr),
+        T(test_control_characters_from_input_are_escaped),
+        T(test_c1_controls_are_escaped_and_other_utf8_kept),
+        T(test_escape_cuts_at_a_whole_escape),
+        T(test_repeated_warnings_give_one_line_per_interval_with_a_count),
+        T(test_info_lines_and_a_zero_interval_are_not_limited),
+        T(test_the_default_limit_holds_back_a_burst),
+        T(test_a_handler_swapped_while_threads_log_is_not_called_after),
         T(test_capture_collects_every_line_from_debug_up),
         T(test_capture_grows_past_its_first_buffer),
         T(test_capture_stop_restores_level_and_handler),

@@ -56,6 +56,7 @@ void spec_log_capture_start(void)
     pthread_mutex_unlock(&lock);
     lk_log_set_handler(capture, NULL);
     lk_log_set_level(LK_LOG_DEBUG);
+    lk_log_set_rate_limit(0); /* every line, also repeated warnings */
 }
 
 const char *spec_log_captured(void)

@@ -6,8 +6,8 @@
  *     assert_true(spec_log_contains("terminated ticket:created seq 7"));
  *     spec_log_capture_stop();
  *
- * start() installs a capturing lk_log handler and sets the level to debug,
- * so every line is kept; stop() frees the lines and restores the default
+ * start() installs a capturing lk_log handler, sets the level to debug and
+ * turns the rate limit off, so every line is kept; stop() frees the lines and restores the default
  * handler and level (lk_log_reset: stderr, LK_LOG or warn). Captured lines
  * are also counted, so a spec can assert "exactly one line".
  *

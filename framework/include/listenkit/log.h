@@ -9,18 +9,42 @@
  * code. A handler can replace the default (one line on stderr), which is how
  * specs capture and assert on log lines.
  *
- * Thread-safety: lk_log() may be called from any thread; the handler must
- * then be thread-safe itself. Set the handler and the level before starting
- * threads (they are plain process-wide settings, like an allocator).
+ * What reaches a handler (or stderr) is one line: control characters in
+ * the formatted text (newline, carriage return, tab, ESC, any other C0 or
+ * C1 control, DEL) are written as escapes ("\n", "\x1b"), so text from
+ * input (a JSON key, a subject) cannot forge a line or drive a terminal.
+ * The default handler stamps each line with UTC wall time:
+ *
+ *     2026-12-01T09:15:17.123Z listenkit warn: nats: disconnected from ...
+ *
+ * Repeated warnings are rate-limited: per reason (the call's level and
+ * format string) at most one warn or error line per interval (default
+ * LK_LOG_DEFAULT_RATE_LIMIT_MS); the first line after the interval says
+ * how many like it were held back ("(and 41 more like this since the last
+ * one; ...)"). Debug and info lines are never limited.
+ *
+ * Thread-safety: lk_log() may be called from any thread. Lines are handed
+ * to the handler one at a time, under the logger's lock, so the handler
+ * needs no lock of its own for that, must return quickly and must not call
+ * lk_log or the setters below itself. The settings may be changed from any
+ * thread at any time: once lk_log_set_handler (or lk_log_reset) returns,
+ * the previous handler is not running and will not be called again, so
+ * its closure may be freed.
  */
 #ifndef LISTENKIT_LOG_H
 #define LISTENKIT_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "listenkit/error.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Default rate-limit interval for repeated warn/error lines. */
+#define LK_LOG_DEFAULT_RATE_LIMIT_MS 10000
 
 typedef enum lk_log_level {
     LK_LOG_DEBUG,
@@ -48,8 +72,17 @@ lk_status lk_log_level_parse(const char *text, lk_log_level *out);
 
 const char *lk_log_level_str(lk_log_level level);
 
-/* Back to the start-up state: the stderr handler, and the level read again
- * from LK_LOG on next use. For specs and for programs that re-read their
+/* At most one warn/error line per reason per `interval_ms`; 0 (or less)
+ * lets every line through. Forgets what was held back so far. */
+void lk_log_set_rate_limit(int64_t interval_ms);
+
+/* Writes `in` to `out` (at most size-1 bytes and a NUL, cut at a whole
+ * escape) with control characters escaped as lk_log does. Returns the
+ * length written. */
+size_t lk_log_escape(const char *in, char *out, size_t size);
+
+/* Back to the start-up state: the stderr handler, the default rate limit,
+ * and the level read again from LK_LOG on next use. For specs and for programs that re-read their
  * environment. */
 void lk_log_reset(void);
 
