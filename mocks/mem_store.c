@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem_filter-private.h"
+#include "listenkit/filter-private.h"
 #include "mem_index-private.h"
-#include "mem_stored-private.h"
-#include "mem_value-private.h"
+#include "listenkit/stored-private.h"
+#include "listenkit/value-private.h"
 
 typedef struct mem_key {
     uint8_t *bytes; /* NULL: the field is absent or null, not indexed */
@@ -26,7 +26,7 @@ typedef struct mem_key {
 typedef struct mem_doc {
     struct mem_doc *prev, *next;
     bson_oid_t id;
-    lk_mem_stored stored; /* _id first, version as int64; in `own` until
+    lk_stored stored; /* _id first, version as int64; in `own` until
                              a save replaces it with a buffer of its own */
     mem_key *keys;        /* one per unique field */
     uint8_t own[];        /* the inserted bytes: one allocation with the node */
@@ -111,7 +111,7 @@ static lk_status unique_keys(const mem_coll *c, const bson_t *doc,
             !bson_iter_find_descendant(&it, path, &found) ||
             BSON_ITER_HOLDS_NULL(&found))
             continue;
-        s = lk_mem_value_key(&found, path, &keys[i].bytes, &keys[i].len,
+        s = lk_value_key(&found, path, &keys[i].bytes, &keys[i].len,
                              err);
     }
     if (s != LK_OK) {
@@ -209,24 +209,24 @@ static lk_status plan_filter(const mem_coll *c, const bson_t *filter,
                              const char *what, plan *p, lk_error *err)
 {
     p->filter = filter;
-    p->id_only = lk_mem_filter_is_id(filter, &p->id);
+    p->id_only = lk_filter_is_id(filter, &p->id);
     p->by_id = p->id_only;
     if (p->id_only)
         return LK_OK;
-    lk_status s = lk_mem_filter_check(filter, err);
+    lk_status s = lk_filter_check(filter, err);
     if (s != LK_OK) {
         lk_error_prefix(err, "%s.%s", c->base.name, what);
         return s;
     }
-    p->by_id = lk_mem_filter_id(filter, &p->id);
+    p->by_id = lk_filter_id(filter, &p->id);
     return LK_OK;
 }
 
 static bool doc_matches(const bson_t *filter, const mem_doc *d)
 {
     bson_t view;
-    lk_mem_stored_view(&d->stored, &view);
-    return lk_mem_filter_match(filter, &view);
+    lk_stored_view(&d->stored, &view);
+    return lk_filter_match(filter, &view);
 }
 
 /* Calls `fn` on each document matching the planned filter, in insertion
@@ -252,9 +252,9 @@ static void each_match(mem_coll *c, const plan *p, visit_fn fn, void *ctx)
 
 /* ---- collection operations --------------------------------------------- */
 
-/* The caller's `_id`, as lk_mem_stored_build found it: an ObjectId, or
+/* The caller's `_id`, as lk_stored_build found it: an ObjectId, or
  * none (`required` says whether that is an error). */
-static lk_status found_id(const lk_mem_found *found, bool required,
+static lk_status found_id(const lk_stored_found *found, bool required,
                           bson_oid_t *id, lk_error *err)
 {
     if (found->id_type == BSON_TYPE_OID) {
@@ -264,7 +264,7 @@ static lk_status found_id(const lk_mem_found *found, bool required,
     if (found->id_type != BSON_TYPE_EOD)
         return lk_error_set(err, LK_ERR_INVALID,
                             "field \"_id\" must be an ObjectId, got %s",
-                            lk_mem_type_name(found->id_type));
+                            lk_bson_type_name(found->id_type));
     if (required)
         return lk_error_set(err, LK_ERR_INVALID,
                             "field \"_id\" is required (insert new documents "
@@ -295,7 +295,7 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
     mem_coll *c = (mem_coll *)base;
     const char *name = base->name;
     const char *vkey = base->opts.version_key;
-    lk_mem_found found;
+    lk_stored_found found;
     bson_oid_t id;
     bson_t view;
     size_t size = 0;
@@ -303,7 +303,7 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
     mem_doc *d = NULL;
     bson_t *copy = NULL;
 
-    lk_status s = lk_mem_stored_size(doc, vkey, &size, err);
+    lk_status s = lk_stored_size(doc, vkey, &size, err);
     if (s == LK_OK) {
         d = malloc(sizeof *d + size);
         if (d == NULL)
@@ -311,7 +311,7 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
     }
     if (s == LK_OK) {
         memset(d, 0, sizeof *d);
-        s = lk_mem_stored_build(doc, vkey, d->own, &d->stored, &found, err);
+        s = lk_stored_build(doc, vkey, d->own, &d->stored, &found, err);
     }
     if (s == LK_OK)
         s = found_id(&found, false, &id, err);
@@ -323,9 +323,9 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
         return s;
     }
     d->id = id;
-    lk_mem_stored_set_id(&d->stored, &id);
-    lk_mem_stored_set_version(&d->stored, version);
-    lk_mem_stored_view(&d->stored, &view);
+    lk_stored_set_id(&d->stored, &id);
+    lk_stored_set_version(&d->stored, version);
+    lk_stored_view(&d->stored, &view);
     s = unique_keys(c, &view, &d->keys, err);
     if (s == LK_OK)
         s = copy_out(&view, out != NULL ? &copy : NULL, name, err);
@@ -377,8 +377,8 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
     mem_coll *c = (mem_coll *)base;
     const char *name = base->name;
     const char *vkey = base->opts.version_key;
-    lk_mem_stored repl = {0};
-    lk_mem_found found;
+    lk_stored repl = {0};
+    lk_stored_found found;
     bson_oid_t id;
     bson_t view;
     size_t size = 0;
@@ -389,14 +389,14 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
 
     /* The replacement is built outside the lock; only its version waits
      * for the stored one. */
-    lk_status s = lk_mem_stored_size(doc, vkey, &size, err);
+    lk_status s = lk_stored_size(doc, vkey, &size, err);
     if (s == LK_OK) {
         buf = malloc(size);
         if (buf == NULL)
             s = lk_error_set(err, LK_ERR_NOMEM, "out of memory");
     }
     if (s == LK_OK)
-        s = lk_mem_stored_build(doc, vkey, buf, &repl, &found, err);
+        s = lk_stored_build(doc, vkey, buf, &repl, &found, err);
     if (s == LK_OK)
         s = found_id(&found, true, &id, err);
     if (s != LK_OK) {
@@ -404,8 +404,8 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
         lk_error_prefix(err, "%s.save", name);
         return s;
     }
-    lk_mem_stored_set_id(&repl, &id);
-    lk_mem_stored_view(&repl, &view);
+    lk_stored_set_id(&repl, &id);
+    lk_stored_view(&repl, &view);
 
     pthread_mutex_lock(&c->store->lock);
     mem_doc *d = lk_mem_index_get(&c->by_id, id.bytes, sizeof id.bytes);
@@ -416,10 +416,10 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
                          "%s.save: no document with _id %s", name, hex);
     }
     if (s == LK_OK)
-        s = lk_occ_check(base, doc, lk_mem_stored_version(&d->stored),
+        s = lk_occ_check(base, doc, lk_stored_version(&d->stored),
                          &next, err);
     if (s == LK_OK) {
-        lk_mem_stored_set_version(&repl, next);
+        lk_stored_set_version(&repl, next);
         s = unique_keys(c, &view, &keys, err);
     }
     if (s == LK_OK)
@@ -476,7 +476,7 @@ static lk_status coll_find_one(lk_collection *base, const bson_t *filter,
                          "%s.find_one: no document matches", base->name);
     else {
         bson_t view;
-        lk_mem_stored_view(&found->stored, &view);
+        lk_stored_view(&found->stored, &view);
         s = copy_out(&view, out, base->name, err);
     }
     pthread_mutex_unlock(&c->store->lock);
@@ -509,7 +509,7 @@ static bool collect_doc(mem_coll *c, mem_doc *d, void *ctx)
         k->docs = docs;
         k->cap = cap;
     }
-    k->docs[k->n] = lk_mem_stored_copy(&d->stored);
+    k->docs[k->n] = lk_stored_copy(&d->stored);
     if (k->docs[k->n] == NULL) {
         k->oom = true;
         return false;

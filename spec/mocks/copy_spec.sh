@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # copy_spec.sh — mocks/ is copyable: copy it and the framework (include +
-# src, nothing else) into a fresh temporary directory beside a tiny
+# src, nothing else: the memory store's filter evaluator, value ordering and
+# stored form live in framework/src with their -private.h headers in
+# framework/include/listenkit) into a fresh temporary directory beside a tiny
 # separate project (spec/mocks/copy_project: its own Makefile and one cmocka
 # spec using the fake message, the fake NATS client and the memory store),
 # then build and run that project there with only the pkg-config modules

@@ -4,7 +4,7 @@
  * racing on one document — plus the course's two OCC specs. What every
  * store promises (store.h: ids, duplicates, both OCC modes, order, count,
  * delete) is in spec/contract/store_contract_spec.c, run per store;
- * filters have their own spec (mem_filter_spec.c). */
+ * filters have their own spec (spec/framework/filter_spec.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -4,11 +4,23 @@
  *
  * A store holds named collections of BSON documents. Every document has an
  * `_id` (an ObjectId, generated on insert when absent) and a version field
- * (default name "version"). Filters are BSON documents in MongoDB's query
- * language: equality on fields and dotted paths, and the operators $eq $ne
- * $gt $gte $lt $lte $in $nin $exists $and $or $not. An operator an
- * implementation does not support is an error (LK_ERR_INVALID naming it),
- * never silently ignored.
+ * (default name "version").
+ *
+ * Filters (every implementation, the same answers) are BSON documents in a
+ * subset of MongoDB's query language: equality on fields and dotted paths
+ * (`a.b`, `a.0`; through arrays as MongoDB walks them: an array matches
+ * when it holds the value or equals it whole), null matching a missing
+ * field, and the operators $eq $ne $gt $gte $lt $lte $in $nin $exists $not
+ * on fields and $and $or at any level. Values compare in MongoDB's type
+ * order (null < numbers < strings < documents < arrays < binary < ObjectId
+ * < bool < date < timestamp); int32, int64 and double are one type compared
+ * exactly by value (1 == 1L == 1.0; 2^53 + 1 != 2^53), and a comparison
+ * across types matches nothing. The one reference evaluator of this
+ * language is the core's (listenkit/filter-private.h): a store may answer
+ * part of a filter its own way (an index, SQL) but returns exactly the
+ * documents that evaluator matches. Anything outside the subset (another
+ * operator, a regex, a positional path) is an error, LK_ERR_INVALID naming
+ * it, even on an empty collection — never silently ignored.
  *
  * Implementations: the in-memory store of mocks/ (lk_mem_store_new) and,
  * later, a PostgreSQL store; both held to spec/contract/store_contract_spec.c.

@@ -1,8 +1,8 @@
-/* mem_stored.c — the memory store's stored form of a document (see
- * mem_stored-private.h): one walk over the caller's BSON that checks it
+/* stored.c — the stored form every store keeps of a document (see
+ * listenkit/stored-private.h): one walk over the caller's BSON that checks it
  * and copies its elements byte for byte, instead of validating it, then
  * rebuilding it field by field (twice) through the bson_append API. */
-#include "mem_stored-private.h"
+#include "listenkit/stored-private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -83,10 +83,10 @@ static lk_status check_nested(const uint8_t *data, uint32_t len,
     const uint8_t *inner;
     uint32_t inner_len;
 
-    if (depth >= LK_MEM_MAX_NESTING)
+    if (depth >= LK_BSON_MAX_NESTING)
         return lk_error_set(err, LK_ERR_INVALID,
                             "document nested more than %d levels",
-                            LK_MEM_MAX_NESTING);
+                            LK_BSON_MAX_NESTING);
     if (!bson_iter_init_from_data(&child, data, len))
         return not_valid(err, at);
     while (bson_iter_next(&child)) {
@@ -107,14 +107,14 @@ static lk_status check_nested(const uint8_t *data, uint32_t len,
     return LK_OK;
 }
 
-lk_status lk_mem_bson_check(const bson_t *doc, lk_error *err)
+lk_status lk_bson_check(const bson_t *doc, lk_error *err)
 {
     const uint8_t *data = bson_get_data(doc);
     return check_nested(data, doc->len, data, 0, 0, err);
 }
 
 /* Appends the version element: int64 type byte, key, 8 value bytes. */
-static size_t put_version(lk_mem_stored *s, size_t n, const char *key,
+static size_t put_version(lk_stored *s, size_t n, const char *key,
                           size_t key_len)
 {
     s->data[n++] = BSON_TYPE_INT64;
@@ -125,23 +125,23 @@ static size_t put_version(lk_mem_stored *s, size_t n, const char *key,
     return n + 8;
 }
 
-lk_status lk_mem_stored_size(const bson_t *doc, const char *version_key,
+lk_status lk_stored_size(const bson_t *doc, const char *version_key,
                              size_t *size, lk_error *err)
 {
-    if (doc->len > LK_MEM_MAX_BSON)
+    if (doc->len > LK_BSON_MAX_SIZE)
         return lk_error_set(err, LK_ERR_INVALID,
                             "document is %u bytes, more than the %d MongoDB "
                             "allows",
-                            doc->len, LK_MEM_MAX_BSON);
+                            doc->len, LK_BSON_MAX_SIZE);
     /* The input without its `_id` and version elements, plus ours: at most
      * len + 17 + (1 + strlen(key) + 1 + 8) bytes. */
     *size = (size_t)doc->len + ID_ELEMENT_LEN + strlen(version_key) + 10;
     return LK_OK;
 }
 
-lk_status lk_mem_stored_build(const bson_t *doc, const char *version_key,
-                              uint8_t *buf, lk_mem_stored *out,
-                              lk_mem_found *found, lk_error *err)
+lk_status lk_stored_build(const bson_t *doc, const char *version_key,
+                              uint8_t *buf, lk_stored *out,
+                              lk_stored_found *found, lk_error *err)
 {
     const uint8_t *src = bson_get_data(doc);
     size_t vlen = strlen(version_key);
@@ -215,28 +215,28 @@ lk_status lk_mem_stored_build(const bson_t *doc, const char *version_key,
     return LK_OK;
 }
 
-void lk_mem_stored_set_id(lk_mem_stored *s, const bson_oid_t *id)
+void lk_stored_set_id(lk_stored *s, const bson_oid_t *id)
 {
     memcpy(s->data + ID_BYTES_AT, id->bytes, 12);
 }
 
-int64_t lk_mem_stored_version(const lk_mem_stored *s)
+int64_t lk_stored_version(const lk_stored *s)
 {
     return (int64_t)get_le64(s->data + s->version_at);
 }
 
-void lk_mem_stored_set_version(lk_mem_stored *s, int64_t version)
+void lk_stored_set_version(lk_stored *s, int64_t version)
 {
     put_le64(s->data + s->version_at, (uint64_t)version);
 }
 
-void lk_mem_stored_view(const lk_mem_stored *s, bson_t *view)
+void lk_stored_view(const lk_stored *s, bson_t *view)
 {
     /* Cannot fail: the bytes were built well-formed. */
     bson_init_static(view, s->data, s->len);
 }
 
-bson_t *lk_mem_stored_copy(const lk_mem_stored *s)
+bson_t *lk_stored_copy(const lk_stored *s)
 {
     return bson_new_from_data(s->data, s->len);
 }

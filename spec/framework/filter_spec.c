@@ -1,5 +1,5 @@
-/* mem_filter_spec.c — the memory store's filter language, through the
- * public collection API: equality (numbers across types, null, nested
+/* filter_spec.c — the store filter language (framework/src/filter.c, the
+ * reference evaluator of store.h), through the public collection API: equality (numbers across types, null, nested
  * paths, arrays, sub-documents), every operator positive and negative, the
  * `_id` index path, and bad filters refused with the problem named — also
  * on an empty collection, before any matching. */

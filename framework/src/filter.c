@@ -1,13 +1,13 @@
-/* mem_filter.c — MongoDB query semantics for the memory store: first a
+/* filter.c — MongoDB query semantics for every store: first a
  * full check of the filter (so nothing is silently ignored), then matching
  * by walking dotted paths through documents and arrays. */
-#include "mem_filter-private.h"
+#include "listenkit/filter-private.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "mem_stored-private.h"
-#include "mem_value-private.h"
+#include "listenkit/stored-private.h"
+#include "listenkit/value-private.h"
 
 typedef enum op {
     OP_UNKNOWN,
@@ -35,7 +35,7 @@ static op op_of(const char *name)
 }
 
 /* The elements of a document or array value. Filters are checked whole
- * (lk_mem_bson_check) before they are checked or matched, and stored
+ * (lk_bson_check) before they are checked or matched, and stored
  * documents when they are stored, so this cannot fail; if it ever did, the
  * value would read as empty rather than be walked corrupt. */
 static bson_iter_t elements_of(const bson_iter_t *value)
@@ -62,7 +62,7 @@ static bool is_operator_doc(const bson_iter_t *value)
  * Checking
  * ====================================================================== */
 
-/* No depth limit here: lk_mem_bson_check refuses filters nested more than
+/* No depth limit here: lk_bson_check refuses filters nested more than
  * 100 levels, which bounds the recursion of checking and matching. */
 static lk_status check_conditions(bson_iter_t *it, lk_error *err);
 
@@ -72,11 +72,11 @@ static lk_status check_operand(const bson_iter_t *value, const char *field,
                                const char *what, lk_error *err)
 {
     bson_type_t t = bson_iter_type(value);
-    if (!lk_mem_value_supported(t))
+    if (!lk_value_supported(t))
         return lk_error_set(err, LK_ERR_INVALID,
                             "filter: %s values are not supported (field "
                             "\"%s\", %s)%s",
-                            lk_mem_type_name(t), field, what,
+                            lk_bson_type_name(t), field, what,
                             t == BSON_TYPE_REGEX ? ": no regular expressions"
                                                  : "");
     if (t == BSON_TYPE_DOCUMENT || t == BSON_TYPE_ARRAY) {
@@ -117,7 +117,7 @@ static lk_status check_clauses(const bson_iter_t *value, const char *name,
         return lk_error_set(err, LK_ERR_INVALID,
                             "filter: %s needs a non-empty array of documents, "
                             "got %s",
-                            name, lk_mem_type_name(bson_iter_type(value)));
+                            name, lk_bson_type_name(bson_iter_type(value)));
     arr = elements_of(value);
     while (bson_iter_next(&arr)) {
         n++;
@@ -126,7 +126,7 @@ static lk_status check_clauses(const bson_iter_t *value, const char *name,
                                 "filter: %s needs a non-empty array of "
                                 "documents, element %zu is %s",
                                 name, n - 1,
-                                lk_mem_type_name(bson_iter_type(&arr)));
+                                lk_bson_type_name(bson_iter_type(&arr)));
         clause = elements_of(&arr);
         lk_status s = check_conditions(&clause, err);
         if (s != LK_OK)
@@ -166,7 +166,7 @@ static lk_status check_ops(const bson_iter_t *value, const char *field,
                                     "filter: %s on field \"%s\" needs an "
                                     "array, got %s",
                                     name, field,
-                                    lk_mem_type_name(bson_iter_type(&it)));
+                                    lk_bson_type_name(bson_iter_type(&it)));
             s = check_operand(&it, field, name, err);
             break;
         case OP_EXISTS:
@@ -175,7 +175,7 @@ static lk_status check_ops(const bson_iter_t *value, const char *field,
                                     "filter: $exists on field \"%s\" needs a "
                                     "bool or a number, got %s",
                                     field,
-                                    lk_mem_type_name(bson_iter_type(&it)));
+                                    lk_bson_type_name(bson_iter_type(&it)));
             break;
         case OP_NOT:
             if (!is_operator_doc(&it))
@@ -185,7 +185,7 @@ static lk_status check_ops(const bson_iter_t *value, const char *field,
                                     field,
                                     BSON_ITER_HOLDS_DOCUMENT(&it)
                                         ? "a document without operators"
-                                        : lk_mem_type_name(
+                                        : lk_bson_type_name(
                                               bson_iter_type(&it)));
             s = check_ops(&it, field, err);
             break;
@@ -239,12 +239,12 @@ static lk_status check_conditions(bson_iter_t *it, lk_error *err)
     return LK_OK;
 }
 
-lk_status lk_mem_filter_check(const bson_t *filter, lk_error *err)
+lk_status lk_filter_check(const bson_t *filter, lk_error *err)
 {
     bson_iter_t it;
     if (filter == NULL)
         return LK_OK;
-    lk_status s = lk_mem_bson_check(filter, err);
+    lk_status s = lk_bson_check(filter, err);
     if (s != LK_OK) {
         lk_error_prefix(err, "filter");
         return s;
@@ -272,10 +272,10 @@ static bool is_nan(const bson_iter_t *v)
  * less than anything. */
 static bool compare_ok(op o, const bson_iter_t *v, const bson_iter_t *operand)
 {
-    if (lk_mem_value_class(bson_iter_type(v)) !=
-        lk_mem_value_class(bson_iter_type(operand)))
+    if (lk_value_class(bson_iter_type(v)) !=
+        lk_value_class(bson_iter_type(operand)))
         return false;
-    int c = lk_mem_value_compare(v, operand);
+    int c = lk_value_compare(v, operand);
     if ((is_nan(v) || is_nan(operand)) && c != 0)
         return false;
     switch (o) {
@@ -460,7 +460,7 @@ static bool match_conditions(const bson_t *doc, bson_iter_t *it)
     return true;
 }
 
-bool lk_mem_filter_match(const bson_t *filter, const bson_t *doc)
+bool lk_filter_match(const bson_t *filter, const bson_t *doc)
 {
     bson_iter_t it;
     if (filter == NULL)
@@ -468,7 +468,7 @@ bool lk_mem_filter_match(const bson_t *filter, const bson_t *doc)
     return bson_iter_init(&it, filter) && match_conditions(doc, &it);
 }
 
-bool lk_mem_filter_id(const bson_t *filter, bson_oid_t *id)
+bool lk_filter_id(const bson_t *filter, bson_oid_t *id)
 {
     bson_iter_t it, op;
     if (filter == NULL || !bson_iter_init_find(&it, filter, "_id"))
@@ -489,7 +489,7 @@ bool lk_mem_filter_id(const bson_t *filter, bson_oid_t *id)
     return false;
 }
 
-bool lk_mem_filter_is_id(const bson_t *filter, bson_oid_t *id)
+bool lk_filter_is_id(const bson_t *filter, bson_oid_t *id)
 {
     /* {_id: oid} has one layout: length 22, type 0x07, "_id\0", 12 id
      * bytes, the terminator. Reading the bytes costs no iterator. */

@@ -1,12 +1,12 @@
-/* mem_value.c — MongoDB's value ordering and unique-key encoding, for the
- * memory store's filters and unique indexes. */
-#include "mem_value-private.h"
+/* value.c — MongoDB's value ordering and unique-key encoding, for the
+ * filter evaluator and the stores' unique indexes. */
+#include "listenkit/value-private.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-int lk_mem_value_class(bson_type_t type)
+int lk_value_class(bson_type_t type)
 {
     switch (type) {
     case BSON_TYPE_MINKEY:
@@ -42,12 +42,12 @@ int lk_mem_value_class(bson_type_t type)
     }
 }
 
-bool lk_mem_value_supported(bson_type_t type)
+bool lk_value_supported(bson_type_t type)
 {
-    return lk_mem_value_class(type) != 0;
+    return lk_value_class(type) != 0;
 }
 
-const char *lk_mem_type_name(bson_type_t type)
+const char *lk_bson_type_name(bson_type_t type)
 {
     switch (type) {
     case BSON_TYPE_DOUBLE: return "double";
@@ -139,21 +139,21 @@ static int compare_children(const bson_iter_t *a, const bson_iter_t *b)
         bool mx = bson_iter_next(&x), my = bson_iter_next(&y);
         if (!mx || !my)
             return (int)mx - (int)my;
-        int c = lk_mem_value_class(bson_iter_type(&x)) -
-                lk_mem_value_class(bson_iter_type(&y));
+        int c = lk_value_class(bson_iter_type(&x)) -
+                lk_value_class(bson_iter_type(&y));
         if (c == 0)
             c = compare_bytes(bson_iter_key(&x), bson_iter_key_len(&x),
                               bson_iter_key(&y), bson_iter_key_len(&y));
         if (c == 0)
-            c = lk_mem_value_compare(&x, &y);
+            c = lk_value_compare(&x, &y);
         if (c != 0)
             return c < 0 ? -1 : 1;
     }
 }
 
-int lk_mem_value_compare(const bson_iter_t *a, const bson_iter_t *b)
+int lk_value_compare(const bson_iter_t *a, const bson_iter_t *b)
 {
-    switch (lk_mem_value_class(bson_iter_type(a))) {
+    switch (lk_value_class(bson_iter_type(a))) {
     case 3:
         return compare_numbers(a, b);
     case 4: {
@@ -204,7 +204,7 @@ static void put_u64(uint8_t *p, uint64_t v)
         p[i] = (uint8_t)(v & 0xff);
 }
 
-lk_status lk_mem_value_key(const bson_iter_t *value, const char *path,
+lk_status lk_value_key(const bson_iter_t *value, const char *path,
                            uint8_t **key, size_t *len, lk_error *err)
 {
     /* A key is a one-byte tag (the value's kind) and its bytes; numbers of
@@ -263,7 +263,7 @@ lk_status lk_mem_value_key(const bson_iter_t *value, const char *path,
                             "unique field \"%s\": %s values are not supported "
                             "in a unique index (only numbers, strings, "
                             "ObjectId, bool, date)",
-                            path, lk_mem_type_name(bson_iter_type(value)));
+                            path, lk_bson_type_name(bson_iter_type(value)));
     }
 
     uint8_t *out = malloc(n + 1);

@@ -1,4 +1,5 @@
-/* mem_value_spec.c — how the memory store compares and indexes BSON values
+/* value_spec.c — how the stores compare and index BSON values
+ * (framework/src/value.c)
  * of every type, through the public collection API: MongoDB's ordering
  * within each type (dates, timestamps, binary, minKey/maxKey, symbols,
  * NaN, doubles beyond int64, sub-documents element by element), values of
