@@ -189,7 +189,7 @@ PC_NAMES := listenkit listenkit-nats listenkit-mocks
 install: $(lib_core) $(lib_nats) $(lib_mocks)
 	install -d $(DESTDIR)$(PREFIX)/include/listenkit $(DESTDIR)$(PREFIX)/include/listenkit-mocks $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 framework/include/listenkit.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 framework/include/listenkit/*.h $(DESTDIR)$(PREFIX)/include/listenkit/
+	install -m 644 $(filter-out %-private.h,$(wildcard framework/include/listenkit/*.h)) $(DESTDIR)$(PREFIX)/include/listenkit/
 	install -m 644 $(filter-out %-private.h,$(wildcard mocks/*.h)) $(DESTDIR)$(PREFIX)/include/listenkit-mocks/
 	install -m 644 $^ $(DESTDIR)$(PREFIX)/lib/
 	for pc in $(PC_NAMES); do \

@@ -59,6 +59,8 @@ elif ! got=$("$tmp/demo" 2>&1) || [ "$got" != "$want" ]; then
 elif [ ! -f "$tmp/prefix/include/listenkit.h" ] || [ ! -f "$tmp/prefix/include/listenkit/event.h" ] ||
      [ ! -f "$tmp/prefix/lib/liblistenkit.a" ]; then
     fail installed_library_builds_and_runs_a_program "headers or library missing under the prefix"
+elif private=$(find "$tmp/prefix/include" -name '*-private.h') && [ -n "$private" ]; then
+    fail installed_library_builds_and_runs_a_program "private headers installed: $private"
 else
     pass installed_library_builds_and_runs_a_program
 fi
