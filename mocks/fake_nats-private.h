@@ -60,6 +60,7 @@ typedef struct fk_consumer {
     char *name;        /* for the trace: `durable` or "sub<N>" */
     int64_t ack_wait_ms;
     int max_deliver; /* 0: unlimited */
+    int max_ack_pending; /* > 0 */
     fk_member *members;
     size_t member_count, member_cap;
     fk_pending *pending;

@@ -391,6 +391,9 @@ static fk_subscription *record_subscription(lk_fake_nats *nats,
         .ack_wait_ms = opts->ack_wait_ms > 0 ? opts->ack_wait_ms
                                              : LK_DEFAULT_ACK_WAIT_MS,
         .max_deliver = opts->max_deliver,
+        .max_ack_pending = opts->max_ack_pending > 0
+                               ? opts->max_ack_pending
+                               : LK_DEFAULT_MAX_ACK_PENDING,
         .deliver_all = opts->deliver_all,
     };
     nats->subs[nats->sub_count++] = sub;

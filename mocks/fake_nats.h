@@ -53,7 +53,8 @@
  * its position (deliver_all matters only to the first). Refused with
  * LK_ERR_INVALID, in this order and as the NATS adapter reports them: a
  * member whose queue group (or lack of one) is not the durable's; a member
- * asking for another ack wait or max deliver (JetStream keeps the first
+ * asking for another ack wait, max deliver or max ack pending (JetStream
+ * keeps the first
  * configuration); a second subscriber on a durable without queue group
  * (the server's "consumer is already bound"). A durable name or queue
  * group that JetStream cannot take as a name (empty, spaces, '.', '*',
@@ -61,8 +62,9 @@
  * LK_ERR_INVALID, for every bus. Which member gets a delivery is drawn
  * from the seeded generator.
  *
- * Max ack pending. At most LK_FAKE_NATS_MAX_ACK_PENDING (1000, the server's
- * default) messages of a consumer are delivered and unsettled (not acked,
+ * Max ack pending. At most max_ack_pending (lk_subscribe_opts; 0 gives
+ * LK_DEFAULT_MAX_ACK_PENDING, 1000, the server's default) messages of a
+ * consumer are delivered and unsettled (not acked,
  * termed or dead-lettered; naks and expired ack waits settle nothing) at
  * once. Its new messages wait until an ack, a term or max deliver frees a
  * slot; redeliveries are never held back. lk_fake_nats_dump shows a
@@ -108,8 +110,6 @@
  *     runs out, so the redelivery comes ack_wait later. Kept so on
  *     purpose (existing traces and scenario figures depend on it); a spec
  *     about redelivery timing should use a missing reply, not a duplicate.
- *   - Max ack pending is always the default 1000 (lk_subscribe_opts cannot
- *     set it, as with the adapter).
  *   - Dead letters are the fake's own record: the server keeps a termed or
  *     max-delivered message in the stream and only sends an advisory.
  *
@@ -135,12 +135,12 @@ extern "C" {
 typedef struct lk_fake_nats lk_fake_nats;
 
 /* JetStream's default max ack pending (nats-server 2.9), which the fake
- * applies to every consumer: at most this many of its messages are
- * delivered and still unsettled (not acked, termed or dead-lettered; a nak
- * or an ack wait running out does not settle one). A message never
- * delivered waits while the consumer is at the limit; redeliveries are not
- * held back. */
-#define LK_FAKE_NATS_MAX_ACK_PENDING 1000
+ * applies to every consumer that asks for 0 (lk_subscribe_opts.
+ * max_ack_pending): at most this many of its messages are delivered and
+ * still unsettled (not acked, termed or dead-lettered; a nak or an ack
+ * wait running out does not settle one). A message never delivered waits
+ * while the consumer is at the limit; redeliveries are not held back. */
+#define LK_FAKE_NATS_MAX_ACK_PENDING LK_DEFAULT_MAX_ACK_PENDING
 
 /* nats-server's default max payload (1 MiB): a longer publish is refused
  * with LK_ERR_TOO_LARGE, as the NATS adapter reports it, and not recorded.
@@ -160,6 +160,7 @@ typedef struct lk_fake_subscription_info {
     const char *durable_name; /* as given (NULL when none) */
     int64_t ack_wait_ms;      /* as in force (default applied) */
     int max_deliver;
+    int max_ack_pending;      /* as in force (default applied) */
     bool deliver_all;
 } lk_fake_subscription_info;
 

@@ -138,7 +138,7 @@ static void fresh_remove(fk_consumer *c, uint64_t seq, size_t within)
  * ack pending deliveries await a reply; redeliveries are not held back. */
 static bool under_ack_limit(const fk_consumer *c)
 {
-    return c->pending_count < LK_FAKE_NATS_MAX_ACK_PENDING;
+    return c->pending_count < (size_t)c->max_ack_pending;
 }
 
 /* The earlier by (due, seq) of the first redelivery and, when `fresh_ok`,
@@ -290,17 +290,20 @@ static lk_status check_join(const fk_consumer *c,
             info->subject, c->durable, group != NULL ? group : "(none)",
             info->queue_group != NULL ? info->queue_group : "(none)");
     if (c->ack_wait_ms != info->ack_wait_ms ||
-        c->max_deliver != info->max_deliver)
+        c->max_deliver != info->max_deliver ||
+        c->max_ack_pending != info->max_ack_pending)
         /* JetStream keeps the first configuration of a durable. */
         return lk_error_set(
             err, LK_ERR_INVALID,
             "fake-nats: subscribe %s: %s \"%s\"%s%s%s already has ack wait "
-            "%lld ms and max deliver %d, not %lld ms and %d",
+            "%lld ms, max deliver %d and max ack pending %d, not %lld ms, %d "
+            "and %d",
             info->subject, group != NULL ? "queue group" : "durable",
             group != NULL ? group : c->durable,
             group != NULL ? " (durable \"" : "", group != NULL ? c->durable : "",
             group != NULL ? "\")" : "", (long long)c->ack_wait_ms,
-            c->max_deliver, (long long)info->ack_wait_ms, info->max_deliver);
+            c->max_deliver, c->max_ack_pending, (long long)info->ack_wait_ms,
+            info->max_deliver, info->max_ack_pending);
     if (group == NULL)
         /* A push consumer without deliver group takes one subscriber. */
         return lk_error_set(err, LK_ERR_INVALID,
@@ -340,6 +343,7 @@ static fk_consumer *consumer_new(lk_fake_nats *nats,
     c->name = fk_strdup(durable != NULL ? durable : name);
     c->ack_wait_ms = info->ack_wait_ms;
     c->max_deliver = info->max_deliver;
+    c->max_ack_pending = info->max_ack_pending;
     bool ok = c->subject != NULL && c->name != NULL &&
               (info->queue_group == NULL || c->queue_group != NULL) &&
               (durable == NULL || c->durable != NULL);

@@ -149,13 +149,16 @@ static void fill_consumer_config(jsConsumerConfig *cc, const char *subject,
     cc->AckPolicy = js_AckExplicit;
     cc->AckWait = ack_wait * NS_PER_MS;
     cc->MaxDeliver = opts->max_deliver > 0 ? opts->max_deliver : -1;
+    cc->MaxAckPending = opts->max_ack_pending > 0 ? opts->max_ack_pending
+                                                  : LK_DEFAULT_MAX_ACK_PENDING;
     cc->DeliverPolicy = opts->deliver_all ? js_DeliverAll : js_DeliverNew;
     cc->FilterSubject = subject;
 }
 
 /* A member joining an existing durable must ask for what it has: JetStream
  * keeps the first settings, so a silent bind would run the member with an
- * ack wait or max deliver it did not ask for (the fake refuses it too). */
+ * ack wait, max deliver or max ack pending it did not ask for (the fake
+ * refuses it too). */
 static lk_status check_same_settings(const jsConsumerConfig *have,
                                      const char *name, const char *subject,
                                      const lk_subscribe_opts *opts,
@@ -164,15 +167,18 @@ static lk_status check_same_settings(const jsConsumerConfig *have,
     jsConsumerConfig want;
     fill_consumer_config(&want, subject, opts);
     int64_t have_max = have->MaxDeliver > 0 ? have->MaxDeliver : -1;
-    if (have->AckWait == want.AckWait && have_max == want.MaxDeliver)
+    if (have->AckWait == want.AckWait && have_max == want.MaxDeliver &&
+        have->MaxAckPending == want.MaxAckPending)
         return LK_OK;
     return lk_error_set(err, LK_ERR_INVALID,
                         "subscribe %s: durable consumer %s already has ack "
-                        "wait %lld ms and max deliver %lld, not %lld ms and %d",
+                        "wait %lld ms, max deliver %lld and max ack pending "
+                        "%lld, not %lld ms, %d and %lld",
                         subject, name, (long long)(have->AckWait / NS_PER_MS),
                         (long long)(have_max > 0 ? have_max : 0),
+                        (long long)have->MaxAckPending,
                         (long long)(want.AckWait / NS_PER_MS),
-                        opts->max_deliver);
+                        opts->max_deliver, (long long)want.MaxAckPending);
 }
 
 /* Creates the durable consumer `name` unless it exists. */

@@ -124,6 +124,10 @@ lk_status lk_bus_subscribe(lk_bus *bus, const char *subject,
         s = lk_error_set(err, LK_ERR_INVALID,
                          "subscribe %s: max_deliver must be >= 0, got %d",
                          subject, opts->max_deliver);
+    if (s == LK_OK && opts->max_ack_pending < 0)
+        s = lk_error_set(err, LK_ERR_INVALID,
+                         "subscribe %s: max_ack_pending must be >= 0, got %d",
+                         subject, opts->max_ack_pending);
     /* JetStream takes both as names (libnats checks the queue group even
      * beside a durable name), so every implementation would refuse them. */
     if (s == LK_OK)

@@ -39,6 +39,10 @@ static lk_status check_def(const lk_listener_def *def, lk_error *err)
         return lk_error_set(err, LK_ERR_INVALID,
                             "listener %s: max_deliver must be >= 0, got %d",
                             subject, def->max_deliver);
+    if (def->max_ack_pending < 0)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener %s: max_ack_pending must be >= 0, got %d",
+                            subject, def->max_ack_pending);
     /* JetStream names consumers after the durable name, and libnats checks
      * the queue group by the same rule even when a durable name is given:
      * both must be valid names. */
@@ -82,6 +86,7 @@ lk_subscribe_opts lk_listener_subscribe_opts(const lk_listener_def *def)
     if (def->ack_wait_ms > 0)
         opts.ack_wait_ms = def->ack_wait_ms;
     opts.max_deliver = def->max_deliver;
+    opts.max_ack_pending = def->max_ack_pending;
     return opts;
 }
 

@@ -725,6 +725,68 @@ static void a_held_message_comes_once_an_ack_frees_room(contract *c)
                  first_redelivery);
 }
 
+static void max_ack_pending_holds_back_new_messages(contract *c)
+{
+    enum { N = 8, LIMIT = 3 };
+    recorder *r = recorder_new(c, REPLY_NONE);
+    lk_subscribe_opts opts = {.queue_group = "narrow", .ack_wait_ms = 5000,
+                              .max_ack_pending = LIMIT};
+    subscribe(c, c->subject, &opts, r, 0);
+    for (int i = 0; i < N; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "%d", i);
+        publish(c, c->subject, text);
+    }
+    await(c, r, LIMIT);
+    /* well inside the ack wait: nothing was acked, nothing more comes */
+    settle_at(c, r, 500, LIMIT);
+    for (int i = 0; i < LIMIT; i++)
+        assert_int_equal(r->rec[i].seq, (uint64_t)i + 1);
+}
+
+static void acks_let_the_next_messages_past_max_ack_pending(contract *c)
+{
+    enum { N = 20, LIMIT = 2 };
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.queue_group = "trickle", .ack_wait_ms = 5000,
+                              .max_ack_pending = LIMIT};
+    subscribe(c, c->subject, &opts, r, 0);
+    for (int i = 0; i < N; i++)
+        publish(c, c->subject, "x");
+    await(c, r, N);
+    settle_at(c, r, ACK_WAIT_MS, N);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(r->rec[i].count, 1);
+}
+
+static void a_queue_member_asking_for_another_max_ack_pending_is_refused(
+    contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts first = {.queue_group = "pend", .ack_wait_ms = ACK_WAIT_MS,
+                               .max_ack_pending = 10};
+    lk_subscribe_opts other = first;
+    lk_subscribe_opts defaulted = first;
+    lk_error err = {0};
+    other.max_ack_pending = 20;
+    defaulted.max_ack_pending = 0; /* the default, 1000: another value */
+    subscribe(c, c->subject, &first, r, 0);
+    assert_int_equal(lk_bus_subscribe(c->bus, c->subject, &other, on_message,
+                                      &r->members[1], &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "max ack pending"));
+    assert_non_null(strstr(err.message, "10"));
+    assert_non_null(strstr(err.message, "20"));
+    assert_int_equal(lk_bus_subscribe(c->bus, c->subject, &defaulted,
+                                      on_message, &r->members[2], &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "1000"));
+    /* the same value joins */
+    subscribe(c, c->subject, &first, r, 3);
+    publish(c, c->subject, "still");
+    await(c, r, 1);
+}
+
 static void a_durable_belongs_to_one_queue_group(contract *c)
 {
     recorder *r = recorder_new(c, REPLY_ACK);
@@ -911,6 +973,9 @@ BEHAVIOUR(a_durable_without_a_queue_group_takes_one_subscriber)
 BEHAVIOUR(two_durables_in_one_queue_group_each_get_every_message)
 BEHAVIOUR(at_most_1000_deliveries_await_an_ack_per_consumer)
 BEHAVIOUR(a_held_message_comes_once_an_ack_frees_room)
+BEHAVIOUR(max_ack_pending_holds_back_new_messages)
+BEHAVIOUR(acks_let_the_next_messages_past_max_ack_pending)
+BEHAVIOUR(a_queue_member_asking_for_another_max_ack_pending_is_refused)
 BEHAVIOUR(a_durable_belongs_to_one_queue_group)
 BEHAVIOUR(a_name_jetstream_cannot_use_is_refused)
 BEHAVIOUR(a_message_over_the_max_payload_is_too_large)
@@ -949,6 +1014,9 @@ int main(void)
         ON_BOTH(two_durables_in_one_queue_group_each_get_every_message),
         ON_BOTH(at_most_1000_deliveries_await_an_ack_per_consumer),
         ON_BOTH(a_held_message_comes_once_an_ack_frees_room),
+        ON_BOTH(max_ack_pending_holds_back_new_messages),
+        ON_BOTH(acks_let_the_next_messages_past_max_ack_pending),
+        ON_BOTH(a_queue_member_asking_for_another_max_ack_pending_is_refused),
         ON_BOTH(a_durable_belongs_to_one_queue_group),
         ON_BOTH(a_name_jetstream_cannot_use_is_refused),
         ON_BOTH(a_message_over_the_max_payload_is_too_large),

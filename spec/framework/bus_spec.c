@@ -243,6 +243,7 @@ static void test_subscribe_refuses_bad_arguments(void **state)
     lk_error err;
     lk_subscribe_opts neg_wait = {.ack_wait_ms = -1};
     lk_subscribe_opts neg_max = {.max_deliver = -2};
+    lk_subscribe_opts neg_pending = {.max_ack_pending = -4};
     lk_subscribe_opts bad_group = {.queue_group = "orders service"};
 
     assert_int_equal(lk_bus_subscribe(NULL, "s", NULL, handler, NULL, &err),
@@ -267,6 +268,10 @@ static void test_subscribe_refuses_bad_arguments(void **state)
         lk_bus_subscribe(&b.base, "s", &neg_max, handler, NULL, &err),
         LK_ERR_INVALID);
     assert_message_has(&err, "max_deliver must be >= 0, got -2");
+    assert_int_equal(
+        lk_bus_subscribe(&b.base, "s", &neg_pending, handler, NULL, &err),
+        LK_ERR_INVALID);
+    assert_message_has(&err, "subscribe s: max_ack_pending must be >= 0, got -4");
     assert_int_equal(
         lk_bus_subscribe(&b.base, "s", &bad_group, handler, NULL, &err),
         LK_ERR_INVALID);

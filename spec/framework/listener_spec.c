@@ -232,6 +232,8 @@ static void test_init_refuses_incomplete_defs(void **state)
     refuse_def(&d, "ack_wait_ms must be >= 0, got -5");
     d = created_def, d.max_deliver = -1;
     refuse_def(&d, "max_deliver must be >= 0, got -1");
+    d = created_def, d.max_ack_pending = -3;
+    refuse_def(&d, "max_ack_pending must be >= 0, got -3");
 }
 
 static void test_init_refuses_queue_group_unfit_as_durable_name(void **state)
@@ -292,11 +294,13 @@ static void test_subscribe_opts_take_the_defs_settings(void **state)
     lk_listener_def d = created_def;
     d.ack_wait_ms = 250;
     d.max_deliver = 3;
+    d.max_ack_pending = 16;
     d.durable_name = "orders-ticket-created";
     lk_subscribe_opts o = lk_listener_subscribe_opts(&d);
     assert_string_equal(o.durable_name, "orders-ticket-created");
     assert_int_equal(o.ack_wait_ms, 250);
     assert_int_equal(o.max_deliver, 3);
+    assert_int_equal(o.max_ack_pending, 16);
     assert_true(o.deliver_all);
 }
 

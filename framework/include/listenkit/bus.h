@@ -31,6 +31,9 @@ extern "C" {
 
 /* The ack wait a subscription gets when it asks for 0. */
 #define LK_DEFAULT_ACK_WAIT_MS 5000
+/* The max ack pending a subscription gets when it asks for 0 (JetStream's
+ * default). */
+#define LK_DEFAULT_MAX_ACK_PENDING 1000
 
 typedef struct lk_bus lk_bus;
 
@@ -43,6 +46,11 @@ typedef struct lk_subscribe_opts {
     const char *durable_name; /* NULL: the queue group's name */
     int64_t ack_wait_ms;      /* 0: LK_DEFAULT_ACK_WAIT_MS; must be >= 0 */
     int max_deliver;          /* 0: unlimited; must be >= 0 */
+    /* At most this many deliveries await a reply (ack, term, or max
+     * deliver) at once; new messages wait for room, redeliveries do not.
+     * 0: LK_DEFAULT_MAX_ACK_PENDING (the server's default); must be >= 0.
+     * Members of one durable must agree on it, as on ack wait. */
+    int max_ack_pending;
     bool deliver_all;         /* start at the first message in the stream,
                                  not at the next one published */
 } lk_subscribe_opts;

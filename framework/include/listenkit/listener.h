@@ -67,6 +67,7 @@ typedef struct lk_listener_def {
     int64_t ack_wait_ms;      /* 0: LK_DEFAULT_ACK_WAIT_MS (5000) */
     int max_deliver;          /* 0: unlimited */
     const char *durable_name; /* NULL: the queue group */
+    int max_ack_pending;      /* 0: LK_DEFAULT_MAX_ACK_PENDING (1000) */
 } lk_listener_def;
 
 struct lk_listener {
@@ -76,8 +77,8 @@ struct lk_listener {
 };
 
 /* Checks `def` (schema with a valid subject, queue group, on_message,
- * non-negative ack wait and max deliver, and a durable name — the def's, or
- * else the queue group — without '.', '*', '>', '/', '\\' or spaces, as
+ * non-negative ack wait, max deliver and max ack pending, and a durable
+ * name — the def's, or else the queue group — without '.', '*', '>', '/', '\\' or spaces, as
  * JetStream requires) and fills `listener`; on failure `listener` is zeroed.
  * `def` and `client` are borrowed and must outlive the listener. `client`
  * may be NULL only for listeners that are dispatched by hand in specs. */
@@ -85,8 +86,8 @@ lk_status lk_listener_init(lk_listener *listener, const lk_listener_def *def,
                            lk_bus *client, void *ctx, lk_error *err);
 
 /* Subscribes on the client: durable queue subscription on the schema's
- * subject, manual ack, deliver all, the def's ack wait and max deliver
- * (see lk_listener_subscribe_opts). The listener is the subscription's
+ * subject, manual ack, deliver all, the def's ack wait, max deliver and
+ * max ack pending (see lk_listener_subscribe_opts). The listener is the subscription's
  * closure: it must stay in place while the bus may deliver. Bus errors come
  * back prefixed with "listener <queue group>". */
 lk_status lk_listener_listen(lk_listener *listener, lk_error *err);

@@ -36,8 +36,8 @@
  *     every subscriber's drain and keeps its position across restarts: a
  *     restarted service resumes where its group left off; deliver_all and
  *     the other settings of the first subscriber stay. A member asking for
- *     another ack wait or max deliver, or another queue group, is refused
- *     with LK_ERR_INVALID; so is a second subscriber on a durable without a
+ *     another ack wait, max deliver or max ack pending, or another queue
+ *     group, is refused with LK_ERR_INVALID; so is a second subscriber on a durable without a
  *     queue group (share a durable through a queue group). Queue groups
  *     and durable names must be valid JetStream names (lk_bus_subscribe
  *     refuses others with LK_ERR_INVALID for every bus) (no spaces, '.',
@@ -47,9 +47,9 @@
  *     LK_ERR_UNSUPPORTED naming the subject, before the stream or a
  *     consumer is touched: consumer names and stream subjects are made
  *     per literal subject. Subscribe to each subject instead.
- *   - JetStream delivers at most 1000 un-acked messages per consumer at a
- *     time (the server's default MaxAckPending); more wait until acks or
- *     ack waits free room.
+ *   - JetStream delivers at most max_ack_pending (0: 1000, the server's
+ *     default) un-acked messages per consumer at a time (MaxAckPending);
+ *     more wait until acks, terms or max deliver free room.
  * A delivery is an lk_msg with the subject, the data (NUL-terminated), the
  * stream sequence and delivery count from the JetStream metadata, and the
  * publish time (wall clock, ms since the epoch). ack/nak/nak(delay)/term/
