@@ -448,6 +448,7 @@ static lk_status nats_drain(lk_bus *bus, lk_error *err)
     pthread_mutex_unlock(&b->mu);
 
     bool finished = true;
+    int64_t deadline = lk_nats_now_ms() + b->drain_timeout_ms;
     if (first) {
         /* Subscriptions first, while the connection still answers: libnats
          * deletes the ephemeral consumers when their drain completes, and
@@ -456,20 +457,25 @@ static lk_status nats_drain(lk_bus *bus, lk_error *err)
         bool connected =
             natsConnection_Status(b->nc) == NATS_CONN_STATUS_CONNECTED;
         if (connected)
-            finished = lk_nats_subs_drain(b, b->drain_timeout_ms);
+            finished = lk_nats_subs_drain(b, deadline);
         /* Then what the handlers sent (acks, publishes): the flush returns
          * once the server answered a PING sent after them, so it has them
          * all. natsConnection_Drain would do the same, but it waits for its
          * own subscriptions (the request inbox among them) by polling every
          * 100 ms: ~100 ms per bus for nothing. */
-        if (connected && finished) {
-            natsStatus s = natsConnection_FlushTimeout(b->nc,
-                                                       b->drain_timeout_ms);
+        int64_t left = deadline - lk_nats_now_ms();
+        if (connected && finished && left > 0) {
+            natsStatus s = natsConnection_FlushTimeout(b->nc, left);
             if (s != NATS_OK)
                 lk_log(LK_LOG_WARN, "nats: drain %s: final flush: %s",
                        b->url, natsStatus_GetText(s));
         }
         natsConnection_Close(b->nc); /* calls on_closed */
+        /* Closing ends every subscription; a handler already running
+         * (disconnected: nothing was drained) gets what is left of the
+         * bound to return. */
+        if (!lk_nats_subs_wait_complete(b, deadline))
+            finished = false;
     }
     if (!finished) {
         lk_log(LK_LOG_ERROR,

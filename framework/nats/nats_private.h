@@ -30,6 +30,8 @@ typedef struct lk_nats_sub {
     lk_msg_handler handler;
     void *closure;
     char *subject;
+    bool complete; /* libnats' on-complete ran: the handler never runs
+                      again (guarded by the bus's mu, signalled on cond) */
 } lk_nats_sub;
 
 /* Life of the connection, in order. */
@@ -48,7 +50,8 @@ struct lk_nats_bus {
     int64_t publish_timeout_ms;
     int64_t drain_timeout_ms;
 
-    /* `mu` guards state, closed and subs; `cond` signals closed. */
+    /* `mu` guards state, closed, subs and each sub's `complete`; `cond`
+     * signals closed and complete. */
     pthread_mutex_t mu;
     pthread_cond_t cond;
     lk_nats_state state;
@@ -87,12 +90,24 @@ lk_status lk_nats_subscribe(lk_bus *bus, const char *subject,
                             lk_msg_handler handler, void *closure,
                             lk_error *err);
 
-/* Drains every subscription: no new deliveries, handlers finish what is
- * already queued, ephemeral consumers are deleted; waits up to
- * `timeout_ms` for each. False when some handler did not finish in time. */
-bool lk_nats_subs_drain(lk_nats_bus *b, int64_t timeout_ms);
+/* Milliseconds on the monotonic clock: drain deadlines. */
+int64_t lk_nats_now_ms(void);
 
-/* Releases the subscriptions (after the connection closed). */
+/* Drains every subscription: no new deliveries, handlers finish what is
+ * already queued, ephemeral consumers are deleted; all of it by
+ * `deadline_ms` (lk_nats_now_ms time). False when some handler did not
+ * finish in time. */
+bool lk_nats_subs_drain(lk_nats_bus *b, int64_t deadline_ms);
+
+/* Waits until no handler of `b` can run any more (every subscription's
+ * on-complete ran: after its close, once its handler returned), but not
+ * past `deadline_ms`; a negative deadline waits as long as it takes.
+ * True when none can run. Call only once the subscriptions are closed
+ * (drained, or the connection closed). */
+bool lk_nats_subs_wait_complete(lk_nats_bus *b, int64_t deadline_ms);
+
+/* Releases the subscriptions once the connection closed; first waits,
+ * without bound, until no handler runs (lk_bus_free's promise). */
 void lk_nats_subs_free(lk_nats_bus *b);
 
 

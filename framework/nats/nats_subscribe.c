@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "listenkit/log.h"
 
@@ -248,6 +249,19 @@ static bool already_bound(natsStatus s)
     return last == s && text != NULL && strstr(text, "already bound") != NULL;
 }
 
+/* libnats calls this once the subscription is closed and its handler has
+ * returned for the last time; from then on `ls` and its closure are ours
+ * to free. */
+static void on_sub_complete(void *closure)
+{
+    lk_nats_sub *ls = closure;
+    lk_nats_bus *b = ls->bus;
+    pthread_mutex_lock(&b->mu);
+    ls->complete = true;
+    pthread_cond_broadcast(&b->cond);
+    pthread_mutex_unlock(&b->mu);
+}
+
 static lk_status start_subscription(lk_nats_bus *b, lk_nats_sub *ls,
                                     const lk_subscribe_opts *opts,
                                     lk_error *err)
@@ -288,6 +302,11 @@ static lk_status start_subscription(lk_nats_bus *b, lk_nats_sub *ls,
                                name != NULL ? ": consumer " : "",
                                name != NULL ? name : "");
     }
+    /* Refused only when the subscription is closed already (the connection
+     * went away in between): then no handler is left to wait for. */
+    if (st == LK_OK &&
+        natsSubscription_SetOnCompleteCB(ls->sub, on_sub_complete, ls) != NATS_OK)
+        ls->complete = true;
     free(name);
     return st;
 }
@@ -310,6 +329,34 @@ static lk_status remember(lk_nats_bus *b, lk_nats_sub *ls, lk_error *err)
         b->subs[b->n_subs++] = ls;
     pthread_mutex_unlock(&b->mu);
     return st;
+}
+
+/* Waits for `ls`'s on-complete, up to `deadline_ms` (negative: forever).
+ * True when it ran. */
+static bool wait_complete(lk_nats_bus *b, lk_nats_sub *ls, int64_t deadline_ms)
+{
+    pthread_mutex_lock(&b->mu);
+    while (!ls->complete) {
+        if (deadline_ms < 0) {
+            pthread_cond_wait(&b->cond, &b->mu);
+            continue;
+        }
+        int64_t left = deadline_ms - lk_nats_now_ms();
+        if (left <= 0)
+            break;
+        /* cond uses CLOCK_REALTIME: wait in short steps against the
+         * monotonic deadline, so a clock jump cannot stretch it. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t step = left < 50 ? left : 50;
+        until.tv_nsec += (long)(step * 1000000);
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&b->cond, &b->mu, &until);
+    }
+    bool complete = ls->complete;
+    pthread_mutex_unlock(&b->mu);
+    return complete;
 }
 
 static void sub_free(lk_nats_sub *ls)
@@ -364,35 +411,66 @@ lk_status lk_nats_subscribe(lk_bus *bus, const char *subject,
     if (st == LK_OK)
         st = remember(b, ls, err);
     if (st != LK_OK && ls != NULL) {
-        if (ls->sub != NULL)
-            natsSubscription_Unsubscribe(ls->sub);
+        if (ls->sub != NULL && natsSubscription_Unsubscribe(ls->sub) == NATS_OK)
+            wait_complete(b, ls, -1);
         sub_free(ls);
     }
     return st;
 }
 
+int64_t lk_nats_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool lk_nats_subs_wait_complete(lk_nats_bus *b, int64_t deadline_ms)
+{
+    pthread_mutex_lock(&b->mu);
+    size_t n = b->n_subs;
+    pthread_mutex_unlock(&b->mu);
+    bool all = true;
+    for (size_t i = 0; i < n && all; i++)
+        all = wait_complete(b, b->subs[i], deadline_ms);
+    return all;
+}
+
 void lk_nats_subs_free(lk_nats_bus *b)
 {
-    for (size_t i = 0; i < b->n_subs; i++)
-        sub_free(b->subs[i]);
+    for (size_t i = 0; i < b->n_subs; i++) {
+        lk_nats_sub *ls = b->subs[i];
+        /* A handler past the drain bound is still running on its closure
+         * (the caller's state): free must not return before it does. Say
+         * so once per drain bound, so a hung handler shows in the log. */
+        while (!wait_complete(b, ls, lk_nats_now_ms() + b->drain_timeout_ms))
+            lk_log(LK_LOG_WARN,
+                   "nats: free: still waiting for a handler of %s to return",
+                   ls->subject);
+        sub_free(ls);
+    }
     free(b->subs);
     b->subs = NULL;
     b->n_subs = b->cap_subs = 0;
 }
 
-bool lk_nats_subs_drain(lk_nats_bus *b, int64_t timeout_ms)
+bool lk_nats_subs_drain(lk_nats_bus *b, int64_t deadline_ms)
 {
     bool finished = true;
     /* No subscription is added once the state left OPEN (subscribe checks
-     * it), so the list is stable here; start all drains, then wait. */
+     * it), so the list is stable here; start all drains, then wait, each
+     * wait for what is left of the one bound (not a bound per
+     * subscription). */
     pthread_mutex_lock(&b->mu);
     size_t n = b->n_subs;
     pthread_mutex_unlock(&b->mu);
+    int64_t left = deadline_ms - lk_nats_now_ms();
     for (size_t i = 0; i < n; i++)
-        natsSubscription_DrainTimeout(b->subs[i]->sub, timeout_ms);
+        natsSubscription_DrainTimeout(b->subs[i]->sub, left > 0 ? left : 1);
     for (size_t i = 0; i < n; i++) {
-        natsStatus s =
-            natsSubscription_WaitForDrainCompletion(b->subs[i]->sub, timeout_ms);
+        left = deadline_ms - lk_nats_now_ms();
+        natsStatus s = natsSubscription_WaitForDrainCompletion(
+            b->subs[i]->sub, left > 0 ? left : 1);
         if (s == NATS_OK)
             s = natsSubscription_DrainCompletionStatus(b->subs[i]->sub);
         if (s == NATS_TIMEOUT)

@@ -58,8 +58,16 @@
  * of ack/nak/term counts; later ones return LK_OK and change nothing.
  *
  * Drain (lk_bus_drain, lk_bus_free): stops deliveries, lets handlers finish
- * what was already delivered (bounded by drain_timeout_ms), deletes
- * ephemeral consumers, flushes, closes. Safe twice; afterwards publish and
+ * what was already delivered, deletes ephemeral consumers, flushes,
+ * closes; drain_timeout_ms bounds all of it together (not each
+ * subscription). While the connection is down nothing can be drained: it
+ * closes at once and a running handler gets the rest of the bound to
+ * return. lk_bus_drain returns LK_OK once no handler runs any more, or
+ * LK_ERR_TIMEOUT when one still runs at the bound (its replies then get
+ * LK_ERR_CLOSED). lk_bus_free never returns while a handler runs: after a
+ * timed-out drain it waits for the handler as long as it takes (logging
+ * a warn line per drain_timeout_ms), so the caller may free what its
+ * handlers use as soon as it returns. Safe twice; afterwards publish and
  * subscribe return LK_ERR_CLOSED. Never call it from a handler (it waits
  * for that very handler).
  *
