@@ -37,9 +37,14 @@ typedef struct fk_pending {
     uint64_t deliveries;
 } fk_pending;
 
+/* A connection made by lk_fake_nats_connect (fake_nats_faults.c). */
+typedef struct fk_conn fk_conn;
+
 typedef struct fk_member {
     lk_msg_handler handler;
     void *closure;
+    fk_conn *conn; /* the connection it subscribed through; NULL: the fake's
+                      own bus */
 } fk_member;
 
 /* A consumer, keyed as the NATS adapter keys JetStream's: one per (subject,
@@ -119,6 +124,10 @@ struct lk_fake_nats {
 
     char *trace;
     size_t trace_len, trace_cap;
+
+    /* Scripted faults, connections and the request log
+     * (fake_nats_faults.c); NULL until first used. */
+    struct fk_faults *faults;
 };
 
 /* Grows `*items` (of `size`-byte elements) so that one more fits. */
@@ -140,10 +149,43 @@ lk_status fk_broker_publish(lk_fake_nats *nats, const char *subject,
 
 /* Broker side of subscribe: creates the consumer or joins the one with the
  * same subject and durable (refusing what JetStream refuses). `sub` is
- * already recorded. */
+ * already recorded; the member belongs to `conn` (NULL: the fake's bus). */
 lk_status fk_broker_subscribe(lk_fake_nats *nats, const fk_subscription *sub,
                               lk_msg_handler handler, void *closure,
-                              lk_error *err);
+                              fk_conn *conn, lk_error *err);
+
+/* The bus face's publish and subscribe, for the fake's bus (conn NULL) and
+ * its connections. */
+lk_status fk_publish(lk_fake_nats *nats, fk_conn *conn, const char *subject,
+                     const void *data, size_t len, const lk_publish_opts *opts,
+                     lk_error *err);
+lk_status fk_subscribe(lk_fake_nats *nats, fk_conn *conn, const char *subject,
+                       const lk_subscribe_opts *opts, lk_msg_handler handler,
+                       void *closure, lk_error *err);
+
+/* ---- scripted faults (fake_nats_faults.c) ---- */
+
+/* What an injected fault makes of a call of `op` through `conn`: LK_ERR_CLOSED
+ * for an aborted connection, LK_ERR_IO while the connection is down, else
+ * the next entry of the op's error stack (after its delay), else LK_OK.
+ * Fills `err` (naming `subject`) when it is not LK_OK. */
+lk_status fk_fault_call(lk_fake_nats *nats, const fk_conn *conn, lk_fake_op op,
+                        const char *subject, lk_error *err);
+
+/* True while the connection is down: nothing is delivered. */
+bool fk_fault_paused(const lk_fake_nats *nats);
+
+/* Appends one entry to the request log when it is on. */
+void fk_request(lk_fake_nats *nats, lk_fake_op op, const char *subject,
+                uint64_t seq, uint64_t deliveries, const char *consumer,
+                lk_status status);
+
+/* Removes the members of `conn` (NULL: the fake's bus) from every
+ * consumer; returns how many left. */
+size_t fk_broker_remove_members(lk_fake_nats *nats, const fk_conn *conn);
+
+/* Releases the faults, connections and the request log. */
+void fk_faults_free(lk_fake_nats *nats);
 
 /* Releases everything the broker holds. */
 void fk_broker_free(lk_fake_nats *nats);

@@ -172,6 +172,7 @@ void lk_fake_nats_free(lk_fake_nats *nats)
         subscription_free(nats->subs[i]);
     free(nats->subs);
     fk_broker_free(nats);
+    fk_faults_free(nats);
     free(nats->window);
     free(nats->trace);
     free(nats);
@@ -231,21 +232,24 @@ static lk_status record_publish(lk_fake_nats *nats, const char *subject,
     return LK_OK;
 }
 
-static lk_status bus_publish(lk_bus *bus, const char *subject,
-                             const void *data, size_t len,
-                             const lk_publish_opts *opts, lk_error *err)
+static lk_status publish_checked(lk_fake_nats *nats, const fk_conn *conn,
+                                 const char *subject, const void *data,
+                                 size_t len, const lk_publish_opts *opts,
+                                 lk_error *err)
 {
-    lk_fake_nats *nats = (lk_fake_nats *)bus;
     if (nats->closed)
         return lk_error_set(err, LK_ERR_CLOSED,
                             "fake-nats: publish %s: the bus is drained",
                             subject);
+    lk_status s = fk_fault_call(nats, conn, LK_FAKE_OP_PUBLISH, subject, err);
+    if (s != LK_OK)
+        return s;
     if (len > LK_FAKE_NATS_MAX_PAYLOAD)
         return lk_error_set(err, LK_ERR_TOO_LARGE,
                             "fake-nats: publish %s: %zu bytes, over the "
                             "server's max payload of %d",
                             subject, len, LK_FAKE_NATS_MAX_PAYLOAD);
-    lk_status s = injected_failure(nats, subject, err);
+    s = injected_failure(nats, subject, err);
     if (s == LK_OK && nats->broker)
         s = fk_broker_publish(nats, subject, data, len,
                               opts != NULL ? opts->msg_id : NULL, err);
@@ -254,6 +258,26 @@ static lk_status bus_publish(lk_bus *bus, const char *subject,
     if (s == LK_OK)
         nats->stats.published++;
     return s;
+}
+
+lk_status fk_publish(lk_fake_nats *nats, fk_conn *conn, const char *subject,
+                     const void *data, size_t len, const lk_publish_opts *opts,
+                     lk_error *err)
+{
+    size_t stored = nats->stream_count;
+    lk_status s = publish_checked(nats, conn, subject, data, len, opts, err);
+    fk_request(nats, LK_FAKE_OP_PUBLISH, subject,
+               nats->stream_count > stored ? nats->stream_count : 0, 0, NULL,
+               s);
+    return s;
+}
+
+static lk_status bus_publish(lk_bus *bus, const char *subject,
+                             const void *data, size_t len,
+                             const lk_publish_opts *opts, lk_error *err)
+{
+    return fk_publish((lk_fake_nats *)bus, NULL, subject, data, len, opts,
+                      err);
 }
 
 /* ---- what was published ------------------------------------------------------ */
@@ -400,12 +424,12 @@ static fk_subscription *record_subscription(lk_fake_nats *nats,
     return sub;
 }
 
-static lk_status bus_subscribe(lk_bus *bus, const char *subject,
-                               const lk_subscribe_opts *opts,
-                               lk_msg_handler handler, void *closure,
-                               lk_error *err)
+static lk_status subscribe_checked(lk_fake_nats *nats, fk_conn *conn,
+                                   const char *subject,
+                                   const lk_subscribe_opts *opts,
+                                   lk_msg_handler handler, void *closure,
+                                   lk_error *err)
 {
-    lk_fake_nats *nats = (lk_fake_nats *)bus;
     lk_subscribe_opts defaults = {0};
     if (opts == NULL)
         opts = &defaults;
@@ -413,6 +437,9 @@ static lk_status bus_subscribe(lk_bus *bus, const char *subject,
         return lk_error_set(err, LK_ERR_CLOSED,
                             "fake-nats: subscribe %s: the bus is drained",
                             subject);
+    lk_status fs = fk_fault_call(nats, conn, LK_FAKE_OP_SUBSCRIBE, subject, err);
+    if (fs != LK_OK)
+        return fs;
     if (strpbrk(subject, "*>") != NULL)
         return lk_error_set(err, LK_ERR_UNSUPPORTED,
                             "fake-nats: subscribe %s: wildcard subjects are "
@@ -423,12 +450,34 @@ static lk_status bus_subscribe(lk_bus *bus, const char *subject,
     if (sub == NULL)
         return lk_error_set(err, LK_ERR_NOMEM,
                             "fake-nats: subscribe %s: out of memory", subject);
-    lk_status s = nats->broker
-                      ? fk_broker_subscribe(nats, sub, handler, closure, err)
-                      : LK_OK;
+    lk_status s = nats->broker ? fk_broker_subscribe(nats, sub, handler,
+                                                     closure, conn, err)
+                               : LK_OK;
     if (s != LK_OK) /* only subscriptions that worked are recorded */
         subscription_free(nats->subs[--nats->sub_count]);
     return s;
+}
+
+lk_status fk_subscribe(lk_fake_nats *nats, fk_conn *conn, const char *subject,
+                       const lk_subscribe_opts *opts, lk_msg_handler handler,
+                       void *closure, lk_error *err)
+{
+    lk_status s =
+        subscribe_checked(nats, conn, subject, opts, handler, closure, err);
+    const char *durable = opts != NULL && opts->durable_name != NULL
+                              ? opts->durable_name
+                              : opts != NULL ? opts->queue_group : NULL;
+    fk_request(nats, LK_FAKE_OP_SUBSCRIBE, subject, 0, 0, durable, s);
+    return s;
+}
+
+static lk_status bus_subscribe(lk_bus *bus, const char *subject,
+                               const lk_subscribe_opts *opts,
+                               lk_msg_handler handler, void *closure,
+                               lk_error *err)
+{
+    return fk_subscribe((lk_fake_nats *)bus, NULL, subject, opts, handler,
+                        closure, err);
 }
 
 size_t lk_fake_nats_subscription_count(const lk_fake_nats *nats)
@@ -465,8 +514,10 @@ static lk_status bus_drain(lk_bus *bus, lk_error *err)
 {
     (void)err;
     lk_fake_nats *nats = (lk_fake_nats *)bus;
-    if (!nats->closed)
+    if (!nats->closed) {
         fk_trace(nats, "t=%lld drain\n", (long long)nats->now);
+        fk_request(nats, LK_FAKE_OP_DRAIN, NULL, 0, 0, NULL, LK_OK);
+    }
     nats->closed = true;
     return LK_OK;
 }

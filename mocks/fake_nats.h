@@ -96,8 +96,12 @@
  *     position cannot be played; an ephemeral consumer is not deleted at
  *     drain, it just stops.
  *   - Connection trouble: no disconnects, reconnects or publish timeouts
- *     unless injected (lk_fake_nats_fail_next_publish / fail_subject);
- *     replies (ack, nak, term, in_progress) always return LK_OK.
+ *     unless scripted (lk_fake_nats_fail_next_publish / fail_subject, and
+ *     the error stacks, connection down/up and crashes of "scripted
+ *     faults" below); replies (ack, nak, term, in_progress) return LK_OK
+ *     unless scripted. A crash is played at once; the real server notices
+ *     a dead client only after missed pings, which changes nothing a
+ *     consumer sees: redelivery still waits for the ack wait.
  *   - Max payload counts the data only (the server adds headers such as
  *     the msg_id).
  *   - Order among due messages: (due time, stream sequence); the server
@@ -296,6 +300,113 @@ const char *lk_fake_nats_trace(const lk_fake_nats *nats);
 /* Writes stats, pending messages and the last `last_lines` trace lines to
  * `out`: call it when a broker spec fails. */
 void lk_fake_nats_dump(const lk_fake_nats *nats, FILE *out, size_t last_lines);
+
+/* ---- scripted faults (librdkafka's mock cluster is the model) ------------------
+ *
+ * Error stacks. Every publish, ack, nak, term and in_progress first takes
+ * the oldest entry of its operation's stack, if any, and:
+ *   - lets `delay_ms` of virtual time pass inside the call (the clock moves,
+ *     nothing is delivered meanwhile, as in a call that blocks), then
+ *   - fails with `status` and changes nothing: a failed publish is neither
+ *     stored nor recorded (no sequence taken); a failed reply leaves the
+ *     delivery without one, so the message comes again after its ack wait.
+ * An entry with LK_OK only delays: the call then goes on as usual (a slow
+ * ack that may come after the ack wait, see Slow handlers).
+ *
+ *     lk_fake_nats_push_errors(nats, LK_FAKE_OP_ACK, 2, LK_ERR_IO, 0);
+ *     // the next two acks return LK_ERR_IO and are not applied
+ *
+ * Connection down and up. While down (lk_fake_nats_connection_down),
+ * publish and subscribe fail with LK_ERR_IO ("not connected"; nothing is
+ * sent), replies fail with LK_ERR_IO and change nothing, and nothing is
+ * delivered: step returns false, advance and run_until_idle only move the
+ * clock (run_until_idle returns at once). Ack waits keep running, as on the
+ * server. After lk_fake_nats_connection_up everything due is delivered,
+ * each message once, its delivery count counting real deliveries only.
+ * Down and up apply to every connection of the fake.
+ *
+ * Connections and crashes. lk_fake_nats_connect gives another connection
+ * to the same broker (one more process of a service): an lk_bus of its own
+ * whose subscriptions join the broker's consumers as members. A crash
+ * (lk_fake_nats_abort, like lk_nats_bus_abort on the adapter) closes one
+ * connection without draining: its members leave their consumers at once,
+ * its calls (publish, subscribe, replies, also from a handler still
+ * running) return LK_ERR_CLOSED, and what it was delivered and never
+ * replied to comes again after the ack wait to the members that are left
+ * (or waits, durable, until a member joins). Aborting the fake's own bus
+ * does the same to the subscriptions made through it; the broker goes on
+ * serving the other connections. lk_bus_free on a connection drains it
+ * (its members leave; nothing is redelivered early); its memory goes with
+ * the fake, so free every connection before lk_fake_nats_free, or not at
+ * all. A connection never made by lk_fake_nats_connect and not the fake's
+ * bus is not a connection of this fake: the calls below ignore it.
+ *
+ * Request log. After lk_fake_nats_log_requests(nats, true) every operation
+ * (lk_fake_op) is appended, with its virtual time, subject, stream
+ * sequence, delivery count, consumer and the status it returned, until it
+ * is turned off. Replies that change nothing (a second ack) are logged
+ * with LK_OK like any other; failed calls with their status.
+ */
+typedef enum lk_fake_op {
+    LK_FAKE_OP_PUBLISH,
+    LK_FAKE_OP_ACK,
+    LK_FAKE_OP_NAK,
+    LK_FAKE_OP_TERM,
+    LK_FAKE_OP_IN_PROGRESS,
+    /* logged only (no error stack): */
+    LK_FAKE_OP_SUBSCRIBE,
+    LK_FAKE_OP_DELIVER,
+    LK_FAKE_OP_DRAIN,
+    LK_FAKE_OP_ABORT,
+    LK_FAKE_OP_COUNT
+} lk_fake_op;
+
+/* "publish", "ack", ...; "?" for a value outside lk_fake_op. */
+const char *lk_fake_op_name(lk_fake_op op);
+
+typedef struct lk_fake_request {
+    int64_t at_ms;           /* virtual time when the call returned */
+    lk_fake_op op;
+    const char *subject;     /* NULL for drain and abort */
+    uint64_t stream_seq;     /* the stored message's; 0: none (a failed or
+                                de-duplicated publish, subscribe, drain) */
+    uint64_t delivery_count; /* deliveries and replies; 0 otherwise */
+    const char *consumer;    /* deliveries, replies and subscribe: the
+                                consumer's trace name; NULL otherwise */
+    lk_status status;        /* what the call returned */
+} lk_fake_request;
+
+/* Appends `count` entries (status, delay_ms >= 0) to the error stack of
+ * `op` (publish, ack, nak, term or in_progress). LK_ERR_INVALID for another
+ * op, a negative delay, a NULL fake; LK_ERR_NOMEM when out of memory (the
+ * stack is then unchanged). */
+lk_status lk_fake_nats_push_errors(lk_fake_nats *nats, lk_fake_op op,
+                                   size_t count, lk_status status,
+                                   int64_t delay_ms);
+/* Entries still waiting on `op`'s stack (0 for ops without one). */
+size_t lk_fake_nats_pending_errors(const lk_fake_nats *nats, lk_fake_op op);
+/* Empties `op`'s stack. */
+void lk_fake_nats_clear_errors(lk_fake_nats *nats, lk_fake_op op);
+
+/* The connection goes down / comes back (see above). Idempotent. */
+void lk_fake_nats_connection_down(lk_fake_nats *nats);
+void lk_fake_nats_connection_up(lk_fake_nats *nats);
+bool lk_fake_nats_is_connected(const lk_fake_nats *nats);
+
+/* Another connection to the broker of `nats`, borrowed from it (see
+ * above); NULL on OOM or when `nats` is NULL or in recording mode. */
+lk_bus *lk_fake_nats_connect(lk_fake_nats *nats);
+
+/* Crashes `bus`: the fake's own bus or one of its connections (see above).
+ * Returns how many members left their consumers. Safe twice (0). */
+size_t lk_fake_nats_abort(lk_fake_nats *nats, lk_bus *bus);
+
+/* Turns the request log on or off (it starts off and empty). */
+void lk_fake_nats_log_requests(lk_fake_nats *nats, bool on);
+size_t lk_fake_nats_request_count(const lk_fake_nats *nats);
+/* Index out of range: NULL. Borrowed; valid until the fake is freed. */
+const lk_fake_request *lk_fake_nats_request(const lk_fake_nats *nats,
+                                            size_t i);
 
 #ifdef __cplusplus
 }

@@ -360,7 +360,7 @@ static fk_consumer *consumer_new(lk_fake_nats *nats,
 
 lk_status fk_broker_subscribe(lk_fake_nats *nats, const fk_subscription *sub,
                               lk_msg_handler handler, void *closure,
-                              lk_error *err)
+                              fk_conn *conn, lk_error *err)
 {
     const lk_fake_subscription_info *info = &sub->info;
     /* Named as the NATS adapter names JetStream consumers. */
@@ -386,7 +386,7 @@ lk_status fk_broker_subscribe(lk_fake_nats *nats, const fk_subscription *sub,
                             "fake-nats: subscribe %s: out of memory",
                             info->subject);
     }
-    c->members[c->member_count++] = (fk_member){handler, closure};
+    c->members[c->member_count++] = (fk_member){handler, closure, conn};
     if (created)
         nats->consumers[nats->consumer_count++] = c;
     fk_trace(nats, "t=%lld subscribe %s consumer %s member %zu%s\n",
@@ -443,16 +443,32 @@ typedef struct delivery {
     lk_msg base;
     lk_fake_nats *nats;
     const fk_consumer *consumer;
+    const fk_conn *conn; /* of the member it went to */
     reply_kind reply;
     int64_t nak_delay;
     int64_t deadline; /* when the ack wait runs out */
 } delivery;
+
+static const lk_fake_op reply_ops[] = {LK_FAKE_OP_IN_PROGRESS, LK_FAKE_OP_ACK,
+                                       LK_FAKE_OP_NAK, LK_FAKE_OP_TERM};
+
+/* A scripted fault for this reply (fake_nats_faults.c), logged; LK_OK: none. */
+static lk_status reply_fault(delivery *d, lk_fake_op op)
+{
+    lk_status s = fk_fault_call(d->nats, d->conn, op, d->base.subject, NULL);
+    fk_request(d->nats, op, d->base.subject, d->base.stream_seq,
+               d->base.delivery_count, d->consumer->name, s);
+    return s;
+}
 
 /* Records the first of ack/nak/term; later ones change nothing. */
 static lk_status reply(lk_msg *msg, reply_kind kind, int64_t delay)
 {
     delivery *d = (delivery *)msg;
     lk_fake_nats *nats = d->nats;
+    lk_status fs = reply_fault(d, reply_ops[kind]);
+    if (fs != LK_OK)
+        return fs; /* failed: as if never sent */
     if (d->reply != REPLY_NONE) {
         fk_trace(nats, "t=%lld %s #%" PRIu64 " in %s ignored: already %s\n",
                  (long long)nats->now, reply_names[kind], msg->stream_seq,
@@ -482,6 +498,9 @@ static lk_status delivery_in_progress(lk_msg *msg)
 {
     delivery *d = (delivery *)msg;
     lk_fake_nats *nats = d->nats;
+    lk_status fs = reply_fault(d, LK_FAKE_OP_IN_PROGRESS);
+    if (fs != LK_OK)
+        return fs;
     if (d->reply != REPLY_NONE || nats->now > d->deadline) {
         fk_trace(nats, "t=%lld in_progress #%" PRIu64 " in %s ignored: %s\n",
                  (long long)nats->now, msg->stream_seq, d->consumer->name,
@@ -612,6 +631,7 @@ static void deliver(lk_fake_nats *nats, fk_consumer *c)
                  p.deliveries, m->timestamp_ms},
         .nats = nats,
         .consumer = c,
+        .conn = to.conn,
         .reply = REPLY_NONE,
         .deadline = nats->now + c->ack_wait_ms,
     };
@@ -622,6 +642,8 @@ static void deliver(lk_fake_nats *nats, fk_consumer *c)
              "delivery %" PRIu64 "\n",
              (long long)nats->now, p.seq, m->subject, c->name, member,
              p.deliveries);
+    fk_request(nats, LK_FAKE_OP_DELIVER, m->subject, p.seq, p.deliveries,
+               c->name, LK_OK);
 
     nats->in_handler++;
     to.handler(&d->base, to.closure);
@@ -641,7 +663,8 @@ static fk_consumer *earliest(const lk_fake_nats *nats, int64_t *due)
     const fk_pending *best_next = NULL;
     for (size_t i = 0; i < nats->consumer_count; i++) {
         fk_consumer *c = nats->consumers[i];
-        const fk_pending *next = next_of(c);
+        /* A consumer whose members all crashed keeps its messages. */
+        const fk_pending *next = c->member_count > 0 ? next_of(c) : NULL;
         if (next != NULL &&
             (best_next == NULL || pending_before(next, best_next))) {
             best = c;
@@ -656,7 +679,7 @@ static fk_consumer *earliest(const lk_fake_nats *nats, int64_t *due)
 static bool can_deliver(const lk_fake_nats *nats)
 {
     return nats != NULL && nats->broker && !nats->closed &&
-           nats->in_handler == 0;
+           nats->in_handler == 0 && !fk_fault_paused(nats);
 }
 
 int64_t lk_fake_nats_now(const lk_fake_nats *nats)

@@ -105,6 +105,7 @@ struct contract {
     recorder *recorders[MAX_RECORDERS];
     size_t n_recorders;
     lk_bus *bus;
+    lk_bus *other; /* a second connection (connect_other), or NULL */
     lk_fake_nats *fake;
     char stream[64];
     char subject[128];
@@ -137,6 +138,7 @@ static bool fake_open(contract *c)
 
 static void fake_close(contract *c)
 {
+    c->other = NULL; /* a connection of the fake: freed with it */
     lk_fake_nats_free(c->fake);
     c->fake = NULL;
     c->bus = NULL;
@@ -179,6 +181,8 @@ static bool nats_open(contract *c)
 
 static void nats_close(contract *c)
 {
+    lk_bus_free(c->other);
+    c->other = NULL;
     lk_bus_free(c->bus); /* drains: no handler runs after this */
     c->bus = NULL;
     if (server.ok)
@@ -898,6 +902,61 @@ static void a_message_over_the_max_payload_is_too_large(contract *c)
     assert_int_equal(r->rec[0].seq, 1); /* the refused one took none */
 }
 
+/* ---- crashes: a second connection, closed without draining -------------------------
+ * The fake's lk_fake_nats_connect/abort and the adapter's lk_nats_bus_abort
+ * play a killed process the same way. */
+
+static lk_bus *connect_other(contract *c)
+{
+    lk_error err = {0};
+    lk_nats_opts opts = {.stream = c->stream, .publish_timeout_ms = 5000};
+    if (c->impl == &fake_impl)
+        c->other = lk_fake_nats_connect(c->fake);
+    else if (lk_nats_bus_connect(&c->other, server.url, &opts, &err) != LK_OK)
+        fail_msg("connect %s: %s", server.url, err.message);
+    assert_non_null(c->other);
+    return c->other;
+}
+
+static void crash(contract *c, lk_bus *bus)
+{
+    if (c->impl == &fake_impl)
+        assert_int_equal(lk_fake_nats_abort(c->fake, bus), 1);
+    else
+        assert_int_equal(lk_nats_bus_abort(bus), LK_OK);
+}
+
+static void a_crashed_members_unacked_message_comes_to_another_after_ack_wait(
+    contract *c)
+{
+    enum { WAIT = 1000 }; /* room to subscribe the second member in time */
+    recorder *crashy = recorder_new(c, REPLY_NONE);
+    recorder *healthy = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.queue_group = "crash", .ack_wait_ms = WAIT};
+    lk_error err = {0};
+    lk_bus *other = connect_other(c);
+    if (lk_bus_subscribe(other, c->subject, &opts, on_message,
+                         &crashy->members[0], &err) != LK_OK)
+        fail_msg("[%s] subscribe: %s", c->impl->name, err.message);
+    publish(c, c->subject, "in flight");
+    await(c, crashy, 1);
+    subscribe(c, c->subject, &opts, healthy, 0);
+    crash(c, other);
+    assert_int_equal(lk_bus_publish(other, c->subject, "x", 1, NULL, &err),
+                     LK_ERR_CLOSED);
+    await(c, healthy, 1);
+    settle_at(c, healthy, WAIT / 2, 1);
+    assert_int_equal(recorded(crashy), 1);
+    assert_string_equal(healthy->rec[0].data, "in flight");
+    assert_int_equal(healthy->rec[0].seq, crashy->rec[0].seq);
+    assert_int_equal(healthy->rec[0].count, 2);
+    int64_t gap = healthy->rec[0].at_ms - crashy->rec[0].at_ms;
+    if (gap < WAIT - 20)
+        fail_msg("[%s] redelivered %lld ms after the crashed delivery, before "
+                 "the ack wait of %d",
+                 c->impl->name, (long long)gap, WAIT);
+}
+
 /* ---- the table: every behaviour x every implementation ----------------------------- */
 
 typedef void (*behaviour)(contract *c);
@@ -980,6 +1039,7 @@ BEHAVIOUR(a_durable_belongs_to_one_queue_group)
 BEHAVIOUR(a_name_jetstream_cannot_use_is_refused)
 BEHAVIOUR(a_message_over_the_max_payload_is_too_large)
 BEHAVIOUR(a_wildcard_subscription_is_unsupported_and_a_malformed_one_invalid)
+BEHAVIOUR(a_crashed_members_unacked_message_comes_to_another_after_ack_wait)
 #undef BEHAVIOUR
 
 /* Each behaviour once per implementation; the name says which. */
@@ -1021,6 +1081,7 @@ int main(void)
         ON_BOTH(a_name_jetstream_cannot_use_is_refused),
         ON_BOTH(a_message_over_the_max_payload_is_too_large),
         ON_BOTH(a_wildcard_subscription_is_unsupported_and_a_malformed_one_invalid),
+        ON_BOTH(a_crashed_members_unacked_message_comes_to_another_after_ack_wait),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

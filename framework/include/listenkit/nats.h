@@ -137,6 +137,16 @@ lk_status lk_nats_bus_connect(lk_bus **out, const char *url,
 /* True when `bus` was made by lk_nats_bus_connect. */
 bool lk_nats_bus_is_nats(const lk_bus *bus);
 
+/* For specs: crashes `bus` — closes its connection at once, without
+ * draining its subscriptions or flushing (a killed process). Deliveries its
+ * handlers never replied to come again after their ack wait to the other
+ * members of their queue groups; publish and subscribe on it return
+ * LK_ERR_CLOSED. A handler still running may reply, in vain (LK_ERR_CLOSED
+ * or LK_ERR_IO). Release it with lk_bus_free as usual. LK_ERR_INVALID for a
+ * bus that is not the adapter's, LK_ERR_CLOSED when it is drained or
+ * aborted already. Not from a handler of `bus`. */
+lk_status lk_nats_bus_abort(lk_bus *bus);
+
 #ifdef __cplusplus
 }
 #endif
