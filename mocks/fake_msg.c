@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "listenkit/alloc.h"
+
 /* The name strict mode registers with cmocka. A static string on purpose:
  * cmocka keeps the pointer until the test ends, which may be after the
  * message was freed. */
@@ -67,16 +69,16 @@ lk_msg *lk_fake_msg_new_bytes(const char *subject, const void *data,
 {
     if (subject == NULL || (data == NULL && len > 0))
         return NULL;
-    fake_msg *f = calloc(1, sizeof *f);
+    fake_msg *f = lk_calloc(1, sizeof *f);
     if (f == NULL)
         return NULL;
     size_t sublen = strlen(subject);
-    f->subject = malloc(sublen + 1);
-    f->data = malloc(len + 1); /* +1: NUL-terminated for convenience */
+    f->subject = lk_malloc(sublen + 1);
+    f->data = lk_malloc(len + 1); /* +1: NUL-terminated for convenience */
     if (f->subject == NULL || f->data == NULL) {
-        free(f->subject);
-        free(f->data);
-        free(f);
+        lk_free(f->subject);
+        lk_free(f->data);
+        lk_free(f);
         return NULL;
     }
     memcpy(f->subject, subject, sublen + 1);
@@ -112,14 +114,14 @@ lk_msg *lk_fake_msg_newf(const char *subject, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return NULL;
-    char *text = malloc((size_t)n + 1);
+    char *text = lk_malloc((size_t)n + 1);
     if (text == NULL)
         return NULL;
     va_start(ap, fmt);
     vsnprintf(text, (size_t)n + 1, fmt, ap);
     va_end(ap);
     lk_msg *msg = lk_fake_msg_new_bytes(subject, text, (size_t)n);
-    free(text);
+    lk_free(text);
     return msg;
 }
 
@@ -128,9 +130,9 @@ void lk_fake_msg_free(lk_msg *msg)
     fake_msg *f = as_fake(msg);
     if (f == NULL)
         return;
-    free(f->subject);
-    free(f->data);
-    free(f);
+    lk_free(f->subject);
+    lk_free(f->data);
+    lk_free(f);
 }
 
 void lk_fake_msg_set_stream_seq(lk_msg *msg, uint64_t seq)

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "listenkit/alloc.h"
+
 static lk_status bus_publish(lk_bus *bus, const char *subject,
                              const void *data, size_t len,
                              const lk_publish_opts *opts, lk_error *err);
@@ -38,7 +40,7 @@ bool fk_grow(void **items, size_t *cap, size_t count, size_t size)
     if (count < *cap)
         return true;
     size_t next = *cap == 0 ? 8 : *cap * 2;
-    void *grown = realloc(*items, next * size);
+    void *grown = lk_realloc(*items, next * size);
     if (grown == NULL)
         return false;
     *items = grown;
@@ -51,7 +53,7 @@ char *fk_strdup(const char *s)
     if (s == NULL)
         return NULL;
     size_t n = strlen(s) + 1;
-    char *copy = malloc(n);
+    char *copy = lk_malloc(n);
     if (copy != NULL)
         memcpy(copy, s, n);
     return copy;
@@ -79,7 +81,7 @@ void fk_trace(lk_fake_nats *nats, const char *fmt, ...)
         size_t cap = nats->trace_cap == 0 ? 4096 : nats->trace_cap;
         while (cap < need)
             cap *= 2;
-        char *grown = realloc(nats->trace, cap);
+        char *grown = lk_realloc(nats->trace, cap);
         if (grown == NULL)
             return; /* the trace is a diagnostic: losing a line beats failing */
         nats->trace = grown;
@@ -95,7 +97,7 @@ void fk_trace(lk_fake_nats *nats, const char *fmt, ...)
 
 static lk_fake_nats *fake_new(bool broker, const lk_fake_broker_opts *opts)
 {
-    lk_fake_nats *nats = calloc(1, sizeof *nats);
+    lk_fake_nats *nats = lk_calloc(1, sizeof *nats);
     if (nats == NULL)
         return NULL;
     nats->bus.ops = &fake_bus_ops;
@@ -105,9 +107,9 @@ static lk_fake_nats *fake_new(bool broker, const lk_fake_broker_opts *opts)
         nats->opts = *opts;
     nats->rng = nats->opts.seed;
     if (nats->opts.reorder_window > 1) {
-        nats->window = calloc(nats->opts.reorder_window, sizeof *nats->window);
+        nats->window = lk_calloc(nats->opts.reorder_window, sizeof *nats->window);
         if (nats->window == NULL) {
-            free(nats);
+            lk_free(nats);
             return NULL;
         }
     }
@@ -143,8 +145,8 @@ lk_fake_nats *lk_fake_nats_new_broker(const lk_fake_broker_opts *opts)
 static void free_records(lk_fake_nats *nats)
 {
     for (size_t i = 0; i < nats->record_count; i++) {
-        free(nats->records[i].subject);
-        free(nats->records[i].data);
+        lk_free(nats->records[i].subject);
+        lk_free(nats->records[i].data);
         json_decref(nats->records[i].json);
     }
     nats->record_count = 0;
@@ -153,10 +155,10 @@ static void free_records(lk_fake_nats *nats)
 /* `sub` is never NULL: every caller holds a recorded one. */
 static void subscription_free(fk_subscription *sub)
 {
-    free(sub->subject);
-    free(sub->queue_group);
-    free(sub->durable_name);
-    free(sub);
+    lk_free(sub->subject);
+    lk_free(sub->queue_group);
+    lk_free(sub->durable_name);
+    lk_free(sub);
 }
 
 void lk_fake_nats_free(lk_fake_nats *nats)
@@ -164,18 +166,18 @@ void lk_fake_nats_free(lk_fake_nats *nats)
     if (nats == NULL)
         return;
     free_records(nats);
-    free(nats->records);
+    lk_free(nats->records);
     for (size_t i = 0; i < nats->fail_subject_count; i++)
-        free(nats->fail_subjects[i].subject);
-    free(nats->fail_subjects);
+        lk_free(nats->fail_subjects[i].subject);
+    lk_free(nats->fail_subjects);
     for (size_t i = 0; i < nats->sub_count; i++)
         subscription_free(nats->subs[i]);
-    free(nats->subs);
+    lk_free(nats->subs);
     fk_broker_free(nats);
     fk_faults_free(nats);
-    free(nats->window);
-    free(nats->trace);
-    free(nats);
+    lk_free(nats->window);
+    lk_free(nats->trace);
+    lk_free(nats);
 }
 
 lk_bus *lk_fake_nats_bus(lk_fake_nats *nats)
@@ -216,12 +218,12 @@ static lk_status injected_failure(lk_fake_nats *nats, const char *subject,
 static lk_status record_publish(lk_fake_nats *nats, const char *subject,
                                 const void *data, size_t len, lk_error *err)
 {
-    fk_record r = {fk_strdup(subject), malloc(len + 1), len, NULL, false};
+    fk_record r = {fk_strdup(subject), lk_malloc(len + 1), len, NULL, false};
     if (r.subject == NULL || r.data == NULL ||
         !fk_grow((void **)&nats->records, &nats->record_cap,
                  nats->record_count, sizeof *nats->records)) {
-        free(r.subject);
-        free(r.data);
+        lk_free(r.subject);
+        lk_free(r.data);
         return lk_error_set(err, LK_ERR_NOMEM, "fake-nats: publish %s: "
                             "out of memory", subject);
     }
@@ -373,7 +375,7 @@ void lk_fake_nats_fail_subject(lk_fake_nats *nats, const char *subject,
             f->status = status;
             return;
         }
-        free(f->subject); /* lifted: keep the list dense */
+        lk_free(f->subject); /* lifted: keep the list dense */
         *f = nats->fail_subjects[--nats->fail_subject_count];
         return;
     }
@@ -396,7 +398,7 @@ static fk_subscription *record_subscription(lk_fake_nats *nats,
     if (!fk_grow((void **)&nats->subs, &nats->sub_cap, nats->sub_count,
                  sizeof *nats->subs))
         return NULL;
-    fk_subscription *sub = calloc(1, sizeof *sub);
+    fk_subscription *sub = lk_calloc(1, sizeof *sub);
     if (sub == NULL)
         return NULL;
     sub->subject = fk_strdup(subject);

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "listenkit/alloc.h"
+
 /* ---- seeded generator (splitmix64) ----------------------------------------- */
 
 static uint64_t rng_next(lk_fake_nats *nats)
@@ -198,14 +200,14 @@ static bool msg_id_add(lk_fake_nats *nats, const char *id)
 {
     if ((nats->msg_id_count + 1) * 2 > nats->msg_id_cap) {
         size_t cap = nats->msg_id_cap == 0 ? 64 : nats->msg_id_cap * 2;
-        char **slots = calloc(cap, sizeof *slots);
+        char **slots = lk_calloc(cap, sizeof *slots);
         if (slots == NULL)
             return false;
         for (size_t i = 0; i < nats->msg_id_cap; i++)
             if (nats->msg_ids[i] != NULL)
                 slots[msg_id_slot(slots, cap, nats->msg_ids[i])] =
                     nats->msg_ids[i];
-        free(nats->msg_ids);
+        lk_free(nats->msg_ids);
         nats->msg_ids = slots;
         nats->msg_id_cap = cap;
     }
@@ -232,13 +234,13 @@ lk_status fk_broker_publish(lk_fake_nats *nats, const char *subject,
     }
     /* The msg_id last: once added, nothing may fail, or the id would stay
      * remembered for a message never stored. */
-    fk_stored m = {fk_strdup(subject), malloc(len + 1), len, nats->now};
+    fk_stored m = {fk_strdup(subject), lk_malloc(len + 1), len, nats->now};
     if (m.subject == NULL || m.data == NULL ||
         !fk_grow((void **)&nats->stream, &nats->stream_cap,
                  nats->stream_count, sizeof *nats->stream) ||
         (msg_id != NULL && !msg_id_add(nats, msg_id))) {
-        free(m.subject);
-        free(m.data);
+        lk_free(m.subject);
+        lk_free(m.data);
         return lk_error_set(err, LK_ERR_NOMEM,
                             "fake-nats: publish %s: out of memory", subject);
     }
@@ -317,14 +319,14 @@ static lk_status check_join(const fk_consumer *c,
 /* `c` is never NULL: every caller holds one it made. */
 static void consumer_free(fk_consumer *c)
 {
-    free(c->subject);
-    free(c->queue_group);
-    free(c->durable);
-    free(c->name);
-    free(c->members);
-    free(c->pending);
-    free(c->fresh);
-    free(c);
+    lk_free(c->subject);
+    lk_free(c->queue_group);
+    lk_free(c->durable);
+    lk_free(c->name);
+    lk_free(c->members);
+    lk_free(c->pending);
+    lk_free(c->fresh);
+    lk_free(c);
 }
 
 static fk_consumer *consumer_new(lk_fake_nats *nats,
@@ -332,7 +334,7 @@ static fk_consumer *consumer_new(lk_fake_nats *nats,
                                  const char *durable)
 {
     char name[32];
-    fk_consumer *c = calloc(1, sizeof *c);
+    fk_consumer *c = lk_calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
     snprintf(name, sizeof name, "sub%zu", nats->sub_count - 1);
@@ -405,13 +407,13 @@ static void dead_letter(lk_fake_nats *nats, const fk_consumer *c, uint64_t seq,
     fk_trace(nats, "t=%lld dead-letter #%" PRIu64 " %s in %s: %s\n",
              (long long)nats->now, seq, m->subject, c->name, reason);
     nats->stats.dead_lettered++;
-    lk_fake_dead_letter *d = malloc(sizeof *d);
+    lk_fake_dead_letter *d = lk_malloc(sizeof *d);
     char *why = fk_strdup(reason);
     if (d == NULL || why == NULL ||
         !fk_grow((void **)&nats->dead, &nats->dead_cap, nats->dead_count,
                  sizeof *nats->dead)) {
-        free(d);
-        free(why);
+        lk_free(d);
+        lk_free(why);
         return; /* counted in the stats; the list entry is lost to OOM */
     }
     *d = (lk_fake_dead_letter){m->subject, m->data, m->length, seq,
@@ -621,7 +623,7 @@ static void deliver(lk_fake_nats *nats, fk_consumer *c)
     fk_member to = c->members[member]; /* copy: a handler may add members */
     const fk_stored *m = &nats->stream[p.seq - 1];
 
-    delivery *d = malloc(sizeof *d);
+    delivery *d = lk_malloc(sizeof *d);
     if (d == NULL) { /* cannot hand it out: try again after the ack wait */
         requeue(nats, c, p, nats->now + c->ack_wait_ms);
         return;
@@ -650,7 +652,7 @@ static void deliver(lk_fake_nats *nats, fk_consumer *c)
     nats->in_handler--;
 
     settle(nats, c, p, d);
-    free(d);
+    lk_free(d);
 }
 
 /* ---- the clock ---------------------------------------------------------------- */
@@ -838,18 +840,18 @@ void fk_broker_free(lk_fake_nats *nats)
 {
     for (size_t i = 0; i < nats->consumer_count; i++)
         consumer_free(nats->consumers[i]);
-    free(nats->consumers);
+    lk_free(nats->consumers);
     for (size_t i = 0; i < nats->stream_count; i++) {
-        free(nats->stream[i].subject);
-        free(nats->stream[i].data);
+        lk_free(nats->stream[i].subject);
+        lk_free(nats->stream[i].data);
     }
-    free(nats->stream);
+    lk_free(nats->stream);
     for (size_t i = 0; i < nats->msg_id_cap; i++)
-        free(nats->msg_ids[i]);
-    free(nats->msg_ids);
+        lk_free(nats->msg_ids[i]);
+    lk_free(nats->msg_ids);
     for (size_t i = 0; i < nats->dead_count; i++) {
-        free((char *)(uintptr_t)nats->dead[i]->reason);
-        free(nats->dead[i]);
+        lk_free((char *)(uintptr_t)nats->dead[i]->reason);
+        lk_free(nats->dead[i]);
     }
-    free(nats->dead);
+    lk_free(nats->dead);
 }

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "listenkit/alloc.h"
+
 /* One scripted failure: wait `delay_ms`, then return `status`. */
 typedef struct fk_injected {
     lk_status status;
@@ -54,7 +56,7 @@ const char *lk_fake_op_name(lk_fake_op op)
 static fk_faults *faults_of(lk_fake_nats *nats)
 {
     if (nats->faults == NULL)
-        nats->faults = calloc(1, sizeof *nats->faults);
+        nats->faults = lk_calloc(1, sizeof *nats->faults);
     return nats->faults;
 }
 
@@ -85,7 +87,7 @@ lk_status lk_fake_nats_push_errors(lk_fake_nats *nats, lk_fake_op op,
         return LK_ERR_NOMEM;
     if (st->count + count > st->cap) {
         size_t cap = st->count + count;
-        fk_injected *grown = realloc(st->items, cap * sizeof *grown);
+        fk_injected *grown = lk_realloc(st->items, cap * sizeof *grown);
         if (grown == NULL)
             return LK_ERR_NOMEM;
         st->items = grown;
@@ -239,10 +241,10 @@ lk_bus *lk_fake_nats_connect(lk_fake_nats *nats)
     if (nats == NULL || !nats->broker)
         return NULL;
     fk_faults *f = faults_of(nats);
-    fk_conn *conn = f != NULL ? calloc(1, sizeof *conn) : NULL;
+    fk_conn *conn = f != NULL ? lk_calloc(1, sizeof *conn) : NULL;
     if (conn == NULL || !fk_grow((void **)&f->conns, &f->conn_cap,
                                  f->conn_count, sizeof *f->conns)) {
-        free(conn);
+        lk_free(conn);
         return NULL;
     }
     conn->bus.ops = &conn_ops;
@@ -310,8 +312,8 @@ void fk_request(lk_fake_nats *nats, lk_fake_op op, const char *subject,
                          fk_strdup(consumer), status};
     if ((subject != NULL && r.subject == NULL) ||
         (consumer != NULL && r.consumer == NULL)) {
-        free((char *)(uintptr_t)r.subject);
-        free((char *)(uintptr_t)r.consumer);
+        lk_free((char *)(uintptr_t)r.subject);
+        lk_free((char *)(uintptr_t)r.consumer);
         return;
     }
     f->log[f->log_count++] = r;
@@ -338,15 +340,15 @@ void fk_faults_free(lk_fake_nats *nats)
     if (f == NULL)
         return;
     for (size_t i = 0; i < LK_FAKE_OP_SUBSCRIBE; i++)
-        free(f->stacks[i].items);
+        lk_free(f->stacks[i].items);
     for (size_t i = 0; i < f->conn_count; i++)
-        free(f->conns[i]);
-    free(f->conns);
+        lk_free(f->conns[i]);
+    lk_free(f->conns);
     for (size_t i = 0; i < f->log_count; i++) {
-        free((char *)(uintptr_t)f->log[i].subject);
-        free((char *)(uintptr_t)f->log[i].consumer);
+        lk_free((char *)(uintptr_t)f->log[i].subject);
+        lk_free((char *)(uintptr_t)f->log[i].consumer);
     }
-    free(f->log);
-    free(f);
+    lk_free(f->log);
+    lk_free(f);
     nats->faults = NULL;
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "listenkit/alloc.h"
+
 /* FNV-1a, then a splitmix64 finaliser so that the low bits, which pick the
  * slot, depend on every byte (ObjectIds differ mostly in their last bytes). */
 static uint64_t hash_bytes(const uint8_t *key, size_t len)
@@ -30,7 +32,7 @@ void lk_mem_index_init(lk_mem_index *ix, lk_mem_key_fn key_of, size_t which)
 
 void lk_mem_index_destroy(lk_mem_index *ix)
 {
-    free(ix->slots);
+    lk_free(ix->slots);
     ix->slots = NULL;
     ix->mask = 0;
     ix->count = 0;
@@ -70,13 +72,13 @@ bool lk_mem_index_reserve(lk_mem_index *ix, size_t extra)
             return false;
         ncap *= 2;
     }
-    lk_mem_slot *slots = calloc(ncap, sizeof *slots);
+    lk_mem_slot *slots = lk_calloc(ncap, sizeof *slots);
     if (slots == NULL)
         return false;
     for (size_t i = 0; i < cap; i++)
         if (ix->slots[i].item != NULL)
             place(slots, ncap - 1, ix->slots[i].hash, ix->slots[i].item);
-    free(ix->slots);
+    lk_free(ix->slots);
     ix->slots = slots;
     ix->mask = ncap - 1;
     return true;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "listenkit/alloc.h"
 #include "listenkit/filter-private.h"
 #include "mem_index-private.h"
 #include "listenkit/stored-private.h"
@@ -79,16 +80,16 @@ static void free_keys(mem_key *keys, size_t n)
     if (keys == NULL)
         return;
     for (size_t i = 0; i < n; i++)
-        free(keys[i].bytes);
-    free(keys);
+        lk_free(keys[i].bytes);
+    lk_free(keys);
 }
 
 static void free_doc(mem_doc *d, size_t n_unique)
 {
     if (d->stored.data != d->own)
-        free(d->stored.data);
+        lk_free(d->stored.data);
     free_keys(d->keys, n_unique);
-    free(d);
+    lk_free(d);
 }
 
 /* The unique-index keys of `doc`. Absent and null fields are not indexed
@@ -99,7 +100,7 @@ static lk_status unique_keys(const mem_coll *c, const bson_t *doc,
     *out = NULL;
     if (c->n_unique == 0)
         return LK_OK;
-    mem_key *keys = calloc(c->n_unique, sizeof *keys);
+    mem_key *keys = lk_calloc(c->n_unique, sizeof *keys);
     if (keys == NULL)
         return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory",
                             c->base.name);
@@ -305,7 +306,7 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
 
     lk_status s = lk_stored_size(doc, vkey, &size, err);
     if (s == LK_OK) {
-        d = malloc(sizeof *d + size);
+        d = lk_malloc(sizeof *d + size);
         if (d == NULL)
             s = lk_error_set(err, LK_ERR_NOMEM, "out of memory");
     }
@@ -318,7 +319,7 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
     if (s == LK_OK && base->opts.occ == LK_OCC_EXTERNAL)
         s = external_version(doc, vkey, &version, err);
     if (s != LK_OK) {
-        free(d);
+        lk_free(d);
         lk_error_prefix(err, "%s.insert", name);
         return s;
     }
@@ -391,7 +392,7 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
      * for the stored one. */
     lk_status s = lk_stored_size(doc, vkey, &size, err);
     if (s == LK_OK) {
-        buf = malloc(size);
+        buf = lk_malloc(size);
         if (buf == NULL)
             s = lk_error_set(err, LK_ERR_NOMEM, "out of memory");
     }
@@ -400,7 +401,7 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
     if (s == LK_OK)
         s = found_id(&found, true, &id, err);
     if (s != LK_OK) {
-        free(buf);
+        lk_free(buf);
         lk_error_prefix(err, "%s.save", name);
         return s;
     }
@@ -442,7 +443,7 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
     pthread_mutex_unlock(&c->store->lock);
 
     free_keys(keys, c->n_unique);
-    free(unused);
+    lk_free(unused);
     if (s != LK_OK) {
         bson_destroy(copy);
         return s;
@@ -501,7 +502,7 @@ static bool collect_doc(mem_coll *c, mem_doc *d, void *ctx)
     }
     if (k->n == k->cap) {
         size_t cap = k->cap == 0 ? 16 : k->cap * 2;
-        bson_t **docs = realloc(k->docs, cap * sizeof *docs);
+        bson_t **docs = lk_realloc(k->docs, cap * sizeof *docs);
         if (docs == NULL) {
             k->oom = true;
             return false;
@@ -522,7 +523,7 @@ static void free_docs(bson_t **docs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         bson_destroy(docs[i]);
-    free(docs);
+    lk_free(docs);
 }
 
 static lk_status coll_find(lk_collection *base, const bson_t *filter,
@@ -540,7 +541,7 @@ static lk_status coll_find(lk_collection *base, const bson_t *filter,
     lk_status s = plan_filter(c, filter, "find", &p, err);
     if (s != LK_OK)
         return s;
-    cur = calloc(1, sizeof *cur);
+    cur = lk_calloc(1, sizeof *cur);
     if (cur == NULL)
         return lk_error_set(err, LK_ERR_NOMEM, "%s.find: out of memory",
                             base->name);
@@ -549,7 +550,7 @@ static lk_status coll_find(lk_collection *base, const bson_t *filter,
     pthread_mutex_unlock(&c->store->lock);
     if (k.oom) {
         free_docs(k.docs, k.n);
-        free(cur);
+        lk_free(cur);
         return lk_error_set(err, LK_ERR_NOMEM, "%s.find: out of memory",
                             base->name);
     }
@@ -643,7 +644,7 @@ static void cursor_free(lk_cursor *base)
 {
     mem_cursor *cur = (mem_cursor *)base;
     free_docs(cur->docs, cur->n);
-    free(cur);
+    lk_free(cur);
 }
 
 static const lk_cursor_ops cursor_ops = {
@@ -718,22 +719,22 @@ static void coll_free(mem_coll *c)
     lk_mem_index_destroy(&c->by_id);
     for (size_t i = 0; c->by_unique != NULL && i < c->n_unique; i++)
         lk_mem_index_destroy(&c->by_unique[i]);
-    free(c->by_unique);
+    lk_free(c->by_unique);
     if (c->base.opts.unique != NULL) {
         for (size_t i = 0; i < c->n_unique; i++)
-            free((char *)c->base.opts.unique[i]);
-        free((char **)c->base.opts.unique);
+            lk_free((char *)c->base.opts.unique[i]);
+        lk_free((char **)c->base.opts.unique);
     }
-    free((char *)c->base.opts.version_key);
-    free((char *)c->base.name);
-    free(c);
+    lk_free((char *)c->base.opts.version_key);
+    lk_free((char *)c->base.name);
+    lk_free(c);
 }
 
 static mem_coll *coll_new(mem_store *st, const char *name,
                           const lk_collection_opts *opts, const char *vkey)
 {
     size_t n = count_unique(opts->unique);
-    mem_coll *c = calloc(1, sizeof *c);
+    mem_coll *c = lk_calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
     c->base.ops = &coll_ops;
@@ -742,16 +743,16 @@ static mem_coll *coll_new(mem_store *st, const char *name,
     c->store = st;
     c->n_unique = n;
     lk_mem_index_init(&c->by_id, doc_key, SIZE_MAX);
-    c->base.name = strdup(name);
-    c->base.opts.version_key = strdup(vkey);
+    c->base.name = lk_strdup(name);
+    c->base.opts.version_key = lk_strdup(vkey);
     bool ok = c->base.name != NULL && c->base.opts.version_key != NULL;
     if (ok && n > 0) {
-        char **paths = calloc(n + 1, sizeof *paths);
+        char **paths = lk_calloc(n + 1, sizeof *paths);
         c->base.opts.unique = (const char *const *)paths;
-        c->by_unique = calloc(n, sizeof *c->by_unique);
+        c->by_unique = lk_calloc(n, sizeof *c->by_unique);
         ok = paths != NULL && c->by_unique != NULL;
         for (size_t i = 0; ok && i < n; i++) {
-            paths[i] = strdup(opts->unique[i]);
+            paths[i] = lk_strdup(opts->unique[i]);
             ok = paths[i] != NULL;
             lk_mem_index_init(&c->by_unique[i], doc_key, i);
         }
@@ -789,7 +790,7 @@ static lk_status store_collection(lk_store *base, const char *name,
                              name);
     } else {
         mem_coll **colls =
-            realloc(st->colls, (st->n_colls + 1) * sizeof *colls);
+            lk_realloc(st->colls, (st->n_colls + 1) * sizeof *colls);
         if (colls != NULL)
             st->colls = colls;
         c = colls != NULL ? coll_new(st, name, opts, vkey) : NULL;
@@ -812,9 +813,9 @@ static void store_free(lk_store *base)
     mem_store *st = (mem_store *)base;
     for (size_t i = 0; i < st->n_colls; i++)
         coll_free(st->colls[i]);
-    free(st->colls);
+    lk_free(st->colls);
     pthread_mutex_destroy(&st->lock);
-    free(st);
+    lk_free(st);
 }
 
 static const lk_store_ops store_ops = {
@@ -825,11 +826,11 @@ static const lk_store_ops store_ops = {
 
 lk_store *lk_mem_store_new(void)
 {
-    mem_store *st = calloc(1, sizeof *st);
+    mem_store *st = lk_calloc(1, sizeof *st);
     if (st == NULL)
         return NULL;
     if (pthread_mutex_init(&st->lock, NULL) != 0) {
-        free(st);
+        lk_free(st);
         return NULL;
     }
     st->base.ops = &store_ops;

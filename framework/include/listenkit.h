@@ -9,6 +9,7 @@
 #define LISTENKIT_H
 
 #include "listenkit/version.h"
+#include "listenkit/alloc.h"
 #include "listenkit/error.h"
 #include "listenkit/log.h"
 #include "listenkit/event.h"

@@ -5,6 +5,9 @@
  * raw input can fail; encode adds the size limit on the way out. */
 #include "listenkit/event.h"
 
+#include "listenkit/alloc-private.h"
+#include "listenkit/alloc.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -448,8 +451,21 @@ lk_status lk_event_decode(const lk_schema *schema, const void *data,
      * after the value are refused too (no JSON_DISABLE_EOF_CHECK). Any
      * top-level value parses, so a scalar gets the same clear "expected a
      * JSON object" as an array. */
+    unsigned long failures = lk_alloc_failures_();
     json_t *root = json_loadb(data, len,
                               JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    /* An allocation refused during the parse: jansson reports some as a
+     * syntax error (the input is not to blame: a listener must not term a
+     * valid event for it), and survives others with the text cut short (a
+     * lexer byte dropped: "4c5d" read as "4cd"), so even a parsed value is
+     * not the event. */
+    if (lk_alloc_failures_() != failures ||
+        (root == NULL && json_error_code(&je) == json_error_out_of_memory)) {
+        json_decref(root);
+        return lk_error_set(err, LK_ERR_NOMEM,
+                            "%s: out of memory decoding %zu bytes",
+                            subject_of(schema), len);
+    }
     if (root == NULL)
         return parse_error(schema, data, len, &je, err);
     lk_status s = lk_event_validate(schema, root, err);
@@ -475,13 +491,18 @@ lk_status lk_event_encode(const lk_schema *schema, const json_t *data,
     lk_status s = lk_event_validate(schema, data, err);
     if (s != LK_OK)
         return s;
+    unsigned long failures = lk_alloc_failures_();
     char *text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+    if (lk_alloc_failures_() != failures) { /* no half-written text */
+        lk_free(text);
+        text = NULL;
+    }
     if (text == NULL)
         return lk_error_set(err, LK_ERR_NOMEM, "%s: cannot encode the event",
                             subject_of(schema));
     size_t n = strlen(text);
     if (n > payload_limit(schema)) {
-        free(text);
+        lk_free(text);
         return lk_error_set(err, LK_ERR_TOO_LARGE,
                             "%s: encoded event of %zu bytes exceeds the limit "
                             "of %zu bytes",

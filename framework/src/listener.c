@@ -177,19 +177,25 @@ lk_status lk_listener_dispatch(lk_listener *listener, lk_msg *msg)
     lk_error_clear(&e);
     lk_status s = lk_event_decode(def->schema, msg->data, msg->length, &data,
                                   &e);
-    if (s != LK_OK) {
+    /* Out of memory says nothing about the event: it stays for
+     * redelivery, like an on_message that failed. */
+    if (s != LK_OK && s != LK_ERR_NOMEM) {
         (void)lk_listener_term(listener, msg, &e);
         return s; /* the decode status: the event was invalid */
     }
 
-    s = def->on_message(listener, data, msg);
-    json_decref(data);
+    bool decoded = s == LK_OK;
+    if (decoded) {
+        s = def->on_message(listener, data, msg);
+        json_decref(data);
+    }
     if (s != LK_OK)
         lk_log(s == LK_ERR_RETRY ? LK_LOG_DEBUG : LK_LOG_WARN,
                "listener %s: %s seq %llu (delivery %llu) left un-acked for "
-               "redelivery: on_message returned %s (%s)",
+               "redelivery: %s %s (%s)",
                def->queue_group, subject, (unsigned long long)msg->stream_seq,
-               (unsigned long long)msg->delivery_count, lk_status_name(s),
-               lk_status_str(s));
+               (unsigned long long)msg->delivery_count,
+               decoded ? "on_message returned" : "decode ran out of memory:",
+               lk_status_name(s), lk_status_str(s));
     return s;
 }

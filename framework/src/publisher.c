@@ -1,6 +1,8 @@
 /* publisher.c — validate, encode, publish: nothing invalid reaches the bus. */
 #include "listenkit/publisher.h"
 
+#include "listenkit/alloc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +40,6 @@ lk_status lk_publish_with(lk_bus *client, const lk_schema *schema,
         if (s != LK_OK && err != NULL && !names_publish(err))
             lk_error_prefix(err, "publish %s", schema->subject);
     }
-    free(text);
+    lk_free(text);
     return s;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "listenkit/alloc.h"
+
 int lk_value_class(bson_type_t type)
 {
     switch (type) {
@@ -266,7 +268,7 @@ lk_status lk_value_key(const bson_iter_t *value, const char *path,
                             path, lk_bson_type_name(bson_iter_type(value)));
     }
 
-    uint8_t *out = malloc(n + 1);
+    uint8_t *out = lk_malloc(n + 1);
     if (out == NULL)
         return lk_error_set(err, LK_ERR_NOMEM,
                             "unique field \"%s\": out of memory", path);

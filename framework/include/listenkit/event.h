@@ -105,6 +105,8 @@ const char *lk_json_type_str(const json_t *value);
  * An event with several problems reports the first one met: members in the
  * object's order (a member's own problems before its children's), then a
  * missing required field, first in schema order.
+ * Memory running out while parsing is LK_ERR_NOMEM (the bytes may well be
+ * valid: try again later), never LK_ERR_INVALID.
  * On success *out is a new reference to the object; on failure *out is NULL.
  * Thread-safe (schemas are read-only).
  */
@@ -120,8 +122,10 @@ lk_status lk_event_validate(const lk_schema *schema, const json_t *data,
 /*
  * Validates `data` (borrowed) and encodes it as compact JSON with sorted
  * keys, so equal events give equal bytes. On success *out is a malloc'd
- * NUL-terminated string the caller frees with free(), and *len (if not
- * NULL) its length without the NUL. On failure *out is NULL and *len 0.
+ * NUL-terminated string the caller frees with lk_free() (listenkit/alloc.h;
+ * free() while no allocator is set), and *len (if not NULL) its length
+ * without the NUL. On failure *out is NULL and *len 0; LK_ERR_NOMEM when
+ * memory ran out.
  * An encoding larger than the schema's limit is refused (LK_ERR_TOO_LARGE).
  */
 lk_status lk_event_encode(const lk_schema *schema, const json_t *data,

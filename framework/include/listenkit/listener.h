@@ -97,6 +97,9 @@ lk_status lk_listener_listen(lk_listener *listener, lk_error *err);
  *   - invalid data: the decode status (LK_ERR_INVALID, or LK_ERR_TOO_LARGE
  *     for an oversized payload), after the term — whether the term itself
  *     went out is in the log line only: the status says the event was bad;
+ *   - memory running out while decoding: LK_ERR_NOMEM, with no reply and a
+ *     warn line — the event may be valid, so it is left for redelivery and
+ *     never termed;
  *   - a valid event: what on_message returned (LK_OK when it replied, also
  *     when its reply was lk_listener_term's);
  *   - a NULL listener or message: LK_ERR_INVALID, nothing replied.
