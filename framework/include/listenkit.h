@@ -12,6 +12,7 @@
 #include "listenkit/alloc.h"
 #include "listenkit/error.h"
 #include "listenkit/log.h"
+#include "listenkit/redact.h"
 #include "listenkit/event.h"
 #include "listenkit/msg.h"
 #include "listenkit/bus.h"

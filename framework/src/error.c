@@ -1,5 +1,6 @@
 /* error.c — status strings and the lk_error out-parameter. */
 #include "listenkit/error.h"
+#include "listenkit/redact.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,16 @@ void lk_error_clear(lk_error *err)
     err->message[0] = '\0';
 }
 
+/* A URL's password or token never reaches an error text (redact.h). */
+static void redact_message(lk_error *err)
+{
+    char redacted[sizeof err->message];
+    if (lk_redact_needed(err->message)) {
+        lk_redact(err->message, redacted, sizeof redacted);
+        memcpy(err->message, redacted, sizeof redacted);
+    }
+}
+
 lk_status lk_error_setv(lk_error *err, lk_status status, const char *fmt,
                         va_list ap)
 {
@@ -52,6 +63,7 @@ lk_status lk_error_setv(lk_error *err, lk_status status, const char *fmt,
     if (vsnprintf(err->message, sizeof err->message, fmt, ap) < 0)
         snprintf(err->message, sizeof err->message, "%s",
                  lk_status_str(status));
+    redact_message(err);
     return status;
 }
 
@@ -92,4 +104,5 @@ void lk_error_prefix(lk_error *err, const char *fmt, ...)
         n += k;
     }
     err->message[n] = '\0';
+    redact_message(err);
 }

@@ -6,6 +6,7 @@
  * threads log is never called again once lk_log_set_handler returned, and
  * the rate limiter's table needs no lock of its own. */
 #include "listenkit/log.h"
+#include "listenkit/redact.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -245,7 +246,13 @@ void lk_log(lk_log_level level, const char *fmt, ...)
         if (vsnprintf(line, sizeof line, fmt, ap) < 0)
             snprintf(line, sizeof line, "%s", fmt);
         va_end(ap);
-        size_t n = lk_log_escape(line, escaped, LK_LOG_ESCAPED_MAX);
+        const char *text = line;
+        char redacted[LK_LOG_LINE_MAX];
+        if (lk_redact_needed(line)) {
+            lk_redact(line, redacted, sizeof redacted);
+            text = redacted;
+        }
+        size_t n = lk_log_escape(text, escaped, LK_LOG_ESCAPED_MAX);
         if (suppressed > 0)
             snprintf(escaped + n, sizeof escaped - n,
                      " (and %lu more like this since the last one; at most one per "

@@ -71,7 +71,8 @@ void lk_error_clear(lk_error *err);
 
 /*
  * Fills `err` (if not NULL) with `status` and the printf-formatted message,
- * truncated to LK_ERROR_MESSAGE_MAX bytes. Returns `status`, so a function
+ * truncated to LK_ERROR_MESSAGE_MAX bytes; credentials in URLs are
+ * redacted (listenkit/redact.h). Returns `status`, so a function
  * can end with `return lk_error_set(err, LK_ERR_INVALID, "...", ...);`.
  */
 lk_status lk_error_set(lk_error *err, lk_status status, const char *fmt, ...)

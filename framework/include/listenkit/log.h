@@ -13,7 +13,9 @@
  * the formatted text (newline, carriage return, tab, ESC, any other C0 or
  * C1 control, DEL) are written as escapes ("\n", "\x1b"), so text from
  * input (a JSON key, a subject) cannot forge a line or drive a terminal.
- * The default handler stamps each line with UTC wall time:
+ * Credentials in URLs are redacted first (listenkit/redact.h), so no
+ * line carries a password or token. The default handler stamps each line
+ * with UTC wall time:
  *
  *     2026-12-01T09:15:17.123Z listenkit warn: nats: disconnected from ...
  *

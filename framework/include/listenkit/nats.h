@@ -71,6 +71,9 @@
  * subscribe return LK_ERR_CLOSED. Never call it from a handler (it waits
  * for that very handler).
  *
+ * Secrets: a password or token in the URL never shows in a log line or an
+ * error text (lk_log and lk_error_set redact every URL; see redact.h).
+ *
  * Connection events: disconnect and reconnect are logged at warn level
  * ("nats: disconnected from URL; reconnecting", "nats: reconnected to
  * URL"); a connection that gives up reconnecting is logged at error level
