@@ -43,7 +43,7 @@ FLAVOUR := -O0
 LDFLAV  :=
 endif
 
-PKGS := jansson libbson-1.0 cmocka libnats
+PKGS := jansson libbson-1.0 cmocka libnats libmicrohttpd libjwt libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -58,7 +58,7 @@ LDLIBS   += $(PKG_LIBS) -lpthread -lm
 src_core      := $(wildcard framework/src/*.c)
 src_nats      := $(wildcard framework/nats/*.c)
 src_mocks     := $(wildcard mocks/*.c)
-src_ticketing := $(filter-out %/main.c,$(wildcard services/common/*.c services/tickets/*.c services/orders/*.c))
+src_ticketing := $(filter-out %/main.c,$(wildcard services/http/*.c services/common/*.c services/tickets/*.c services/orders/*.c))
 src_scenario  := $(filter-out %/main.c,$(wildcard tools/scenario/*.c))
 src_specsupport := $(wildcard spec/support/*.c)
 

@@ -11,7 +11,7 @@
 set -u
 
 # pkg-config module -> Debian package that ships it
-modules="cmocka:libcmocka-dev jansson:libjansson-dev libbson-1.0:libbson-dev libnats:libnats-dev"
+modules="cmocka:libcmocka-dev jansson:libjansson-dev libbson-1.0:libbson-dev libnats:libnats-dev libmicrohttpd:libmicrohttpd-dev libjwt:libjwt-dev libcurl:libcurl4-openssl-dev"
 # command -> Debian package (searched in PATH and the sbin folders, since
 # Debian puts nats-server in /usr/sbin, outside a normal user's PATH)
 commands="pkg-config:pkg-config nats-server:nats-server gcovr:gcovr"

@@ -44,6 +44,7 @@
 #include "listenkit.h"
 
 #include "common/ticketing.h"
+#include "http/http.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,11 +53,16 @@ extern "C" {
 #define ORDERS_TICKETS_COLLECTION "tickets"
 #define ORDERS_COLLECTION "orders"
 
+/* How long a new order holds its ticket: the course's 15 minutes. */
+#define ORDERS_DEFAULT_EXPIRATION_MS (15 * 60 * 1000)
+
 typedef struct orders_service {
     lk_bus *bus;              /* borrowed: publishes events, runs listeners */
     lk_collection *tickets;   /* the ticket replica (external versions) */
     lk_collection *orders;    /* the orders (update-if-current) */
     lk_listener listeners[2]; /* ticket:created, ticket:updated */
+    int64_t expiration_ms;    /* a new order's expiresAt is now + this;
+                                 init sets ORDERS_DEFAULT_EXPIRATION_MS */
 } orders_service;
 
 /* The listeners, for orders_listen_all() and for specs that dispatch a fake
@@ -78,6 +84,10 @@ lk_status orders_listen_all(orders_service *svc, lk_error *err);
  * takes (common/program.h): what the orders program runs on start-up. `svc`
  * is a orders_service *. */
 lk_status orders_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err);
+
+/* The HTTP routes (orders/routes.c): POST/GET /api/orders, GET/DELETE
+ * /api/orders/:id, for ticketing_http_dispatch with an orders_service *. */
+extern const ticketing_http_route orders_routes[];
 
 /* ---- the ticket replica ---------------------------------------------------- */
 

@@ -13,6 +13,7 @@ lk_status orders_service_init(orders_service *svc, lk_bus *bus,
         return lk_error_set(err, LK_ERR_INVALID, "orders: service is NULL");
     memset(svc, 0, sizeof *svc);
     svc->bus = bus;
+    svc->expiration_ms = ORDERS_DEFAULT_EXPIRATION_MS;
     lk_status s = lk_store_collection(store, ORDERS_TICKETS_COLLECTION,
                                       &replica, &svc->tickets, err);
     if (s == LK_OK)

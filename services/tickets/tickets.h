@@ -32,6 +32,7 @@
 #include "listenkit.h"
 
 #include "common/ticketing.h"
+#include "http/http.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,6 +64,10 @@ lk_status tickets_listen_all(tickets_service *svc, lk_error *err);
  * takes (common/program.h): what the tickets program runs on start-up. `svc`
  * is a tickets_service *. */
 lk_status tickets_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err);
+
+/* The HTTP routes (tickets/routes.c): POST/GET /api/tickets, GET/PUT
+ * /api/tickets/:id, for ticketing_http_dispatch with a tickets_service *. */
+extern const ticketing_http_route tickets_routes[];
 
 /* ---- commands ---------------------------------------------------------- */
 

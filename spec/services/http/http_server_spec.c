@@ -1,0 +1,385 @@
+/* http_server_spec.c — the route tables behind a real HTTP server, driven
+ * by a real HTTP client (libcurl) on an ephemeral loopback port: what a
+ * user's curl sees, the body limit, /healthz, and a stop that lets a
+ * request in flight finish. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "http/server.h"
+#include "http_spec.h"
+#include "ticketing_spec.h"
+
+#define KEY ((const unsigned char *)HTTP_SPEC_JWT_KEY)
+#define KEY_LEN (sizeof HTTP_SPEC_JWT_KEY - 1)
+
+typedef struct fixture {
+    ticketing_spec_tickets *tickets;
+    ticketing_http_server *srv;
+    lk_status health; /* what the health callback answers */
+    char base[64];    /* http://127.0.0.1:<port> */
+} fixture;
+
+static lk_status health(void *ctx, lk_error *err)
+{
+    fixture *f = ctx;
+    if (f->health == LK_OK)
+        return LK_OK;
+    return lk_error_set(err, f->health, "nats: not connected");
+}
+
+static void start(fixture *f, const ticketing_http_route *routes, void *svc)
+{
+    ticketing_http_server_opts o = {.bind = "127.0.0.1",
+                                    .routes = routes,
+                                    .svc = svc,
+                                    .jwt_key = KEY,
+                                    .jwt_key_len = KEY_LEN,
+                                    .health = health,
+                                    .health_ctx = f,
+                                    .max_body = 1024};
+    lk_error e;
+    if (ticketing_http_server_start(&o, &f->srv, &e) != LK_OK)
+        fail_msg("%s", e.message);
+    assert_true(ticketing_http_server_port(f->srv) > 0);
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u",
+             (unsigned)ticketing_http_server_port(f->srv));
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->tickets = ticketing_spec_tickets_new();
+    start(f, tickets_routes, &f->tickets->svc);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    assert_true(ticketing_http_server_stop(f->srv, 5000));
+    ticketing_spec_tickets_free(f->tickets);
+    free(f);
+    return 0;
+}
+
+/* ---- a small client ----------------------------------------------------------- */
+
+typedef struct reply {
+    long status;
+    char body[8192];
+    size_t len;
+    char content_type[64];
+} reply;
+
+static size_t collect(char *data, size_t size, size_t n, void *closure)
+{
+    reply *r = closure;
+    size_t len = size * n;
+    size_t room = sizeof r->body - 1 - r->len;
+    memcpy(r->body + r->len, data, len < room ? len : room);
+    r->len += len < room ? len : room;
+    r->body[r->len] = '\0';
+    return len;
+}
+
+typedef struct request {
+    const char *method;
+    const char *url;
+    const char *body;   /* NULL: none */
+    const char *token;  /* NULL: no Authorization header */
+    bool chunked;       /* send the body without a Content-Length */
+} request;
+
+/* Performs `rq`; false when the connection itself failed. */
+static bool perform(const request *rq, reply *r)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *headers = NULL;
+    char auth[1024];
+    assert_non_null(c);
+    memset(r, 0, sizeof *r);
+    curl_easy_setopt(c, CURLOPT_URL, rq->url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (rq->token != NULL) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", rq->token);
+        headers = curl_slist_append(headers, auth);
+    }
+    if (rq->chunked)
+        headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    if (rq->body != NULL)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+    CURLcode rc = curl_easy_perform(c);
+    char *ct = NULL;
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+        if (ct != NULL)
+            snprintf(r->content_type, sizeof r->content_type, "%s", ct);
+    }
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+    return rc == CURLE_OK;
+}
+
+static void url(fixture *f, char *buf, size_t size, const char *path)
+{
+    snprintf(buf, size, "%s%s", f->base, path);
+}
+
+static char *alice_token(void)
+{
+    char *t = ticketing_http_sign_user(&http_spec_alice, KEY, KEY_LEN);
+    assert_non_null(t);
+    return t;
+}
+
+/* ---- specs --------------------------------------------------------------------- */
+
+static void test_a_signed_in_client_creates_then_reads_a_ticket(void **state)
+{
+    fixture *f = *state;
+    char u[128], *token = alice_token();
+    reply r;
+    url(f, u, sizeof u, "/api/tickets");
+    assert_true(perform(&(request){"POST", u,
+                                   "{\"title\":\"concert\",\"price\":20}",
+                                   token, false},
+                        &r));
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.content_type, "application/json");
+    json_t *ticket = json_loads(r.body, 0, NULL);
+    assert_non_null(ticket);
+    assert_string_equal(json_string_value(json_object_get(ticket, "userId")),
+                        http_spec_alice.id);
+
+    char path[64];
+    snprintf(path, sizeof path, "/api/tickets/%s",
+             json_string_value(json_object_get(ticket, "id")));
+    url(f, u, sizeof u, path);
+    assert_true(perform(&(request){"GET", u, NULL, NULL, false}, &r));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"title\":\"concert\""));
+    json_decref(ticket);
+    free(token);
+}
+
+static void test_a_missing_or_bad_token_is_401(void **state)
+{
+    fixture *f = *state;
+    char u[128];
+    reply r;
+    url(f, u, sizeof u, "/api/tickets");
+    const char *body = "{\"title\":\"concert\",\"price\":20}";
+    assert_true(perform(&(request){"POST", u, body, NULL, false}, &r));
+    assert_int_equal(r.status, 401);
+    assert_non_null(strstr(r.body, "Not authorized"));
+    assert_true(perform(&(request){"POST", u, body, "abc.def.ghi", false}, &r));
+    assert_int_equal(r.status, 401);
+    assert_int_equal(ticketing_spec_count(f->tickets->svc.tickets), 0);
+}
+
+static void test_bad_requests_get_4xx_json_and_the_server_lives_on(
+    void **state)
+{
+    fixture *f = *state;
+    char u[128], *token = alice_token();
+    reply r;
+    url(f, u, sizeof u, "/api/tickets");
+    assert_true(perform(&(request){"POST", u, "{\"title\":", token, false},
+                        &r));
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"errors\""));
+    url(f, u, sizeof u, "/nowhere");
+    assert_true(perform(&(request){"GET", u, NULL, NULL, false}, &r));
+    assert_int_equal(r.status, 404);
+    assert_string_equal(r.content_type, "application/json");
+    url(f, u, sizeof u, "/api/tickets");
+    assert_true(perform(&(request){"DELETE", u, NULL, token, false}, &r));
+    assert_int_equal(r.status, 405);
+    assert_true(perform(&(request){"GET", u, NULL, NULL, false}, &r));
+    assert_int_equal(r.status, 200);
+    free(token);
+}
+
+static void test_a_body_over_the_limit_is_413_announced_or_not(void **state)
+{
+    fixture *f = *state;
+    char u[128], *token = alice_token();
+    char big[4096];
+    reply r;
+    snprintf(big, sizeof big, "{\"title\":\"%0*d\",\"price\":1}", 3000, 0);
+    url(f, u, sizeof u, "/api/tickets");
+    assert_true(perform(&(request){"POST", u, big, token, false}, &r));
+    assert_int_equal(r.status, 413);
+    assert_non_null(strstr(r.body, "larger than 1024 bytes"));
+    assert_true(perform(&(request){"POST", u, big, token, true}, &r));
+    assert_int_equal(r.status, 413);
+    assert_int_equal(ticketing_spec_count(f->tickets->svc.tickets), 0);
+    free(token);
+}
+
+static void test_healthz_is_200_only_while_healthy(void **state)
+{
+    fixture *f = *state;
+    char u[128];
+    reply r;
+    url(f, u, sizeof u, "/healthz");
+    assert_true(perform(&(request){"GET", u, NULL, NULL, false}, &r));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"ok\""));
+    f->health = LK_ERR_CLOSED;
+    assert_true(perform(&(request){"GET", u, NULL, NULL, false}, &r));
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "nats: not connected"));
+    assert_true(perform(&(request){"POST", u, "{}", NULL, false}, &r));
+    assert_int_equal(r.status, 405);
+}
+
+/* ---- stopping ------------------------------------------------------------------- */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void slow(void *svc, const ticketing_http_request *req,
+                 ticketing_http_response *res)
+{
+    (void)svc;
+    (void)req;
+    sleep_ms(300);
+    ticketing_http_json(res, 200, json_pack("{s:b}", "done", 1));
+}
+
+static const ticketing_http_route slow_routes[] = {
+    {"GET", "/slow", slow, false},
+    {NULL, NULL, NULL, false},
+};
+
+typedef struct client_run {
+    char url[128];
+    reply r;
+    bool ok;
+} client_run;
+
+static void *client_thread(void *arg)
+{
+    client_run *c = arg;
+    c->ok = perform(&(request){"GET", c->url, NULL, NULL, false}, &c->r);
+    return NULL;
+}
+
+static void test_stop_lets_a_request_in_flight_finish_then_refuses(
+    void **state)
+{
+    fixture *f = *state;
+    client_run c;
+    pthread_t t;
+    char u[128];
+    reply r;
+    assert_true(ticketing_http_server_stop(f->srv, 5000));
+    start(f, slow_routes, NULL);
+    url(f, c.url, sizeof c.url, "/slow");
+    assert_int_equal(pthread_create(&t, NULL, client_thread, &c), 0);
+    for (int i = 0; i < 500 && ticketing_http_server_in_flight(f->srv) == 0;
+         i++)
+        sleep_ms(10);
+    assert_int_equal(ticketing_http_server_in_flight(f->srv), 1);
+
+    assert_true(ticketing_http_server_stop(f->srv, 5000));
+    pthread_join(t, NULL);
+    assert_true(c.ok);
+    assert_int_equal(c.r.status, 200);
+    assert_non_null(strstr(c.r.body, "\"done\":true"));
+
+    /* Stopped: nothing listens on the port any more. */
+    snprintf(u, sizeof u, "%s/slow", f->base);
+    assert_false(perform(&(request){"GET", u, NULL, NULL, false}, &r));
+    start(f, tickets_routes, &f->tickets->svc); /* for the teardown */
+}
+
+static void test_start_refuses_missing_options_and_bad_addresses(
+    void **state)
+{
+    ticketing_http_server *srv = NULL;
+    lk_error e;
+    (void)state;
+    ticketing_http_server_opts o = {.routes = tickets_routes};
+    assert_int_equal(ticketing_http_server_start(&o, &srv, &e),
+                     LK_ERR_INVALID);
+    assert_null(srv);
+    o.jwt_key = KEY;
+    o.jwt_key_len = KEY_LEN;
+    o.bind = "localhost:80";
+    assert_int_equal(ticketing_http_server_start(&o, &srv, &e),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(e.message, "localhost:80"));
+    assert_true(ticketing_http_server_stop(NULL, 0));
+}
+
+static void test_start_says_which_port_is_taken(void **state)
+{
+    fixture *f = *state;
+    ticketing_http_server *srv = NULL;
+    lk_error e;
+    char port[16];
+    ticketing_http_server_opts o = {.bind = "127.0.0.1",
+                                    .port = ticketing_http_server_port(f->srv),
+                                    .routes = tickets_routes,
+                                    .jwt_key = KEY,
+                                    .jwt_key_len = KEY_LEN};
+    assert_int_equal(ticketing_http_server_start(&o, &srv, &e), LK_ERR_IO);
+    snprintf(port, sizeof port, ":%u", (unsigned)o.port);
+    assert_non_null(strstr(e.message, port));
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    curl_global_cleanup();
+    return 0;
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_a_signed_in_client_creates_then_reads_a_ticket),
+        T(test_a_missing_or_bad_token_is_401),
+        T(test_bad_requests_get_4xx_json_and_the_server_lives_on),
+        T(test_a_body_over_the_limit_is_413_announced_or_not),
+        T(test_healthz_is_200_only_while_healthy),
+        T(test_stop_lets_a_request_in_flight_finish_then_refuses),
+        cmocka_unit_test(test_start_refuses_missing_options_and_bad_addresses),
+        T(test_start_says_which_port_is_taken),
+    };
+#undef T
+    return cmocka_run_group_tests_name("http_server", tests, group_setup,
+                                       group_teardown);
+}
