@@ -66,11 +66,19 @@ void ticketing_http_from_status(ticketing_http_response *res, lk_status s,
         ticketing_http_error(res, 409, why, NULL);
         break;
     default:
-        /* The reason may name servers or internals: it goes to the log. */
-        lk_log(LK_LOG_ERROR, "http: %s (%s)", why, lk_status_name(s));
-        ticketing_http_error(res, 500, "Something went wrong", NULL);
+        ticketing_http_server_error(res, e);
         break;
     }
+}
+
+void ticketing_http_server_error(ticketing_http_response *res,
+                                 const lk_error *e)
+{
+    /* The reason may name servers or internals: it goes to the log. */
+    lk_log(LK_LOG_ERROR, "http: %s (%s)",
+           e != NULL ? e->message : "unknown error",
+           lk_status_name(e != NULL ? e->status : LK_ERR_STATE));
+    ticketing_http_error(res, 500, "Something went wrong", NULL);
 }
 
 json_t *ticketing_http_body_object(const ticketing_http_request *req,
@@ -100,6 +108,36 @@ json_t *ticketing_http_body_object(const ticketing_http_request *req,
         return NULL;
     }
     return doc;
+}
+
+void ticketing_http_list(ticketing_http_response *res, lk_collection *coll,
+                         const bson_t *filter, int64_t limit,
+                         ticketing_http_to_json_fn to_json, void *ctx)
+{
+    const lk_find_opts opts = {.limit = limit};
+    lk_cursor *cur = NULL;
+    const bson_t *doc = NULL;
+    json_t *list = json_array(); /* NULL (no memory): the append fails */
+    lk_error e;
+    lk_status s = lk_collection_find(coll, filter, &opts, &cur, &e);
+    bool shown = true;
+    while (s == LK_OK && shown && lk_cursor_next(cur, &doc)) {
+        json_t *one = NULL;
+        shown = to_json(ctx, doc, &one, &e) == LK_OK &&
+                (json_array_append_new(list, one) == 0 ||
+                 lk_error_set(&e, LK_ERR_NOMEM, "list: out of memory") ==
+                     LK_OK);
+    }
+    if (s == LK_OK && shown)
+        s = lk_cursor_error(cur, &e);
+    if (!shown)
+        ticketing_http_server_error(res, &e);
+    else if (s == LK_OK)
+        ticketing_http_json(res, 200, json_incref(list));
+    else
+        ticketing_http_from_status(res, s, &e);
+    json_decref(list);
+    lk_cursor_free(cur);
 }
 
 bool ticketing_http_match(const char *pattern, const char *path,

@@ -122,6 +122,11 @@ void ticketing_http_add_error(ticketing_http_response *res, int status,
 void ticketing_http_from_status(ticketing_http_response *res, lk_status s,
                                 const lk_error *e);
 
+/* 500 "Something went wrong" for a failure that is not the caller's (a
+ * stored record that cannot be shown); e->message goes to the log. */
+void ticketing_http_server_error(ticketing_http_response *res,
+                                 const lk_error *e);
+
 /*
  * Parses the body as one JSON object. On failure answers 400 (empty body,
  * invalid JSON — the message has the line and column —, not an object) and
@@ -147,6 +152,19 @@ lk_status ticketing_http_user_from_bearer(const char *authorization,
  * out): malloc'd, free() it. NULL when libjwt fails. For specs and tools. */
 char *ticketing_http_sign_user(const ticketing_user *user,
                                const unsigned char *key, size_t key_len);
+
+/* Makes the JSON form of one stored document (borrowed) for a list; *out
+ * is a new reference. */
+typedef lk_status (*ticketing_http_to_json_fn)(void *ctx, const bson_t *doc,
+                                               json_t **out, lk_error *err);
+
+/* Answers 200 with a JSON array of to_json(doc) for the first `limit`
+ * documents of `coll` matching `filter` (borrowed), in store order. A
+ * store failure is answered as ticketing_http_from_status words it; a
+ * document to_json refuses is a ticketing_http_server_error. */
+void ticketing_http_list(ticketing_http_response *res, lk_collection *coll,
+                         const bson_t *filter, int64_t limit,
+                         ticketing_http_to_json_fn to_json, void *ctx);
 
 /* ---- small readers for route handlers ---------------------------------- */
 

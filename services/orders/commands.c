@@ -1,18 +1,6 @@
 /* commands.c — what the orders service's routes do: create and cancel. */
 #include "orders/orders.h"
 
-/* The ISO-8601 text of the order's expiresAt (a BSON date). */
-static lk_status expires_at_text(const bson_t *order, char *buf, size_t size,
-                                 lk_error *err)
-{
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, order, "expiresAt") ||
-        !BSON_ITER_HOLDS_DATE_TIME(&it))
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "stored order lacks an expiresAt date");
-    return orders_format_time(bson_iter_date_time(&it), buf, size, err);
-}
-
 /* Publishes `ev` (stolen) on `schema`; NULL means json_pack ran out of
  * memory. */
 static lk_status publish_built(lk_bus *bus, const lk_schema *schema,
@@ -38,7 +26,7 @@ static lk_status publish_created(lk_bus *bus, const bson_t *order,
     if (s == LK_OK)
         s = lk_bson_get_int64(order, LK_DEFAULT_VERSION_KEY, &version, err);
     if (s == LK_OK)
-        s = expires_at_text(order, expires, sizeof expires, err);
+        s = orders_expires_at_text(order, expires, sizeof expires, err);
     if (s != LK_OK)
         return s;
     lk_oid_format(&id, hex);

@@ -39,3 +39,14 @@ lk_status orders_format_time(int64_t ms, char *buf, size_t size,
                             (long long)ms, size);
     return LK_OK;
 }
+
+lk_status orders_expires_at_text(const bson_t *order, char *buf, size_t size,
+                                 lk_error *err)
+{
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, order, "expiresAt") ||
+        !BSON_ITER_HOLDS_DATE_TIME(&it))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "stored order lacks an expiresAt date");
+    return orders_format_time(bson_iter_date_time(&it), buf, size, err);
+}

@@ -143,6 +143,11 @@ lk_status orders_cancel(orders_service *svc, const bson_oid_t *order_id,
 lk_status orders_find(orders_service *svc, const bson_oid_t *id, bson_t **out,
                       lk_error *err);
 
+/* The expiresAt (a BSON date) of stored order `order` as orders_format_time
+ * writes it; LK_ERR_INVALID when the order has none. */
+lk_status orders_expires_at_text(const bson_t *order, char *buf, size_t size,
+                                 lk_error *err);
+
 /* Writes `ms` (since the epoch) as "YYYY-MM-DDTHH:MM:SS.mmmZ" into `buf`
  * (TICKETING_EXPIRES_AT_MAX + 1 bytes). LK_ERR_INVALID for a negative or
  * unrepresentable time. */

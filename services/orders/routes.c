@@ -53,24 +53,19 @@ static json_t *ticket_json(orders_service *svc, const bson_t *order)
     return out != NULL ? out : json_null();
 }
 
-static lk_status order_json(orders_service *svc, const bson_t *order,
-                            json_t **out, lk_error *err)
+/* A ticketing_http_to_json_fn: `svc` is the orders_service. */
+static lk_status order_json(void *svc, const bson_t *order, json_t **out,
+                            lk_error *err)
 {
     bson_oid_t id;
-    bson_iter_t it;
     int64_t version = 0;
     char hex[25], expires[TICKETING_EXPIRES_AT_MAX + 1];
     *out = NULL;
     lk_status s = lk_bson_get_oid(order, &id, err);
     if (s == LK_OK)
         s = lk_bson_get_int64(order, LK_DEFAULT_VERSION_KEY, &version, err);
-    if (s == LK_OK && !(bson_iter_init_find(&it, order, "expiresAt") &&
-                        BSON_ITER_HOLDS_DATE_TIME(&it)))
-        s = lk_error_set(err, LK_ERR_INVALID,
-                         "stored order lacks an expiresAt date");
     if (s == LK_OK)
-        s = orders_format_time(bson_iter_date_time(&it), expires,
-                               sizeof expires, err);
+        s = orders_expires_at_text(order, expires, sizeof expires, err);
     if (s != LK_OK)
         return s;
     lk_oid_format(&id, hex);
@@ -114,11 +109,10 @@ static void respond_order(orders_service *svc, const bson_t *order,
 {
     json_t *out = NULL;
     lk_error e;
-    lk_status s = order_json(svc, order, &out, &e);
-    if (s == LK_OK)
+    if (order_json(svc, order, &out, &e) == LK_OK)
         ticketing_http_json(res, status, out);
     else
-        ticketing_http_from_status(res, s, &e);
+        ticketing_http_server_error(res, &e);
 }
 
 static void create_order(void *svc_, const ticketing_http_request *req,
@@ -155,31 +149,9 @@ static void list_orders(void *svc_, const ticketing_http_request *req,
                         ticketing_http_response *res)
 {
     orders_service *svc = svc_;
-    const lk_find_opts opts = {.limit = ORDERS_LIST_MAX};
-    lk_cursor *cur = NULL;
-    const bson_t *doc = NULL;
-    json_t *list = json_array();
-    lk_error e;
     bson_t *filter = BCON_NEW("userId", BCON_UTF8(req->user->id));
-    lk_status s = list != NULL ? lk_collection_find(svc->orders, filter,
-                                                    &opts, &cur, &e)
-                               : lk_error_set(&e, LK_ERR_NOMEM, "list");
-    while (s == LK_OK && lk_cursor_next(cur, &doc)) {
-        json_t *one = NULL;
-        s = order_json(svc, doc, &one, &e);
-        if (s == LK_OK && json_array_append_new(list, one) != 0)
-            s = lk_error_set(&e, LK_ERR_NOMEM, "list");
-    }
-    if (s == LK_OK)
-        s = lk_cursor_error(cur, &e);
-    if (s == LK_OK) {
-        ticketing_http_json(res, 200, list);
-        list = NULL;
-    } else {
-        ticketing_http_from_status(res, s, &e);
-    }
-    json_decref(list);
-    lk_cursor_free(cur);
+    ticketing_http_list(res, svc->orders, filter, ORDERS_LIST_MAX, order_json,
+                        svc);
     bson_destroy(filter);
 }
 

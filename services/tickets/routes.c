@@ -56,12 +56,12 @@ static void respond_ticket(tickets_service *svc, const bson_oid_t *id,
     json_t *out = NULL;
     lk_error e;
     lk_status s = tickets_find(svc, id, &doc, &e);
-    if (s == LK_OK)
-        s = tickets_event_from_doc(doc, &out, &e);
-    if (s == LK_OK)
+    if (s != LK_OK)
+        ticketing_http_from_status(res, s, &e);
+    else if (tickets_event_from_doc(doc, &out, &e) == LK_OK)
         ticketing_http_json(res, status, out);
     else
-        ticketing_http_from_status(res, s, &e);
+        ticketing_http_server_error(res, &e);
     if (doc != NULL)
         bson_destroy(doc);
 }
@@ -77,58 +77,56 @@ static bool param_id(const ticketing_http_request *req, bson_oid_t *id,
     return false;
 }
 
-static void create_ticket(void *svc, const ticketing_http_request *req,
-                          ticketing_http_response *res)
+/* POST (id NULL: create) and PUT (update ticket *id) share the body rules
+ * and answer with the ticket as stored. */
+static void save_ticket(tickets_service *svc,
+                        const ticketing_http_request *req,
+                        const bson_oid_t *id, ticketing_http_response *res)
 {
     const char *title = NULL;
     double price = 0;
-    bson_oid_t id;
+    bson_oid_t created;
     lk_error e;
     json_t *body = ticketing_http_body_object(req, res);
-    if (body == NULL)
+    if (body == NULL || !read_ticket(body, &title, &price, res)) {
+        json_decref(body);
         return;
-    if (read_ticket(body, &title, &price, res)) {
-        lk_status s =
-            tickets_create(svc, title, price, req->user->id, &id, &e);
-        if (s == LK_OK)
-            respond_ticket(svc, &id, 201, res);
-        else
-            ticketing_http_from_status(res, s, &e);
     }
+    lk_status s = id == NULL
+                      ? tickets_create(svc, title, price, req->user->id,
+                                       &created, &e)
+                      : tickets_update(svc, id, req->user->id, title, price,
+                                       &e);
+    if (s == LK_OK)
+        respond_ticket(svc, id == NULL ? &created : id, id == NULL ? 201 : 200,
+                       res);
+    else
+        ticketing_http_from_status(res, s, &e);
     json_decref(body);
+}
+
+static void create_ticket(void *svc, const ticketing_http_request *req,
+                          ticketing_http_response *res)
+{
+    save_ticket(svc, req, NULL, res);
+}
+
+static lk_status ticket_json(void *ctx, const bson_t *doc, json_t **out,
+                             lk_error *err)
+{
+    (void)ctx;
+    return tickets_event_from_doc(doc, out, err);
 }
 
 static void list_tickets(void *svc_, const ticketing_http_request *req,
                          ticketing_http_response *res)
 {
     tickets_service *svc = svc_;
-    const lk_find_opts opts = {.limit = TICKETS_LIST_MAX};
-    lk_cursor *cur = NULL;
-    const bson_t *doc = NULL;
-    json_t *list = json_array();
-    lk_error e;
     (void)req;
     /* As the course's index route: the tickets one can still order. */
     bson_t *filter = BCON_NEW("orderId", "{", "$exists", BCON_BOOL(false), "}");
-    lk_status s = list != NULL ? lk_collection_find(svc->tickets, filter,
-                                                    &opts, &cur, &e)
-                               : lk_error_set(&e, LK_ERR_NOMEM, "list");
-    while (s == LK_OK && lk_cursor_next(cur, &doc)) {
-        json_t *one = NULL;
-        s = tickets_event_from_doc(doc, &one, &e);
-        if (s == LK_OK && json_array_append_new(list, one) != 0)
-            s = lk_error_set(&e, LK_ERR_NOMEM, "list");
-    }
-    if (s == LK_OK)
-        s = lk_cursor_error(cur, &e);
-    if (s == LK_OK) {
-        ticketing_http_json(res, 200, list);
-        list = NULL;
-    } else {
-        ticketing_http_from_status(res, s, &e);
-    }
-    json_decref(list);
-    lk_cursor_free(cur);
+    ticketing_http_list(res, svc->tickets, filter, TICKETS_LIST_MAX,
+                        ticket_json, NULL);
     bson_destroy(filter);
 }
 
@@ -143,24 +141,9 @@ static void show_ticket(void *svc, const ticketing_http_request *req,
 static void update_ticket(void *svc, const ticketing_http_request *req,
                           ticketing_http_response *res)
 {
-    const char *title = NULL;
-    double price = 0;
     bson_oid_t id;
-    lk_error e;
-    if (!param_id(req, &id, res))
-        return;
-    json_t *body = ticketing_http_body_object(req, res);
-    if (body == NULL)
-        return;
-    if (read_ticket(body, &title, &price, res)) {
-        lk_status s =
-            tickets_update(svc, &id, req->user->id, title, price, &e);
-        if (s == LK_OK)
-            respond_ticket(svc, &id, 200, res);
-        else
-            ticketing_http_from_status(res, s, &e);
-    }
-    json_decref(body);
+    if (param_id(req, &id, res))
+        save_ticket(svc, req, &id, res);
 }
 
 const ticketing_http_route tickets_routes[] = {

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jwt.h>
+
 #include "http_spec.h"
 #include "spec_log.h"
 
@@ -227,6 +229,59 @@ static void test_an_unsigned_token_is_refused(void **state)
                    "token:");
 }
 
+/* A token signed by libjwt directly, with `alg` and one claim. */
+static char *token_with(jwt_alg_t alg, const char *claim, const char *value)
+{
+    jwt_t *jwt = NULL;
+    assert_int_equal(jwt_new(&jwt), 0);
+    assert_int_equal(jwt_add_grant(jwt, "email", "e@x"), 0);
+    assert_int_equal(jwt_add_grant(jwt, claim, value), 0);
+    assert_int_equal(jwt_set_alg(jwt, alg, KEY, (int)KEY_LEN), 0);
+    char *t = jwt_encode_str(jwt);
+    jwt_free(jwt);
+    assert_non_null(t);
+    char *h = bearer(t);
+    free(t);
+    return h;
+}
+
+static void test_a_token_signed_with_another_algorithm_is_refused(
+    void **state)
+{
+    (void)state;
+    char *h = token_with(JWT_ALG_HS512, "id", "u1");
+    assert_refused(h, "algorithm is not HS256");
+    free(h);
+}
+
+static void test_an_over_long_id_is_refused(void **state)
+{
+    char id[TICKETING_HTTP_USER_ID_MAX + 2];
+    (void)state;
+    memset(id, 'u', sizeof id - 1);
+    id[sizeof id - 1] = '\0';
+    char *h = token_with(JWT_ALG_HS256, "id", id);
+    assert_refused(h, "longer than 64 bytes");
+    free(h);
+}
+
+static void test_spaces_after_the_scheme_are_skipped(void **state)
+{
+    ticketing_user user;
+    (void)state;
+    char *h = token_with(JWT_ALG_HS256, "id", "u1");
+    char *spaced = malloc(strlen(h) + 3);
+    assert_non_null(spaced);
+    strcpy(spaced, "Bearer   ");
+    strcat(spaced, h + 7);
+    assert_int_equal(
+        ticketing_http_user_from_bearer(spaced, KEY, KEY_LEN, &user, NULL),
+        LK_OK);
+    assert_string_equal(user.id, "u1");
+    free(spaced);
+    free(h);
+}
+
 static void test_a_token_without_id_or_email_is_refused(void **state)
 {
     ticketing_user nobody = {.id = "", .email = "e@x"};
@@ -272,6 +327,9 @@ int main(void)
         cmocka_unit_test(test_missing_or_malformed_headers_are_refused),
         cmocka_unit_test(test_an_unsigned_token_is_refused),
         cmocka_unit_test(test_a_token_without_id_or_email_is_refused),
+        cmocka_unit_test(test_a_token_signed_with_another_algorithm_is_refused),
+        cmocka_unit_test(test_an_over_long_id_is_refused),
+        cmocka_unit_test(test_spaces_after_the_scheme_are_skipped),
         cmocka_unit_test(test_user_from_bearer_refuses_missing_arguments),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);

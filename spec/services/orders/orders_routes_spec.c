@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "http_spec.h"
+#include "spec_log.h"
 #include "ticketing_spec.h"
 
 typedef ticketing_spec_orders fixture;
@@ -281,6 +282,50 @@ static void test_delete_is_401_for_another_user_and_404_when_unknown(
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
 }
 
+static void test_an_order_whose_replica_is_gone_shows_ticket_null(
+    void **state)
+{
+    fixture *f = *state;
+    ticketing_http_response res;
+    char path[64];
+    bson_t none = BSON_INITIALIZER;
+    order(f, &http_spec_alice, path, sizeof path);
+    assert_int_equal(lk_collection_delete(f->svc.tickets, &none, NULL, NULL),
+                     LK_OK);
+    call(f, "GET", path, NULL, &http_spec_alice, &res);
+    assert_int_equal(res.status, 200);
+    assert_true(json_is_null(json_object_get(res.body, "ticket")));
+    ticketing_http_response_clear(&res);
+}
+
+static void test_a_stored_order_that_cannot_be_shown_is_a_500(void **state)
+{
+    fixture *f = *state;
+    ticketing_http_response res;
+    char path[64], hex[25];
+    bson_oid_t id;
+    /* No expiresAt: not an order this service wrote. */
+    bson_t *doc = BCON_NEW("userId", BCON_UTF8(http_spec_alice.id), "status",
+                           BCON_UTF8("created"), "ticketId",
+                           BCON_OID(&f->ticket_id));
+    bson_t *stored = NULL;
+    assert_int_equal(lk_collection_insert(f->svc.orders, doc, &stored, NULL),
+                     LK_OK);
+    assert_int_equal(lk_bson_get_oid(stored, &id, NULL), LK_OK);
+    lk_oid_format(&id, hex);
+    snprintf(path, sizeof path, "/api/orders/%s", hex);
+    spec_log_capture_start();
+    call(f, "GET", path, NULL, &http_spec_alice, &res);
+    http_spec_assert_error(&res, 500, "Something went wrong", NULL);
+    call(f, "GET", "/api/orders", NULL, &http_spec_alice, &res);
+    http_spec_assert_error(&res, 500, "Something went wrong", NULL);
+    /* The reason is for the operator, in the log. */
+    assert_true(spec_log_contains("stored order lacks an expiresAt date"));
+    spec_log_capture_stop();
+    bson_destroy(stored);
+    bson_destroy(doc);
+}
+
 static void test_unknown_order_routes_are_404_and_other_methods_405(
     void **state)
 {
@@ -310,6 +355,8 @@ int main(void)
         T(test_get_one_is_404_for_an_unknown_or_malformed_id),
         T(test_delete_cancels_the_order_answers_204_and_publishes),
         T(test_delete_is_401_for_another_user_and_404_when_unknown),
+        T(test_an_order_whose_replica_is_gone_shows_ticket_null),
+        T(test_a_stored_order_that_cannot_be_shown_is_a_500),
         T(test_unknown_order_routes_are_404_and_other_methods_405),
     };
 #undef T
