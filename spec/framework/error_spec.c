@@ -107,8 +107,11 @@ static void test_set_with_null_format_uses_status_text(void **state)
 {
     (void)state;
     lk_error err;
-    const char *fmt = NULL;
-    assert_int_equal(lk_error_set(&err, LK_ERR_TIMEOUT, fmt), LK_ERR_TIMEOUT);
+    /* Called through a pointer: the format attribute would make the
+     * compiler refuse a NULL format (clang's -Wformat-security), and a
+     * NULL format at run time is exactly what this spec checks. */
+    lk_status (*set)(lk_error *, lk_status, const char *, ...) = lk_error_set;
+    assert_int_equal(set(&err, LK_ERR_TIMEOUT, NULL), LK_ERR_TIMEOUT);
     assert_string_equal(err.message, "timed out");
 }
 
