@@ -74,7 +74,14 @@ typedef struct lk_field {
     const struct lk_schema *object;
 } lk_field;
 
+/* Ends a field list. C++ before C++20 has no designated initializers, and
+ * an empty brace list zero-fills there without a warning; C11 needs one
+ * member named. */
+#ifdef __cplusplus
+#define LK_FIELD_END {}
+#else
 #define LK_FIELD_END { .name = NULL }
+#endif
 
 typedef struct lk_schema {
     const char *subject;   /* the event's subject; also the error prefix */
