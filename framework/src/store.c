@@ -175,22 +175,69 @@ void lk_cursor_free(lk_cursor *cursor)
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* Points `it` at `key` (a dotted path allowed) for the lk_bson_get_*
+ * getters: LK_ERR_INVALID for NULL arguments, LK_ERR_NOT_FOUND when absent.
+ * `what` names the getter in the NULL-argument message. */
+static lk_status find_key(const bson_t *doc, const char *key, const void *out,
+                          const char *what, bson_iter_t *it, lk_error *err)
+{
+    if (doc == NULL || key == NULL || out == NULL)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "%s: arguments must not be NULL", what);
+    /* A plain key (the version key always is) needs no path walk: it is
+     * read on every save, and the walk costs several times the lookup. */
+    bool found = strchr(key, '.') == NULL
+                     ? bson_iter_init_find(it, doc, key)
+                     : bson_iter_init(it, doc) &&
+                           bson_iter_find_descendant(it, key, it);
+    if (!found)
+        return lk_error_set(err, LK_ERR_NOT_FOUND, "field \"%s\" is missing",
+                            key);
+    return LK_OK;
+}
+
+lk_status lk_bson_get_string(const bson_t *doc, const char *key,
+                             const char **out, lk_error *err)
+{
+    bson_iter_t it;
+    lk_status s = find_key(doc, key, out, "get_string", &it, err);
+    if (s != LK_OK)
+        return s;
+    if (!BSON_ITER_HOLDS_UTF8(&it))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "field \"%s\": expected a string, got BSON type "
+                            "0x%02x",
+                            key, (unsigned)bson_iter_type(&it));
+    *out = bson_iter_utf8(&it, NULL);
+    return LK_OK;
+}
+
+lk_status lk_bson_get_double(const bson_t *doc, const char *key, double *out,
+                             lk_error *err)
+{
+    bson_iter_t it;
+    lk_status s = find_key(doc, key, out, "get_double", &it, err);
+    if (s != LK_OK)
+        return s;
+    switch (bson_iter_type(&it)) {
+    case BSON_TYPE_DOUBLE: *out = bson_iter_double(&it); return LK_OK;
+    case BSON_TYPE_INT32: *out = bson_iter_int32(&it); return LK_OK;
+    case BSON_TYPE_INT64: *out = (double)bson_iter_int64(&it); return LK_OK;
+    default:
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "field \"%s\": expected a number, got BSON type "
+                            "0x%02x",
+                            key, (unsigned)bson_iter_type(&it));
+    }
+}
+
 lk_status lk_bson_get_int64(const bson_t *doc, const char *key, int64_t *out,
                             lk_error *err)
 {
     bson_iter_t it;
-    if (doc == NULL || key == NULL || out == NULL)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "get_int64: arguments must not be NULL");
-    /* A plain key (the version key always is) needs no path walk: it is
-     * read on every save, and the walk costs several times the lookup. */
-    bool found = strchr(key, '.') == NULL
-                     ? bson_iter_init_find(&it, doc, key)
-                     : bson_iter_init(&it, doc) &&
-                           bson_iter_find_descendant(&it, key, &it);
-    if (!found)
-        return lk_error_set(err, LK_ERR_NOT_FOUND, "field \"%s\" is missing",
-                            key);
+    lk_status s = find_key(doc, key, out, "get_int64", &it, err);
+    if (s != LK_OK)
+        return s;
     switch (bson_iter_type(&it)) {
     case BSON_TYPE_INT32:
         *out = bson_iter_int32(&it);

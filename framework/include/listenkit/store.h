@@ -207,6 +207,16 @@ void lk_cursor_free(lk_cursor *cursor);
 lk_status lk_bson_get_int64(const bson_t *doc, const char *key, int64_t *out,
                             lk_error *err);
 
+/* Reads `key` (dotted path allowed) as a string, borrowed from `doc`: valid
+ * while `doc` is unchanged (LK_ERR_NOT_FOUND / LK_ERR_INVALID as above). */
+lk_status lk_bson_get_string(const bson_t *doc, const char *key,
+                             const char **out, lk_error *err);
+
+/* Reads `key` (dotted path allowed) as a double from a double, int32 or
+ * int64 (LK_ERR_NOT_FOUND / LK_ERR_INVALID as above). */
+lk_status lk_bson_get_double(const bson_t *doc, const char *key, double *out,
+                             lk_error *err);
+
 /* Reads the document's `_id` as an ObjectId (LK_ERR_NOT_FOUND /
  * LK_ERR_INVALID as above). */
 lk_status lk_bson_get_oid(const bson_t *doc, bson_oid_t *out, lk_error *err);
