@@ -2,10 +2,11 @@
  * fake_msg.c — a hand-made lk_msg that counts the replies it gets.
  *
  * The replies only count (and, in strict mode, report to cmocka); nothing is
- * sent anywhere. Strict mode uses cmocka's function-call expectations so a
- * missing ack is reported by cmocka itself when the test ends, and an
- * unwanted or extra ack fails the test at the call, with a message that
- * names the message's subject and sequence.
+ * sent anywhere. Strict mode fails the test with a message that names the
+ * message's subject and sequence, at the line of the test that set it up:
+ * an unwanted or extra ack at the call, a missing ack when the message is
+ * freed. Each expected ack is also registered with cmocka's function-call
+ * expectations, as a net for a message the test never frees.
  */
 #include "fake_msg.h"
 
@@ -39,6 +40,9 @@ typedef struct fake_msg {
     strict_mode strict;
     int strict_expected; /* acks announced to cmocka so far */
     int strict_seen;     /* acks reported to cmocka so far */
+    const char *strict_file; /* the test's line that set strict mode */
+    int strict_line;
+    lk_fake_outcome outcome; /* the first final reply */
 } fake_msg;
 
 static lk_status fake_ack(lk_msg *msg);
@@ -130,9 +134,27 @@ void lk_fake_msg_free(lk_msg *msg)
     fake_msg *f = as_fake(msg);
     if (f == NULL)
         return;
+    int missing = f->strict == STRICT_ACK ? f->strict_expected - f->strict_seen
+                                          : 0;
+    int expected = f->strict_expected;
+    const char *file = f->strict_file;
+    int line = f->strict_line;
+    unsigned long long seq = (unsigned long long)f->base.stream_seq;
+    char subject[128];
+    snprintf(subject, sizeof subject, "%s", f->subject);
     lk_free(f->subject);
     lk_free(f->data);
     lk_free(f);
+    if (missing > 0) {
+        /* Settle cmocka's own expectations first, or it would report the
+         * same miss again, without naming the message. */
+        for (int i = 0; i < missing; i++)
+            _function_called(STRICT_ACK_CALL, file, line);
+        print_error("lk_fake_msg: \"%s\" (stream seq %llu) got %d of the "
+                    "%d ack(s) lk_fake_msg_expect_ack() expected\n",
+                    subject, seq, expected - missing, expected);
+        _fail(file, line);
+    }
 }
 
 void lk_fake_msg_set_stream_seq(lk_msg *msg, uint64_t seq)
@@ -200,6 +222,8 @@ void lk_fake_msg_expect_ack_at(lk_msg *msg, const char *file, int line)
         return;
     f->strict = STRICT_ACK;
     f->strict_expected++;
+    f->strict_file = file != NULL ? file : __FILE__;
+    f->strict_line = line;
     /* cmocka reports this expectation as left over when the test ends
      * without the matching ack. */
     _expect_function_call(STRICT_ACK_CALL, file != NULL ? file : __FILE__,
@@ -212,11 +236,19 @@ void (lk_fake_msg_expect_ack)(lk_msg *msg)
     lk_fake_msg_expect_ack_at(msg, __FILE__, __LINE__);
 }
 
-void lk_fake_msg_expect_no_ack(lk_msg *msg)
+void lk_fake_msg_expect_no_ack_at(lk_msg *msg, const char *file, int line)
 {
     fake_msg *f = as_fake(msg);
-    if (f != NULL)
-        f->strict = STRICT_NO_ACK;
+    if (f == NULL)
+        return;
+    f->strict = STRICT_NO_ACK;
+    f->strict_file = file != NULL ? file : __FILE__;
+    f->strict_line = line;
+}
+
+void (lk_fake_msg_expect_no_ack)(lk_msg *msg)
+{
+    lk_fake_msg_expect_no_ack_at(msg, __FILE__, __LINE__);
 }
 
 void lk_fake_msg_fail_ack(lk_msg *msg, lk_status status)
@@ -234,7 +266,7 @@ static void strict_report_ack(fake_msg *f)
         print_error("lk_fake_msg: ack on \"%s\" (stream seq %llu) but "
                     "lk_fake_msg_expect_no_ack() was set\n",
                     f->subject, (unsigned long long)f->base.stream_seq);
-        _fail(__FILE__, __LINE__);
+        _fail(f->strict_file, f->strict_line);
     }
     if (f->strict == STRICT_ACK) {
         if (f->strict_seen >= f->strict_expected) {
@@ -243,7 +275,7 @@ static void strict_report_ack(fake_msg *f)
                         f->strict_seen + 1, f->subject,
                         (unsigned long long)f->base.stream_seq,
                         f->strict_expected);
-            _fail(__FILE__, __LINE__);
+            _fail(f->strict_file, f->strict_line);
         }
         f->strict_seen++;
         _function_called(STRICT_ACK_CALL, __FILE__, __LINE__);
@@ -261,6 +293,8 @@ static lk_status fake_ack(lk_msg *msg)
         return s;
     }
     f->acked = true;
+    if (f->outcome == LK_FAKE_UNANSWERED)
+        f->outcome = LK_FAKE_ACKED;
     return LK_OK;
 }
 
@@ -269,6 +303,8 @@ static lk_status fake_nak(lk_msg *msg, int64_t delay_ms)
     fake_msg *f = as_fake(msg);
     f->naks++;
     f->last_nak_delay = delay_ms;
+    if (f->outcome == LK_FAKE_UNANSWERED)
+        f->outcome = LK_FAKE_NAKED;
     return LK_OK;
 }
 
@@ -276,6 +312,8 @@ static lk_status fake_term(lk_msg *msg)
 {
     fake_msg *f = as_fake(msg);
     f->terms++;
+    if (f->outcome == LK_FAKE_UNANSWERED)
+        f->outcome = LK_FAKE_TERMED;
     return LK_OK;
 }
 
@@ -284,4 +322,41 @@ static lk_status fake_in_progress(lk_msg *msg)
     fake_msg *f = as_fake(msg);
     f->in_progress++;
     return LK_OK;
+}
+
+lk_fake_outcome lk_fake_msg_outcome(const lk_msg *msg)
+{
+    const fake_msg *f = as_fake(msg);
+    return f != NULL ? f->outcome : LK_FAKE_UNANSWERED;
+}
+
+const char *lk_fake_outcome_str(lk_fake_outcome outcome)
+{
+    switch (outcome) {
+    case LK_FAKE_UNANSWERED: return "left for redelivery";
+    case LK_FAKE_ACKED: return "acked";
+    case LK_FAKE_NAKED: return "naked";
+    case LK_FAKE_TERMED: return "termed";
+    }
+    return "unknown outcome";
+}
+
+void lk_fake_msg_assert_outcome_at(const lk_msg *msg, lk_fake_outcome expected,
+                                   const char *file, int line)
+{
+    const fake_msg *f = as_fake(msg);
+    if (f == NULL) {
+        print_error("lk_fake_msg: assert_lk_outcome on a message that is not "
+                    "a fake (expected %s)\n", lk_fake_outcome_str(expected));
+        _fail(file, line);
+        return;
+    }
+    if (f->outcome != expected) {
+        print_error("lk_fake_msg: \"%s\" (stream seq %llu) was %s, expected "
+                    "%s (acks %d, naks %d, terms %d)\n",
+                    f->subject, (unsigned long long)f->base.stream_seq,
+                    lk_fake_outcome_str(f->outcome),
+                    lk_fake_outcome_str(expected), f->acks, f->naks, f->terms);
+        _fail(file, line);
+    }
 }

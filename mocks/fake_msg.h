@@ -69,14 +69,25 @@ int64_t lk_fake_msg_last_nak_delay(const lk_msg *msg);
 /* Strict mode (see above). Each lk_fake_msg_expect_ack() expects one more
  * ack. A failed ack attempt (lk_fake_msg_fail_ack) still counts as the ack
  * the test expected: the listener did call it. Do not mix the two on one
- * message. cmocka 1.1.5 names a missing call only by where it was expected,
- * so the macro below passes the caller's file and line: the failure points
- * at the test that expected the ack. */
+ * message. Both are macros that pass the caller's file and line, so every
+ * strict failure names the message's subject and stream sequence and points
+ * at the test's own line:
+ *   - an unwanted ack (after expect_no_ack) or one ack too many fails at the
+ *     ack, at the line of the expect_* call;
+ *   - a missing ack fails when the message is freed (lk_fake_msg_free, in
+ *     the test body), at the line of the expect_ack call:
+ *       spec/x_spec.c:41: error: lk_fake_msg: "ticket:created" (stream
+ *       seq 7) got 0 of the 1 ack(s) lk_fake_msg_expect_ack() expected
+ *     A message the test never frees is still caught by cmocka when the test
+ *     ends, with cmocka's own (less helpful) message at the same line. */
 void lk_fake_msg_expect_ack(lk_msg *msg);
 void lk_fake_msg_expect_ack_at(lk_msg *msg, const char *file, int line);
 #define lk_fake_msg_expect_ack(msg) \
     lk_fake_msg_expect_ack_at((msg), __FILE__, __LINE__)
 void lk_fake_msg_expect_no_ack(lk_msg *msg);
+void lk_fake_msg_expect_no_ack_at(lk_msg *msg, const char *file, int line);
+#define lk_fake_msg_expect_no_ack(msg) \
+    lk_fake_msg_expect_no_ack_at((msg), __FILE__, __LINE__)
 
 /* The next ack returns `status` (and is counted, but does not count as
  * acknowledged: lk_fake_msg_acked() stays false). LK_OK clears it. */
@@ -84,6 +95,32 @@ void lk_fake_msg_fail_ack(lk_msg *msg, lk_status status);
 
 /* True once an ack succeeded. */
 bool lk_fake_msg_acked(const lk_msg *msg);
+
+/* What became of the message, as JetStream would see it: the first final
+ * reply wins (a term after an ack changes nothing), and a failed ack is no
+ * reply. The same whoever replied: lk_listener_dispatch terming bad data,
+ * on_message acking, or on_message ending with lk_listener_term. */
+typedef enum lk_fake_outcome {
+    LK_FAKE_UNANSWERED, /* no reply (or only in-progress): redelivered after
+                           the ack wait */
+    LK_FAKE_ACKED,
+    LK_FAKE_NAKED, /* redelivered after the nak's delay */
+    LK_FAKE_TERMED /* never delivered again */
+} lk_fake_outcome;
+
+lk_fake_outcome lk_fake_msg_outcome(const lk_msg *msg);
+
+/* "left for redelivery", "acked", "naked", "termed". */
+const char *lk_fake_outcome_str(lk_fake_outcome outcome);
+
+/* Fails the running cmocka test unless `msg`'s outcome is `expected`:
+ *   spec/x_spec.c:52: error: lk_fake_msg: "ticket:updated" (stream seq 3)
+ *   was left for redelivery, expected termed
+ * (cmocka-only, like strict mode). */
+#define assert_lk_outcome(msg, expected) \
+    lk_fake_msg_assert_outcome_at((msg), (expected), __FILE__, __LINE__)
+void lk_fake_msg_assert_outcome_at(const lk_msg *msg, lk_fake_outcome expected,
+                                   const char *file, int line);
 
 #ifdef __cplusplus
 }

@@ -14,17 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <wchar.h>
 
 #include <cmocka.h>
 
 #include "fake_msg.h"
 #include "listenkit.h"
-
-/* ---- running one cmocka test in a child ------------------------------------ */
+#include "spec_child.h"
 
 /* The message of the case running in the child; freed by the child group's
  * teardown, which runs even when the case failed half-way. */
@@ -38,49 +34,12 @@ static int child_teardown(void **state)
     return 0;
 }
 
-typedef struct child_result {
-    int exit_code; /* -1: did not exit normally */
-    char output[8192];
-} child_result;
+typedef spec_child_result child_result;
 
-/* Runs `test` as the only test of a nested cmocka group in a forked child,
- * its output captured. The child's exit code is the number of failed tests
- * (so 0 passed, 1 failed). */
 static void run_in_child(CMUnitTestFunction test, const char *name,
                          child_result *out)
 {
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    fflush(NULL); /* nothing buffered twice */
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], STDOUT_FILENO);
-        dup2(fds[1], STDERR_FILENO);
-        /* The parent may write JUnit XML; the child must not touch it. */
-        unsetenv("CMOCKA_MESSAGE_OUTPUT");
-        unsetenv("CMOCKA_XML_FILE");
-        cmocka_set_message_output(CM_OUTPUT_STDOUT);
-        const struct CMUnitTest tests[] = {
-            {name, test, NULL, NULL, NULL},
-        };
-        int failed =
-            cmocka_run_group_tests_name("child", tests, NULL, child_teardown);
-        /* exit, not _exit: coverage data and leak checks run here too. */
-        exit(failed > 125 ? 125 : failed);
-    }
-    close(fds[1]);
-    size_t used = 0;
-    ssize_t n;
-    while ((n = read(fds[0], out->output + used,
-                     sizeof out->output - 1 - used)) > 0)
-        used += (size_t)n;
-    out->output[used] = '\0';
-    close(fds[0]);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    out->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    spec_run_in_child(test, name, child_teardown, out);
 }
 
 /* ---- cases the children run ---------------------------------------------- */
@@ -95,6 +54,16 @@ static void child_expect_ack_and_ack_once(void **state)
 }
 
 static void child_expect_ack_but_none(void **state)
+{
+    (void)state;
+    lk_msg *msg = child_msg = lk_fake_msg_new("ticket:created", "{}");
+    lk_fake_msg_set_stream_seq(msg, 7);
+    lk_fake_msg_expect_ack(msg);
+    child_msg = NULL; /* freed here: the failure comes from the free */
+    lk_fake_msg_free(msg);
+}
+
+static void child_expect_ack_but_none_never_freed(void **state)
 {
     (void)state;
     child_msg = lk_fake_msg_new("ticket:created", "{}");
@@ -117,6 +86,14 @@ static void child_expect_no_ack_but_ack(void **state)
     lk_fake_msg_set_stream_seq(msg, 42);
     lk_fake_msg_expect_no_ack(msg);
     lk_msg_ack(msg); /* fails here */
+}
+
+static void child_outcome_mismatch(void **state)
+{
+    (void)state;
+    lk_msg *msg = child_msg = lk_fake_msg_new("ticket:updated", "{}");
+    lk_fake_msg_set_stream_seq(msg, 3);
+    assert_lk_outcome(msg, LK_FAKE_TERMED); /* nothing replied yet */
 }
 
 static void child_expect_no_ack_and_nak(void **state)
@@ -339,14 +316,37 @@ static void test_strict_child_harness_passes_a_passing_case(void **state)
     assert_non_null(strstr(r.output, "[  PASSED  ] 1 test"));
 }
 
-static void test_strict_missing_ack_fails_the_test_at_its_end(void **state)
+/* The failure points at this spec (the test's own line, which the
+ * expect_* macro captured), not at mocks/fake_msg.c. */
+static void assert_points_at_the_spec(const char *text)
+{
+    if (strstr(text, "fake_msg_spec.c:") == NULL ||
+        strstr(text, "mocks/fake_msg.c") != NULL)
+        fail_msg("the failure does not point at the spec:\n%s", text);
+}
+
+static void test_strict_missing_ack_fails_at_free_naming_message_and_line(void **state)
 {
     (void)state;
     child_result r;
     run_in_child(child_expect_ack_but_none, "missing_ack", &r);
     assert_int_equal(r.exit_code, 1);
     assert_non_null(strstr(r.output, "[  FAILED  ] 1 test"));
-    assert_non_null(strstr(r.output, "expected to be called but was not"));
+    assert_non_null(strstr(r.output,
+                           "\"ticket:created\" (stream seq 7) got 0 of the 1 "
+                           "ack(s) lk_fake_msg_expect_ack() expected"));
+    assert_points_at_the_spec(r.output);
+    /* cmocka's own (broken) text for the same miss does not follow. */
+    assert_null(strstr(r.output, "expected to be called but was not"));
+}
+
+static void test_strict_missing_ack_never_freed_still_fails_at_its_end(void **state)
+{
+    (void)state;
+    child_result r;
+    run_in_child(child_expect_ack_but_none_never_freed, "missing_ack", &r);
+    assert_int_equal(r.exit_code, 1);
+    assert_non_null(strstr(r.output, "[  FAILED  ] 1 test"));
     /* The note points at this spec, where the ack was expected. */
     assert_non_null(strstr(r.output, "fake_msg_spec.c:"));
     assert_non_null(strstr(r.output, ": note: remaining item"));
@@ -360,6 +360,7 @@ static void test_strict_extra_ack_fails_the_test_at_the_call(void **state)
     assert_int_equal(r.exit_code, 1);
     assert_non_null(strstr(r.output, "[  FAILED  ] 1 test"));
     assert_non_null(strstr(r.output, "ack number 2 on \"ticket:created\""));
+    assert_points_at_the_spec(r.output);
 }
 
 static void test_strict_unwanted_ack_fails_the_test(void **state)
@@ -371,6 +372,53 @@ static void test_strict_unwanted_ack_fails_the_test(void **state)
     assert_non_null(strstr(r.output, "[  FAILED  ] 1 test"));
     assert_non_null(strstr(r.output, "\"ticket:updated\" (stream seq 42)"));
     assert_non_null(strstr(r.output, "lk_fake_msg_expect_no_ack"));
+    /* at the test's line, not inside mocks/fake_msg.c */
+    assert_points_at_the_spec(r.output);
+}
+
+/* ---- outcome ---------------------------------------------------------------- */
+
+static void test_outcome_is_the_first_final_reply(void **state)
+{
+    (void)state;
+    lk_msg *none = lk_fake_msg_new("a:b", "{}");
+    lk_msg *acked = lk_fake_msg_new("a:b", "{}");
+    lk_msg *termed = lk_fake_msg_new("a:b", "{}");
+    lk_msg *naked = lk_fake_msg_new("a:b", "{}");
+    lk_msg *flaky = lk_fake_msg_new("a:b", "{}");
+    assert_int_equal(lk_msg_in_progress(none), LK_OK);
+    assert_int_equal(lk_msg_ack(acked), LK_OK);
+    assert_int_equal(lk_msg_term(acked), LK_OK); /* too late: acked stays */
+    assert_int_equal(lk_msg_term(termed), LK_OK);
+    assert_int_equal(lk_msg_nak(naked, 100), LK_OK);
+    lk_fake_msg_fail_ack(flaky, LK_ERR_IO); /* a failed ack is no reply */
+    assert_int_equal(lk_msg_ack(flaky), LK_ERR_IO);
+    assert_int_equal(lk_fake_msg_outcome(none), LK_FAKE_UNANSWERED);
+    assert_int_equal(lk_fake_msg_outcome(acked), LK_FAKE_ACKED);
+    assert_int_equal(lk_fake_msg_outcome(termed), LK_FAKE_TERMED);
+    assert_int_equal(lk_fake_msg_outcome(naked), LK_FAKE_NAKED);
+    assert_int_equal(lk_fake_msg_outcome(flaky), LK_FAKE_UNANSWERED);
+    assert_lk_outcome(acked, LK_FAKE_ACKED);
+    assert_string_equal(lk_fake_outcome_str(LK_FAKE_UNANSWERED),
+                        "left for redelivery");
+    assert_string_equal(lk_fake_outcome_str((lk_fake_outcome)99),
+                        "unknown outcome");
+    lk_fake_msg_free(none);
+    lk_fake_msg_free(acked);
+    lk_fake_msg_free(termed);
+    lk_fake_msg_free(naked);
+    lk_fake_msg_free(flaky);
+}
+
+static void test_outcome_mismatch_names_message_both_outcomes_and_line(void **state)
+{
+    (void)state;
+    child_result r;
+    run_in_child(child_outcome_mismatch, "outcome", &r);
+    assert_int_equal(r.exit_code, 1);
+    assert_non_null(strstr(r.output, "\"ticket:updated\" (stream seq 3) was "
+                                     "left for redelivery, expected termed"));
+    assert_non_null(strstr(r.output, "fake_msg_spec.c:"));
 }
 
 int main(void)
@@ -391,9 +439,12 @@ int main(void)
         cmocka_unit_test(test_strict_expect_ack_works_through_a_function_pointer),
         cmocka_unit_test(test_strict_expect_no_ack_allows_nak_and_term),
         cmocka_unit_test(test_strict_child_harness_passes_a_passing_case),
-        cmocka_unit_test(test_strict_missing_ack_fails_the_test_at_its_end),
+        cmocka_unit_test(test_strict_missing_ack_fails_at_free_naming_message_and_line),
+        cmocka_unit_test(test_strict_missing_ack_never_freed_still_fails_at_its_end),
         cmocka_unit_test(test_strict_extra_ack_fails_the_test_at_the_call),
         cmocka_unit_test(test_strict_unwanted_ack_fails_the_test),
+        cmocka_unit_test(test_outcome_is_the_first_final_reply),
+        cmocka_unit_test(test_outcome_mismatch_names_message_both_outcomes_and_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
