@@ -3,7 +3,9 @@
 #   make demo            the concurrency scenario: the bug, then the fix
 #   make test            every spec; ends with "N passed, N failed"
 #   make test SAN=1      the same under ASan+UBSan (build-san/)
-#   make test REPORT=junit   also JUnit XML per spec binary (build/reports/)
+#   make test REPORT=junit   also JUnit XML per spec (build/reports/)
+#   make test ONLY=fake_msg_spec   one spec file (or ONLY=<spec>:<test>, or
+#                        ONLY=<test>: that test wherever it is)
 #   make coverage        instrumented run + reports under coverage/
 #   make bench           benchmarks against raw-library baselines (-O2)
 #   make fuzz            libFuzzer on the decoder and the store filters (clang)
@@ -24,21 +26,24 @@ CC := gcc
 endif
 
 # ---- build flavours: one directory each, so they never mix objects -------
+# (clang builds get their own: `CC=clang make test` after a gcc build must
+# compile everything again, not reuse gcc's objects)
+CCDIR := $(if $(findstring clang,$(notdir $(CC))),-clang)
 ifeq ($(SAN),1)
-BUILD   ?= build-san
+BUILD   ?= build-san$(CCDIR)
 FLAVOUR := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAV  := -fsanitize=address,undefined
 else ifeq ($(COV),1)
-BUILD   ?= build-cov
+BUILD   ?= build-cov$(CCDIR)
 # atomic counters: specs drive the store from several threads at once
 FLAVOUR := -O0 --coverage -fprofile-update=atomic
 LDFLAV  := --coverage
 else ifeq ($(OPT),1)
-BUILD   ?= build-opt
+BUILD   ?= build-opt$(CCDIR)
 FLAVOUR := -O2 -DNDEBUG
 LDFLAV  :=
 else
-BUILD   ?= build
+BUILD   ?= build$(CCDIR)
 FLAVOUR := -O0
 LDFLAV  :=
 endif
@@ -97,9 +102,11 @@ BINS := $(if $(wildcard services/tickets/main.c),$(BUILD)/bin/tickets) \
         $(if $(wildcard services/orders/main.c),$(BUILD)/bin/orders) \
         $(if $(wildcard tools/scenario/main.c),$(BUILD)/bin/ticketing-scenario)
 
-$(BUILD)/spec/%: $(BUILD)/obj/spec/%.o $(LIBS)
+# spec_filter.o by name: a constructor nobody calls (ONLY=<test>, see spec/run)
+SPEC_FILTER := $(BUILD)/obj/spec/support/spec_filter.o
+$(BUILD)/spec/%: $(BUILD)/obj/spec/%.o $(SPEC_FILTER) $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(SPEC_FILTER) $(LIBS) $(LDLIBS)
 
 $(BUILD)/bin/tickets: $(call obj,services/tickets/main.c) $(LIBS)
 $(BUILD)/bin/orders: $(call obj,services/orders/main.c) $(LIBS)
@@ -132,7 +139,7 @@ test: deps
 	@$(MAKE) --no-print-directory run-specs
 
 run-specs:
-	@BUILD=$(BUILD) REPORT=$(REPORT) spec/run $(SPEC_BINS) $(SPEC_SCRIPTS)
+	@BUILD=$(BUILD) REPORT=$(REPORT) ONLY=$(ONLY) spec/run $(SPEC_BINS) $(SPEC_SCRIPTS)
 
 SCENARIO_ARGS ?=
 demo: deps
@@ -204,4 +211,4 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/liblistenkit.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-nats.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-mocks.a
 
 clean:
-	rm -rf build build-san build-cov build-opt build-fuzz coverage/html coverage/cobertura.xml coverage/summary.txt
+	rm -rf build build-san build-cov build-opt build-fuzz build-clang build-san-clang build-cov-clang build-opt-clang coverage/html coverage/cobertura.xml coverage/summary.txt

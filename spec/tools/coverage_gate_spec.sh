@@ -7,7 +7,10 @@ set -u
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0 names=()
-check() { if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); names+=("$CASE"); fi; }
+check() {
+    if "$@"; then echo "[       OK ] $CASE"; passed=$((passed + 1))
+    else echo "[  FAILED  ] $CASE"; failed=$((failed + 1)); names+=("$CASE"); fi
+}
 
 cat >"$tmp/thresholds" <<'T'
 # folder lines branches
