@@ -6,11 +6,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0 names=()
-check() {
-    if "$@"; then echo "[       OK ] $CASE"; passed=$((passed + 1))
-    else echo "[  FAILED  ] $CASE"; failed=$((failed + 1)); names+=("$CASE"); fi
-}
+. spec/support/spec.sh
 
 cat >"$tmp/thresholds" <<'T'
 # folder lines branches
@@ -48,10 +44,4 @@ check bash -c '! python3 coverage/gate.py "$0/summary.json" "$0/thresholds" "$0/
 CASE=test_gate_summary_lists_each_folder_and_ignores_specs
 check bash -c 'grep -q "^framework " "$0/summary.txt" && grep -q "^mocks " "$0/summary.txt" && ! grep -q "^spec" "$0/summary.txt"' "$tmp"
 
-echo "[==========] $((passed + failed)) test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ "$failed" -gt 0 ]; then
-    echo "[  FAILED  ] $failed test(s), listed below:"
-    printf '[  FAILED  ] %s\n' "${names[@]}"
-    exit 1
-fi
+spec_summary

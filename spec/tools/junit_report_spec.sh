@@ -10,11 +10,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0 names=()
-check() {
-    if "$@"; then echo "[       OK ] $CASE"; passed=$((passed + 1))
-    else echo "[  FAILED  ] $CASE"; failed=$((failed + 1)); names+=("$CASE"); fi
-}
+. spec/support/spec.sh
 
 bin="$BUILD/spec/framework/error_spec"
 expected=$("$bin" 2>&1 | sed -n 's/^\[==========\] \([0-9]*\) test(s) run\./\1/p')
@@ -76,11 +72,4 @@ check grep -q "expected 2 replicas, found 3" "$tmp/fail.out"
 CASE=test_junit_mode_still_fails_the_run_when_a_spec_fails
 check test "$fail_rc" -ne 0
 
-echo "[==========] $((passed + failed)) test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ "$failed" -gt 0 ]; then
-    echo "[  FAILED  ] $failed test(s), listed below:"
-    printf '[  FAILED  ] %s\n' "${names[@]}"
-    cat "$tmp/run.out" "$tmp/fail.out"
-    exit 1
-fi
+spec_summary "$tmp/run.out" "$tmp/fail.out"

@@ -8,11 +8,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0 names=()
-check() {
-    if "$@"; then echo "[       OK ] $CASE"; passed=$((passed + 1))
-    else echo "[  FAILED  ] $CASE"; failed=$((failed + 1)); names+=("$CASE"); fi
-}
+. spec/support/spec.sh
 err="$BUILD/spec/framework/error_spec"
 ver="$BUILD/spec/framework/version_spec"
 run() { BUILD="$tmp" spec/run "$@" >"$tmp/out" 2>&1; }
@@ -53,11 +49,4 @@ CASE=test_a_long_spec_prints_progress_while_it_runs
 SPEC_PROGRESS=1 run "$tmp/spec/demo/slow_spec.sh"
 check grep -q '^       \.\.\. demo/slow_spec: 1 test(s) done after [12]s$' "$tmp/out"
 
-echo "[==========] $((passed + failed)) test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ "$failed" -gt 0 ]; then
-    echo "[  FAILED  ] $failed test(s), listed below:"
-    printf '[  FAILED  ] %s\n' "${names[@]}"
-    cat "$tmp/out"
-    exit 1
-fi
+spec_summary "$tmp/out"
