@@ -38,6 +38,13 @@ int main() {
 CPP
 cflags=$(pkg-config --cflags jansson libbson-1.0 libnats cmocka)
 libs=$(pkg-config --libs jansson libbson-1.0 libnats cmocka)
+core_objects() { # once: framework/src/*.c with the C compiler
+    [ -d "$tmp/core" ] && return 0
+    mkdir -p "$tmp/core" && for c in framework/src/*.c; do
+        cc -std=c11 -D_POSIX_C_SOURCE=200809L -Iframework/include $cflags -c "$c" \
+            -o "$tmp/core/$(basename "$c" .c).o" || return 1
+    done
+}
 for cxx in g++ clang++; do
     name="headers_compile_as_cxx11_with_$cxx"
     echo "[ RUN      ] $name"
@@ -53,11 +60,8 @@ for cxx in g++ clang++; do
     # the core library's sources are C: compile them with cc, link with C++
     if $cxx -std=c++11 -Wall -Wextra -Wpedantic -Werror -Iframework/include -Imocks \
             -c "$tmp/use.cpp" -o "$tmp/use.o" $cflags 2>"$tmp/err" &&
-       cc -std=c11 -D_POSIX_C_SOURCE=200809L -Iframework/include -c framework/src/event.c \
-            -o "$tmp/event.o" $cflags 2>>"$tmp/err" &&
-       cc -std=c11 -D_POSIX_C_SOURCE=200809L -Iframework/include -c framework/src/error.c \
-            -o "$tmp/error.o" $cflags 2>>"$tmp/err" &&
-       $cxx -o "$tmp/use" "$tmp/use.o" "$tmp/event.o" "$tmp/error.o" $libs 2>>"$tmp/err" &&
+       core_objects 2>>"$tmp/err" &&
+       $cxx -o "$tmp/use" "$tmp/use.o" "$tmp"/core/*.o $libs 2>>"$tmp/err" &&
        "$tmp/use"; then
         echo "[       OK ] $name"; passed=$((passed + 1))
     else
