@@ -17,6 +17,7 @@
 #include "listenkit/msg.h"
 #include "listenkit/bus.h"
 #include "listenkit/store.h"
+#include "listenkit/retry.h"
 #include "listenkit/listener.h"
 #include "listenkit/publisher.h"
 

@@ -2,6 +2,7 @@
  * over, and make sure bad data is termed and logged rather than cycled. */
 #include "listenkit/listener.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "listenkit/log.h"
@@ -13,6 +14,41 @@ static const char *def_subject(const lk_listener_def *def)
     return def != NULL && def->schema != NULL && def->schema->subject != NULL
                ? def->schema->subject
                : "(no subject)";
+}
+
+/* The retry policy's fields (retry.h). */
+static lk_status check_retry(const lk_listener_def *def, const char *subject,
+                             lk_error *err)
+{
+    if (def->retry_delay_ms < 0 || def->retry_max_delay_ms < 0)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener %s: retry_delay_ms and "
+                            "retry_max_delay_ms must be >= 0, got %lld and "
+                            "%lld",
+                            subject, (long long)def->retry_delay_ms,
+                            (long long)def->retry_max_delay_ms);
+    if (def->max_deliver > INT32_MAX - LK_RETRY_SPARE_DELIVERIES)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener %s: max_deliver %d leaves no room for "
+                            "the %d spare deliveries",
+                            subject, def->max_deliver,
+                            LK_RETRY_SPARE_DELIVERIES);
+    int64_t first = lk_retry_delay_ms(def->retry_delay_ms,
+                                      def->retry_max_delay_ms, 1);
+    if (def->retry_max_delay_ms > 0 && def->retry_delay_ms > 0 &&
+        first < def->retry_delay_ms)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener %s: retry_max_delay_ms %lld is below "
+                            "retry_delay_ms %lld",
+                            subject, (long long)def->retry_max_delay_ms,
+                            (long long)def->retry_delay_ms);
+    const char *dl = def->dead_letter_subject;
+    if (dl != NULL && (!lk_subject_is_valid(dl) || strcmp(dl, subject) == 0))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "listener %s: invalid dead_letter_subject \"%s\" "
+                            "(a valid subject other than the listener's)",
+                            subject, dl);
+    return LK_OK;
 }
 
 static lk_status check_def(const lk_listener_def *def, lk_error *err)
@@ -43,6 +79,9 @@ static lk_status check_def(const lk_listener_def *def, lk_error *err)
         return lk_error_set(err, LK_ERR_INVALID,
                             "listener %s: max_ack_pending must be >= 0, got %d",
                             subject, def->max_ack_pending);
+    lk_status rs = check_retry(def, subject, err);
+    if (rs != LK_OK)
+        return rs;
     /* JetStream names consumers after the durable name, and libnats checks
      * the queue group by the same rule even when a durable name is given:
      * both must be valid names. */
@@ -85,7 +124,9 @@ lk_subscribe_opts lk_listener_subscribe_opts(const lk_listener_def *def)
         def->durable_name != NULL ? def->durable_name : def->queue_group;
     if (def->ack_wait_ms > 0)
         opts.ack_wait_ms = def->ack_wait_ms;
-    opts.max_deliver = def->max_deliver;
+    /* Spare deliveries: one that comes after a hung last delivery, or after
+     * a dead letter that could not be published, is dead-lettered then. */
+    opts.max_deliver = lk_listener_max_deliver(def) + LK_RETRY_SPARE_DELIVERIES;
     opts.max_ack_pending = def->max_ack_pending;
     return opts;
 }
@@ -151,6 +192,50 @@ lk_status lk_listener_term(lk_listener *listener, lk_msg *msg,
     return ts;
 }
 
+/* What on_message gets: the delivery, plus a note of whether it replied,
+ * so the retry policy never naks a message that was acked or termed. */
+typedef struct tracked_msg {
+    lk_msg base; /* first: on_message's lk_msg * is this */
+    lk_msg *inner;
+    bool replied;
+} tracked_msg;
+
+static lk_status tracked_reply(lk_msg *msg, lk_status s)
+{
+    if (s == LK_OK)
+        ((tracked_msg *)msg)->replied = true;
+    return s;
+}
+
+static lk_status tracked_ack(lk_msg *msg)
+{
+    return tracked_reply(msg, lk_msg_ack(((tracked_msg *)msg)->inner));
+}
+
+static lk_status tracked_nak(lk_msg *msg, int64_t delay_ms)
+{
+    return tracked_reply(msg,
+                         lk_msg_nak(((tracked_msg *)msg)->inner, delay_ms));
+}
+
+static lk_status tracked_term(lk_msg *msg)
+{
+    return tracked_reply(msg, lk_msg_term(((tracked_msg *)msg)->inner));
+}
+
+static lk_status tracked_in_progress(lk_msg *msg)
+{
+    return lk_msg_in_progress(((tracked_msg *)msg)->inner);
+}
+
+static const lk_msg_ops tracked_ops = {
+    .ack = tracked_ack,
+    .nak = tracked_nak,
+    .term = tracked_term,
+    .in_progress = tracked_in_progress,
+    .free = NULL, /* on the dispatcher's stack */
+};
+
 lk_status lk_listener_dispatch(lk_listener *listener, lk_msg *msg)
 {
     if (listener == NULL || listener->def == NULL || msg == NULL ||
@@ -184,18 +269,39 @@ lk_status lk_listener_dispatch(lk_listener *listener, lk_msg *msg)
         return s; /* the decode status: the event was invalid */
     }
 
-    bool decoded = s == LK_OK;
-    if (decoded) {
-        s = def->on_message(listener, data, msg);
-        json_decref(data);
-    }
-    if (s != LK_OK)
-        lk_log(s == LK_ERR_RETRY ? LK_LOG_DEBUG : LK_LOG_WARN,
+    if (s != LK_OK) {
+        lk_log(LK_LOG_WARN,
                "listener %s: %s seq %llu (delivery %llu) left un-acked for "
-               "redelivery: %s %s (%s)",
+               "redelivery: decode ran out of memory: %s (%s)",
                def->queue_group, subject, (unsigned long long)msg->stream_seq,
-               (unsigned long long)msg->delivery_count,
-               decoded ? "on_message returned" : "decode ran out of memory:",
-               lk_status_name(s), lk_status_str(s));
+               (unsigned long long)msg->delivery_count, lk_status_name(s),
+               lk_status_str(s));
+        return s;
+    }
+
+    if (msg->delivery_count > (uint64_t)lk_listener_max_deliver(def)) {
+        /* A spare delivery: the last one hung, or its dead letter failed. */
+        json_decref(data);
+        lk_error_set(&e, LK_ERR_RETRY,
+                     "delivery %llu is past max deliver %d (the last one got "
+                     "no reply or could not be dead-lettered)",
+                     (unsigned long long)msg->delivery_count,
+                     lk_listener_max_deliver(def));
+        return lk_listener_dead_letter(listener, msg, &e);
+    }
+
+    tracked_msg t = {.base = *msg, .inner = msg, .replied = false};
+    t.base.ops = &tracked_ops;
+    s = def->on_message(listener, data, &t.base);
+    json_decref(data);
+    if (s != LK_OK && !t.replied)
+        (void)lk_listener_retry(listener, msg, s);
+    else if (s != LK_OK)
+        lk_log(LK_LOG_WARN,
+               "listener %s: %s seq %llu (delivery %llu): on_message replied, "
+               "then returned %s (%s)",
+               def->queue_group, subject, (unsigned long long)msg->stream_seq,
+               (unsigned long long)msg->delivery_count, lk_status_name(s),
+               lk_status_str(s));
     return s;
 }

@@ -79,6 +79,10 @@ struct recorder {
     size_t n;
     record rec[MAX_RECORDS];
     member members[QUEUE_MEMBERS];
+    /* for listener behaviours: the listener lives as long as the bus */
+    lk_listener listener;
+    lk_listener_def def;
+    lk_schema schema;
 };
 
 /* ---- the factory ------------------------------------------------------------------ */
@@ -957,6 +961,98 @@ static void a_crashed_members_unacked_message_comes_to_another_after_ack_wait(
                  c->impl->name, (long long)gap, WAIT);
 }
 
+/* ---- the listener retry policy (retry.h) on both -------------------------------------
+ * A listener's on_message that keeps failing: naks with growing delays,
+ * then a dead letter on the bus, and what comes after still flows. */
+
+static const lk_field any_fields[] = {LK_FIELD_END};
+
+/* Records like on_message; "poison" is never processable, the rest is. */
+static lk_status retrying_on_message(lk_listener *l, const json_t *data,
+                                     lk_msg *msg)
+{
+    recorder *r = l->ctx;
+    on_message(msg, &r->members[0]); /* r->policy is REPLY_NONE */
+    if (json_is_true(json_object_get(data, "poison")))
+        return LK_ERR_RETRY;
+    return lk_msg_ack(msg);
+}
+
+/* Records a dead letter as the event it holds: its seq, deliveries and
+ * data (so a record says what died, not the envelope's first bytes). */
+static void on_dead_letter(lk_msg *msg, void *closure)
+{
+    recorder *r = ((member *)closure)->r;
+    lk_dead_letter dl;
+    lk_status s = lk_dead_letter_decode(msg->data, msg->length, &dl, NULL);
+    pthread_mutex_lock(&r->mu);
+    if (r->n < MAX_RECORDS && s == LK_OK) {
+        r->rec[r->n].seq = dl.stream_seq;
+        r->rec[r->n].count = dl.deliveries;
+        snprintf(r->rec[r->n].data, sizeof r->rec[r->n].data, "%s", dl.data);
+    }
+    r->n++;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->mu);
+    lk_dead_letter_clear(&dl);
+    lk_msg_ack(msg);
+}
+
+static void a_listener_dead_letters_what_it_cannot_process_and_goes_on(
+    contract *c)
+{
+    enum { DELAY = 100, CAP = 150, MAX = 3 };
+    char dead[160];
+    lk_error err = {0};
+    recorder *seen = recorder_new(c, REPLY_NONE);
+    recorder *letters = recorder_new(c, REPLY_ACK);
+    snprintf(dead, sizeof dead, "%s.dead", c->subject);
+    seen->schema = (lk_schema){.subject = c->subject, .fields = any_fields};
+    seen->def = (lk_listener_def){.schema = &seen->schema,
+                                  .queue_group = "poison",
+                                  .on_message = retrying_on_message,
+                                  .max_deliver = MAX,
+                                  .retry_delay_ms = DELAY,
+                                  .retry_max_delay_ms = CAP,
+                                  .dead_letter_subject = dead};
+    lk_subscribe_opts dl_opts = {.queue_group = "readers",
+                                 .ack_wait_ms = ACK_WAIT_MS};
+    if (lk_bus_subscribe(c->bus, dead, &dl_opts, on_dead_letter,
+                         &letters->members[0], &err) != LK_OK)
+        fail_msg("[%s] subscribe %s: %s", c->impl->name, dead, err.message);
+    if (lk_listener_init(&seen->listener, &seen->def, c->bus, seen, &err) !=
+            LK_OK ||
+        lk_listener_listen(&seen->listener, &err) != LK_OK)
+        fail_msg("[%s] listen: %s", c->impl->name, err.message);
+    publish(c, c->subject, "{\"poison\": true}");
+    publish(c, c->subject, "{\"poison\": false}");
+    await(c, letters, 1);
+    await(c, seen, MAX + 1);
+    settle_at(c, seen, 2 * CAP, MAX + 1);
+    assert_int_equal(recorded(letters), 1);
+
+    int64_t prev = -1;
+    size_t tries = 0;
+    for (size_t i = 0; i < MAX + 1; i++) {
+        if (seen->rec[i].seq != 1)
+            continue; /* the valid one, processed on its first delivery */
+        tries++;
+        assert_int_equal(seen->rec[i].count, tries);
+        int64_t want = tries == 2 ? DELAY : CAP;
+        if (prev >= 0 && seen->rec[i].at_ms - prev < want - 20)
+            fail_msg("[%s] delivery %zu came %lld ms after the last, want "
+                     ">= %lld",
+                     c->impl->name, tries, (long long)(seen->rec[i].at_ms - prev),
+                     (long long)want);
+        prev = seen->rec[i].at_ms;
+    }
+    assert_int_equal(tries, MAX);
+    /* the dead letter is the poison event with the facts of its end */
+    assert_string_equal(letters->rec[0].data, "{\"poison\": true}");
+    assert_int_equal(letters->rec[0].seq, 1);
+    assert_int_equal(letters->rec[0].count, MAX);
+}
+
 /* ---- the table: every behaviour x every implementation ----------------------------- */
 
 typedef void (*behaviour)(contract *c);
@@ -1040,6 +1136,7 @@ BEHAVIOUR(a_name_jetstream_cannot_use_is_refused)
 BEHAVIOUR(a_message_over_the_max_payload_is_too_large)
 BEHAVIOUR(a_wildcard_subscription_is_unsupported_and_a_malformed_one_invalid)
 BEHAVIOUR(a_crashed_members_unacked_message_comes_to_another_after_ack_wait)
+BEHAVIOUR(a_listener_dead_letters_what_it_cannot_process_and_goes_on)
 #undef BEHAVIOUR
 
 /* Each behaviour once per implementation; the name says which. */
@@ -1082,6 +1179,7 @@ int main(void)
         ON_BOTH(a_message_over_the_max_payload_is_too_large),
         ON_BOTH(a_wildcard_subscription_is_unsupported_and_a_malformed_one_invalid),
         ON_BOTH(a_crashed_members_unacked_message_comes_to_another_after_ack_wait),
+        ON_BOTH(a_listener_dead_letters_what_it_cannot_process_and_goes_on),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

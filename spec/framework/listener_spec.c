@@ -1,8 +1,9 @@
 /* listener_spec.c — what every service listener relies on: init checks the
  * def, listen() subscribes the way JetStream listeners must (durable queue
  * group, manual ack, deliver all), and dispatch hands only valid events to
- * on_message, terms bad data exactly once with a logged reason, and leaves a
- * failed message un-acked for redelivery.
+ * on_message, terms bad data exactly once with a logged reason, and naks a
+ * failed message for redelivery (the rest of the retry policy:
+ * listener_retry_spec.c).
  *
  * A spec-local message and bus (a few lines each) record replies and
  * subscriptions; the full doubles live in mocks/. */
@@ -22,12 +23,13 @@
 typedef struct rec_msg {
     lk_msg base;
     int acks, naks, terms, in_progress;
+    int64_t nak_delay; /* the last nak's */
 } rec_msg;
 
 static lk_status rec_ack(lk_msg *m) { ((rec_msg *)m)->acks++; return LK_OK; }
 static lk_status rec_nak(lk_msg *m, int64_t d)
 {
-    (void)d;
+    ((rec_msg *)m)->nak_delay = d;
     ((rec_msg *)m)->naks++;
     return LK_OK;
 }
@@ -122,7 +124,7 @@ typedef struct probe {
     char id[64];
     int64_t version;
     lk_listener *listener;
-    lk_msg *msg;
+    uint64_t seq; /* of the message on_message got */
     lk_status result;
     bool ack;
 } probe;
@@ -134,7 +136,7 @@ static lk_status on_created(lk_listener *l, const json_t *data, lk_msg *msg)
     snprintf(p->id, sizeof p->id, "%s", lk_event_string(data, "id"));
     p->version = lk_event_int(data, "version");
     p->listener = l;
-    p->msg = msg;
+    p->seq = msg->stream_seq;
     if (p->ack)
         lk_msg_ack(msg);
     return p->result;
@@ -273,7 +275,10 @@ static void test_subscribe_opts_default_to_durable_queue_deliver_all(void **stat
     assert_string_equal(o.durable_name, "orders-service");
     assert_int_equal(o.ack_wait_ms, LK_DEFAULT_ACK_WAIT_MS);
     assert_int_equal(o.ack_wait_ms, 5000);
-    assert_int_equal(o.max_deliver, 0);
+    /* bounded by default, with room for the dead letter (retry.h) */
+    assert_int_equal(o.max_deliver, LK_RETRY_DEFAULT_MAX_DELIVER +
+                                        LK_RETRY_SPARE_DELIVERIES);
+    assert_int_equal(o.max_deliver, 8);
     assert_true(o.deliver_all);
 }
 
@@ -299,7 +304,7 @@ static void test_subscribe_opts_take_the_defs_settings(void **state)
     lk_subscribe_opts o = lk_listener_subscribe_opts(&d);
     assert_string_equal(o.durable_name, "orders-ticket-created");
     assert_int_equal(o.ack_wait_ms, 250);
-    assert_int_equal(o.max_deliver, 3);
+    assert_int_equal(o.max_deliver, 3 + LK_RETRY_SPARE_DELIVERIES);
     assert_int_equal(o.max_ack_pending, 16);
     assert_true(o.deliver_all);
 }
@@ -371,7 +376,7 @@ static void test_dispatch_hands_valid_event_to_on_message(void **state)
     assert_int_equal(p.calls, 1);
     assert_string_equal(p.id, "t9");
     assert_int_equal(p.version, 4);
-    assert_ptr_equal(p.msg, &m.base);
+    assert_int_equal(p.seq, 12);
     assert_int_equal(m.acks, 1);
     assert_int_equal(m.terms + m.naks, 0);
     assert_int_equal(spec_log_line_count(), 0);
@@ -475,7 +480,8 @@ static void test_dispatch_reports_a_failed_term_in_the_same_line(void **state)
     assert_logged("; term failed: closed");
 }
 
-static void test_dispatch_leaves_failed_message_unacked_and_logs(void **state)
+static void test_dispatch_naks_a_failed_message_with_a_growing_delay_and_logs(
+    void **state)
 {
     (void)state;
     probe p = {.result = LK_ERR_IO};
@@ -485,10 +491,13 @@ static void test_dispatch_leaves_failed_message_unacked_and_logs(void **state)
                          3);
     assert_int_equal(lk_listener_dispatch(&l, &m.base), LK_ERR_IO);
     assert_int_equal(p.calls, 1);
-    assert_int_equal(m.acks + m.naks + m.terms, 0);
+    assert_int_equal(m.naks, 1);
+    assert_int_equal(m.nak_delay, 4000); /* 1 s, 2 s, then 4 s */
+    assert_int_equal(m.acks + m.terms, 0);
     assert_int_equal(spec_log_line_count(), 1);
-    assert_logged("ticket:created seq 9 (delivery 3) left un-acked");
+    assert_logged("ticket:created seq 9 (delivery 3 of 6) not processed");
     assert_logged("ERR_IO");
+    assert_logged("redelivery in 4000 ms");
 }
 
 static void test_dispatch_logs_retry_at_debug_only(void **state)
@@ -508,7 +517,9 @@ static void test_dispatch_logs_retry_at_debug_only(void **state)
     assert_int_equal(lk_listener_dispatch(&l, &m.base), LK_ERR_RETRY);
     assert_int_equal(spec_log_line_count(), 1);
     assert_logged("ERR_RETRY");
-    assert_int_equal(m.acks + m.naks + m.terms, 0);
+    assert_int_equal(m.naks, 2);
+    assert_int_equal(m.nak_delay, LK_RETRY_DEFAULT_DELAY_MS);
+    assert_int_equal(m.acks + m.terms, 0);
 }
 
 static void test_dispatch_warns_for_other_errors_at_warn_level(void **state)
@@ -687,7 +698,7 @@ int main(void)
         T(test_dispatch_terms_oversized_payload),
         T(test_dispatch_terms_message_on_another_subject),
         T(test_dispatch_reports_a_failed_term_in_the_same_line),
-        T(test_dispatch_leaves_failed_message_unacked_and_logs),
+        T(test_dispatch_naks_a_failed_message_with_a_growing_delay_and_logs),
         T(test_dispatch_logs_retry_at_debug_only),
         T(test_dispatch_warns_for_other_errors_at_warn_level),
         T(test_dispatch_survives_null_arguments),

@@ -45,7 +45,10 @@ typedef struct lk_subscribe_opts {
     const char *queue_group;  /* NULL: every subscriber gets every message */
     const char *durable_name; /* NULL: the queue group's name */
     int64_t ack_wait_ms;      /* 0: LK_DEFAULT_ACK_WAIT_MS; must be >= 0 */
-    int max_deliver;          /* 0: unlimited; must be >= 0 */
+    int max_deliver;          /* 0: unlimited; must be >= 0. Listeners
+                                 never ask for 0: they bound deliveries by
+                                 default and dead-letter the last one
+                                 (listenkit/retry.h says why) */
     /* At most this many deliveries await a reply (ack, term, or max
      * deliver) at once; new messages wait for room, redeliveries do not.
      * 0: LK_DEFAULT_MAX_ACK_PENDING (the server's default); must be >= 0.

@@ -33,12 +33,26 @@
  *      ("unknown subject"): it would be checked against the wrong schema;
  *   2. on_message(listener, data, msg) runs; `data` is borrowed for the call;
  *   3. on_message acks (or naks, or terms) itself. If it returns an error
- *      the message is left un-acked, so it comes again after the ack wait;
- *      the error is logged (LK_ERR_RETRY at debug level: "not yet, wait for
- *      the right order" is normal; any other status at warn). An event that
- *      passed the schema but can still never be processed (an id that is no
- *      ObjectId) is termed the dispatcher's way by ending on_message with
- *      `return lk_listener_term(listener, msg, &err);`.
+ *      without replying, the retry policy of listenkit/retry.h decides: a
+ *      nak with a growing delay (1 s, 2 s, 4 s ... capped at 30 s by
+ *      default) while deliveries are left, and on the last one
+ *      (max_deliver, 6 by default) a dead letter — the event's bytes and
+ *      the reason, published on the listener's dead-letter subject
+ *      ("lk.dead-letter.<queue group>.<subject>" by default) — then a term,
+ *      with one warn line:
+ *        listener orders-service: dead-lettered ticket:updated seq 9
+ *        (delivery 6 of 6) to lk.dead-letter.orders-service.ticket:updated:
+ *        on_message returned ERR_RETRY (not processable yet; ...)
+ *      So an event that cannot be processed never stalls the consumer: it
+ *      leaves within max_deliver deliveries, and what comes after flows.
+ *      Failures are logged at debug while "not yet" (LK_ERR_RETRY: waiting
+ *      for the right order is normal) and young, at warn once a message
+ *      was delivered more than LK_RETRY_WARN_AFTER (3) times, and at warn
+ *      always for any other status. An error returned after a reply is
+ *      only logged. An event that passed the schema but can never be
+ *      processed (an id that is no ObjectId) is termed the dispatcher's way
+ *      by ending on_message with `return lk_listener_term(listener, msg,
+ *      &err);`.
  */
 #ifndef LISTENKIT_LISTENER_H
 #define LISTENKIT_LISTENER_H
@@ -49,6 +63,7 @@
 #include "listenkit/error.h"
 #include "listenkit/event.h"
 #include "listenkit/msg.h"
+#include "listenkit/retry.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,9 +80,17 @@ typedef struct lk_listener_def {
     const char *queue_group;  /* required: listeners scale as a group */
     lk_on_message_fn on_message;
     int64_t ack_wait_ms;      /* 0: LK_DEFAULT_ACK_WAIT_MS (5000) */
-    int max_deliver;          /* 0: unlimited */
+    int max_deliver;          /* deliveries that run on_message; 0:
+                                 LK_RETRY_DEFAULT_MAX_DELIVER (6) */
     const char *durable_name; /* NULL: the queue group */
     int max_ack_pending;      /* 0: LK_DEFAULT_MAX_ACK_PENDING (1000) */
+    /* The retry policy (retry.h): the first nak delay and its cap, 0 for
+     * LK_RETRY_DEFAULT_DELAY_MS (1 s) / _MAX_DELAY_MS (30 s); where dead
+     * letters go, NULL for lk_dead_letter_subject()'s
+     * "lk.dead-letter.<queue group>.<subject>". */
+    int64_t retry_delay_ms;
+    int64_t retry_max_delay_ms;
+    const char *dead_letter_subject;
 } lk_listener_def;
 
 struct lk_listener {
@@ -77,8 +100,10 @@ struct lk_listener {
 };
 
 /* Checks `def` (schema with a valid subject, queue group, on_message,
- * non-negative ack wait, max deliver and max ack pending, and a durable
- * name — the def's, or else the queue group — without '.', '*', '>', '/', '\\' or spaces, as
+ * non-negative ack wait, max deliver, max ack pending and retry delays, a
+ * cap not below the first delay, a valid dead-letter subject other than
+ * the schema's, and a durable name — the def's, or
+ * else the queue group — without '.', '*', '>', '/', '\\' or spaces, as
  * JetStream requires) and fills `listener`; on failure `listener` is zeroed.
  * `def` and `client` are borrowed and must outlive the listener. `client`
  * may be NULL only for listeners that are dispatched by hand in specs. */
@@ -86,8 +111,9 @@ lk_status lk_listener_init(lk_listener *listener, const lk_listener_def *def,
                            lk_bus *client, void *ctx, lk_error *err);
 
 /* Subscribes on the client: durable queue subscription on the schema's
- * subject, manual ack, deliver all, the def's ack wait, max deliver and
- * max ack pending (see lk_listener_subscribe_opts). The listener is the subscription's
+ * subject, manual ack, deliver all, the def's ack wait, max ack pending,
+ * and max deliver plus LK_RETRY_SPARE_DELIVERIES (see
+ * lk_listener_subscribe_opts). The listener is the subscription's
  * closure: it must stay in place while the bus may deliver. Bus errors come
  * back prefixed with "listener <queue group>". */
 lk_status lk_listener_listen(lk_listener *listener, lk_error *err);
@@ -101,7 +127,10 @@ lk_status lk_listener_listen(lk_listener *listener, lk_error *err);
  *     warn line — the event may be valid, so it is left for redelivery and
  *     never termed;
  *   - a valid event: what on_message returned (LK_OK when it replied, also
- *     when its reply was lk_listener_term's);
+ *     when its reply was lk_listener_term's); after a nak or dead letter of
+ *     the retry policy still on_message's error;
+ *   - a delivery past max_deliver: the dead letter's status (LK_OK when it
+ *     was published and the message termed), on_message not called;
  *   - a NULL listener or message: LK_ERR_INVALID, nothing replied.
  * Specs call it directly with a fake message; the bus calls it through
  * listen(). It keeps no state, so it is as thread-safe as on_message. */
@@ -123,7 +152,35 @@ lk_status lk_listener_dispatch(lk_listener *listener, lk_msg *msg);
 lk_status lk_listener_term(lk_listener *listener, lk_msg *msg,
                            const lk_error *reason);
 
-/* The subscription options listen() uses, derived from `def`. */
+/* Dead-letters `msg`: publishes its envelope (retry.h) on the listener's
+ * dead-letter subject with the client, then terms it, and logs the warn
+ * line shown above; `reason`'s message becomes the envelope's reason (NULL
+ * or empty: "unprocessable event"). An on_message that knows an event is
+ * hopeless but worth keeping ends with `return lk_listener_dead_letter(
+ * listener, msg, &err);` (lk_listener_term drops it instead). When the
+ * dead letter cannot be published (no client, the bus fails) the message
+ * is nak'ed with the capped delay, never termed, an error line is logged
+ * and the publish status returned: it comes again on a spare delivery.
+ * LK_OK once published (a failed term after it is only logged: the
+ * redelivery is dead-lettered again and de-duplicated by its msg_id
+ * "<dead-letter subject>:<stream seq>"). A NULL `msg` is LK_ERR_INVALID. */
+lk_status lk_listener_dead_letter(lk_listener *listener, lk_msg *msg,
+                                  const lk_error *reason);
+
+/* What dispatch does when on_message returned `failed` without replying:
+ * a nak with lk_retry_delay_ms(def's delays, delivery count) and a log
+ * line (debug or warn, see above) while the delivery count is below
+ * lk_listener_max_deliver, else lk_listener_dead_letter. Returns the nak's
+ * or the dead letter's status; LK_ERR_INVALID for NULL arguments. */
+lk_status lk_listener_retry(lk_listener *listener, lk_msg *msg,
+                            lk_status failed);
+
+/* The deliveries that run on_message: def->max_deliver, or
+ * LK_RETRY_DEFAULT_MAX_DELIVER when it is 0 (or def is NULL). */
+int lk_listener_max_deliver(const lk_listener_def *def);
+
+/* The subscription options listen() uses, derived from `def`: max_deliver
+ * is the def's (or the default) + LK_RETRY_SPARE_DELIVERIES. */
 lk_subscribe_opts lk_listener_subscribe_opts(const lk_listener_def *def);
 
 #ifdef __cplusplus

@@ -103,6 +103,50 @@ static void test_listen_all_replicas_keep_the_ticket_replica_in_step(
     lk_store_free(tickets_store);
 }
 
+/* Issue 13's repro: updates for tickets that never existed used to fill
+ * the consumer's 1000 un-acked slots for good. Now each leaves as a dead
+ * letter within max deliver, and a later ticket still replicates. */
+static void test_updates_for_unknown_tickets_are_dead_lettered_and_the_rest_flows(
+    void **state)
+{
+    enum { POISON = 10000 };
+    fixture *f = *state;
+    lk_bus *bus = lk_fake_nats_bus(f->nats);
+    char hex[25];
+    lk_log_set_level(LK_LOG_ERROR);
+    assert_int_equal(orders_listen_all(&f->svc, NULL), LK_OK);
+    for (int i = 0; i < POISON; i++) {
+        ticketing_spec_new_id(NULL, hex);
+        lk_msg *m = ticketing_spec_ticket_updated(hex, 1, "ghost", 1);
+        assert_int_equal(lk_bus_publish(bus, m->subject, m->data, m->length,
+                                        NULL, NULL),
+                         LK_OK);
+        lk_msg_free(m);
+    }
+    ticketing_spec_new_id(&f->ticket_id, f->ticket_hex);
+    lk_msg *created = ticketing_spec_ticket_created(f->ticket_hex, "late", 7);
+    assert_int_equal(lk_bus_publish(bus, created->subject, created->data,
+                                    created->length, NULL, NULL),
+                     LK_OK);
+    lk_msg_free(created);
+
+    lk_fake_nats_run_until_idle(f->nats, 0);
+
+    ticketing_spec_orders_assert_replica(f, "late", 7, 0);
+    lk_fake_nats_stats stats = lk_fake_nats_get_stats(f->nats);
+    assert_int_equal(stats.pending, 0);
+    assert_int_equal(stats.termed, POISON);
+    assert_int_equal(
+        lk_fake_nats_published_count_on(
+            f->nats, LK_DEAD_LETTER_PREFIX "." TICKETING_ORDERS_QUEUE
+                     ".ticket:updated"),
+        POISON);
+    /* within the bound: no event was delivered more than max deliver */
+    assert_int_equal(stats.delivered,
+                     POISON * LK_RETRY_DEFAULT_MAX_DELIVER + 1);
+    lk_log_reset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +158,7 @@ int main(void)
         T(test_listen_all_subscribes_durably_from_the_stream_start),
         T(test_listen_all_reports_a_closed_bus),
         T(test_listen_all_replicas_keep_the_ticket_replica_in_step),
+        T(test_updates_for_unknown_tickets_are_dead_lettered_and_the_rest_flows),
 #undef T
     };
     return cmocka_run_group_tests_name("orders_listen_all", tests, NULL, NULL);
