@@ -215,22 +215,22 @@ static lk_status injected_failure(lk_fake_nats *nats, const char *subject,
     return LK_OK;
 }
 
-static lk_status record_publish(lk_fake_nats *nats, const char *subject,
-                                const void *data, size_t len, lk_error *err)
+/* The record of a publish, built before the broker stores the message:
+ * once the stream holds it nothing may fail, or a publish that returned an
+ * error would still be delivered. The caller appends it or frees it. */
+static lk_status record_prepare(lk_fake_nats *nats, const char *subject,
+                                const void *data, size_t len, fk_record *r,
+                                lk_error *err)
 {
-    fk_record r = {fk_strdup(subject), lk_malloc(len + 1), len, NULL, false};
-    if (r.subject == NULL || r.data == NULL ||
+    *r = (fk_record){fk_strdup(subject), lk_malloc(len + 1), len, NULL, false};
+    if (r->subject == NULL || r->data == NULL ||
         !fk_grow((void **)&nats->records, &nats->record_cap,
-                 nats->record_count, sizeof *nats->records)) {
-        lk_free(r.subject);
-        lk_free(r.data);
+                 nats->record_count, sizeof *nats->records))
         return lk_error_set(err, LK_ERR_NOMEM, "fake-nats: publish %s: "
                             "out of memory", subject);
-    }
     if (len > 0)
-        memcpy(r.data, data, len);
-    r.data[len] = '\0';
-    nats->records[nats->record_count++] = r;
+        memcpy(r->data, data, len);
+    r->data[len] = '\0';
     return LK_OK;
 }
 
@@ -251,14 +251,20 @@ static lk_status publish_checked(lk_fake_nats *nats, const fk_conn *conn,
                             "fake-nats: publish %s: %zu bytes, over the "
                             "server's max payload of %d",
                             subject, len, LK_FAKE_NATS_MAX_PAYLOAD);
+    fk_record r = {0};
     s = injected_failure(nats, subject, err);
+    if (s == LK_OK)
+        s = record_prepare(nats, subject, data, len, &r, err);
     if (s == LK_OK && nats->broker)
         s = fk_broker_publish(nats, subject, data, len,
                               opts != NULL ? opts->msg_id : NULL, err);
-    if (s == LK_OK)
-        s = record_publish(nats, subject, data, len, err);
-    if (s == LK_OK)
+    if (s == LK_OK) {
+        nats->records[nats->record_count++] = r;
         nats->stats.published++;
+    } else {
+        lk_free(r.subject);
+        lk_free(r.data);
+    }
     return s;
 }
 

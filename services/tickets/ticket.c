@@ -55,10 +55,17 @@ lk_status tickets_event_from_doc(const bson_t *ticket, json_t **out,
                             "stored ticket lacks a valid %s", missing);
 
     lk_oid_format(&oid, hex);
-    /* "s*": orderId is left out while the ticket is not reserved. */
-    *out = json_pack("{s:s, s:I, s:s, s:f, s:s, s:s*}", "id", hex, "version",
+    *out = json_pack("{s:s, s:I, s:s, s:f, s:s}", "id", hex, "version",
                      (json_int_t)version, "title", title, "price", price,
-                     "userId", user_id, "orderId", order_id);
+                     "userId", user_id);
+    /* orderId is left out while the ticket is not reserved. Not with
+     * json_pack's "s*": it also leaves the member out when the string
+     * cannot be allocated, and a reserved ticket would go out as free. */
+    if (*out != NULL && order_id != NULL &&
+        json_object_set_new(*out, "orderId", json_string(order_id)) != 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
     return *out != NULL ? LK_OK
                         : lk_error_set(err, LK_ERR_NOMEM,
                                        "ticket %s: building its event", hex);

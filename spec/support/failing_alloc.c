@@ -25,6 +25,31 @@ static bool in_libbson(const Dl_info *info)
     return info->dli_fname != NULL && strstr(info->dli_fname, "libbson") != NULL;
 }
 
+/* "function (file.c:line)" for `offset` in the object `path`, by asking
+ * addr2line (binutils); the bare offset when it cannot say. Runs only at
+ * the armed allocation, outside the allocator's counting. */
+static void describe(const char *path, uintptr_t offset, char *out,
+                     size_t size)
+{
+    snprintf(out, size, "+0x%lx", (unsigned long)offset);
+    char cmd[512];
+    if (path == NULL || strchr(path, '\'') != NULL ||
+        snprintf(cmd, sizeof cmd, "addr2line -f -s -e '%s' 0x%lx 2>/dev/null",
+                 path, (unsigned long)offset) >= (int)sizeof cmd)
+        return;
+    FILE *p = popen(cmd, "r");
+    if (p == NULL)
+        return;
+    char fn[128] = "", line[128] = "";
+    if (fgets(fn, sizeof fn, p) != NULL && fgets(line, sizeof line, p) != NULL) {
+        fn[strcspn(fn, "\n")] = '\0';
+        line[strcspn(line, " \n")] = '\0';
+        if (fn[0] != '?')
+            snprintf(out, size, "%.40s (%.40s)", fn, line);
+    }
+    pclose(p);
+}
+
 /* The outermost libbson function on the stack (the one listenkit or the
  * spec called) and where it was called from. */
 static void name_libbson_caller(char *out, size_t size)
@@ -47,9 +72,9 @@ static void name_libbson_caller(char *out, size_t size)
         if (seen) {
             /* the return address points after the call: -1 is the call */
             uintptr_t off = (uintptr_t)frames[i] - 1 - (uintptr_t)info.dli_fbase;
-            snprintf(out, size, "%s from %s+0x%lx", fn,
-                     info.dli_sname != NULL ? info.dli_sname : "?",
-                     (unsigned long)off);
+            char at[64] = "";
+            describe(info.dli_fname, off, at, sizeof at);
+            snprintf(out, size, "%s from %s", fn, at);
             return;
         }
     }
