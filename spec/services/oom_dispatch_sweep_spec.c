@@ -42,8 +42,9 @@ static void redeliver(lk_listener *listener, lk_msg *msg)
 
 /* ---- orders: ticket:created inserts the replica ----------------------------- */
 
-static void *created_setup(void)
+static void *created_setup(int round)
 {
+    (void)round;
     ticketing_spec_orders *f = ticketing_spec_orders_new();
     ticketing_spec_orders_init_listener(f, &orders_ticket_created_listener);
     ticketing_spec_new_id(&f->ticket_id, f->ticket_hex);
@@ -80,8 +81,9 @@ static void orders_teardown(void *state)
 
 /* ---- orders: ticket:updated finds the replica and saves it --------------------- */
 
-static void *updated_setup(void)
+static void *updated_setup(int round)
 {
+    (void)round;
     ticketing_spec_orders *f = ticketing_spec_orders_new();
     ticketing_spec_orders_init_listener(f, &orders_ticket_updated_listener);
     ticketing_spec_new_id(&f->ticket_id, f->ticket_hex);
@@ -108,8 +110,9 @@ static void updated_done(void *state)
 
 /* ---- tickets: order:created finds, saves and publishes -------------------------- */
 
-static void *reserve_setup(void)
+static void *reserve_setup(int round)
 {
+    (void)round;
     ticketing_spec_tickets *f = ticketing_spec_tickets_new();
     assert_int_equal(
         tickets_create(&f->svc, "concert", 99, "asdf", &f->ticket_id, NULL),
@@ -178,7 +181,7 @@ static void test_ticket_created_out_of_memory_is_redelivered_never_termed(
 {
     (void)s;
     const oom_sweep_op op = {"dispatch ticket:created (orders insert)",
-                             created_setup, orders_run, created_failed,
+                             created_setup, 0, orders_run, created_failed,
                              created_done, orders_teardown};
     oom_sweep(&op);
 }
@@ -188,7 +191,7 @@ static void test_ticket_updated_out_of_memory_is_redelivered_never_termed(
 {
     (void)s;
     const oom_sweep_op op = {"dispatch ticket:updated (orders save)",
-                             updated_setup, orders_run, updated_failed,
+                             updated_setup, 0, orders_run, updated_failed,
                              updated_done, orders_teardown};
     oom_sweep(&op);
 }
@@ -198,7 +201,7 @@ static void test_order_created_out_of_memory_is_redelivered_never_termed(
 {
     (void)s;
     const oom_sweep_op op = {"dispatch order:created (tickets save+publish)",
-                             reserve_setup, tickets_run, reserve_failed,
+                             reserve_setup, 0, tickets_run, reserve_failed,
                              reserve_done, tickets_teardown};
     oom_sweep(&op);
 }

@@ -55,11 +55,13 @@ typedef struct store_state {
     bson_t *doc;    /* what the operation inserts or saves */
     bson_t *out;    /* what it returned */
     char *before;   /* snapshot() before the operation */
+    int64_t expected; /* documents after a successful insert */
 } store_state;
 
 static const char *const unique_sku[] = {"sku", NULL};
 
-static store_state *store_setup(void)
+/* A collection holding `docs` documents {sku: "s<i>", n: i, tags: [x]}. */
+static store_state *store_setup(int docs)
 {
     store_state *st = calloc(1, sizeof *st);
     assert_non_null(st);
@@ -70,9 +72,11 @@ static store_state *store_setup(void)
     assert_int_equal(
         lk_store_collection(st->store, "items", &opts, &st->coll, NULL),
         LK_OK);
-    for (int i = 0; i < 2; i++) {
-        bson_t *d = BCON_NEW("sku", BCON_UTF8(i == 0 ? "a" : "b"), "n",
-                             BCON_INT32(i), "tags", "[", BCON_UTF8("x"), "]");
+    for (int i = 0; i < docs; i++) {
+        char sku[16];
+        snprintf(sku, sizeof sku, "s%d", i);
+        bson_t *d = BCON_NEW("sku", BCON_UTF8(sku), "n", BCON_INT32(i),
+                             "tags", "[", BCON_UTF8("x"), "]");
         assert_int_equal(lk_collection_insert(st->coll, d, NULL, NULL),
                          LK_OK);
         bson_destroy(d);
@@ -99,9 +103,14 @@ static void store_unchanged(void *state)
     free(after);
 }
 
-static void *insert_setup(void)
+/* Rounds: 0 .. GROW_ROUNDS-1 documents there before, so some insert
+ * grows the indexes. */
+#define GROW_ROUNDS 20
+
+static void *insert_setup(int round)
 {
-    store_state *st = store_setup();
+    store_state *st = store_setup(round);
+    st->expected = round + 1;
     st->doc = BCON_NEW("sku", BCON_UTF8("c"), "n", BCON_INT32(3), "title",
                        BCON_UTF8("a longer title than the inline buffer"));
     st->before = snapshot(st->coll);
@@ -119,15 +128,16 @@ static void insert_done(void *state)
     store_state *st = state;
     int64_t n = 0;
     assert_int_equal(lk_collection_count(st->coll, NULL, &n, NULL), LK_OK);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, st->expected);
     assert_non_null(st->out);
 }
 
-static void *save_setup(void)
+static void *save_setup(int round)
 {
-    store_state *st = store_setup();
+    (void)round;
+    store_state *st = store_setup(2);
     bson_t filter = BSON_INITIALIZER;
-    BSON_APPEND_UTF8(&filter, "sku", "b");
+    BSON_APPEND_UTF8(&filter, "sku", "s1");
     bson_t *loaded = NULL;
     assert_int_equal(lk_collection_find_one(st->coll, &filter, &loaded, NULL),
                      LK_OK);
@@ -156,7 +166,8 @@ static void save_done(void *state)
 typedef struct bus_state {
     lk_fake_nats *nats;
     json_t *event;
-    int delivered;
+    size_t before; /* publishes before the one under test */
+    int delivered; /* deliveries since */
 } bus_state;
 
 static void count_delivery(lk_msg *msg, void *closure)
@@ -165,7 +176,16 @@ static void count_delivery(lk_msg *msg, void *closure)
     (void)lk_msg_ack(msg);
 }
 
-static void *publish_setup(void)
+static lk_status publish_run(void *state)
+{
+    bus_state *st = state;
+    return lk_publish(lk_fake_nats_bus(st->nats), &ticketing_ticket_created,
+                      st->event, NULL);
+}
+
+/* Round r: r messages published (and delivered) before, so some publish
+ * grows the stream and the record list. */
+static void *publish_setup(int round)
 {
     bus_state *st = calloc(1, sizeof *st);
     assert_non_null(st);
@@ -183,20 +203,18 @@ static void *publish_setup(void)
                           "concert", "price", 10.0, "userId",
                           "5f1a2b3c4d5e6f7a8b9c0d1e");
     assert_non_null(st->event);
+    for (int i = 0; i < round; i++)
+        assert_int_equal(publish_run(st), LK_OK);
+    lk_fake_nats_run_until_idle(st->nats, 1000);
+    st->before = (size_t)round;
+    st->delivered = 0;
     return st;
-}
-
-static lk_status publish_run(void *state)
-{
-    bus_state *st = state;
-    return lk_publish(lk_fake_nats_bus(st->nats), &ticketing_ticket_created,
-                      st->event, NULL);
 }
 
 static void publish_failed(void *state)
 {
     bus_state *st = state;
-    assert_int_equal(lk_fake_nats_published_count(st->nats), 0);
+    assert_int_equal(lk_fake_nats_published_count(st->nats), st->before);
     lk_fake_nats_run_until_idle(st->nats, 100);
     assert_int_equal(st->delivered, 0); /* not in the stream either */
 }
@@ -204,7 +222,7 @@ static void publish_failed(void *state)
 static void publish_done(void *state)
 {
     bus_state *st = state;
-    assert_int_equal(lk_fake_nats_published_count(st->nats), 1);
+    assert_int_equal(lk_fake_nats_published_count(st->nats), st->before + 1);
     lk_fake_nats_run_until_idle(st->nats, 100);
     assert_int_equal(st->delivered, 1);
 }
@@ -222,7 +240,8 @@ static void publish_teardown(void *state)
 static void test_insert_out_of_memory_is_nomem_and_changes_nothing(void **s)
 {
     (void)s;
-    const oom_sweep_op op = {"insert (memory store)", insert_setup, insert_run,
+    const oom_sweep_op op = {"insert (memory store, 0..19 docs before)",
+                             insert_setup, GROW_ROUNDS, insert_run,
                          store_unchanged, insert_done, store_teardown};
     oom_sweep(&op);
 }
@@ -230,7 +249,7 @@ static void test_insert_out_of_memory_is_nomem_and_changes_nothing(void **s)
 static void test_save_out_of_memory_is_nomem_and_changes_nothing(void **s)
 {
     (void)s;
-    const oom_sweep_op op = {"save (memory store)", save_setup, save_run,
+    const oom_sweep_op op = {"save (memory store)", save_setup, 0, save_run,
                          store_unchanged, save_done, store_teardown};
     oom_sweep(&op);
 }
@@ -238,8 +257,8 @@ static void test_save_out_of_memory_is_nomem_and_changes_nothing(void **s)
 static void test_publish_out_of_memory_is_nomem_and_stores_nothing(void **s)
 {
     (void)s;
-    const oom_sweep_op op = {"publish (fake NATS broker)", publish_setup,
-                         publish_run, publish_failed, publish_done,
+    const oom_sweep_op op = {"publish (fake NATS broker, 0..19 before)",
+                             publish_setup, GROW_ROUNDS, publish_run, publish_failed, publish_done,
                          publish_teardown};
     oom_sweep(&op);
 }

@@ -18,7 +18,7 @@ static atomic_int_fast64_t live;
 /* What the k-th allocation was; written once per arm, by that allocation. */
 static atomic_bool reached;
 static lk_alloc_caller reached_caller;
-static char reached_where[96];
+static char reached_where[192];
 
 static bool in_libbson(const Dl_info *info)
 {
@@ -72,9 +72,9 @@ static void name_libbson_caller(char *out, size_t size)
         if (seen) {
             /* the return address points after the call: -1 is the call */
             uintptr_t off = (uintptr_t)frames[i] - 1 - (uintptr_t)info.dli_fbase;
-            char at[64] = "";
+            char at[128] = "";
             describe(info.dli_fname, off, at, sizeof at);
-            snprintf(out, size, "%s from %s", fn, at);
+            snprintf(out, size, "%.48s from %.127s", fn, at);
             return;
         }
     }

@@ -36,7 +36,7 @@ typedef struct failing_alloc_result {
     bool failed;            /* ... and was refused (not libbson's) */
     bool aborts;            /* ... was libbson's: it would have aborted */
     lk_alloc_caller caller; /* who asked for the k-th (when reached) */
-    char where[96];         /* for `aborts`: the libbson function called
+    char where[192];        /* for `aborts`: the libbson function called
                                ("bson_copy") and the caller's offset in the
                                program, for addr2line */
 } failing_alloc_result;

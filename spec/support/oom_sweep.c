@@ -20,7 +20,7 @@ typedef struct figures {
     uint64_t clean;  /* refused, and the call failed cleanly (NOMEM) */
     uint64_t aborts; /* in libbson: would abort the process */
     size_t n_where;
-    char where[MAX_WHERE][96];
+    char where[MAX_WHERE][192];
     uint64_t where_count[MAX_WHERE];
 } figures;
 
@@ -39,6 +39,15 @@ static void add_where(figures *f, const char *where, uint64_t n)
     }
 }
 
+static void add_figures(figures *to, const figures *f)
+{
+    to->points += f->points;
+    to->clean += f->clean;
+    to->aborts += f->aborts;
+    for (size_t i = 0; i < f->n_where; i++)
+        add_where(to, f->where[i], f->where_count[i]);
+}
+
 static void print_figures(const char *name, const figures *f)
 {
     printf("oom sweep: %-46s %4llu points, %4llu clean LK_ERR_NOMEM, %3llu "
@@ -50,13 +59,14 @@ static void print_figures(const char *name, const figures *f)
                (unsigned long long)f->where_count[i], f->where[i]);
 }
 
-void oom_sweep(const oom_sweep_op *op)
+/* One round: k = 1, 2, ... until the operation no longer reaches k. */
+static void sweep_round(const oom_sweep_op *op, int round, figures *fig)
 {
     figures f = {0};
     uint64_t k;
     for (k = 1; k <= MAX_POINTS; k++) {
         int64_t live = failing_alloc_live();
-        void *state = op->setup();
+        void *state = op->setup(round);
         spec_log_clear();
         failing_alloc_arm(k);
         lk_status s = op->run(state);
@@ -93,12 +103,16 @@ void oom_sweep(const oom_sweep_op *op)
         fail_msg("%s: more than %d allocations", op->name, MAX_POINTS);
     f.points = k - 1;
     assert_true(f.points > 0); /* the operation allocates: the sweep ran */
+    add_figures(fig, &f);
+}
+
+void oom_sweep(const oom_sweep_op *op)
+{
+    figures f = {0};
+    for (int round = 0; round < (op->rounds > 0 ? op->rounds : 1); round++)
+        sweep_round(op, round, &f);
     print_figures(op->name, &f);
-    total.points += f.points;
-    total.clean += f.clean;
-    total.aborts += f.aborts;
-    for (size_t i = 0; i < f.n_where; i++)
-        add_where(&total, f.where[i], f.where_count[i]);
+    add_figures(&total, &f);
 }
 
 void oom_sweep_print_total(const char *name) { print_figures(name, &total); }

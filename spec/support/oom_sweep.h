@@ -26,7 +26,12 @@
 
 typedef struct oom_sweep_op {
     const char *name;
-    void *(*setup)(void);
+    /* Fresh state for round `round` (0 .. rounds-1): a sweep may run
+     * several rounds (say, with 0..N records there before, to reach the
+     * allocations a container makes when it grows); their figures add up
+     * into one line. */
+    void *(*setup)(int round);
+    int rounds; /* 0 means 1 */
     lk_status (*run)(void *state);
     void (*check_failed)(void *state);
     void (*check_done)(void *state);
