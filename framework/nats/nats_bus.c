@@ -117,6 +117,15 @@ static lk_status check_opts(const lk_nats_opts *o, lk_error *err)
         st = lk_error_set(err, LK_ERR_INVALID,
                           "connect: reconnect_wait_ms must be >= 0, got %lld",
                           (long long)o->reconnect_wait_ms);
+    else if (o->reconnect_max_wait_ms < 0)
+        st = lk_error_set(err, LK_ERR_INVALID,
+                          "connect: reconnect_max_wait_ms must be >= 0, got "
+                          "%lld",
+                          (long long)o->reconnect_max_wait_ms);
+    else if (o->connect_wait_ms < 0)
+        st = lk_error_set(err, LK_ERR_INVALID,
+                          "connect: connect_wait_ms must be >= 0, got %lld",
+                          (long long)o->connect_wait_ms);
     else if (o->publish_timeout_ms < 0)
         st = lk_error_set(err, LK_ERR_INVALID,
                           "connect: publish_timeout_ms must be >= 0, got %lld",
@@ -159,10 +168,16 @@ static void on_closed(natsConnection *nc, void *closure)
     lk_nats_bus *b = closure;
     (void)nc;
     pthread_mutex_lock(&b->mu);
-    if (b->state == LK_NATS_OPEN)
+    bool for_good = b->state == LK_NATS_OPEN; /* not by our drain */
+    if (for_good)
         lk_log(LK_LOG_ERROR,
                "nats: connection to %s closed (reconnect attempts exhausted)",
                b->url);
+    pthread_mutex_unlock(&b->mu);
+    /* Before `closed` is set: the bus cannot be freed while it runs. */
+    if (for_good && b->on_closed != NULL)
+        b->on_closed(b->on_closed_closure);
+    pthread_mutex_lock(&b->mu);
     b->closed = true;
     pthread_cond_broadcast(&b->cond);
     pthread_mutex_unlock(&b->mu);
@@ -213,12 +228,8 @@ static lk_status build_options(lk_nats_bus *b, const lk_nats_opts *o,
     if (st == LK_OK && o->tls_ca_file != NULL)
         st = set_option(natsOptions_LoadCATrustedCertificates(no, o->tls_ca_file),
                         "tls_ca_file", err);
-    if (st == LK_OK && o->reconnect_attempts != 0)
-        st = set_option(natsOptions_SetMaxReconnect(no, o->reconnect_attempts),
-                        "reconnect_attempts", err);
-    if (st == LK_OK && o->reconnect_wait_ms > 0)
-        st = set_option(natsOptions_SetReconnectWait(no, o->reconnect_wait_ms),
-                        "reconnect_wait_ms", err);
+    if (st == LK_OK)
+        st = lk_nats_reconnect_options(b, no, o, err);
     /* A request in flight when the link drops fails at once (LK_ERR_IO)
      * instead of waiting out its timeout. */
     if (st == LK_OK)
@@ -265,12 +276,10 @@ static lk_status open_connection(lk_nats_bus *b, const lk_nats_opts *o,
     natsOptions *no = NULL;
     lk_status st = build_options(b, o, &no, err);
     if (st == LK_OK) {
-        natsStatus s = natsConnection_Connect(&b->nc, no);
+        natsStatus s = lk_nats_connect_waiting(b, no);
         natsOptions_Destroy(no);
-        if (s != NATS_OK) {
-            b->nc = NULL;
+        if (s != NATS_OK)
             st = lk_nats_error(err, s, 0, "connect %s", b->url);
-        }
     }
     if (st == LK_OK) {
         jsOptions jo;

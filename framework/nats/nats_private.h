@@ -49,6 +49,10 @@ struct lk_nats_bus {
     char *stream;
     int64_t publish_timeout_ms;
     int64_t drain_timeout_ms;
+    /* lifecycle (nats_reconnect.c) */
+    int64_t reconnect_wait_ms, reconnect_max_wait_ms, connect_wait_ms;
+    void (*on_closed)(void *closure);
+    void *on_closed_closure;
 
     /* `mu` guards state, closed, subs and each sub's `complete`; `cond`
      * signals closed and complete. */
@@ -65,6 +69,20 @@ struct lk_nats_bus {
     char **subjects;
     size_t n_subjects, cap_subjects;
 };
+
+/* The delay before reconnect or connect round `attempt` (1, 2, ...):
+ * first_ms doubled per round, capped at max_ms. */
+int64_t lk_nats_backoff_ms(int attempt, int64_t first_ms, int64_t max_ms);
+
+/* Copies the lifecycle options into `b` (defaults filled in) and sets the
+ * reconnect policy on `no`: attempts (forever by default) and the growing
+ * delay (nats_reconnect.c). */
+lk_status lk_nats_reconnect_options(lk_nats_bus *b, natsOptions *no,
+                                    const lk_nats_opts *o, lk_error *err);
+
+/* natsConnection_Connect, tried again with the backoff while no server
+ * answers, until b->connect_wait_ms passed (0: once). */
+natsStatus lk_nats_connect_waiting(lk_nats_bus *b, natsOptions *no);
 
 /* Maps a libnats status to an lk_status. */
 lk_status lk_nats_status_map(natsStatus s);

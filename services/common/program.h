@@ -25,8 +25,13 @@ typedef lk_status (*ticketing_start_fn)(void *svc, lk_bus *bus,
 
 /*
  * Runs the program `name` until SIGINT or SIGTERM: `url` may be NULL
- * ($NATS_URL, else nats://127.0.0.1:4222). Returns the process exit status:
- * 0 after a clean stop, 1 when start-up failed (the reason on stderr).
+ * ($NATS_URL, else nats://127.0.0.1:4222). At start-up it waits for a
+ * server that is not up yet, up to $NATS_CONNECT_WAIT_MS (default 60000;
+ * 0: not at all), logging each try; a lost connection is retried forever
+ * (or $NATS_RECONNECT_ATTEMPTS times per server, when set > 0).
+ * Returns the process exit status: 0 after a clean stop, 1 when start-up
+ * failed or the connection was closed for good (the reason on stderr), so
+ * a supervisor restarts it instead of it running on, consuming nothing.
  */
 int ticketing_run_program(const char *name, const char *url,
                           ticketing_start_fn start, void *svc);

@@ -143,6 +143,7 @@ static bool reap(pid_t pid, long ms)
 static void kill_server(spec_nats_server *srv)
 {
     if (srv->pid > 0) {
+        kill(srv->pid, SIGCONT); /* a paused server acts on SIGTERM */
         kill(srv->pid, SIGTERM);
         if (!reap(srv->pid, STOP_TIMEOUT_MS)) {
             kill(srv->pid, SIGKILL);
@@ -284,6 +285,36 @@ bool spec_nats_server_restart(spec_nats_server *srv)
     for (int i = 0; i < START_ATTEMPTS && !srv->ok; i++)
         try_start(srv, bin, srv->port);
     return srv->ok;
+}
+
+bool spec_nats_server_down(spec_nats_server *srv)
+{
+    if (srv->external || srv->pid <= 0)
+        return false;
+    kill_server(srv);
+    return true;
+}
+
+bool spec_nats_server_up(spec_nats_server *srv)
+{
+    char bin[1024];
+    if (srv->external || srv->pid > 0 || srv->port <= 0 ||
+        !find_binary(srv, bin, sizeof bin))
+        return false;
+    srv->ok = false;
+    for (int i = 0; i < START_ATTEMPTS && !srv->ok; i++)
+        try_start(srv, bin, srv->port);
+    return srv->ok;
+}
+
+bool spec_nats_server_pause(spec_nats_server *srv)
+{
+    return !srv->external && srv->pid > 0 && kill(srv->pid, SIGSTOP) == 0;
+}
+
+bool spec_nats_server_resume(spec_nats_server *srv)
+{
+    return !srv->external && srv->pid > 0 && kill(srv->pid, SIGCONT) == 0;
 }
 
 void spec_nats_server_stop(spec_nats_server *srv)

@@ -52,6 +52,18 @@ bool spec_nats_server_spawn_without_jetstream(spec_nats_server *srv);
  * directory, as after a crash or a deploy. Returns srv->ok. */
 bool spec_nats_server_restart(spec_nats_server *srv);
 
+/* Stops a spawned server but keeps its port and store directory, so
+ * spec_nats_server_up() brings it back where clients look for it: a server
+ * that is down for a while (or not up yet). False when not ours. */
+bool spec_nats_server_down(spec_nats_server *srv);
+bool spec_nats_server_up(spec_nats_server *srv);
+
+/* SIGSTOP / SIGCONT of a spawned server: it keeps its connections but
+ * answers nothing, as a server stalled by a long GC or a full disk. stop()
+ * resumes a paused server before stopping it. False when not ours. */
+bool spec_nats_server_pause(spec_nats_server *srv);
+bool spec_nats_server_resume(spec_nats_server *srv);
+
 /* Stops a spawned server (SIGTERM, waitpid, rm -rf its dir); an external
  * one is left alone. Safe on a server that never started, and twice. */
 void spec_nats_server_stop(spec_nats_server *srv);

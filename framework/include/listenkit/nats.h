@@ -76,8 +76,20 @@
  *
  * Connection events: disconnect and reconnect are logged at warn level
  * ("nats: disconnected from URL; reconnecting", "nats: reconnected to
- * URL"); a connection that gives up reconnecting is logged at error level
- * and then behaves as closed (LK_ERR_CLOSED).
+ * URL"). A lost connection is retried forever by default, each round of
+ * the server list after a delay that starts at reconnect_wait_ms and
+ * doubles up to reconnect_max_wait_ms; reconnect_attempts > 0 bounds it.
+ * A connection closed for good (the bound reached, or the server refused
+ * it) is logged at error level, behaves as closed (LK_ERR_CLOSED), and
+ * calls opts->on_closed once, from a libnats thread (a program's cue to
+ * exit non-zero instead of running on, consuming nothing); a drain never
+ * calls it.
+ *
+ * Start-up: with connect_wait_ms > 0, a connect that finds no server
+ * (nothing listening, or no answer) is tried again with the same growing
+ * delay, each try logged at warn, until connect_wait_ms passed; then it
+ * fails as below. Refusals that a retry cannot change (bad credentials,
+ * TLS) fail at once.
  *
  * Threads: handlers run on libnats' delivery threads, one per subscription,
  * so handlers of different subscriptions (and of different buses) run at
@@ -115,11 +127,18 @@ typedef struct lk_nats_opts {
     const char *token;
     const char *credentials_file;
     const char *tls_ca_file;     /* enables TLS, verifying with this CA */
-    int reconnect_attempts;      /* 0: libnats default; -1: forever */
-    int64_t reconnect_wait_ms;   /* 0: libnats default */
+    int reconnect_attempts;      /* per server; 0 or -1: forever (default) */
+    int64_t reconnect_wait_ms;   /* first reconnect delay, doubling per
+                                    round; 0: 250 */
     int64_t publish_timeout_ms;  /* wait for the publish ack; 0: 5000 */
     int64_t drain_timeout_ms;    /* bound on drain (handlers to finish);
                                     0: 30000; then the connection is closed */
+    /* Lifecycle (see "Connection events" above). */
+    int64_t reconnect_max_wait_ms; /* cap of the growing delay; 0: 5000 */
+    int64_t connect_wait_ms;     /* start-up: keep trying this long while no
+                                    server answers; 0: fail at once */
+    void (*on_closed)(void *closure); /* closed for good (not by drain) */
+    void *on_closed_closure;
 } lk_nats_opts;
 
 /*

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/program.h"
@@ -146,10 +147,57 @@ static void test_orders_program_listens_until_sigterm_then_exits_0(
 static void test_program_without_a_server_says_why_and_exits_1(void **state)
 {
     (void)state;
+    setenv("NATS_CONNECT_WAIT_MS", "300", 1);
     child c = start_program("tickets", "nats://127.0.0.1:1");
+    unsetenv("NATS_CONNECT_WAIT_MS");
     assert_int_equal(wait_exit(&c), 1);
     assert_non_null(strstr(c.seen, "tickets: connect nats://127.0.0.1:1"));
+    assert_non_null(strstr(c.seen, "no server at nats://127.0.0.1:1 yet"));
     assert_null(strstr(c.seen, "listening"));
+}
+
+/* Deployed together, the service may start before the server: it waits
+ * (logging each try) instead of failing at once. */
+static void test_program_started_before_the_server_waits_for_it(void **state)
+{
+    (void)state;
+    spec_nats_server own;
+    spec_nats_server_spawn(&own);
+    spec_nats_server_require(&own);
+    assert_true(spec_nats_server_down(&own));
+    child c = start_program("orders", own.url);
+    struct timespec pause = {0, 700 * 1000000L};
+    nanosleep(&pause, NULL);
+    bool up = spec_nats_server_up(&own); /* from this thread: see up() */
+    bool listening = wait_for_output(&c, "orders: listening");
+    kill(c.pid, listening ? SIGTERM : SIGKILL);
+    int code = wait_exit(&c);
+    spec_nats_server_stop(&own);
+    assert_true(up);
+    assert_true(listening);
+    assert_non_null(strstr(c.seen, "no server at"));
+    assert_int_equal(code, 0);
+}
+
+/* Alive but dead is worse than dead: once the connection is closed for
+ * good the program exits 1, so its supervisor restarts it. */
+static void test_program_exits_1_when_the_connection_is_closed_for_good(void **state)
+{
+    (void)state;
+    spec_nats_server own;
+    spec_nats_server_spawn(&own);
+    spec_nats_server_require(&own);
+    setenv("NATS_RECONNECT_ATTEMPTS", "1", 1);
+    child c = start_program("tickets", own.url);
+    unsetenv("NATS_RECONNECT_ATTEMPTS");
+    bool listening = wait_for_output(&c, "tickets: listening");
+    spec_nats_server_stop(&own);
+    if (!listening || !wait_for_output(&c, "closed for good"))
+        kill(c.pid, SIGKILL);
+    int code = wait_exit(&c);
+    assert_true(listening);
+    assert_int_equal(code, 1);
+    assert_non_null(strstr(c.seen, "tickets: the NATS connection is closed for good"));
 }
 
 int main(void)
@@ -158,6 +206,8 @@ int main(void)
         cmocka_unit_test(test_tickets_program_listens_until_sigterm_then_exits_0),
         cmocka_unit_test(test_orders_program_listens_until_sigterm_then_exits_0),
         cmocka_unit_test(test_program_without_a_server_says_why_and_exits_1),
+        cmocka_unit_test(test_program_started_before_the_server_waits_for_it),
+        cmocka_unit_test(test_program_exits_1_when_the_connection_is_closed_for_good),
     };
     return cmocka_run_group_tests_name("program", tests, group_setup,
                                        group_teardown);
