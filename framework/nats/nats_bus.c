@@ -135,6 +135,8 @@ static lk_status check_opts(const lk_nats_opts *o, lk_error *err)
                           "connect: drain_timeout_ms must be >= 0, got %lld",
                           (long long)o->drain_timeout_ms);
     if (st == LK_OK)
+        st = lk_nats_limits_check(&o->stream_limits, err);
+    if (st == LK_OK)
         st = check_readable(o->credentials_file, "credentials_file", err);
     if (st == LK_OK)
         st = check_readable(o->tls_ca_file, "tls_ca_file", err);
@@ -327,6 +329,7 @@ lk_status lk_nats_bus_connect(lk_bus **out, const char *url,
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cond, NULL);
     pthread_mutex_init(&b->stream_mu, NULL);
+    b->limits = lk_nats_limits_resolve(&opts->stream_limits);
     b->publish_timeout_ms = opts->publish_timeout_ms > 0
                                 ? opts->publish_timeout_ms
                                 : DEFAULT_PUBLISH_TIMEOUT_MS;

@@ -66,6 +66,8 @@ struct lk_nats_bus {
     /* `stream_mu` serialises stream updates from this bus and guards the
      * cache of subjects known to be captured (saves a round trip per call). */
     pthread_mutex_t stream_mu;
+    lk_nats_stream_limits limits; /* resolved: what the stream must have */
+    bool limits_checked;          /* the stream was seen with them */
     char **subjects;
     size_t n_subjects, cap_subjects;
 };
@@ -101,6 +103,13 @@ lk_status lk_nats_stream_ensure(lk_nats_bus *b, const char *subject,
 
 /* Frees the subject cache. */
 void lk_nats_stream_cache_free(lk_nats_bus *b);
+
+/* LK_ERR_INVALID naming the field when `l` holds a value other than 0,
+ * -1 or a positive one, or an unknown discard policy. */
+lk_status lk_nats_limits_check(const lk_nats_stream_limits *l, lk_error *err);
+
+/* `l` with the defaults filled in (what the stream gets). */
+lk_nats_stream_limits lk_nats_limits_resolve(const lk_nats_stream_limits *l);
 
 /* The subscribe op (nats_subscribe.c). */
 lk_status lk_nats_subscribe(lk_bus *bus, const char *subject,

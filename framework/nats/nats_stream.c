@@ -15,6 +15,82 @@
 #include "listenkit/log.h"
 
 #define ENSURE_ATTEMPTS 8
+#define NS_PER_MS INT64_C(1000000)
+
+/* ---- limits --------------------------------------------------------------- */
+
+lk_status lk_nats_limits_check(const lk_nats_stream_limits *l, lk_error *err)
+{
+    if (l->max_age_ms < -1 || l->max_age_ms > INT64_MAX / NS_PER_MS)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "connect: stream_limits.max_age_ms must be -1 "
+                            "(none), 0 (default) or a positive count of ms "
+                            "within int64 nanoseconds, got %lld",
+                            (long long)l->max_age_ms);
+    if (l->max_bytes < -1)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "connect: stream_limits.max_bytes must be -1 "
+                            "(none), 0 (default) or positive, got %lld",
+                            (long long)l->max_bytes);
+    if (l->discard != LK_NATS_DISCARD_DEFAULT &&
+        l->discard != LK_NATS_DISCARD_OLD && l->discard != LK_NATS_DISCARD_NEW)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "connect: stream_limits.discard must be one of "
+                            "LK_NATS_DISCARD_*, got %d",
+                            (int)l->discard);
+    return LK_OK;
+}
+
+lk_nats_stream_limits lk_nats_limits_resolve(const lk_nats_stream_limits *l)
+{
+    lk_nats_stream_limits r = *l;
+    if (r.max_age_ms == 0)
+        r.max_age_ms = LK_NATS_DEFAULT_MAX_AGE_MS;
+    if (r.max_bytes == 0)
+        r.max_bytes = LK_NATS_DEFAULT_MAX_BYTES;
+    if (r.discard == LK_NATS_DISCARD_DEFAULT)
+        r.discard = LK_NATS_DISCARD_OLD;
+    return r;
+}
+
+/* JetStream's spelling of "none": MaxAge 0, MaxBytes -1. */
+static int64_t js_max_age(const lk_nats_stream_limits *l)
+{
+    return l->max_age_ms > 0 ? l->max_age_ms * NS_PER_MS : 0;
+}
+
+static int64_t js_max_bytes(const lk_nats_stream_limits *l)
+{
+    return l->max_bytes > 0 ? l->max_bytes : -1;
+}
+
+static jsDiscardPolicy js_discard(const lk_nats_stream_limits *l)
+{
+    return l->discard == LK_NATS_DISCARD_NEW ? js_DiscardNew : js_DiscardOld;
+}
+
+static void apply_limits(jsStreamConfig *cfg, const lk_nats_stream_limits *l)
+{
+    cfg->MaxAge = js_max_age(l);
+    cfg->MaxBytes = js_max_bytes(l);
+    cfg->Discard = js_discard(l);
+}
+
+static bool has_limits(const jsStreamConfig *cfg, const lk_nats_stream_limits *l)
+{
+    int64_t bytes = cfg->MaxBytes > 0 ? cfg->MaxBytes : -1;
+    return cfg->MaxAge == js_max_age(l) && bytes == js_max_bytes(l) &&
+           cfg->Discard == js_discard(l);
+}
+
+static void log_limits(const lk_nats_bus *b, const char *what)
+{
+    lk_log(LK_LOG_INFO,
+           "nats: stream %s %s: max age %lld ms, max bytes %lld, discard %s",
+           b->stream, what, (long long)b->limits.max_age_ms,
+           (long long)b->limits.max_bytes,
+           b->limits.discard == LK_NATS_DISCARD_NEW ? "new" : "old");
+}
 
 /* NATS subject matching: `*` matches one token, `>` the rest (>= 1). */
 static bool subject_matches(const char *pattern, const char *subject)
@@ -103,6 +179,7 @@ static lk_status add_stream(lk_nats_bus *b, const char *subject, lk_error *err)
     cfg.Subjects = subjects;
     cfg.SubjectsLen = 1;
     cfg.Storage = js_FileStorage;
+    apply_limits(&cfg, &b->limits);
     natsStatus s = js_AddStream(NULL, b->js, &cfg, NULL, &jerr);
     if (s != NATS_OK && jerr != JSStreamNameExistErr)
         return lk_nats_error(err, s, jerr, "stream %s: cannot create it for %s",
@@ -110,14 +187,28 @@ static lk_status add_stream(lk_nats_bus *b, const char *subject, lk_error *err)
     if (s == NATS_OK)
         lk_log(LK_LOG_INFO, "nats: created stream %s for %s", b->stream,
                subject);
+    if (s == NATS_OK)
+        log_limits(b, "created with limits");
     return LK_OK;
 }
 
-static lk_status add_subject(lk_nats_bus *b, jsStreamInfo *si,
-                             const char *subject, lk_error *err)
+/* Updates the stream to the bus's limits and, unless NULL, adds `subject`. */
+static lk_status update_stream(lk_nats_bus *b, jsStreamInfo *si,
+                               const char *subject, lk_error *err)
 {
     jsStreamConfig *cfg = si->Config;
     int n = cfg->SubjectsLen;
+    apply_limits(cfg, &b->limits);
+    if (subject == NULL) {
+        jsErrCode jerr = 0;
+        natsStatus s = js_UpdateStream(NULL, b->js, cfg, NULL, &jerr);
+        if (s != NATS_OK)
+            return lk_nats_error(err, s, jerr,
+                                 "stream %s: cannot set its limits", b->stream);
+        log_limits(b, "limits updated");
+        b->limits_checked = true; /* however the server spells them back */
+        return LK_OK;
+    }
     const char **subjects = malloc(((size_t)n + 1) * sizeof *subjects);
     if (subjects == NULL)
         return lk_error_set(err, LK_ERR_NOMEM, "stream %s: out of memory",
@@ -126,8 +217,9 @@ static lk_status add_subject(lk_nats_bus *b, jsStreamInfo *si,
         subjects[i] = cfg->Subjects[i];
     subjects[n] = subject;
 
-    /* Update with the server's own config, only the subject list changed;
-     * the original list is put back so jsStreamInfo_Destroy frees it. */
+    /* Update with the server's own config: only the subject list and the
+     * limits changed; the original list is put back so
+     * jsStreamInfo_Destroy frees it. */
     const char **saved = cfg->Subjects;
     cfg->Subjects = subjects;
     cfg->SubjectsLen = n + 1;
@@ -140,6 +232,7 @@ static lk_status add_subject(lk_nats_bus *b, jsStreamInfo *si,
         return lk_nats_error(err, s, jerr, "stream %s: cannot add subject %s",
                              b->stream, subject);
     lk_log(LK_LOG_INFO, "nats: stream %s now captures %s", b->stream, subject);
+    b->limits_checked = true;
     return LK_OK;
 }
 
@@ -158,10 +251,12 @@ static lk_status ensure_once(lk_nats_bus *b, const char *subject, bool *done,
         return lk_nats_error(err, s, jerr, "stream %s: cannot read it",
                              b->stream);
     lk_status st = LK_OK;
-    if (config_captures(si->Config, subject))
-        *done = true;
+    if (!config_captures(si->Config, subject))
+        st = update_stream(b, si, subject, err); /* *done next round */
+    else if (!b->limits_checked && !has_limits(si->Config, &b->limits))
+        st = update_stream(b, si, NULL, err);
     else
-        st = add_subject(b, si, subject, err);
+        *done = b->limits_checked = true;
     jsStreamInfo_Destroy(si);
     return st;
 }

@@ -14,7 +14,9 @@
  * captures every subject this bus publishes or subscribes to (it adds
  * subjects to the stream's configuration as they are first used; the stream
  * is created, with file storage, on the first one). A subject another
- * stream already captures is an error naming both.
+ * stream already captures is an error naming both. The stream is bounded
+ * by opts.stream_limits (max age, max bytes, discard policy; defaults and
+ * why below, at lk_nats_stream_limits).
  *
  * Publishing: lk_bus_publish returns once the server acknowledged storing
  * the message (js_Publish). opts->msg_id becomes Nats-Msg-Id: a repeat
@@ -119,6 +121,41 @@ extern "C" {
 #define LK_NATS_DEFAULT_URL "nats://127.0.0.1:4222"
 #define LK_NATS_DEFAULT_STREAM "LISTENKIT"
 
+/*
+ * Stream limits. JetStream keeps a message in a "limits" stream after it is
+ * acked or termed, until a limit removes it; without limits (the adapter's
+ * old stream) every event stays forever (121,120 messages, 115 MB after one
+ * flood). The stream the adapter makes gets these, and a stream it finds
+ * with other limits is updated to them (so give every bus on one stream the
+ * same limits). Defaults, and why:
+ *   - max age 7 days: longer than any consumer should lag (a weekend's
+ *     outage), and how far back a new durable with deliver_all can read;
+ *     dead letters (listenkit/retry.h) live in the stream too, so they can
+ *     be replayed for that long;
+ *   - max bytes 1 GiB: a flood costs at most that much disk (the server
+ *     reserves it per stream, so the disk must hold it);
+ *   - discard old: when full, the oldest messages go and publishing goes
+ *     on; a consumer loses events only if it lags by the whole stream.
+ *     LK_NATS_DISCARD_NEW keeps every stored event instead and makes a
+ *     publish into a full stream fail (LK_ERR_IO, "maximum bytes
+ *     exceeded"), which puts the choice with the publisher.
+ * -1 lifts a limit (no max age / no max bytes).
+ */
+#define LK_NATS_DEFAULT_MAX_AGE_MS INT64_C(604800000) /* 7 days */
+#define LK_NATS_DEFAULT_MAX_BYTES INT64_C(1073741824) /* 1 GiB */
+
+typedef enum lk_nats_discard {
+    LK_NATS_DISCARD_DEFAULT = 0, /* LK_NATS_DISCARD_OLD */
+    LK_NATS_DISCARD_OLD,         /* full: drop the oldest messages */
+    LK_NATS_DISCARD_NEW          /* full: refuse new publishes */
+} lk_nats_discard;
+
+typedef struct lk_nats_stream_limits {
+    int64_t max_age_ms;      /* 0: LK_NATS_DEFAULT_MAX_AGE_MS; -1: none */
+    int64_t max_bytes;       /* 0: LK_NATS_DEFAULT_MAX_BYTES; -1: none */
+    lk_nats_discard discard; /* 0: LK_NATS_DISCARD_OLD */
+} lk_nats_stream_limits;
+
 typedef struct lk_nats_opts {
     const char *stream;          /* NULL: LK_NATS_DEFAULT_STREAM */
     const char *name;            /* connection name shown by the server */
@@ -139,6 +176,7 @@ typedef struct lk_nats_opts {
                                     server answers; 0: fail at once */
     void (*on_closed)(void *closure); /* closed for good (not by drain) */
     void *on_closed_closure;
+    lk_nats_stream_limits stream_limits; /* {0}: the defaults above */
 } lk_nats_opts;
 
 /*
