@@ -48,7 +48,7 @@ FLAVOUR := -O0
 LDFLAV  :=
 endif
 
-PKGS := jansson libbson-1.0 cmocka libnats libmicrohttpd libjwt libcurl
+PKGS := jansson libbson-1.0 cmocka libnats libmicrohttpd libjwt libcurl libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -62,6 +62,7 @@ LDLIBS   += $(PKG_LIBS) -lpthread -lm
 # name := sources. Order of LIBS is link order (dependents first).
 src_core      := $(wildcard framework/src/*.c)
 src_nats      := $(wildcard framework/nats/*.c)
+src_pg        := $(wildcard framework/pg/*.c)
 src_mocks     := $(wildcard mocks/*.c)
 src_ticketing := $(filter-out %/main.c,$(wildcard services/http/*.c services/common/*.c services/tickets/*.c services/orders/*.c))
 src_scenario  := $(filter-out %/main.c,$(wildcard tools/scenario/*.c))
@@ -69,6 +70,7 @@ src_specsupport := $(wildcard spec/support/*.c)
 
 lib_core        := $(BUILD)/lib/liblistenkit.a
 lib_nats        := $(BUILD)/lib/liblistenkit-nats.a
+lib_pg          := $(BUILD)/lib/liblistenkit-pg.a
 lib_mocks       := $(BUILD)/lib/liblistenkit-mocks.a
 lib_ticketing   := $(BUILD)/lib/libticketing.a
 lib_scenario    := $(BUILD)/lib/libscenario.a
@@ -77,9 +79,9 @@ lib_specsupport := $(BUILD)/lib/libspecsupport.a
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 # Only libraries that have sources take part (layers arrive one by one).
-LIBS := $(foreach l,specsupport scenario ticketing mocks nats core,$(if $(src_$(l)),$(lib_$(l))))
+LIBS := $(foreach l,specsupport scenario ticketing mocks pg nats core,$(if $(src_$(l)),$(lib_$(l))))
 
-$(foreach l,core nats mocks ticketing scenario specsupport,\
+$(foreach l,core nats pg mocks ticketing scenario specsupport,\
   $(eval $(lib_$(l)): $(call obj,$(src_$(l)))))
 
 $(BUILD)/lib/%.a:
@@ -186,14 +188,14 @@ fuzz: deps
 	done
 
 # ---- install ------------------------------------------------------------------
-# Three pkg-config modules, one per library, so a user links only what they
-# use: listenkit (core: jansson, libbson), listenkit-nats (+ libnats) and
-# listenkit-mocks (the doubles' headers under include/listenkit-mocks/,
+# Four pkg-config modules, one per library, so a user links only what they
+# use: listenkit (core: jansson, libbson), listenkit-nats (+ libnats),
+# listenkit-pg (+ libpq) and listenkit-mocks (the doubles' headers under include/listenkit-mocks/,
 # + cmocka).
 LK_VERSION := $(shell sed -n 's/.*LK_VERSION_STRING "\(.*\)"/\1/p' framework/include/listenkit/version.h)
-PC_NAMES := listenkit listenkit-nats listenkit-mocks
+PC_NAMES := listenkit listenkit-nats listenkit-pg listenkit-mocks
 
-install: $(lib_core) $(lib_nats) $(lib_mocks)
+install: $(lib_core) $(lib_nats) $(lib_pg) $(lib_mocks)
 	install -d $(DESTDIR)$(PREFIX)/include/listenkit $(DESTDIR)$(PREFIX)/include/listenkit-mocks $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 framework/include/listenkit.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(filter-out %-private.h,$(wildcard framework/include/listenkit/*.h)) $(DESTDIR)$(PREFIX)/include/listenkit/
@@ -208,7 +210,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/listenkit $(DESTDIR)$(PREFIX)/include/listenkit-mocks
 	rm -f $(DESTDIR)$(PREFIX)/include/listenkit.h
 	rm -f $(foreach pc,$(PC_NAMES),$(DESTDIR)$(PREFIX)/lib/pkgconfig/$(pc).pc)
-	rm -f $(DESTDIR)$(PREFIX)/lib/liblistenkit.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-nats.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-mocks.a
+	rm -f $(DESTDIR)$(PREFIX)/lib/liblistenkit.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-nats.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-pg.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-mocks.a
 
 clean:
 	rm -rf build build-san build-cov build-opt build-fuzz build-clang build-san-clang build-cov-clang build-opt-clang coverage/html coverage/cobertura.xml coverage/summary.txt

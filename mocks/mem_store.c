@@ -105,16 +105,9 @@ static lk_status unique_keys(const mem_coll *c, const bson_t *doc,
         return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory",
                             c->base.name);
     lk_status s = LK_OK;
-    for (size_t i = 0; s == LK_OK && i < c->n_unique; i++) {
-        const char *path = c->base.opts.unique[i];
-        bson_iter_t it, found;
-        if (!bson_iter_init(&it, doc) ||
-            !bson_iter_find_descendant(&it, path, &found) ||
-            BSON_ITER_HOLDS_NULL(&found))
-            continue;
-        s = lk_value_key(&found, path, &keys[i].bytes, &keys[i].len,
-                             err);
-    }
+    for (size_t i = 0; s == LK_OK && i < c->n_unique; i++)
+        s = lk_stored_unique_key(doc, c->base.opts.unique[i], &keys[i].bytes,
+                                 &keys[i].len, err);
     if (s != LK_OK) {
         free_keys(keys, c->n_unique);
         return s;
@@ -253,43 +246,6 @@ static void each_match(mem_coll *c, const plan *p, visit_fn fn, void *ctx)
 
 /* ---- collection operations --------------------------------------------- */
 
-/* The caller's `_id`, as lk_stored_build found it: an ObjectId, or
- * none (`required` says whether that is an error). */
-static lk_status found_id(const lk_stored_found *found, bool required,
-                          bson_oid_t *id, lk_error *err)
-{
-    if (found->id_type == BSON_TYPE_OID) {
-        *id = found->id;
-        return LK_OK;
-    }
-    if (found->id_type != BSON_TYPE_EOD)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "field \"_id\" must be an ObjectId, got %s",
-                            lk_bson_type_name(found->id_type));
-    if (required)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "field \"_id\" is required (insert new documents "
-                            "first)");
-    bson_oid_init(id, NULL);
-    return LK_OK;
-}
-
-/* The version an external-OCC insert keeps: the one the replica carries. */
-static lk_status external_version(const bson_t *doc, const char *vkey,
-                                  int64_t *version, lk_error *err)
-{
-    lk_status s = lk_bson_get_int64(doc, vkey, version, err);
-    if (s == LK_ERR_NOT_FOUND)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "field \"%s\" is required (external versions)",
-                            vkey);
-    if (s == LK_OK && *version < 0)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "field \"%s\" must be >= 0, got %lld", vkey,
-                            (long long)*version);
-    return s;
-}
-
 static lk_status coll_insert(lk_collection *base, const bson_t *doc,
                              bson_t **out, lk_error *err)
 {
@@ -315,9 +271,9 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
         s = lk_stored_build(doc, vkey, d->own, &d->stored, &found, err);
     }
     if (s == LK_OK)
-        s = found_id(&found, false, &id, err);
+        s = lk_stored_id(&found, false, &id, err);
     if (s == LK_OK && base->opts.occ == LK_OCC_EXTERNAL)
-        s = external_version(doc, vkey, &version, err);
+        s = lk_stored_external_version(doc, vkey, &version, err);
     if (s != LK_OK) {
         lk_free(d);
         lk_error_prefix(err, "%s.insert", name);
@@ -399,7 +355,7 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
     if (s == LK_OK)
         s = lk_stored_build(doc, vkey, buf, &repl, &found, err);
     if (s == LK_OK)
-        s = found_id(&found, true, &id, err);
+        s = lk_stored_id(&found, true, &id, err);
     if (s != LK_OK) {
         lk_free(buf);
         lk_error_prefix(err, "%s.save", name);
@@ -685,31 +641,6 @@ static bool same_opts(const mem_coll *c, const lk_collection_opts *opts,
     return true;
 }
 
-static lk_status check_unique_paths(const char *name,
-                                    const char *const *unique, lk_error *err)
-{
-    size_t n = count_unique(unique);
-    for (size_t i = 0; i < n; i++) {
-        const char *p = unique[i];
-        if (p[0] == '\0' || p[0] == '.' || p[strlen(p) - 1] == '.' ||
-            strstr(p, "..") != NULL)
-            return lk_error_set(err, LK_ERR_INVALID,
-                                "collection %s: invalid unique field \"%s\"",
-                                name, p);
-        if (strcmp(p, "_id") == 0)
-            return lk_error_set(err, LK_ERR_INVALID,
-                                "collection %s: \"_id\" is always unique; do "
-                                "not list it in unique",
-                                name);
-        if (has_path(unique, i, p))
-            return lk_error_set(err, LK_ERR_INVALID,
-                                "collection %s: unique field \"%s\" listed "
-                                "twice",
-                                name, p);
-    }
-    return LK_OK;
-}
-
 static void coll_free(mem_coll *c)
 {
     for (mem_doc *d = c->head, *next; d != NULL; d = next) {
@@ -771,11 +702,10 @@ static lk_status store_collection(lk_store *base, const char *name,
     mem_store *st = (mem_store *)base;
     const char *vkey =
         opts->version_key != NULL ? opts->version_key : LK_DEFAULT_VERSION_KEY;
-    /* lk_store_collection has refused empty, "_id" and dotted version
-     * keys: the stored form writes the version as a top-level field. */
-    lk_status s = check_unique_paths(name, opts->unique, err);
-    if (s != LK_OK)
-        return s;
+    /* lk_store_collection has refused bad names, empty, "_id" and dotted
+     * version keys (the stored form writes the version as a top-level
+     * field) and bad unique paths. */
+    lk_status s = LK_OK;
 
     pthread_mutex_lock(&st->lock);
     mem_coll *c = NULL;

@@ -15,6 +15,56 @@ static lk_status check_coll(lk_collection *coll, const char *what,
     return LK_OK;
 }
 
+/* Letters, digits and '_', not starting with a digit: a name every store
+ * can use as is (PostgreSQL: a table name, quoted all the same). */
+static lk_status check_name(const char *name, lk_error *err)
+{
+    size_t n = strlen(name);
+    bool ok = n <= LK_COLLECTION_NAME_MAX && !(name[0] >= '0' && name[0] <= '9');
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (name[i] >= 'a' && name[i] <= 'z') ||
+             (name[i] >= 'A' && name[i] <= 'Z') ||
+             (name[i] >= '0' && name[i] <= '9') || name[i] == '_';
+    if (!ok)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "collection \"%.64s%s\": a name is 1 to %d "
+                            "letters, digits or '_', not starting with a digit",
+                            name, n > 64 ? "..." : "", LK_COLLECTION_NAME_MAX);
+    return LK_OK;
+}
+
+static bool listed(const char *const *list, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], path) == 0)
+            return true;
+    return false;
+}
+
+static lk_status check_unique_paths(const char *name,
+                                    const char *const *unique, lk_error *err)
+{
+    for (size_t i = 0; unique != NULL && unique[i] != NULL; i++) {
+        const char *p = unique[i];
+        if (p[0] == '\0' || p[0] == '.' || p[strlen(p) - 1] == '.' ||
+            strstr(p, "..") != NULL)
+            return lk_error_set(err, LK_ERR_INVALID,
+                                "collection %s: invalid unique field \"%s\"",
+                                name, p);
+        if (strcmp(p, "_id") == 0)
+            return lk_error_set(err, LK_ERR_INVALID,
+                                "collection %s: \"_id\" is always unique; do "
+                                "not list it in unique",
+                                name);
+        if (listed(unique, i, p))
+            return lk_error_set(err, LK_ERR_INVALID,
+                                "collection %s: unique field \"%s\" listed "
+                                "twice",
+                                name, p);
+    }
+    return LK_OK;
+}
+
 lk_status lk_store_collection(lk_store *store, const char *name,
                               const lk_collection_opts *opts,
                               lk_collection **out, lk_error *err)
@@ -28,6 +78,9 @@ lk_status lk_store_collection(lk_store *store, const char *name,
     if (name == NULL || name[0] == '\0')
         return lk_error_set(err, LK_ERR_INVALID,
                             "collection: name must not be empty");
+    lk_status s = check_name(name, err);
+    if (s != LK_OK)
+        return s;
     if (opts == NULL)
         opts = &defaults;
     if (opts->occ != LK_OCC_UPDATE_IF_CURRENT && opts->occ != LK_OCC_EXTERNAL)
@@ -40,6 +93,9 @@ lk_status lk_store_collection(lk_store *store, const char *name,
         return lk_error_set(err, LK_ERR_INVALID,
                             "collection %s: invalid version key \"%s\"", name,
                             opts->version_key);
+    s = check_unique_paths(name, opts->unique, err);
+    if (s != LK_OK)
+        return s;
     return store->ops->collection(store, name, opts, out, err);
 }
 

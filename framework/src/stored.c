@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "listenkit/store.h"
+#include "listenkit/value-private.h"
+
 /* The `_id` element: type byte, "_id\0", 12 ObjectId bytes. */
 #define ID_ELEMENT_LEN 17
 #define ID_BYTES_AT (4 + 5)
@@ -126,7 +129,7 @@ static size_t put_version(lk_stored *s, size_t n, const char *key,
 }
 
 lk_status lk_stored_size(const bson_t *doc, const char *version_key,
-                             size_t *size, lk_error *err)
+                         size_t *size, lk_error *err)
 {
     if (doc->len > LK_BSON_MAX_SIZE)
         return lk_error_set(err, LK_ERR_INVALID,
@@ -140,8 +143,8 @@ lk_status lk_stored_size(const bson_t *doc, const char *version_key,
 }
 
 lk_status lk_stored_build(const bson_t *doc, const char *version_key,
-                              uint8_t *buf, lk_stored *out,
-                              lk_stored_found *found, lk_error *err)
+                          uint8_t *buf, lk_stored *out,
+                          lk_stored_found *found, lk_error *err)
 {
     const uint8_t *src = bson_get_data(doc);
     size_t vlen = strlen(version_key);
@@ -239,4 +242,54 @@ void lk_stored_view(const lk_stored *s, bson_t *view)
 bson_t *lk_stored_copy(const lk_stored *s)
 {
     return bson_new_from_data(s->data, s->len);
+}
+
+/* ---- what every store decides the same way -------------------------------- */
+
+lk_status lk_stored_id(const lk_stored_found *found, bool required,
+                       bson_oid_t *id, lk_error *err)
+{
+    if (found->id_type == BSON_TYPE_OID) {
+        *id = found->id;
+        return LK_OK;
+    }
+    if (found->id_type != BSON_TYPE_EOD)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "field \"_id\" must be an ObjectId, got %s",
+                            lk_bson_type_name(found->id_type));
+    if (required)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "field \"_id\" is required (insert new documents "
+                            "first)");
+    bson_oid_init(id, NULL);
+    return LK_OK;
+}
+
+lk_status lk_stored_external_version(const bson_t *doc,
+                                     const char *version_key,
+                                     int64_t *version, lk_error *err)
+{
+    lk_status s = lk_bson_get_int64(doc, version_key, version, err);
+    if (s == LK_ERR_NOT_FOUND)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "field \"%s\" is required (external versions)",
+                            version_key);
+    if (s == LK_OK && *version < 0)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "field \"%s\" must be >= 0, got %lld", version_key,
+                            (long long)*version);
+    return s;
+}
+
+lk_status lk_stored_unique_key(const bson_t *doc, const char *path,
+                               uint8_t **key, size_t *len, lk_error *err)
+{
+    bson_iter_t it, found;
+    *key = NULL;
+    *len = 0;
+    if (!bson_iter_init(&it, doc) ||
+        !bson_iter_find_descendant(&it, path, &found) ||
+        BSON_ITER_HOLDS_NULL(&found))
+        return LK_OK;
+    return lk_value_key(&found, path, key, len, err);
 }

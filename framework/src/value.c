@@ -207,7 +207,7 @@ static void put_u64(uint8_t *p, uint64_t v)
 }
 
 lk_status lk_value_key(const bson_iter_t *value, const char *path,
-                           uint8_t **key, size_t *len, lk_error *err)
+                       uint8_t **key, size_t *len, lk_error *err)
 {
     /* A key is a one-byte tag (the value's kind) and its bytes; numbers of
      * every type share the tag 'n' when integral, so 1, 1L and 1.0 clash. */

@@ -72,6 +72,9 @@ extern "C" {
 
 #define LK_DEFAULT_VERSION_KEY "version"
 
+/* The longest collection name (bytes). */
+#define LK_COLLECTION_NAME_MAX 48
+
 typedef struct lk_store lk_store;
 typedef struct lk_collection lk_collection;
 typedef struct lk_cursor lk_cursor;
@@ -144,7 +147,11 @@ struct lk_cursor {
 /* ---- store ---------------------------------------------------------- */
 
 /* Opens a collection; `opts` may be NULL (update-if-current, "version").
- * *out is borrowed from the store. */
+ * *out is borrowed from the store. A name is 1 to LK_COLLECTION_NAME_MAX
+ * letters, digits or '_', not starting with a digit, in every store (the
+ * PostgreSQL store makes it a table name); unique paths are non-empty
+ * dotted paths, not "_id", each listed once. Anything else is
+ * LK_ERR_INVALID. */
 lk_status lk_store_collection(lk_store *store, const char *name,
                               const lk_collection_opts *opts,
                               lk_collection **out, lk_error *err);

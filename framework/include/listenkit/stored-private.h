@@ -15,6 +15,7 @@
 #ifndef LISTENKIT_STORED_PRIVATE_H
 #define LISTENKIT_STORED_PRIVATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <bson/bson.h>
@@ -43,7 +44,7 @@ typedef struct lk_stored_found {
 /* How many bytes lk_stored_build may write for `doc` (a bound, a few
  * bytes over). LK_ERR_INVALID for a document over LK_BSON_MAX_SIZE. */
 lk_status lk_stored_size(const bson_t *doc, const char *version_key,
-                             size_t *size, lk_error *err);
+                         size_t *size, lk_error *err);
 
 /* Builds the stored form of `doc` into `buf` (lk_stored_size bytes,
  * owned by the caller: the store puts a new document's bytes in the same
@@ -53,8 +54,8 @@ lk_status lk_stored_size(const bson_t *doc, const char *version_key,
  * depth, keys included: LK_ERR_INVALID "document is not valid BSON (at
  * byte N)" or "document nested more than 100 levels". */
 lk_status lk_stored_build(const bson_t *doc, const char *version_key,
-                              uint8_t *buf, lk_stored *out,
-                              lk_stored_found *found, lk_error *err);
+                          uint8_t *buf, lk_stored *out,
+                          lk_stored_found *found, lk_error *err);
 
 /* The check lk_stored_build makes, alone (for filters): valid BSON at
  * every depth with UTF-8 keys, at most 100 levels. Stricter than
@@ -72,5 +73,28 @@ void lk_stored_view(const lk_stored *s, bson_t *view);
 
 /* A new bson_t copy (caller destroys); NULL on OOM. */
 bson_t *lk_stored_copy(const lk_stored *s);
+
+/* ---- what every store decides the same way ------------------------------- */
+
+/* The `_id` to keep, from what lk_stored_build found: the caller's
+ * ObjectId, else (when `required` is false: an insert) a new one.
+ * LK_ERR_INVALID "field "_id" must be an ObjectId, got <type>", or "field
+ * "_id" is required" when `required` and there is none (a save). */
+lk_status lk_stored_id(const lk_stored_found *found, bool required,
+                       bson_oid_t *id, lk_error *err);
+
+/* The version an LK_OCC_EXTERNAL insert keeps: the one `doc` carries at
+ * `version_key`. LK_ERR_INVALID when it is missing ("required"), not an
+ * integer, or below 0 (">= 0"). */
+lk_status lk_stored_external_version(const bson_t *doc,
+                                     const char *version_key,
+                                     int64_t *version, lk_error *err);
+
+/* The unique-index key (lk_value_key) of the value at dotted `path` in
+ * `doc`; *key NULL (and LK_OK) when the path is absent or null: such
+ * documents are not indexed and never clash, as NULLs never do in a
+ * PostgreSQL unique index. *key is malloc'd; the caller frees it. */
+lk_status lk_stored_unique_key(const bson_t *doc, const char *path,
+                               uint8_t **key, size_t *len, lk_error *err);
 
 #endif /* LISTENKIT_STORED_PRIVATE_H */

@@ -42,6 +42,6 @@ const char *lk_bson_type_name(bson_type_t type);
  * *key is malloc'd, the caller frees it. LK_ERR_INVALID naming `path` for
  * other types, LK_ERR_NOMEM on OOM. */
 lk_status lk_value_key(const bson_iter_t *value, const char *path,
-                           uint8_t **key, size_t *len, lk_error *err);
+                       uint8_t **key, size_t *len, lk_error *err);
 
 #endif /* LISTENKIT_VALUE_PRIVATE_H */
