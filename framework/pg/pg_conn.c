@@ -139,6 +139,12 @@ static lk_status conn_error(const pg_config *cfg, const PGconn *conn,
 
 /* ---- connecting ------------------------------------------------------------------ */
 
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 lk_status pg_connect(const pg_config *cfg, PGconn **out, lk_error *err)
 {
     /* Later keywords win over the expanded conninfo: the user's own
@@ -160,7 +166,7 @@ lk_status pg_connect(const pg_config *cfg, PGconn **out, lk_error *err)
         return s;
     }
     /* No NOTICE lines on stderr ("relation already exists, skipping"). */
-    PQsetNoticeProcessor(conn, NULL, NULL);
+    PQsetNoticeProcessor(conn, ignore_notice, NULL);
     lk_status s = pg_run(cfg, conn, cfg->statement_timeout, NULL, NULL, err);
     if (s != LK_OK) {
         PQfinish(conn);

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "listenkit.h"
-#include "mem_store.h"
+#include "store_impls.h"
 #include "store_spec.h"
 
 #define OID_A "5f1d7f1e2a3b4c5d6e7f8001"
@@ -53,8 +53,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = test_calloc(1, sizeof *f);
-    f->store = lk_mem_store_new();
-    assert_non_null(f->store);
+    f->store = spec_store_open(*state);
     f->things = store_spec_collection(f->store, "things", NULL);
     f->empty = store_spec_collection(f->store, "empty", NULL);
     store_spec_seed(f->things, DOCS, sizeof DOCS / sizeof DOCS[0]);
@@ -65,7 +64,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    lk_store_free(f->store);
+    spec_store_close(f->store);
     test_free(f);
     return 0;
 }
@@ -531,5 +530,5 @@ int main(void)
         T(test_bad_filter_inside_or_is_found_before_matching),
 #undef T
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return spec_store_run(tests, sizeof tests / sizeof tests[0]);
 }

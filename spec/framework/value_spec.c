@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "listenkit.h"
-#include "mem_store.h"
+#include "store_impls.h"
 #include "store_spec.h"
 
 #define OID_1 "5f1d7f1e2a3b4c5d6e7f8091"
@@ -63,8 +63,7 @@ static int setup(void **state)
     static const char *const unique[] = {"k", NULL};
     static const lk_collection_opts keyed = {.unique = unique};
     fixture *f = test_calloc(1, sizeof *f);
-    f->store = lk_mem_store_new();
-    assert_non_null(f->store);
+    f->store = spec_store_open(*state);
     f->values = store_spec_collection(f->store, "values", NULL);
     f->keyed = store_spec_collection(f->store, "keyed", &keyed);
     for (size_t i = 0; i < sizeof VALUES / sizeof VALUES[0]; i++) {
@@ -80,7 +79,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    lk_store_free(f->store);
+    spec_store_close(f->store);
     test_free(f);
     return 0;
 }
@@ -347,5 +346,5 @@ int main(void)
         T(test_unique_field_names_the_type_it_cannot_index),
 #undef T
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return spec_store_run(tests, sizeof tests / sizeof tests[0]);
 }
