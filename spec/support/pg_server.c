@@ -321,12 +321,18 @@ void spec_pg_unique_name(char *buf, size_t size, const char *prefix)
     snprintf(buf, size, "%s_%ld_%u", prefix, (long)getpid(), ++counter);
 }
 
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 bool spec_pg_exec(const char *url, const char *sql)
 {
     PGconn *conn = PQconnectdb(url);
     bool ok = false;
     if (PQstatus(conn) == CONNECTION_OK) {
-        PQsetNoticeProcessor(conn, NULL, NULL);
+        PQsetNoticeProcessor(conn, ignore_notice, NULL);
         PGresult *r = PQexec(conn, sql);
         ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
              PQresultStatus(r) == PGRES_TUPLES_OK;
