@@ -11,7 +11,7 @@
 set -u
 
 # pkg-config module -> Debian package that ships it
-modules="cmocka:libcmocka-dev jansson:libjansson-dev libbson-1.0:libbson-dev libnats:libnats-dev libmicrohttpd:libmicrohttpd-dev libjwt:libjwt-dev libcurl:libcurl4-openssl-dev"
+modules="cmocka:libcmocka-dev jansson:libjansson-dev libbson-1.0:libbson-dev libnats:libnats-dev libmicrohttpd:libmicrohttpd-dev libjwt:libjwt-dev libcurl:libcurl4-openssl-dev libpq:libpq-dev"
 # command -> Debian package (searched in PATH and the sbin folders, since
 # Debian puts nats-server in /usr/sbin, outside a normal user's PATH)
 commands="pkg-config:pkg-config nats-server:nats-server gcovr:gcovr python3:python3"
@@ -29,6 +29,17 @@ for pair in $modules; do
         missing="$missing ${pair#*:}"
     fi
 done
+# PostgreSQL's server binaries (initdb, pg_ctl, postgres): Debian keeps
+# them in /usr/lib/postgresql/<version>/bin, outside PATH.
+has_pg_server() {
+    command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 && return 0
+    local d
+    for d in /usr/lib/postgresql/*/bin; do
+        [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && return 0
+    done
+    return 1
+}
+has_pg_server || missing="$missing postgresql"
 missing=$(printf '%s\n' $missing | sort -u | tr '\n' ' ')
 missing=${missing% }
 
