@@ -2,9 +2,9 @@
 # install_spec.sh — what a user of the installed library relies on:
 #   1. after `make install PREFIX=<tmp>`, a small program built with
 #      `pkg-config --cflags --libs listenkit` compiles, links and runs;
-#   2. so do programs built with `listenkit-mocks` (the doubles) and
-#      `listenkit-nats` (the adapter) alone: each module brings everything
-#      its static library needs;
+#   2. so do programs built with `listenkit-mocks` (the doubles),
+#      `listenkit-nats` (the adapter) and `listenkit-pg` (the store)
+#      alone: each module brings everything its static library needs;
 #   3. `make uninstall` with the same PREFIX leaves no listenkit file behind.
 # It builds into its own BUILD dir under the temporary prefix, so it never
 # disturbs the build that is running it.
@@ -22,7 +22,7 @@ passed=0 failed=0
 pass() { echo "[       OK ] $1"; passed=$((passed + 1)); }
 fail() { echo "[  FAILED  ] $1: $2"; failed=$((failed + 1)); }
 
-echo "[==========] Running 5 test(s)."
+echo "[==========] Running 6 test(s)."
 
 # ---- 1: install, then build and run a program against the prefix ----------
 # The program touches the event and the store helpers: the library is static,
@@ -121,6 +121,19 @@ int main(void) {
     nats_Close();
     return 0;
 }' "ERR_IO 1"
+
+build_and_run listenkit-pg installed_pg_store_builds_and_reports_a_refused_connection '
+#include <listenkit.h>
+#include <listenkit/pg.h>
+#include <stdio.h>
+#include <string.h>
+int main(void) {
+    lk_store *store = NULL;
+    lk_error err;
+    lk_status s = lk_pg_store_connect(&store, "postgresql://u:pw@127.0.0.1:1/db", NULL, &err);
+    printf("%s %d %d\n", lk_status_name(s), store == NULL, strstr(err.message, "127.0.0.1:1") != NULL);
+    return 0;
+}' "ERR_IO 1 1"
 
 # ---- 3: uninstall removes it all -------------------------------------------
 echo "[ RUN      ] uninstall_removes_every_installed_file"

@@ -20,23 +20,15 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include <cmocka.h>
 #include <nats/nats.h>
 
+#include "spec_proc.h"
+
 #define START_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS 5000
 #define START_ATTEMPTS 3
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 static void set_reason(spec_nats_server *srv, const char *fmt, ...)
 {
@@ -47,19 +39,12 @@ static void set_reason(spec_nats_server *srv, const char *fmt, ...)
     srv->ok = false;
 }
 
-static bool is_executable(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-           access(path, X_OK) == 0;
-}
-
 /* $NATS_SERVER_BIN, else nats-server on PATH, else /usr/sbin. */
 static bool find_binary(spec_nats_server *srv, char *out, size_t size)
 {
     const char *env = getenv("NATS_SERVER_BIN");
     if (env != NULL && env[0] != '\0') {
-        if (is_executable(env)) {
+        if (spec_is_executable(env)) {
             snprintf(out, size, "%s", env);
             return true;
         }
@@ -70,73 +55,14 @@ static bool find_binary(spec_nats_server *srv, char *out, size_t size)
     while (path != NULL && *path != '\0') {
         size_t len = strcspn(path, ":");
         snprintf(out, size, "%.*s/nats-server", (int)len, path);
-        if (len > 0 && is_executable(out))
+        if (len > 0 && spec_is_executable(out))
             return true;
         path += len + (path[len] == ':');
     }
     snprintf(out, size, "/usr/sbin/nats-server");
-    if (is_executable(out))
+    if (spec_is_executable(out))
         return true;
     set_reason(srv, "nats-server is neither on PATH nor in /usr/sbin");
-    return false;
-}
-
-/* A port nothing listens on right now (the kernel's pick). */
-static int free_port(void)
-{
-    struct sockaddr_in a = {0};
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    if (fd < 0)
-        return -1;
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-static bool accepts(int port)
-{
-    struct sockaddr_in a = {0};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return false;
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag,
-                        struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-    if (dir[0] != '\0')
-        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Waits up to `ms` for the child to exit; true when it did. */
-static bool reap(pid_t pid, long ms)
-{
-    for (long waited = 0; waited <= ms; waited += 20) {
-        pid_t r = waitpid(pid, NULL, WNOHANG);
-        if (r == pid || (r < 0 && errno == ECHILD))
-            return true;
-        sleep_ms(20);
-    }
     return false;
 }
 
@@ -144,11 +70,7 @@ static void kill_server(spec_nats_server *srv)
 {
     if (srv->pid > 0) {
         kill(srv->pid, SIGCONT); /* a paused server acts on SIGTERM */
-        kill(srv->pid, SIGTERM);
-        if (!reap(srv->pid, STOP_TIMEOUT_MS)) {
-            kill(srv->pid, SIGKILL);
-            reap(srv->pid, STOP_TIMEOUT_MS);
-        }
+        spec_stop_child(srv->pid, SIGTERM, STOP_TIMEOUT_MS);
         srv->pid = 0;
     }
 }
@@ -158,13 +80,12 @@ static pid_t launch(const char *bin, int port, const char *dir, bool js)
     char port_text[16], log_path[300];
     snprintf(port_text, sizeof port_text, "%d", port);
     snprintf(log_path, sizeof log_path, "%s/server.log", dir);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-#ifdef __linux__
         /* A spec killed by its timeout or a crash must not leave the server
          * running: it follows its parent. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-#endif
+        spec_follow_parent(parent, SIGTERM);
         int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd >= 0) {
             dup2(fd, STDOUT_FILENO);
@@ -186,7 +107,7 @@ static pid_t launch(const char *bin, int port, const char *dir, bool js)
 static bool try_start(spec_nats_server *srv, const char *bin, int port)
 {
     if (port == 0)
-        port = free_port();
+        port = spec_free_port();
     if (port <= 0) {
         set_reason(srv, "no free loopback port: %s", strerror(errno));
         return false;
@@ -197,7 +118,7 @@ static bool try_start(spec_nats_server *srv, const char *bin, int port)
         return false;
     }
     for (long waited = 0; waited < START_TIMEOUT_MS; waited += 20) {
-        if (accepts(port)) {
+        if (spec_port_accepts(port)) {
             srv->pid = pid;
             srv->port = port;
             snprintf(srv->url, sizeof srv->url, "nats://127.0.0.1:%d", port);
@@ -209,7 +130,7 @@ static bool try_start(spec_nats_server *srv, const char *bin, int port)
                             "in %s)", bin, port, srv->dir);
             return false;
         }
-        sleep_ms(20);
+        spec_sleep_ms(20);
     }
     srv->pid = pid;
     kill_server(srv);
@@ -244,7 +165,7 @@ static bool spawn(spec_nats_server *srv, bool js)
                 fprintf(stderr, "nats-server: %s", line);
             fclose(f);
         }
-        remove_tree(srv->dir);
+        spec_remove_tree(srv->dir);
         srv->dir[0] = '\0';
     }
     return srv->ok;
@@ -322,7 +243,7 @@ void spec_nats_server_stop(spec_nats_server *srv)
     if (srv == NULL || srv->external)
         return;
     kill_server(srv);
-    remove_tree(srv->dir);
+    spec_remove_tree(srv->dir);
     srv->dir[0] = '\0';
     srv->ok = false;
 }
