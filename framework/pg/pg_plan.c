@@ -107,7 +107,7 @@ lk_status pg_where_build(pg_where *w, pg_params *params, const bson_t *filter,
                 continue;
             uint8_t *bytes = NULL;
             size_t len = 0;
-            char column[16];
+            char column[24];
             used[i] = true;
             snprintf(column, sizeof column, "u%zu", i);
             s = lk_value_key(&operand, key, &bytes, &len, err);

@@ -140,9 +140,10 @@ static void test_collection_names_follow_one_rule_in_every_store(
         assert_null(c);
     }
     /* SQL keywords and case are fine: names are quoted */
-    static const char *const good[] = {"values", "select", "Mixed_Case", "_u",
-                                       "a12345678901234567890123456789012345"
-                                       "678901234567"}; /* 48 */
+    static const char *const good[] = {
+        "values", "select", "Mixed_Case", "_u",
+        "a12345678901234567890123456789012345678901234567", /* 48 */
+    };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         c = store_spec_collection(f->store, good[i], NULL);
         bson_destroy(store_spec_insert(c, "{\"n\": 1}"));

@@ -209,7 +209,7 @@ static void test_more_unique_paths_than_the_store_indexes_are_refused(
 {
     fixture *f = *state;
     const char *many[18];
-    char names[17][8];
+    char names[17][16];
     for (int i = 0; i < 17; i++) {
         snprintf(names[i], sizeof names[i], "f%d", i);
         many[i] = names[i];

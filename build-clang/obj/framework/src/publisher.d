@@ -1,0 +1,17 @@
+build-clang/obj/framework/src/publisher.o: framework/src/publisher.c \
+  framework/include/listenkit/publisher.h \
+  framework/include/listenkit/bus.h framework/include/listenkit/error.h \
+  framework/include/listenkit/msg.h framework/include/listenkit/event.h \
+  framework/include/listenkit/alloc.h
+
+framework/include/listenkit/publisher.h:
+
+framework/include/listenkit/bus.h:
+
+framework/include/listenkit/error.h:
+
+framework/include/listenkit/msg.h:
+
+framework/include/listenkit/event.h:
+
+framework/include/listenkit/alloc.h:

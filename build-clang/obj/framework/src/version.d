@@ -1,0 +1,4 @@
+build-clang/obj/framework/src/version.o: framework/src/version.c \
+  framework/include/listenkit/version.h
+
+framework/include/listenkit/version.h:

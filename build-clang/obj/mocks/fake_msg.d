@@ -1,0 +1,11 @@
+build-clang/obj/mocks/fake_msg.o: mocks/fake_msg.c mocks/fake_msg.h \
+  framework/include/listenkit/error.h framework/include/listenkit/msg.h \
+  framework/include/listenkit/alloc.h
+
+mocks/fake_msg.h:
+
+framework/include/listenkit/error.h:
+
+framework/include/listenkit/msg.h:
+
+framework/include/listenkit/alloc.h:
