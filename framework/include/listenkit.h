@@ -16,6 +16,7 @@
 #include "listenkit/event.h"
 #include "listenkit/msg.h"
 #include "listenkit/bus.h"
+#include "listenkit/batch.h"
 #include "listenkit/store.h"
 #include "listenkit/retry.h"
 #include "listenkit/listener.h"

@@ -529,10 +529,17 @@ static void nats_free(lk_bus *bus)
         bus_release((lk_nats_bus *)bus);
 }
 
+lk_status lk_nats_check_open(lk_nats_bus *b, const char *subject,
+                             lk_error *err)
+{
+    return check_open(b, subject, err);
+}
+
 static const lk_bus_ops nats_bus_ops = {
     .name = "nats",
     .publish = nats_publish,
     .subscribe = lk_nats_subscribe,
     .drain = nats_drain,
     .free = nats_free,
+    .batch_new = lk_nats_batch_new,
 };

@@ -4,6 +4,7 @@
  *   nats_bus.c        connect, options, publish, drain, free, the ops table
  *   nats_stream.c     make sure the stream captures a subject
  *   nats_subscribe.c  durable/ephemeral consumers and lk_msg deliveries
+ *   nats_batch.c      asynchronous publishing (lk_batch)
  *   nats_status.c     natsStatus -> lk_status with the library's text
  *
  * Not installed; users see listenkit/nats.h only.
@@ -136,6 +137,15 @@ bool lk_nats_subs_wait_complete(lk_nats_bus *b, int64_t deadline_ms);
 /* Releases the subscriptions once the connection closed; first waits,
  * without bound, until no handler runs (lk_bus_free's promise). */
 void lk_nats_subs_free(lk_nats_bus *b);
+
+/* LK_OK when the bus can publish now: not drained, connected; otherwise
+ * LK_ERR_CLOSED or LK_ERR_IO ("nothing was sent") naming `subject`. */
+lk_status lk_nats_check_open(lk_nats_bus *b, const char *subject,
+                             lk_error *err);
+
+/* The batch_new op (nats_batch.c). */
+lk_status lk_nats_batch_new(lk_bus *bus, const lk_batch_opts *opts,
+                            lk_batch **out, lk_error *err);
 
 
 #endif /* LISTENKIT_NATS_PRIVATE_H */

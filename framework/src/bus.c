@@ -1,6 +1,8 @@
 /* bus.c — argument checks every bus shares, then the ops table. */
 #include "listenkit/bus.h"
 
+#include "bus-private.h"
+
 #include <string.h>
 
 /* A literal token: printable ASCII without spaces (anything else would
@@ -84,17 +86,24 @@ static lk_status check_name(const char *subject, const char *what,
                         subject, what, name);
 }
 
+lk_status lk_bus_check_publish(const char *subject, const void *data,
+                               size_t len, lk_error *err)
+{
+    lk_status s = check_subject(subject, false, "publish", err);
+    if (s == LK_OK && data == NULL && len > 0)
+        s = lk_error_set(err, LK_ERR_INVALID,
+                         "publish %s: data is NULL but length is %zu",
+                         subject, len);
+    return s;
+}
+
 lk_status lk_bus_publish(lk_bus *bus, const char *subject, const void *data,
                          size_t len, const lk_publish_opts *opts,
                          lk_error *err)
 {
     lk_status s = check_bus(bus, "publish", err);
     if (s == LK_OK)
-        s = check_subject(subject, false, "publish", err);
-    if (s == LK_OK && data == NULL && len > 0)
-        s = lk_error_set(err, LK_ERR_INVALID,
-                         "publish %s: data is NULL but length is %zu",
-                         subject, len);
+        s = lk_bus_check_publish(subject, data, len, err);
     if (s == LK_OK)
         s = bus->ops->publish(bus, subject, data, len, opts, err);
     return s;

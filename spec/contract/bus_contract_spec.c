@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <nats/nats.h>
 
 #include "fake_nats.h"
 #include "listenkit.h"
@@ -97,6 +98,17 @@ typedef struct impl {
     /* Waits until r->n >= n or `ms` passed; true when reached. */
     bool (*wait)(contract *c, recorder *r, size_t n, int64_t ms);
     int64_t (*now)(contract *c);
+    /* Asynchronous publishing: make publishes on `subject` fail from now
+     * on (fake: an injected LK_ERR_IO; server: the stream stops capturing
+     * it behind the bus's back) and mend it again. */
+    void (*break_subject)(contract *c, const char *subject);
+    void (*mend_subject)(contract *c, const char *subject);
+    /* Moves c->bus to a connection that can be cut (server: a server of
+     * its own, reconnecting bus), cuts it mid-batch, and returns once it
+     * is back (fake: publishes fail with LK_ERR_IO while it is cut). */
+    void (*use_cuttable)(contract *c);
+    void (*cut)(contract *c);
+    void (*heal)(contract *c);
 } impl;
 
 #define MAX_RECORDERS 4
@@ -111,6 +123,7 @@ struct contract {
     lk_bus *bus;
     lk_bus *other; /* a second connection (connect_other), or NULL */
     lk_fake_nats *fake;
+    spec_nats_server own; /* use_cuttable's server (nats) */
     char stream[64];
     char subject[128];
 };
@@ -171,6 +184,23 @@ static int64_t fake_now(contract *c)
     return lk_fake_nats_now(c->fake);
 }
 
+static void fake_break_subject(contract *c, const char *subject)
+{
+    lk_fake_nats_fail_subject(c->fake, subject, LK_ERR_IO);
+}
+
+static void fake_mend_subject(contract *c, const char *subject)
+{
+    lk_fake_nats_fail_subject(c->fake, subject, LK_OK);
+}
+
+/* The fake has no connection to lose (no "connection down" fault yet):
+ * while cut, every publish on the contract's subject fails with LK_ERR_IO,
+ * which is what an outage does to publishes in flight. */
+static void fake_use_cuttable(contract *c) { (void)c; }
+static void fake_cut(contract *c) { fake_break_subject(c, c->subject); }
+static void fake_heal(contract *c) { fake_mend_subject(c, c->subject); }
+
 /* real server */
 
 static bool nats_open(contract *c)
@@ -189,7 +219,9 @@ static void nats_close(contract *c)
     c->other = NULL;
     lk_bus_free(c->bus); /* drains: no handler runs after this */
     c->bus = NULL;
-    if (server.ok)
+    if (c->own.ok || c->own.pid > 0)
+        spec_nats_server_stop(&c->own);
+    else if (server.ok)
         spec_nats_delete_stream(server.url, c->stream);
 }
 
@@ -225,10 +257,106 @@ static int64_t nats_now(contract *c)
     return mono_ms();
 }
 
-static const impl fake_impl = {"fake", fake_open, fake_close, fake_pass,
-                               fake_wait, fake_now};
-static const impl nats_impl = {"nats", nats_open, nats_close, nats_pass,
-                               nats_wait, nats_now};
+/* Rewrites c->stream's subject list to every subject but `drop`, or adds
+ * `add`, as an operator would behind the bus's back. */
+static void nats_edit_subjects(contract *c, const char *drop, const char *add)
+{
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    const char *url = c->own.ok ? c->own.url : server.url;
+    natsStatus s = natsConnection_ConnectTo(&nc, url);
+    if (s == NATS_OK)
+        s = natsConnection_JetStream(&js, nc, NULL);
+    if (s == NATS_OK)
+        s = js_GetStreamInfo(&si, js, c->stream, NULL, &jerr);
+    if (s == NATS_OK) {
+        jsStreamConfig *cfg = si->Config;
+        const char *subjects[16];
+        int n = 0;
+        for (int i = 0; i < cfg->SubjectsLen && n < 15; i++)
+            if (drop == NULL || strcmp(cfg->Subjects[i], drop) != 0)
+                subjects[n++] = cfg->Subjects[i];
+        if (add != NULL)
+            subjects[n++] = add;
+        const char **saved = cfg->Subjects;
+        int saved_len = cfg->SubjectsLen;
+        cfg->Subjects = subjects;
+        cfg->SubjectsLen = n;
+        s = js_UpdateStream(NULL, js, cfg, NULL, &jerr);
+        cfg->Subjects = saved;
+        cfg->SubjectsLen = saved_len;
+    }
+    jsStreamInfo_Destroy(si);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    if (s != NATS_OK)
+        fail_msg("[nats] stream %s: cannot change its subjects: %s (%d)",
+                 c->stream, natsStatus_GetText(s), (int)jerr);
+}
+
+static void nats_break_subject(contract *c, const char *subject)
+{
+    nats_edit_subjects(c, subject, NULL);
+}
+
+static void nats_mend_subject(contract *c, const char *subject)
+{
+    /* Nothing to do: the batch made sure of the subject again after the
+     * server said no stream captures it; the contract checks exactly
+     * that by publishing again. */
+    (void)c;
+    (void)subject;
+}
+
+static void nats_use_cuttable(contract *c)
+{
+    lk_error err = {0};
+    lk_nats_opts opts = {.stream = c->stream, .publish_timeout_ms = 1000,
+                         .reconnect_attempts = -1, .reconnect_wait_ms = 50};
+    spec_nats_server_require(&server); /* a server binary is there */
+    if (!spec_nats_server_spawn(&c->own))
+        fail_msg("[nats] cannot spawn a server of its own: %s", c->own.reason);
+    lk_bus_free(c->bus);
+    spec_nats_delete_stream(server.url, c->stream);
+    c->bus = NULL;
+    if (lk_nats_bus_connect(&c->bus, c->own.url, &opts, &err) != LK_OK)
+        fail_msg("connect %s: %s", c->own.url, err.message);
+}
+
+static void nats_cut(contract *c)
+{
+    /* Kill and start again on the same port and store: the bus sees its
+     * connection drop and reconnects. */
+    if (!spec_nats_server_restart(&c->own))
+        fail_msg("[nats] restart: %s", c->own.reason);
+}
+
+/* Back once a batch can be made, i.e. the bus is connected again. */
+static void nats_heal(contract *c)
+{
+    int64_t until = mono_ms() + WAIT_MS;
+    for (;;) {
+        lk_batch *probe = NULL;
+        lk_status s = lk_batch_new(c->bus, NULL, &probe, NULL);
+        lk_batch_free(probe);
+        if (s == LK_OK)
+            return;
+        if (mono_ms() >= until)
+            fail_msg("[nats] not reconnected within %d ms", WAIT_MS);
+        sleep_ms(20);
+    }
+}
+
+static const impl fake_impl = {
+    "fake", fake_open, fake_close, fake_pass, fake_wait, fake_now,
+    fake_break_subject, fake_mend_subject, fake_use_cuttable, fake_cut,
+    fake_heal};
+static const impl nats_impl = {
+    "nats", nats_open, nats_close, nats_pass, nats_wait, nats_now,
+    nats_break_subject, nats_mend_subject, nats_use_cuttable, nats_cut,
+    nats_heal};
 
 /* ---- recorder ------------------------------------------------------------------- */
 
@@ -1053,6 +1181,239 @@ static void a_listener_dead_letters_what_it_cannot_process_and_goes_on(
     assert_int_equal(letters->rec[0].count, MAX);
 }
 
+/* ---- asynchronous publishing (lk_batch) -------------------------------------------- */
+
+static lk_batch *batch_new(contract *c, size_t max_in_flight)
+{
+    lk_batch *b = NULL;
+    lk_error err = {0};
+    lk_batch_opts opts = {.max_in_flight = max_in_flight};
+    if (lk_batch_new(c->bus, &opts, &b, &err) != LK_OK)
+        fail_msg("[%s] batch: %s", c->impl->name, err.message);
+    return b;
+}
+
+static void batch_send(contract *c, lk_batch *b, const char *subject,
+                       const char *text, const char *msg_id)
+{
+    lk_error err = {0};
+    lk_publish_opts opts = {.msg_id = msg_id};
+    if (lk_batch_publish(b, subject, text, strlen(text), &opts, &err) != LK_OK)
+        fail_msg("[%s] batch publish %s: %s", c->impl->name, subject,
+                 err.message);
+}
+
+static void batch_settle(contract *c, lk_batch *b)
+{
+    lk_error err = {0};
+    if (lk_batch_wait(b, 0, &err) != LK_OK)
+        fail_msg("[%s] batch wait: %s", c->impl->name, err.message);
+    assert_int_equal(lk_batch_acked(b), lk_batch_published(b));
+}
+
+static void a_batchs_messages_arrive_in_publish_order(contract *c)
+{
+    enum { N = 500 };
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.queue_group = "batch", .ack_wait_ms = 2000};
+    subscribe(c, c->subject, &opts, r, 0);
+    lk_batch *b = batch_new(c, 64); /* fewer in flight than published */
+    for (int i = 0; i < N; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "%d", i);
+        batch_send(c, b, c->subject, text, NULL);
+    }
+    assert_int_equal(lk_batch_published(b), N);
+    batch_settle(c, b);
+    assert_int_equal(lk_batch_failure_count(b), 0);
+    lk_batch_free(b);
+    await(c, r, N);
+    for (int i = 0; i < N; i++) {
+        if (atoi(r->rec[i].data) != i)
+            fail_msg("[%s] delivery %d carried message %s", c->impl->name, i,
+                     r->rec[i].data);
+        assert_int_equal(r->rec[i].seq, (uint64_t)i + 1);
+    }
+}
+
+static void every_failed_message_of_a_batch_is_reported_with_its_subject(
+    contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.queue_group = "mixed", .ack_wait_ms = ACK_WAIT_MS};
+    char good[160], bad[160];
+    snprintf(good, sizeof good, "%s.good", c->subject);
+    snprintf(bad, sizeof bad, "%s.bad", c->subject);
+    subscribe(c, good, &opts, r, 0);
+    publish(c, bad, "before"); /* the bus makes sure of both subjects */
+    c->impl->break_subject(c, bad);
+
+    lk_batch *b = batch_new(c, 0);
+    for (int i = 0; i < 3; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "bad-%d", i);
+        batch_send(c, b, good, "fine", NULL);
+        batch_send(c, b, bad, "lost?", id);
+    }
+    lk_error err = {0};
+    lk_status s = lk_batch_wait(b, 0, &err);
+    assert_int_equal(s, LK_ERR_IO);
+    assert_non_null(strstr(err.message, "3 of 6"));
+    assert_non_null(strstr(err.message, bad));
+    assert_int_equal(lk_batch_acked(b), 3);
+    assert_int_equal(lk_batch_failure_count(b), 3);
+    for (size_t k = 0; k < 3; k++) {
+        const lk_batch_failure *f = lk_batch_failure_at(b, k);
+        char id[32];
+        snprintf(id, sizeof id, "bad-%zu", k);
+        assert_int_equal(f->index, 2 * k + 1);
+        assert_string_equal(f->subject, bad);
+        assert_string_equal(f->msg_id, id);
+        assert_int_equal(f->status, LK_ERR_IO);
+        assert_non_null(strstr(f->message, bad));
+    }
+    assert_null(lk_batch_failure_at(b, 3));
+    await(c, r, 3);
+
+    /* Mended, the failed ones go through when published again. */
+    c->impl->mend_subject(c, bad);
+    for (size_t k = 0; k < 3; k++) {
+        const lk_batch_failure *f = lk_batch_failure_at(b, k);
+        batch_send(c, b, f->subject, "again", f->msg_id);
+    }
+    assert_int_equal(lk_batch_wait(b, 0, &err), LK_ERR_IO); /* the old ones */
+    assert_int_equal(lk_batch_acked(b), 6);
+    assert_int_equal(lk_batch_failure_count(b), 3);
+    lk_batch_free(b);
+    settle_at(c, r, 2 * ACK_WAIT_MS, 3);
+}
+
+static void a_repeated_msg_id_in_a_batch_is_stored_and_delivered_once(
+    contract *c)
+{
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.queue_group = "bdedup", .ack_wait_ms = ACK_WAIT_MS};
+    subscribe(c, c->subject, &opts, r, 0);
+    lk_batch *b = batch_new(c, 0);
+    batch_send(c, b, c->subject, "v1", "ticket-1-v1");
+    batch_send(c, b, c->subject, "v1 again", "ticket-1-v1");
+    batch_send(c, b, c->subject, "v2", "ticket-1-v2");
+    batch_settle(c, b); /* the duplicate is acknowledged, not stored */
+    lk_batch_free(b);
+    await(c, r, 2);
+    settle_at(c, r, 2 * ACK_WAIT_MS, 2);
+    assert_string_equal(r->rec[0].data, "v1");
+    assert_string_equal(r->rec[1].data, "v2");
+    assert_int_equal(r->rec[1].seq, 2);
+}
+
+/* The outbox relay's story: the connection drops in the middle of a
+ * batch; every message is acknowledged, refused at once or reported
+ * failed (none vanishes), and republishing the others with their msg_ids
+ * stores each message exactly once. */
+static void a_disconnect_mid_batch_loses_nothing_and_republishing_stores_once(
+    contract *c)
+{
+    enum { N = 300, ROUNDS = 10 };
+    static bool done[N];
+    memset(done, 0, sizeof done);
+    c->impl->use_cuttable(c);
+
+    size_t left = N, refused = 0, failed = 0;
+    for (int round = 0; round < ROUNDS && left > 0; round++) {
+        lk_batch *b = batch_new(c, 32);
+        size_t index_of[N], n = 0;
+        for (size_t i = 0; i < N; i++) {
+            if (done[i])
+                continue;
+            if (round == 0 && i == N / 2)
+                c->impl->cut(c);
+            char text[16], id[16];
+            snprintf(text, sizeof text, "%zu", i);
+            snprintf(id, sizeof id, "m-%zu", i);
+            lk_publish_opts po = {.msg_id = id};
+            lk_error err = {0};
+            lk_status s = lk_batch_publish(b, c->subject, text, strlen(text),
+                                           &po, &err);
+            if (s == LK_OK)
+                index_of[n++] = i;
+            else if (s == LK_ERR_IO || s == LK_ERR_TIMEOUT)
+                refused++; /* not sent: published again next round */
+            else
+                fail_msg("[%s] publish %zu: %s", c->impl->name, i,
+                         err.message);
+        }
+        (void)lk_batch_wait(b, 0, NULL);
+        size_t nf = lk_batch_failure_count(b);
+        if (lk_batch_acked(b) + nf != n)
+            fail_msg("[%s] round %d: %zu published, %zu acked, %zu failed",
+                     c->impl->name, round, n, lk_batch_acked(b), nf);
+        for (size_t k = 0; k < n; k++)
+            done[index_of[k]] = true;
+        for (size_t k = 0; k < nf; k++) {
+            const lk_batch_failure *f = lk_batch_failure_at(b, k);
+            assert_true(f->index < n);
+            assert_true(f->status == LK_ERR_IO || f->status == LK_ERR_TIMEOUT);
+            done[index_of[f->index]] = false;
+        }
+        failed += nf;
+        lk_batch_free(b);
+        if (round == 0)
+            c->impl->heal(c);
+        left = 0;
+        for (size_t i = 0; i < N; i++)
+            left += !done[i];
+    }
+    if (left > 0)
+        fail_msg("[%s] %zu messages still not acknowledged after %d rounds",
+                 c->impl->name, left, ROUNDS);
+    print_message("[%s] outage: %zu refused at once, %zu failed in flight\n",
+                  c->impl->name, refused, failed);
+
+    /* Each message is in the stream once. */
+    recorder *r = recorder_new(c, REPLY_ACK);
+    lk_subscribe_opts opts = {.durable_name = "audit", .deliver_all = true,
+                              .ack_wait_ms = 2000};
+    subscribe(c, c->subject, &opts, r, 0);
+    await(c, r, N);
+    settle_at(c, r, ACK_WAIT_MS, N);
+    static int seen[N];
+    memset(seen, 0, sizeof seen);
+    for (size_t i = 0; i < N; i++) {
+        int k = atoi(r->rec[i].data);
+        assert_in_range(k, 0, N - 1);
+        if (++seen[k] > 1)
+            fail_msg("[%s] message %d stored twice", c->impl->name, k);
+    }
+}
+
+static void a_batch_refuses_at_once_what_cannot_be_sent(contract *c)
+{
+    size_t len = 2u * 1024u * 1024u;
+    char *big = calloc(1, len);
+    lk_error err = {0};
+    assert_non_null(big);
+    lk_batch *b = batch_new(c, 0);
+    lk_status s = lk_batch_publish(b, c->subject, big, len, NULL, &err);
+    free(big);
+    assert_int_equal(s, LK_ERR_TOO_LARGE);
+    assert_non_null(strstr(err.message, c->subject));
+    assert_int_equal(lk_batch_publish(b, "a..b", "x", 1, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "a..b"));
+    assert_int_equal(lk_batch_published(b), 0);
+    assert_int_equal(lk_batch_wait(b, 0, &err), LK_OK);
+    lk_batch_free(b);
+    /* a drained bus takes nothing */
+    assert_int_equal(lk_bus_drain(c->bus, &err), LK_OK);
+    lk_batch *after = NULL;
+    s = lk_batch_new(c->bus, NULL, &after, &err);
+    if (s == LK_OK)
+        s = lk_batch_publish(after, c->subject, "x", 1, NULL, &err);
+    assert_int_equal(s, LK_ERR_CLOSED);
+    lk_batch_free(after);
+}
+
 /* ---- the table: every behaviour x every implementation ----------------------------- */
 
 typedef void (*behaviour)(contract *c);
@@ -1137,6 +1498,11 @@ BEHAVIOUR(a_message_over_the_max_payload_is_too_large)
 BEHAVIOUR(a_wildcard_subscription_is_unsupported_and_a_malformed_one_invalid)
 BEHAVIOUR(a_crashed_members_unacked_message_comes_to_another_after_ack_wait)
 BEHAVIOUR(a_listener_dead_letters_what_it_cannot_process_and_goes_on)
+BEHAVIOUR(a_batchs_messages_arrive_in_publish_order)
+BEHAVIOUR(every_failed_message_of_a_batch_is_reported_with_its_subject)
+BEHAVIOUR(a_repeated_msg_id_in_a_batch_is_stored_and_delivered_once)
+BEHAVIOUR(a_disconnect_mid_batch_loses_nothing_and_republishing_stores_once)
+BEHAVIOUR(a_batch_refuses_at_once_what_cannot_be_sent)
 #undef BEHAVIOUR
 
 /* Each behaviour once per implementation; the name says which. */
@@ -1180,6 +1546,11 @@ int main(void)
         ON_BOTH(a_wildcard_subscription_is_unsupported_and_a_malformed_one_invalid),
         ON_BOTH(a_crashed_members_unacked_message_comes_to_another_after_ack_wait),
         ON_BOTH(a_listener_dead_letters_what_it_cannot_process_and_goes_on),
+        ON_BOTH(a_batchs_messages_arrive_in_publish_order),
+        ON_BOTH(every_failed_message_of_a_batch_is_reported_with_its_subject),
+        ON_BOTH(a_repeated_msg_id_in_a_batch_is_stored_and_delivered_once),
+        ON_BOTH(a_disconnect_mid_batch_loses_nothing_and_republishing_stores_once),
+        ON_BOTH(a_batch_refuses_at_once_what_cannot_be_sent),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -66,7 +66,7 @@ static lk_status rec_drain(lk_bus *bus, lk_error *err)
 static void rec_free(lk_bus *bus) { ((rec_bus *)bus)->frees++; }
 
 static const lk_bus_ops rec_ops = {"rec", rec_publish, rec_subscribe,
-                                   rec_drain, rec_free};
+                                   rec_drain, rec_free, NULL};
 
 static void handler(lk_msg *msg, void *closure)
 {

@@ -106,7 +106,7 @@ static lk_status bus_drain(lk_bus *bus, lk_error *err)
 }
 static void bus_free(lk_bus *bus) { (void)bus; }
 static const lk_bus_ops rec_bus_ops = {"rec", bus_publish, bus_subscribe,
-                                       bus_drain, bus_free};
+                                       bus_drain, bus_free, NULL};
 
 /* ---- the listener under test ----------------------------------------------------- */
 

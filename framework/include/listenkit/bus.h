@@ -36,6 +36,8 @@ extern "C" {
 #define LK_DEFAULT_MAX_ACK_PENDING 1000
 
 typedef struct lk_bus lk_bus;
+typedef struct lk_batch lk_batch;           /* see listenkit/batch.h */
+typedef struct lk_batch_opts lk_batch_opts; /* see listenkit/batch.h */
 
 /* Called once per delivery. `msg` is borrowed (see msg.h). The handler
  * replies through lk_msg_ack() & co.; no reply means redelivery later. */
@@ -82,6 +84,16 @@ typedef struct lk_bus_ops {
     lk_status (*drain)(lk_bus *bus, lk_error *err);
     /* Drains if needed and releases everything. */
     void (*free)(lk_bus *bus);
+    /* Asynchronous publishing (listenkit/batch.h): makes a batch whose
+     * publishes do not wait for their acknowledgements, with at most
+     * opts->max_in_flight unacknowledged; lk_batch_wait settles them and
+     * lists every failed message with its index, subject, msg_id and
+     * status. The batch is owned by the caller (lk_batch_free, before the
+     * bus), used from one thread at a time, and never calls back: results
+     * from other threads are collected inside it. NULL: lk_batch_new makes
+     * the generic batch, which publishes synchronously through `publish`. */
+    lk_status (*batch_new)(lk_bus *bus, const lk_batch_opts *opts,
+                           lk_batch **out, lk_error *err);
 } lk_bus_ops;
 
 struct lk_bus {

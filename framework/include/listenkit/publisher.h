@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "listenkit/batch.h"
 #include "listenkit/bus.h"
 #include "listenkit/error.h"
 #include "listenkit/event.h"
@@ -28,6 +29,14 @@ lk_status lk_publish(lk_bus *client, const lk_schema *schema,
 lk_status lk_publish_with(lk_bus *client, const lk_schema *schema,
                           const json_t *data, const lk_publish_opts *opts,
                           lk_error *err);
+
+/* The same into a batch (listenkit/batch.h): validated and encoded now,
+ * sent without waiting for the acknowledgement, settled by lk_batch_wait.
+ * Invalid data is refused here (LK_ERR_INVALID, nothing sent, no index),
+ * as is anything lk_batch_publish refuses; errors read as lk_publish's. */
+lk_status lk_publish_async(lk_batch *batch, const lk_schema *schema,
+                           const json_t *data, const lk_publish_opts *opts,
+                           lk_error *err);
 
 #ifdef __cplusplus
 }
