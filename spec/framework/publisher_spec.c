@@ -191,6 +191,54 @@ static void test_schema_with_invalid_subject_is_refused_by_the_bus(void **state)
     json_decref(v);
 }
 
+static void test_publish_async_validates_then_hands_the_event_to_the_batch(
+    void **state)
+{
+    (void)state;
+    rec_bus b = {.base.ops = &rec_ops};
+    json_t *v = event("{ \"version\": 2, \"price\": 15, \"id\": \"t1\" }");
+    json_t *bad = event("{\"id\":\"t\",\"version\":\"2\",\"price\":1}");
+    lk_batch *batch = NULL;
+    lk_publish_opts opts = {.msg_id = "ticket:updated:t1:2"};
+    lk_error err;
+    assert_int_equal(lk_batch_new(&b.base, NULL, &batch, &err), LK_OK);
+    assert_int_equal(lk_publish_async(batch, &ticket_updated, v, &opts, &err),
+                     LK_OK);
+    assert_int_equal(lk_publish_async(batch, &ticket_updated, bad, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_message_has(&err, "field \"version\"");
+    assert_int_equal(lk_batch_wait(batch, 0, &err), LK_OK);
+    assert_int_equal(lk_batch_published(batch), 1); /* the invalid one: none */
+    assert_int_equal(lk_batch_acked(batch), 1);
+    assert_string_equal(b.data, "{\"id\":\"t1\",\"price\":15,\"version\":2}");
+    assert_string_equal(b.msg_id, "ticket:updated:t1:2");
+    assert_int_equal(lk_publish_async(NULL, &ticket_updated, v, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_message_has(&err, "publish ticket:updated: batch is NULL");
+    lk_batch_free(batch);
+    json_decref(v);
+    json_decref(bad);
+}
+
+static void test_publish_async_failures_are_the_batchs_outcome(void **state)
+{
+    (void)state;
+    rec_bus b = {.base.ops = &rec_ops, .fail = LK_ERR_TIMEOUT,
+                 .fail_text = "publish ticket:updated: no ack within 5 ms"};
+    json_t *v = event("{\"id\":\"t\",\"version\":2,\"price\":1}");
+    lk_batch *batch = NULL;
+    lk_error err;
+    assert_int_equal(lk_batch_new(&b.base, NULL, &batch, &err), LK_OK);
+    assert_int_equal(lk_publish_async(batch, &ticket_updated, v, NULL, &err),
+                     LK_OK);
+    assert_int_equal(lk_batch_wait(batch, 0, &err), LK_ERR_TIMEOUT);
+    assert_message_has(&err, "1 of 1 messages failed");
+    assert_string_equal(lk_batch_failure_at(batch, 0)->subject,
+                        "ticket:updated");
+    lk_batch_free(batch);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +250,8 @@ int main(void)
         cmocka_unit_test(test_bus_error_naming_the_subject_is_not_prefixed_twice),
         cmocka_unit_test(test_refuses_null_client_schema_and_data),
         cmocka_unit_test(test_schema_with_invalid_subject_is_refused_by_the_bus),
+        cmocka_unit_test(test_publish_async_validates_then_hands_the_event_to_the_batch),
+        cmocka_unit_test(test_publish_async_failures_are_the_batchs_outcome),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,10 @@
+build-tsan/obj/framework/nats/nats_stream.o: framework/nats/nats_stream.c \
+ framework/nats/nats_private.h framework/include/listenkit/bus.h \
+ framework/include/listenkit/error.h framework/include/listenkit/msg.h \
+ framework/include/listenkit/nats.h framework/include/listenkit/log.h
+framework/nats/nats_private.h:
+framework/include/listenkit/bus.h:
+framework/include/listenkit/error.h:
+framework/include/listenkit/msg.h:
+framework/include/listenkit/nats.h:
+framework/include/listenkit/log.h:
