@@ -102,6 +102,11 @@
  *     unless scripted. A crash is played at once; the real server notices
  *     a dead client only after missed pings, which changes nothing a
  *     consumer sees: redelivery still waits for the ack wait.
+ *   - Asynchronous publishing (lk_batch): the generic batch of
+ *     listenkit/batch.h. Each message goes through the fake's publish at
+ *     once, so nothing is in flight; an injected failure is that message's
+ *     failure in the batch (reported by lk_batch_wait), a drained fake or
+ *     an oversized payload is refused at once.
  *   - Max payload counts the data only (the server adds headers such as
  *     the msg_id).
  *   - Order among due messages: (due time, stream sequence); the server

@@ -27,6 +27,18 @@
  * within publish_timeout_ms gives LK_ERR_TIMEOUT. So a publish never blocks
  * longer than publish_timeout_ms.
  *
+ * Asynchronous publishing (lk_batch_new, listenkit/batch.h): each batch
+ * has a JetStream context of its own and publishes with
+ * js_PublishMsgAsync, at most max_in_flight unacknowledged (publish waits
+ * up to publish_timeout_ms for room, then LK_ERR_TIMEOUT, not sent).
+ * Acknowledgements arrive on a libnats thread and are collected in the
+ * batch; lk_batch_wait (default: publish_timeout_ms) fails what is still
+ * unacknowledged at its deadline (LK_ERR_TIMEOUT) or as soon as the
+ * connection is down (LK_ERR_IO). A subject no stream captures any more
+ * fails (LK_ERR_IO, "no stream captures the subject") and the batch makes
+ * sure of the stream again, so publishing it again works. msg_id is
+ * Nats-Msg-Id, as above.
+ *
  * Subscribing: a push consumer with explicit (manual) acks, AckWait =
  * ack_wait_ms, MaxDeliver = max_deliver (0: unlimited), deliver policy all
  * (deliver_all) or new, filtered on the subject.
