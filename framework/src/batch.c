@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-private.h"
+#include "listenkit/bus-private.h"
 
 /* ---- bookkeeping -------------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /* bus.c — argument checks every bus shares, then the ops table. */
 #include "listenkit/bus.h"
 
-#include "bus-private.h"
+#include "listenkit/bus-private.h"
 
 #include <string.h>
 

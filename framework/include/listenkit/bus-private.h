@@ -1,4 +1,5 @@
-/* bus-private.h — what bus.c shares with batch.c. Not installed. */
+/* listenkit/bus-private.h — what bus.c shares with batch.c. Not
+ * installed (make install skips *-private.h). */
 #ifndef LISTENKIT_BUS_PRIVATE_H
 #define LISTENKIT_BUS_PRIVATE_H
 
