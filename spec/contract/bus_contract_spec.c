@@ -194,12 +194,11 @@ static void fake_mend_subject(contract *c, const char *subject)
     lk_fake_nats_fail_subject(c->fake, subject, LK_OK);
 }
 
-/* The fake has no connection to lose (no "connection down" fault yet):
- * while cut, every publish on the contract's subject fails with LK_ERR_IO,
- * which is what an outage does to publishes in flight. */
+/* The fake's scripted outage: while down, publishes fail with LK_ERR_IO
+ * ("nothing is sent"), which the generic batch reports as failures. */
 static void fake_use_cuttable(contract *c) { (void)c; }
-static void fake_cut(contract *c) { fake_break_subject(c, c->subject); }
-static void fake_heal(contract *c) { fake_mend_subject(c, c->subject); }
+static void fake_cut(contract *c) { lk_fake_nats_connection_down(c->fake); }
+static void fake_heal(contract *c) { lk_fake_nats_connection_up(c->fake); }
 
 /* real server */
 
