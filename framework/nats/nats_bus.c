@@ -19,6 +19,8 @@
 /* How long Close gets to call back (it posts on_closed to libnats'
  * callback thread). */
 #define CLOSE_GRACE_S 5
+/* How long lk_nats_library_close waits for libnats' threads. */
+#define LIBRARY_CLOSE_WAIT_MS 5000
 
 static const lk_bus_ops nats_bus_ops;
 
@@ -356,6 +358,12 @@ lk_status lk_nats_bus_connect(lk_bus **out, const char *url,
 bool lk_nats_bus_is_nats(const lk_bus *bus)
 {
     return bus != NULL && bus->ops == &nats_bus_ops;
+}
+
+lk_status lk_nats_library_close(void)
+{
+    natsStatus s = nats_CloseAndWait(LIBRARY_CLOSE_WAIT_MS);
+    return s == NATS_OK ? LK_OK : lk_nats_status_map(s);
 }
 
 /* ---- publish ------------------------------------------------------------------ */

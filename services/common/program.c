@@ -13,14 +13,14 @@
 /* How long start-up waits for a server that is not up yet. */
 #define DEFAULT_CONNECT_WAIT_MS 60000
 
-static volatile sig_atomic_t bus_closed;
+static int bus_closed; /* set on a libnats thread, read on the main one */
 
 /* The bus gave up for good (a libnats thread): wake the main thread the
  * way a stop signal would, and let it exit non-zero. */
 static void on_bus_closed(void *closure)
 {
     (void)closure;
-    bus_closed = 1;
+    __atomic_store_n(&bus_closed, 1, __ATOMIC_SEQ_CST);
     kill(getpid(), SIGTERM);
 }
 
@@ -56,7 +56,7 @@ int ticketing_run_program(const char *name, const char *url,
     if (s == LK_OK) {
         lk_log(LK_LOG_INFO, "%s: listening", name);
         int sig = ticketing_wait_for_stop_signal(&stop);
-        if (bus_closed)
+        if (__atomic_load_n(&bus_closed, __ATOMIC_SEQ_CST))
             s = lk_error_set(&err, LK_ERR_CLOSED,
                              "the NATS connection is closed for good; "
                              "exiting so the supervisor restarts us");
@@ -65,6 +65,7 @@ int ticketing_run_program(const char *name, const char *url,
     }
     lk_bus_free(bus); /* drains: in-flight handlers finish first */
     lk_store_free(store);
+    lk_nats_library_close(); /* libnats' threads and memory */
     if (s != LK_OK)
         fprintf(stderr, "%s: %s\n", name, err.message);
     return s == LK_OK ? 0 : 1;

@@ -176,7 +176,7 @@ static void test_a_drain_never_calls_on_closed(void **state)
 }
 
 typedef struct late_connect {
-    const char *url;
+    char url[256]; /* a copy: up() rewrites the server's while we connect */
     lk_nats_opts opts;
     lk_bus *bus;
     lk_status status;
@@ -205,10 +205,10 @@ static void test_start_up_waits_for_a_server_that_comes_up_late(void **state)
     spec_nats_server_require(&own);
     assert_true(spec_nats_server_down(&own));
     spec_nats_unique_name(stream, sizeof stream, "LKRECO");
-    late_connect c = {.url = own.url,
-                      .opts = {.stream = stream, .connect_wait_ms = 10000,
+    late_connect c = {.opts = {.stream = stream, .connect_wait_ms = 10000,
                                .reconnect_wait_ms = 50,
                                .reconnect_max_wait_ms = 200}};
+    snprintf(c.url, sizeof c.url, "%s", own.url);
     spec_log_capture_start();
     assert_int_equal(pthread_create(&t, NULL, connect_in_thread, &c), 0);
     sleep_ms(700);

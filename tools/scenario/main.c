@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "listenkit/nats.h"
 #include "scenario/scenario.h"
 
 /* One line, rewritten in place: only when a person is watching. */
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
 
     ticketing_scenario_result r;
     lk_status s = ticketing_scenario_run(&cli.opts, &r, &err);
+    lk_nats_library_close(); /* every bus is freed: libnats' threads go */
     if (tty)
         clear_progress();
     if (s != LK_OK) {

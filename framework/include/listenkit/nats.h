@@ -113,9 +113,9 @@
  * (a store, your own counters) must be thread-safe; the memory store of
  * mocks/ is.
  *
- * libnats keeps process-wide state; a program that wants a clean exit (or
- * a leak checker) calls nats_Close() or nats_CloseAndWait() after freeing
- * every bus.
+ * libnats keeps process-wide state (threads, memory); a program ends with
+ * lk_nats_library_close() after freeing every bus, for a clean exit and a
+ * quiet leak checker.
  */
 #ifndef LISTENKIT_NATS_H
 #define LISTENKIT_NATS_H
@@ -208,6 +208,12 @@ lk_status lk_nats_bus_connect(lk_bus **out, const char *url,
 
 /* True when `bus` was made by lk_nats_bus_connect. */
 bool lk_nats_bus_is_nats(const lk_bus *bus);
+
+/* Releases libnats' process-wide state: stops its threads and frees its
+ * memory, waiting up to 5 s for them. The last call of a program that used
+ * the adapter, after every bus is freed; never from a handler. LK_OK, or
+ * LK_ERR_TIMEOUT when libnats' threads did not stop in time. */
+lk_status lk_nats_library_close(void);
 
 /* For specs: crashes `bus` — closes its connection at once, without
  * draining its subscriptions or flushing (a killed process). Deliveries its

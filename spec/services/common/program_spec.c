@@ -50,6 +50,54 @@ static void log_to_fd(void *closure, lk_log_level level, const char *line)
         _exit(99);
 }
 
+#if defined(__SANITIZE_THREAD__)
+#define SPEC_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SPEC_UNDER_TSAN 1
+#endif
+#endif
+#ifndef SPEC_UNDER_TSAN
+#define SPEC_UNDER_TSAN 0
+#endif
+
+/* Threads of this process now (/proc), -1 when unknown. */
+static long thread_count(void)
+{
+    char line[256];
+    long threads = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "Threads: %ld", &threads) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    return threads;
+}
+
+/* "threads left: N": once the program returned, libnats' threads must be
+ * gone (it called nats_Close), or a leak checker sees their memory. N
+ * counts those beyond the ones the child had before it ran the program
+ * (a sanitizer's own thread). */
+static void report_threads_left(int fd, long before)
+{
+    char out[64];
+#if SPEC_UNDER_TSAN
+    before += 1; /* TSan starts a background thread of its own, lazily */
+#endif
+    /* A thread libnats joined or detached may take a moment to leave the
+     * count; give it up to a second. */
+    long threads = thread_count() - before;
+    for (int i = 0; i < 100 && threads > 0; i++) {
+        struct timespec tick = {0, 10 * 1000000L};
+        nanosleep(&tick, NULL);
+        threads = thread_count() - before;
+    }
+    int n = snprintf(out, sizeof out, "threads left: %ld\n", threads);
+    if (n > 0 && write(fd, out, (size_t)n) < 0)
+        _exit(99);
+}
+
 typedef struct child {
     pid_t pid;
     int out; /* read end: the child's log lines and stderr */
@@ -74,12 +122,17 @@ static child start_program(const char *name, const char *url)
         lk_log_set_level(LK_LOG_INFO);
         /* exit(), not _exit(): coverage data and the leak check of the
          * child count too. */
+        int code;
+        long before = thread_count();
         if (strcmp(name, "tickets") == 0) {
             tickets_service svc;
-            exit(ticketing_run_program(name, url, tickets_start, &svc));
+            code = ticketing_run_program(name, url, tickets_start, &svc);
+        } else {
+            orders_service svc;
+            code = ticketing_run_program(name, url, orders_start, &svc);
         }
-        orders_service svc;
-        exit(ticketing_run_program(name, url, orders_start, &svc));
+        report_threads_left(fd, before);
+        exit(code);
     }
     close(fds[1]);
     c.out = fds[0];
@@ -128,6 +181,7 @@ static void check_listens_then_stops_cleanly(const char *name)
     assert_int_equal(kill(c.pid, SIGTERM), 0);
     assert_int_equal(wait_exit(&c), 0);
     assert_non_null(strstr(c.seen, "draining"));
+    assert_non_null(strstr(c.seen, "threads left: 0\n"));
 }
 
 static void test_tickets_program_listens_until_sigterm_then_exits_0(
