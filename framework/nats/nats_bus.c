@@ -142,6 +142,16 @@ static lk_status check_opts(const lk_nats_opts *o, lk_error *err)
         st = check_readable(o->credentials_file, "credentials_file", err);
     if (st == LK_OK)
         st = check_readable(o->tls_ca_file, "tls_ca_file", err);
+    if (st == LK_OK && (o->tls_cert_file == NULL) != (o->tls_key_file == NULL))
+        st = lk_error_set(err, LK_ERR_INVALID,
+                          "connect: tls_cert_file and tls_key_file go together "
+                          "(got %s without %s)",
+                          o->tls_cert_file ? "tls_cert_file" : "tls_key_file",
+                          o->tls_cert_file ? "tls_key_file" : "tls_cert_file");
+    if (st == LK_OK)
+        st = check_readable(o->tls_cert_file, "tls_cert_file", err);
+    if (st == LK_OK)
+        st = check_readable(o->tls_key_file, "tls_key_file", err);
     return st;
 }
 
@@ -227,11 +237,8 @@ static lk_status build_options(lk_nats_bus *b, const lk_nats_opts *o,
         st = set_option(natsOptions_SetUserCredentialsFromFiles(
                             no, o->credentials_file, NULL),
                         "credentials_file", err);
-    if (st == LK_OK && o->tls_ca_file != NULL)
-        st = set_option(natsOptions_SetSecure(no, true), "TLS", err);
-    if (st == LK_OK && o->tls_ca_file != NULL)
-        st = set_option(natsOptions_LoadCATrustedCertificates(no, o->tls_ca_file),
-                        "tls_ca_file", err);
+    if (st == LK_OK)
+        st = lk_nats_tls_options(no, b->url, o, err);
     if (st == LK_OK)
         st = lk_nats_reconnect_options(b, no, o, err);
     /* A request in flight when the link drops fails at once (LK_ERR_IO)
@@ -283,7 +290,7 @@ static lk_status open_connection(lk_nats_bus *b, const lk_nats_opts *o,
         natsStatus s = lk_nats_connect_waiting(b, no);
         natsOptions_Destroy(no);
         if (s != NATS_OK)
-            st = lk_nats_error(err, s, 0, "connect %s", b->url);
+            st = lk_nats_tls_error(err, s, b->url);
     }
     if (st == LK_OK) {
         jsOptions jo;

@@ -87,6 +87,19 @@ lk_status lk_nats_reconnect_options(lk_nats_bus *b, natsOptions *no,
  * answers, until b->connect_wait_ms passed (0: once). */
 natsStatus lk_nats_connect_waiting(lk_nats_bus *b, natsOptions *no);
 
+/* True when some entry of the (comma-separated) URL is tls://. */
+bool lk_nats_url_wants_tls(const char *url);
+
+/* Sets TLS on `no` when the URL or an option asks for it: required then,
+ * never a plaintext fallback; CA, client certificate and key loaded
+ * (nats_tls.c). */
+lk_status lk_nats_tls_options(natsOptions *no, const char *url,
+                              const lk_nats_opts *o, lk_error *err);
+
+/* Fills `err` for a failed connect to `url`, saying plainly when TLS was
+ * the reason (wanted but not offered, or required by the server). */
+lk_status lk_nats_tls_error(lk_error *err, natsStatus s, const char *url);
+
 /* Maps a libnats status to an lk_status. */
 lk_status lk_nats_status_map(natsStatus s);
 

@@ -175,7 +175,9 @@ typedef struct lk_nats_opts {
     const char *password;
     const char *token;
     const char *credentials_file;
-    const char *tls_ca_file;     /* enables TLS, verifying with this CA */
+    const char *tls_ca_file;     /* requires TLS, verifying with this CA */
+    const char *tls_cert_file;   /* client certificate (PEM), with key */
+    const char *tls_key_file;    /* its private key (PEM) */
     int reconnect_attempts;      /* per server; 0 or -1: forever (default) */
     int64_t reconnect_wait_ms;   /* first reconnect delay, doubling per
                                     round; 0: 250 */
@@ -193,12 +195,17 @@ typedef struct lk_nats_opts {
 
 /*
  * Connects to `url` (NULL: $NATS_URL, else LK_NATS_DEFAULT_URL; one or more
- * comma-separated nats://host:port or tls://host:port), gets a JetStream
+ * comma-separated nats://host:port or tls://host:port). TLS is required,
+ * never a plaintext fallback, when an entry is tls:// or a TLS option is
+ * set: a server that does not offer TLS is refused (LK_ERR_IO, "TLS
+ * required ... refusing to connect in plaintext"). tls_cert_file and
+ * tls_key_file present a client certificate (servers that verify
+ * clients); they go together. Then it gets a JetStream
  * context and checks that JetStream answers. `opts` may be NULL. On
  * success *out is a new bus (release with lk_bus_free). On failure *out is
  * NULL and `err` carries the NATS status text:
  *   LK_ERR_INVALID  bad URL or option (named in the message), unreadable
- *                   credentials or CA file
+ *                   credentials, CA, certificate or key file
  *   LK_ERR_IO       no server at the URL (named), authentication or TLS
  *                   failure, JetStream not enabled on the server
  *   LK_ERR_UNSUPPORTED  TLS asked of a libnats built without it

@@ -1,0 +1,154 @@
+/*
+ * nats_tls_spec.c — a tls:// URL is a demand: against a server without TLS
+ * the connect fails, saying so, instead of going on in plaintext; the
+ * client certificate and key options are checked like every other file
+ * option.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "listenkit.h"
+#include "listenkit/nats.h"
+#include "nats_server.h"
+
+static spec_nats_server server;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    lk_log_set_level(LK_LOG_OFF);
+    spec_nats_server_start(&server);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    spec_nats_server_stop(&server);
+    spec_nats_library_close();
+    return 0;
+}
+
+/* server.url with its scheme swapped for tls:// */
+static void tls_url(char *buf, size_t size)
+{
+    const char *rest = strstr(server.url, "://");
+    snprintf(buf, size, "tls%s", rest != NULL ? rest : "://127.0.0.1:4222");
+}
+
+static void test_a_tls_url_against_a_server_without_tls_fails_saying_so(void **state)
+{
+    (void)state;
+    char url[300];
+    lk_error err = {0};
+    lk_bus *bus = NULL;
+    spec_nats_server_require(&server);
+    tls_url(url, sizeof url);
+    lk_status s = lk_nats_bus_connect(&bus, url, NULL, &err);
+    if (s == LK_OK) {
+        lk_bus_free(bus);
+        fail_msg("%s connected in plaintext", url);
+    }
+    assert_int_equal(s, LK_ERR_IO);
+    assert_null(bus);
+    assert_non_null(strstr(err.message, url));
+    assert_non_null(strstr(err.message, "TLS required"));
+    assert_non_null(strstr(err.message, "plaintext"));
+}
+
+/* One tls:// entry in a list is enough: no entry is tried in plaintext. */
+static void test_one_tls_entry_makes_the_whole_list_require_tls(void **state)
+{
+    (void)state;
+    char url[600], tls[300];
+    lk_error err = {0};
+    lk_bus *bus = NULL;
+    spec_nats_server_require(&server);
+    tls_url(tls, sizeof tls);
+    snprintf(url, sizeof url, "%s,%s", server.url, tls);
+    lk_status s = lk_nats_bus_connect(&bus, url, NULL, &err);
+    lk_bus_free(bus);
+    assert_int_equal(s, LK_ERR_IO);
+    assert_non_null(strstr(err.message, "TLS is required for every entry"));
+}
+
+static void test_a_nats_url_still_connects_in_plaintext(void **state)
+{
+    (void)state;
+    lk_error err = {0};
+    lk_bus *bus = NULL;
+    spec_nats_server_require(&server);
+    lk_status s = lk_nats_bus_connect(&bus, server.url, NULL, &err);
+    lk_bus_free(bus);
+    assert_int_equal(s, LK_OK);
+}
+
+static void test_a_client_certificate_needs_its_key_and_the_other_way_round(void **state)
+{
+    (void)state;
+    lk_error err = {0};
+    lk_bus *bus = NULL;
+    lk_nats_opts opts = {.tls_cert_file = "/etc/hostname"};
+    assert_int_equal(lk_nats_bus_connect(&bus, "tls://127.0.0.1:1", &opts, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "tls_cert_file and tls_key_file go together"));
+    opts = (lk_nats_opts){.tls_key_file = "/etc/hostname"};
+    assert_int_equal(lk_nats_bus_connect(&bus, "tls://127.0.0.1:1", &opts, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "got tls_key_file without tls_cert_file"));
+}
+
+static void test_unreadable_certificate_or_key_files_are_named(void **state)
+{
+    (void)state;
+    lk_error err = {0};
+    lk_bus *bus = NULL;
+    lk_nats_opts opts = {.tls_cert_file = "/nonexistent/client.pem",
+                         .tls_key_file = "/etc/hostname"};
+    assert_int_equal(lk_nats_bus_connect(&bus, "tls://127.0.0.1:1", &opts, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "tls_cert_file \"/nonexistent/client.pem\""));
+    opts = (lk_nats_opts){.tls_cert_file = "/etc/hostname",
+                          .tls_key_file = "/nonexistent/client.key"};
+    assert_int_equal(lk_nats_bus_connect(&bus, "tls://127.0.0.1:1", &opts, &err),
+                     LK_ERR_INVALID);
+    assert_non_null(strstr(err.message, "tls_key_file \"/nonexistent/client.key\""));
+}
+
+static void test_a_certificate_file_that_is_not_one_fails_naming_the_options(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/lk-tls-spec-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "not a certificate\n", 18), 18);
+    close(fd);
+    lk_error err = {0};
+    lk_bus *bus = NULL;
+    lk_nats_opts opts = {.tls_cert_file = path, .tls_key_file = path};
+    lk_status s = lk_nats_bus_connect(&bus, "tls://127.0.0.1:1", &opts, &err);
+    unlink(path);
+    assert_true(s == LK_ERR_IO || s == LK_ERR_INVALID || s == LK_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "tls_cert_file/tls_key_file"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_tls_url_against_a_server_without_tls_fails_saying_so),
+        cmocka_unit_test(test_one_tls_entry_makes_the_whole_list_require_tls),
+        cmocka_unit_test(test_a_nats_url_still_connects_in_plaintext),
+        cmocka_unit_test(test_a_client_certificate_needs_its_key_and_the_other_way_round),
+        cmocka_unit_test(test_unreadable_certificate_or_key_files_are_named),
+        cmocka_unit_test(test_a_certificate_file_that_is_not_one_fails_naming_the_options),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
