@@ -249,6 +249,25 @@ size_t lk_fake_nats_published_count_on(const lk_fake_nats *nats,
 /* Forgets the records of published messages (not the broker's stream). */
 void lk_fake_nats_reset(lk_fake_nats *nats);
 
+/* Fails the running cmocka test, at the caller's line, unless publish #i
+ * went to `subject` (NULL: any) and its JSON matches the printf-formatted
+ * `fmt` in the fields that text lists (jest's toMatchObject: other fields
+ * are ignored, at any depth; arrays match element by element; 2 matches
+ * 2.0). fmt NULL checks the subject only. The failure names each differing
+ * field and shows both sides:
+ *     lk_fake_nats: publish #0 on "ticket:updated" differs in 1 listed field(s):
+ *         field "version": expected 2, got 1
+ *       expected (listed fields only): {"orderId":"5f1d...","version":2}
+ *       actual:                        {"id":"...","orderId":"5f1d...",...}
+ * cmocka-only (include <cmocka.h> first, as for strict mode). */
+#define lk_fake_nats_assert_published(nats, i, subject, ...)                  \
+    lk_fake_nats_assert_published_at(__FILE__, __LINE__, (nats), (i),         \
+                                     (subject), __VA_ARGS__)
+void lk_fake_nats_assert_published_at(const char *file, int line,
+                                      const lk_fake_nats *nats, size_t i,
+                                      const char *subject, const char *fmt,
+                                      ...) LK_PRINTF(6, 7);
+
 /* ---- fault injection ------------------------------------------------------- */
 
 /* The next publish fails with `status` and is not recorded. */
