@@ -68,6 +68,7 @@ const char *lk_field_type_str(lk_field_type type)
     case LK_FIELD_BOOLEAN: return "boolean";
     case LK_FIELD_OBJECT: return "object";
     case LK_FIELD_ARRAY: return "array";
+    case LK_FIELD_OBJECTID: return "ObjectId";
     }
     return "unknown type";
 }
@@ -180,6 +181,7 @@ static bool type_matches(lk_field_type type, const json_t *v)
     case LK_FIELD_BOOLEAN: return json_is_boolean(v);
     case LK_FIELD_OBJECT: return json_is_object(v);
     case LK_FIELD_ARRAY: return json_is_array(v);
+    case LK_FIELD_OBJECTID: return json_is_string(v);
     }
     return false;
 }
@@ -207,6 +209,53 @@ static lk_status check_range(const lk_schema *top, const lk_field *f,
     return LK_OK;
 }
 
+/* A string enum: `v` must be one of f->one_of. The message lists the
+ * allowed values (the first few, if there are many). */
+static lk_status check_one_of(const lk_schema *top, const lk_field *f,
+                              const json_t *v, const field_path *at,
+                              lk_error *err)
+{
+    const char *text = json_string_value(v);
+    for (const char *const *p = f->one_of; *p != NULL; p++)
+        if (strcmp(*p, text) == 0)
+            return LK_OK;
+    char allowed[160];
+    size_t used = 0;
+    allowed[0] = '\0';
+    for (const char *const *p = f->one_of; *p != NULL && used < 120; p++) {
+        int n = snprintf(allowed + used, sizeof allowed - used, "%s\"%s\"",
+                         p == f->one_of ? "" : ", ", *p);
+        used = n < 0 ? used : used + (size_t)n;
+    }
+    if (used >= sizeof allowed)
+        used = sizeof allowed - 1;
+    return field_error(err, top, at, "\"%.40s%s\" is not one of %s%s", text,
+                       strlen(text) > 40 ? "..." : "", allowed,
+                       used >= 120 ? ", ..." : "");
+}
+
+static bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
+}
+
+/* 24 hex digits, as MongoDB's ObjectId prints (lk_oid_parse's rule). */
+static lk_status check_objectid(const lk_schema *top, const json_t *v,
+                                const field_path *at, lk_error *err)
+{
+    const char *text = json_string_value(v);
+    size_t len = json_string_length(v);
+    bool ok = len == 24;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = is_hex(text[i]);
+    if (ok)
+        return LK_OK;
+    return field_error(err, top, at,
+                       "expected a 24-character hex ObjectId, got \"%.32s%s\"",
+                       text, len > 32 ? "..." : "");
+}
+
 /* A member the schema lists (`v` is present, maybe JSON null). */
 static lk_status validate_field(const lk_schema *top, const lk_field *f,
                                 const json_t *v, const field_path *at,
@@ -230,15 +279,25 @@ static lk_status validate_field(const lk_schema *top, const lk_field *f,
                             "string of %zu bytes is longer than max length "
                             "%zu",
                             json_string_length(v), f->max_length);
+        if (s == LK_OK && f->one_of != NULL)
+            s = check_one_of(top, f, v, at, err);
         return s;
     }
+    case LK_FIELD_OBJECTID:
+        return check_objectid(top, v, at, err);
     case LK_FIELD_INTEGER:
     case LK_FIELD_NUMBER:
         return f->has_range ? check_range(top, f, v, at, err) : LK_OK;
     case LK_FIELD_OBJECT:
-        return f->object != NULL
-                   ? validate_object(f->object, top, v, at, depth, err)
-                   : check_tree(top, v, at, depth, err);
+        if (f->object != NULL)
+            return validate_object(f->object, top, v, at, depth, err);
+        if (f->fields != NULL) {
+            /* the member list alone: a schema of the moment, no subject */
+            const lk_schema nested = {.fields = f->fields,
+                                      .strict = f->strict};
+            return validate_object(&nested, top, v, at, depth, err);
+        }
+        return check_tree(top, v, at, depth, err);
     case LK_FIELD_ARRAY:
         return check_tree(top, v, at, depth, err);
     case LK_FIELD_BOOLEAN:

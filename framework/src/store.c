@@ -2,6 +2,8 @@
  * above all lk_occ_check(): the one statement of the OCC rule. */
 #include "listenkit/store.h"
 
+#include "listenkit/event.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -354,6 +356,22 @@ lk_status lk_oid_parse(const char *hex, bson_oid_t *out, lk_error *err)
                             hex, strnlen(hex, 33) > 32 ? "..." : "");
     bson_oid_init_from_string(out, hex);
     return LK_OK;
+}
+
+lk_status lk_event_oid(const json_t *data, const char *path, bson_oid_t *out,
+                       lk_error *err)
+{
+    if (path == NULL || out == NULL)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "event_oid: arguments must not be NULL");
+    const char *hex = lk_event_string(data, path);
+    if (hex == NULL)
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "field \"%s\": expected an ObjectId string", path);
+    lk_status s = lk_oid_parse(hex, out, err);
+    if (s != LK_OK)
+        lk_error_prefix(err, "field \"%s\"", path);
+    return s;
 }
 
 void lk_oid_format(const bson_oid_t *oid, char buf[25])

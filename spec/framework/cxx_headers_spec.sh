@@ -19,10 +19,11 @@ cat >"$tmp/use.cpp" <<'CPP'
 #include <fake_nats.h>
 #include <lk_assert.h>
 #include <mem_store.h>
-static const lk_field fields[] = {
-    {"id", LK_FIELD_STRING, true, 0, false, 0, 0, NULL},
-    LK_FIELD_END};
+static lk_field fields[2] = {LK_FIELD_END, LK_FIELD_END};
 static lk_schema schema() {
+    fields[0].name = "id";
+    fields[0].type = LK_FIELD_STRING;
+    fields[0].required = true;
     lk_schema s = lk_schema();
     s.subject = "demo:event";
     s.fields = fields;

@@ -9,15 +9,23 @@
  *
  * Schemas are plain constant data, usually static:
  *
- *     static const lk_field ticket_fields[] = {
- *         { .name = "id",      .type = LK_FIELD_STRING,  .required = true },
- *         { .name = "version", .type = LK_FIELD_INTEGER, .required = true,
- *           .min = 0, .max = INT64_MAX, .has_range = true },
- *         { .name = "price",   .type = LK_FIELD_NUMBER,  .required = true },
+ *     static const char *const statuses[] = {"created", "cancelled", NULL};
+ *     static const lk_field ticket_ref[] = {
+ *         { .name = "id", .type = LK_FIELD_OBJECTID, .required = true },
  *         LK_FIELD_END
  *     };
- *     const lk_schema ticket_updated = { .subject = "ticket:updated",
- *                                        .fields = ticket_fields };
+ *     static const lk_field order_fields[] = {
+ *         { .name = "id",      .type = LK_FIELD_OBJECTID, .required = true },
+ *         { .name = "version", .type = LK_FIELD_INTEGER, .required = true,
+ *           .min = 0, .max = INT64_MAX, .has_range = true },
+ *         { .name = "status",  .type = LK_FIELD_STRING,  .required = true,
+ *           .one_of = statuses },
+ *         { .name = "ticket",  .type = LK_FIELD_OBJECT,  .required = true,
+ *           .fields = ticket_ref, .strict = true },
+ *         LK_FIELD_END
+ *     };
+ *     const lk_schema order_created = { .subject = "order:created",
+ *                                       .fields = order_fields };
  *
  * Error messages name the subject, then the field path, then the problem:
  *     ticket:updated: field "version": expected integer, got string
@@ -52,7 +60,10 @@ typedef enum lk_field_type {
     LK_FIELD_NUMBER,  /* integer or real */
     LK_FIELD_BOOLEAN,
     LK_FIELD_OBJECT,
-    LK_FIELD_ARRAY
+    LK_FIELD_ARRAY,
+    LK_FIELD_OBJECTID /* a string of exactly 24 hex digits (a MongoDB
+                         ObjectId, as events carry ids); read it with
+                         lk_event_oid() (listenkit/store.h) */
 } lk_field_type;
 
 struct lk_schema;
@@ -70,8 +81,16 @@ typedef struct lk_field {
     int64_t min;
     int64_t max;
     /* Objects: the nested schema (its subject is ignored); NULL accepts any
-     * object. */
+     * object, unless `fields` is set. */
     const struct lk_schema *object;
+    /* Strings: the allowed values, a NULL-terminated list (a string enum:
+     * the course's order status); NULL allows any string. */
+    const char *const *one_of;
+    /* Objects, without a nested lk_schema: the members' own field list
+     * (ended by LK_FIELD_END), and whether members it does not list are
+     * refused. Ignored when `object` is set. */
+    const struct lk_field *fields;
+    bool strict;
 } lk_field;
 
 /* Ends a field list. C++ before C++20 has no designated initializers, and
@@ -106,7 +125,8 @@ const char *lk_json_type_str(const json_t *value);
  *   - duplicate keys in any object: parsers disagree on which one wins, so
  *     two services could read the same event differently;
  *   - a missing required field, a wrong type, an integer outside its range
- *     or outside int64_t, a string longer than max_length;
+ *     or outside int64_t, a string longer than max_length, a string not
+ *     in its one_of list, an ObjectId field that is not 24 hex digits;
  *   - an unknown field, when the schema (or a nested one) is strict;
  *   - nesting deeper than LK_MAX_NESTING (objects and arrays, anywhere).
  * An event with several problems reports the first one met: members in the

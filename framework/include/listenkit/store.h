@@ -63,6 +63,7 @@
 #include <stdint.h>
 
 #include <bson/bson.h>
+#include <jansson.h>
 
 #include "listenkit/error.h"
 
@@ -231,6 +232,13 @@ lk_status lk_bson_get_oid(const bson_t *doc, bson_oid_t *out, lk_error *err);
 /* Parses a 24-character hex ObjectId (as events carry ids). Anything else
  * returns LK_ERR_INVALID naming the text (shortened if long). */
 lk_status lk_oid_parse(const char *hex, bson_oid_t *out, lk_error *err);
+
+/* Reads the ObjectId at `path` (a field or dotted path) of an event: the
+ * reader for LK_FIELD_OBJECTID fields, which the schema has already checked
+ * at decode. LK_ERR_INVALID, naming the path, when it is absent, not a
+ * string or not 24 hex digits. */
+lk_status lk_event_oid(const json_t *data, const char *path, bson_oid_t *out,
+                       lk_error *err);
 
 /* Writes the 24-character hex form plus NUL into `buf` (25 bytes). */
 void lk_oid_format(const bson_oid_t *oid, char buf[25]);
