@@ -6,14 +6,7 @@
 lk_status ticketing_event_oid(const json_t *data, const char *path,
                               bson_oid_t *out, lk_error *err)
 {
-    const char *hex = lk_event_string(data, path);
-    if (hex == NULL)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "field \"%s\": expected an ObjectId string", path);
-    lk_status s = lk_oid_parse(hex, out, err);
-    if (s != LK_OK)
-        lk_error_prefix(err, "field \"%s\"", path);
-    return s;
+    return lk_event_oid(data, path, out, err);
 }
 
 const char *ticketing_doc_string(const bson_t *doc, const char *key)

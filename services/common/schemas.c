@@ -4,8 +4,7 @@
 #include <stdint.h>
 
 #define ID_FIELD(n, req)                                                      \
-    { .name = (n), .type = LK_FIELD_STRING, .required = (req),               \
-      .max_length = TICKETING_ID_LEN }
+    { .name = (n), .type = LK_FIELD_OBJECTID, .required = (req) }
 #define VERSION_FIELD                                                         \
     { .name = "version", .type = LK_FIELD_INTEGER, .required = true,         \
       .has_range = true, .min = 0, .max = INT64_MAX }
@@ -33,33 +32,32 @@ static const lk_field ticket_updated_fields[] = {
 static const lk_field order_created_ticket_fields[] = {
     ID_FIELD("id", true), PRICE_FIELD, LK_FIELD_END};
 
-static const lk_schema order_created_ticket = {
-    .subject = "ticket", .fields = order_created_ticket_fields, .strict = true};
+/* The course's four order statuses: any other is a bad event. */
+static const char *const order_statuses[] = {
+    TICKETING_ORDER_STATUS_CREATED, TICKETING_ORDER_STATUS_CANCELLED,
+    TICKETING_ORDER_STATUS_AWAITING_PAYMENT, TICKETING_ORDER_STATUS_COMPLETE,
+    NULL};
 
 static const lk_field order_created_fields[] = {
     ID_FIELD("id", true),
     VERSION_FIELD,
     {.name = "status", .type = LK_FIELD_STRING, .required = true,
-     .max_length = TICKETING_STATUS_MAX},
+     .max_length = TICKETING_STATUS_MAX, .one_of = order_statuses},
     USER_ID_FIELD,
     {.name = "expiresAt", .type = LK_FIELD_STRING, .required = true,
      .max_length = TICKETING_EXPIRES_AT_MAX},
     {.name = "ticket", .type = LK_FIELD_OBJECT, .required = true,
-     .object = &order_created_ticket},
+     .fields = order_created_ticket_fields, .strict = true},
     LK_FIELD_END};
 
 static const lk_field order_cancelled_ticket_fields[] = {ID_FIELD("id", true),
                                                          LK_FIELD_END};
 
-static const lk_schema order_cancelled_ticket = {
-    .subject = "ticket", .fields = order_cancelled_ticket_fields,
-    .strict = true};
-
 static const lk_field order_cancelled_fields[] = {
     ID_FIELD("id", true),
     VERSION_FIELD,
     {.name = "ticket", .type = LK_FIELD_OBJECT, .required = true,
-     .object = &order_cancelled_ticket},
+     .fields = order_cancelled_ticket_fields, .strict = true},
     LK_FIELD_END};
 
 const lk_schema ticketing_ticket_created = {

@@ -14,9 +14,10 @@
  *   order:created    {id, version, status, userId, expiresAt, ticket {id, price}}
  *   order:cancelled  {id, version, ticket {id}}
  *
- * `id`, `orderId` and `ticket.id` are 24-character hex ObjectIds. A schema
- * can only bound their length; listeners parse them with ticketing_event_oid()
- * and term the message when they are not ObjectIds. `userId` is opaque (the
+ * `id`, `orderId` and `ticket.id` are 24-character hex ObjectIds
+ * (LK_FIELD_OBJECTID: the schema terms any other text at dispatch);
+ * listeners read them with ticketing_event_oid(). `status` is one of the four
+ * TICKETING_ORDER_STATUS_* values. `userId` is opaque (the
  * auth service's id of the user), a non-empty string of at most
  * TICKETING_USER_ID_MAX bytes. `version` is an integer >= 0, `price` a
  * number >= 0, `expiresAt` an ISO-8601 UTC time ("2024-05-01T12:00:00.000Z").
