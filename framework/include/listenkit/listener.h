@@ -132,6 +132,10 @@ lk_status lk_listener_listen(lk_listener *listener, lk_error *err);
  *   - a delivery past max_deliver: the dead letter's status (LK_OK when it
  *     was published and the message termed), on_message not called;
  *   - a NULL listener or message: LK_ERR_INVALID, nothing replied.
+ * The status says why; what became of the message is read from the
+ * message: with a fake one, lk_fake_msg_outcome() / assert_lk_outcome()
+ * (mocks/fake_msg.h) give acked, termed, naked or left for redelivery, the
+ * same whether the schema or on_message termed it.
  * Specs call it directly with a fake message; the bus calls it through
  * listen(). It keeps no state, so it is as thread-safe as on_message. */
 lk_status lk_listener_dispatch(lk_listener *listener, lk_msg *msg);
