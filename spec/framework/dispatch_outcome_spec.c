@@ -4,7 +4,8 @@
  * became of it", whoever replied. Bad data termed by the schema and an
  * event on_message terms itself both read "termed", although dispatch's
  * status differs (LK_ERR_INVALID for the first, the term's LK_OK for the
- * second); an on_message that returns an error leaves it for redelivery.
+ * second); an on_message that returns an error without replying reads
+ * "naked" (the retry policy's nak, listenkit/retry.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,18 +60,18 @@ static void test_schema_and_on_message_terms_read_the_same(void **state)
     run("{\"action\": \"term\"}", LK_OK, LK_FAKE_TERMED);    /* on_message */
 }
 
-static void test_an_ack_reads_acked_and_an_error_left_for_redelivery(void **state)
+static void test_an_ack_reads_acked_and_an_error_naked_by_the_retry_policy(void **state)
 {
     (void)state;
     run("{\"action\": \"ack\"}", LK_OK, LK_FAKE_ACKED);
-    run("{\"action\": \"later\"}", LK_ERR_RETRY, LK_FAKE_UNANSWERED);
+    run("{\"action\": \"later\"}", LK_ERR_RETRY, LK_FAKE_NAKED);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema_and_on_message_terms_read_the_same),
-        cmocka_unit_test(test_an_ack_reads_acked_and_an_error_left_for_redelivery),
+        cmocka_unit_test(test_an_ack_reads_acked_and_an_error_naked_by_the_retry_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
