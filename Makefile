@@ -171,6 +171,9 @@ bench: deps
 FUZZ_SECONDS ?= 30
 FUZZ_BINS := $(patsubst tools/fuzz/%.c,build-fuzz/%,$(wildcard tools/fuzz/fuzz_*.c))
 FUZZ_DEPS := $(src_core) $(src_mocks) services/common/schemas.c services/common/helpers.c
+# The store-diff target also runs the PostgreSQL store, on a server it
+# starts itself (spec/support/pg_server) unless LK_PG_URL names one.
+build-fuzz/fuzz_store_diff: $(src_pg) spec/support/pg_server.c spec/support/spec_proc.c
 
 build-fuzz/%: tools/fuzz/%.c $(FUZZ_DEPS)
 	@mkdir -p $(@D)

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <bson/bson.h>
 #include <jansson.h>
 
 #include "listenkit/error.h"
@@ -32,6 +33,7 @@ enum {
     BENCH_BROKER,
     BENCH_NATS,
     BENCH_SUITE,
+    BENCH_PG,
     BENCH_COUNT_
 };
 
@@ -42,6 +44,7 @@ typedef struct bench_opts {
     unsigned only;             /* bit mask of BENCH_*; all when 0 */
     size_t n[BENCH_COUNT_];    /* the size of each benchmark */
     size_t store_scale_max;    /* largest N of the lookup-growth series */
+    size_t pg_scale_max;       /* the same for the PostgreSQL store */
     const char *nats_url;      /* the JetStream server (given or started) */
     const char *nats_missing;  /* why there is none ("no nats-server") */
 } bench_opts;
@@ -97,6 +100,7 @@ typedef struct bench_row {
     bench_stat lk, base, ratio; /* ratio: per-run lk/base, then median */
     bench_target_kind target_kind;
     double target;
+    bool target_on_lk;    /* the target bounds lk.median, not the ratio */
     bool skipped;
     char note[320];       /* skip reason, checksum mismatch, remarks */
 } bench_row;
@@ -181,6 +185,22 @@ uint64_t bench_read_ticket_lk(const json_t *data);
  * without listenkit does. Returns false when the event is not valid. */
 bool bench_read_ticket_raw(const json_t *data, uint64_t *sum);
 
+/* ---- ticket documents (ticket_docs.c) ------------------------------------ */
+
+/* A ticket as the tickets service stores it: _id, title "<title> #i",
+ * price, userId, version (int64, last). New; NULL on OOM. */
+bson_t *bench_ticket_doc(const bson_oid_t *id, size_t i, const char *title,
+                         int64_t version);
+
+/* What a caller reads from a found ticket: its size, title, version. */
+uint64_t bench_ticket_sum(const bson_t *doc);
+
+/* `n` fresh ObjectIds. */
+void bench_make_ids(bson_oid_t *ids, size_t n);
+
+/* 0..n-1 shuffled (malloc'd; NULL on OOM). */
+size_t *bench_shuffled(size_t n, uint64_t seed);
+
 /* ---- benchmarks ----------------------------------------------------------- */
 
 /* Each appends its rows to `report`. */
@@ -189,5 +209,6 @@ void bench_store(const bench_opts *opts, bench_report *report);
 void bench_broker(const bench_opts *opts, bench_report *report);
 void bench_nats(const bench_opts *opts, bench_report *report);
 void bench_suite(const bench_opts *opts, bench_report *report);
+void bench_pg(const bench_opts *opts, bench_report *report);
 
 #endif /* LISTENKIT_BENCH_H */

@@ -15,58 +15,6 @@
 
 #define COLLECTION "tickets"
 
-/* ---- documents ----------------------------------------------------------- */
-
-/* A ticket as the tickets service stores it. */
-static bson_t *make_doc(const bson_oid_t *id, size_t i, const char *title,
-                        int64_t version)
-{
-    char text[64], user[32];
-    bson_t *doc = bson_new();
-    snprintf(text, sizeof text, "%s #%zu", title, i);
-    snprintf(user, sizeof user, "user-%zu", i % 977);
-    if (doc == NULL || !BSON_APPEND_OID(doc, "_id", id) ||
-        !BSON_APPEND_UTF8(doc, "title", text) ||
-        !BSON_APPEND_DOUBLE(doc, "price", 10.0 + (double)(i % 500)) ||
-        !BSON_APPEND_UTF8(doc, "userId", user) ||
-        !BSON_APPEND_INT64(doc, "version", version)) {
-        bson_destroy(doc);
-        return NULL;
-    }
-    return doc;
-}
-
-/* What a caller reads from a found document: its size, title, version. */
-static uint64_t doc_sum(const bson_t *doc)
-{
-    bson_iter_t it;
-    uint64_t sum = doc->len;
-    if (bson_iter_init_find(&it, doc, "title") && BSON_ITER_HOLDS_UTF8(&it))
-        sum = bench_mix(sum, bench_str_sum(bson_iter_utf8(&it, NULL)));
-    if (bson_iter_init_find(&it, doc, "version"))
-        sum = bench_mix(sum, (uint64_t)bson_iter_as_int64(&it));
-    return sum;
-}
-
-static void make_ids(bson_oid_t *ids, size_t n)
-{
-    bson_context_t *ctx = bson_context_new(BSON_CONTEXT_NONE);
-    for (size_t i = 0; i < n; i++)
-        bson_oid_init(&ids[i], ctx);
-    bson_context_destroy(ctx);
-}
-
-static size_t *shuffled(size_t n, uint64_t seed)
-{
-    bench_rng rng = {seed};
-    size_t *order = malloc(n * sizeof *order);
-    for (size_t i = 0; order != NULL && i < n; i++)
-        order[i] = i;
-    if (order != NULL)
-        bench_shuffle(&rng, order, n);
-    return order;
-}
-
 static lk_collection *open_collection(lk_store *store)
 {
     lk_collection *coll = NULL;
@@ -151,7 +99,7 @@ static bool ops_listenkit(void *vctx, double *fig, uint64_t *sum)
     for (size_t i = 0; s == LK_OK && i < c->n; i++) {
         s = lk_collection_find_by_id(coll, &c->ids[c->order[i]], &out, &err);
         if (s == LK_OK)
-            *sum = bench_mix(*sum, doc_sum(out));
+            *sum = bench_mix(*sum, bench_ticket_sum(out));
         bson_destroy(out);
     }
     uint64_t t2 = bench_now_ns();
@@ -162,7 +110,7 @@ static bool ops_listenkit(void *vctx, double *fig, uint64_t *sum)
     for (size_t i = 0; s == LK_OK && i < c->n; i += c->n / 7 + 1) {
         s = lk_collection_find_by_id(coll, &c->ids[i], &out, &err);
         if (s == LK_OK)
-            *sum = bench_mix(*sum, doc_sum(out));
+            *sum = bench_mix(*sum, bench_ticket_sum(out));
         bson_destroy(out);
     }
     lk_store_free(store);
@@ -189,7 +137,7 @@ static bool ops_baseline(void *vctx, double *fig, uint64_t *sum)
         bson_t *out = raw_find(&map, &c->ids[c->order[i]]);
         ok = out != NULL;
         if (ok)
-            *sum = bench_mix(*sum, doc_sum(out));
+            *sum = bench_mix(*sum, bench_ticket_sum(out));
         bson_destroy(out);
     }
     uint64_t t2 = bench_now_ns();
@@ -200,7 +148,7 @@ static bool ops_baseline(void *vctx, double *fig, uint64_t *sum)
         bson_t *out = raw_find(&map, &c->ids[i]);
         ok = out != NULL;
         if (ok)
-            *sum = bench_mix(*sum, doc_sum(out));
+            *sum = bench_mix(*sum, bench_ticket_sum(out));
         bson_destroy(out);
     }
     oid_map_free(&map);
@@ -234,13 +182,13 @@ static void bench_store_ops(const bench_opts *opts, bench_report *report)
     c.ids = calloc(c.n, sizeof *c.ids);
     c.docs = calloc(c.n, sizeof *c.docs);
     c.saves = calloc(c.n, sizeof *c.saves);
-    c.order = shuffled(c.n, 7);
+    c.order = bench_shuffled(c.n, 7);
     bool ok = c.ids && c.docs && c.saves && c.order;
     if (ok)
-        make_ids(c.ids, c.n);
+        bench_make_ids(c.ids, c.n);
     for (size_t i = 0; ok && i < c.n; i++) {
-        c.docs[i] = make_doc(&c.ids[i], i, "Concert", 0);
-        c.saves[i] = make_doc(&c.ids[i], i, "Concert (moved)", 0);
+        c.docs[i] = bench_ticket_doc(&c.ids[i], i, "Concert", 0);
+        c.saves[i] = bench_ticket_doc(&c.ids[i], i, "Concert (moved)", 0);
         ok = c.docs[i] != NULL && c.saves[i] != NULL;
     }
     if (ok)
@@ -284,7 +232,7 @@ static bool lookup_listenkit(void *vctx, double *fig, uint64_t *sum)
         s = lk_collection_find_by_id(c->coll, &c->ids[c->order[i % c->n]],
                                      &out, NULL);
         if (s == LK_OK)
-            *sum = bench_mix(*sum, doc_sum(out));
+            *sum = bench_mix(*sum, bench_ticket_sum(out));
         bson_destroy(out);
     }
     fig[0] = (double)(bench_now_ns() - t0) / (double)c->m;
@@ -300,7 +248,7 @@ static bool lookup_baseline(void *vctx, double *fig, uint64_t *sum)
         bson_t *out = raw_find(&c->map, &c->ids[c->order[i % c->n]]);
         ok = out != NULL;
         if (ok)
-            *sum = bench_mix(*sum, doc_sum(out));
+            *sum = bench_mix(*sum, bench_ticket_sum(out));
         bson_destroy(out);
     }
     fig[0] = (double)(bench_now_ns() - t0) / (double)c->m;
@@ -312,7 +260,7 @@ static bool fill(lookup_ctx *c)
 {
     bool ok = true;
     for (size_t i = 0; ok && i < c->n; i++) {
-        bson_t *doc = make_doc(&c->ids[i], i, "Concert", 0);
+        bson_t *doc = bench_ticket_doc(&c->ids[i], i, "Concert", 0);
         ok = doc != NULL &&
              lk_collection_insert(c->coll, doc, NULL, NULL) == LK_OK &&
              raw_insert(&c->map, doc);
@@ -345,10 +293,10 @@ static void bench_store_growth(const bench_opts *opts, bench_report *report)
         lk_store *store = lk_mem_store_new();
         c.coll = open_collection(store);
         c.ids = calloc(n, sizeof *c.ids);
-        c.order = shuffled(n, n);
+        c.order = bench_shuffled(n, n);
         bool ok = c.coll && c.ids && c.order && oid_map_init(&c.map);
         if (ok) {
-            make_ids(c.ids, n);
+            bench_make_ids(c.ids, n);
             ok = fill(&c);
         }
         if (ok)

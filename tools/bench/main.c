@@ -13,7 +13,7 @@
 #include "nats_server.h"
 
 static const char *const names[BENCH_COUNT_] = {"dispatch", "store", "broker",
-                                                "nats", "suite"};
+                                                "nats", "suite", "pg"};
 
 const char *bench_name(int which)
 {
@@ -24,13 +24,15 @@ typedef struct size_preset {
     const char *name;
     size_t n[BENCH_COUNT_];
     size_t store_scale_max;
+    size_t pg_scale_max;
 } size_preset;
 
 /* Defaults finish in well under 2 minutes on 2 cores; small is a smoke run. */
 static const size_preset presets[] = {
-    {"small", {2000, 2000, 2000, 200, 3}, 10000},
-    {"default", {100000, 100000, 50000, 3000, 20}, 1000000},
-    {"large", {1000000, 1000000, 500000, 50000, 200}, 1000000},
+    {"small", {2000, 2000, 2000, 200, 3, 300}, 10000, 10000},
+    {"default", {100000, 100000, 50000, 3000, 20, 3000}, 1000000, 100000},
+    {"large", {1000000, 1000000, 500000, 50000, 200, 20000}, 1000000,
+     1000000},
 };
 
 static void usage(FILE *out)
@@ -53,6 +55,10 @@ static void usage(FILE *out)
 "  nats      events published and acked through an lk_listener on a real\n"
 "            JetStream server vs libnats js_Publish/js_QueueSubscribe\n"
 "  suite     ticketing behaviours through the doubles vs the real server\n"
+"  pg        insert, find by _id, versioned save and a filtered find in the\n"
+"            PostgreSQL store vs raw libpq issuing the same statements;\n"
+"            lookup cost from N=10^3 to 10^5 (a throwaway server unless\n"
+"            LK_PG_URL is set)\n"
 "\n"
 "options:\n"
 "  --runs R            measured runs per figure (default 5; a warm-up comes\n"
@@ -60,7 +66,8 @@ static void usage(FILE *out)
 "  --size S            small | default | large: the sizes of every benchmark\n"
 "  --n NAME=N          the size of one benchmark (repeatable), e.g.\n"
 "                      --n dispatch=500000; NAME=store-scale sets the largest\n"
-"                      N of the lookup series\n"
+"                      N of the lookup series, NAME=pg-scale the PostgreSQL\n"
+"                      one\n"
 "  --only NAME[,NAME]  run only these benchmarks\n"
 "  --json              print one JSON object instead of the table\n"
 "  --nats-url URL      use this JetStream server instead of starting one\n"
@@ -121,6 +128,11 @@ static bool parse_n(const char *text, bench_opts *opts)
         opts->store_scale_max = v;
         return true;
     }
+    if ((size_t)(eq - text) == strlen("pg-scale") &&
+        strncmp(text, "pg-scale", (size_t)(eq - text)) == 0) {
+        opts->pg_scale_max = v;
+        return true;
+    }
     int i = bench_index(text, (size_t)(eq - text));
     if (i < 0) {
         fprintf(stderr, "bench: unknown benchmark in --n %s\n", text);
@@ -154,6 +166,7 @@ static int parse_args(int argc, char **argv, bench_opts *opts)
         }
     memcpy(opts->n, preset->n, sizeof opts->n);
     opts->store_scale_max = preset->store_scale_max;
+    opts->pg_scale_max = preset->pg_scale_max;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -225,7 +238,8 @@ int main(int argc, char **argv)
 
     static void (*const run[BENCH_COUNT_])(const bench_opts *,
                                            bench_report *) = {
-        bench_dispatch, bench_store, bench_broker, bench_nats, bench_suite};
+        bench_dispatch, bench_store, bench_broker, bench_nats, bench_suite,
+        bench_pg};
     /* One server for the benchmarks that need one. */
     bench_nats_server server = {0};
     unsigned need_nats = (1u << BENCH_NATS) | (1u << BENCH_SUITE);

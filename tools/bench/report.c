@@ -130,11 +130,12 @@ const char *bench_row_verdict(const bench_row *row)
         return "skipped";
     if (row->target_kind == BENCH_NO_TARGET)
         return "-";
-    if (isnan(row->ratio.median))
+    double v = row->target_on_lk ? row->lk.median : row->ratio.median;
+    if (isnan(v))
         return "MISSED";
     if (row->target_kind == BENCH_AT_MOST)
-        return row->ratio.median <= row->target ? "ok" : "MISSED";
-    return row->ratio.median >= row->target ? "ok" : "MISSED";
+        return v <= row->target ? "ok" : "MISSED";
+    return v >= row->target ? "ok" : "MISSED";
 }
 
 /* ---- the paired-run driver --------------------------------------------- */

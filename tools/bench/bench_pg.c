@@ -1,0 +1,488 @@
+/* bench_pg.c — the PostgreSQL store against raw libpq issuing the same
+ * statements on the same data: insert, find by _id, versioned save and a
+ * filtered find (one that SQL cannot answer, so every row is fetched and
+ * checked: by the core's evaluator in the store, by a hand-written test in
+ * the baseline); then how a lookup's cost grows from N=10^3 to 10^5.
+ *
+ * The server is LK_PG_URL's, else a throwaway cluster started here
+ * (spec/support/pg_server: our child, stopped at the end and following
+ * this process's death). The tables live in a schema of their own, dropped
+ * at the end. Both sides' tables are created by the store, so their layout
+ * is the store's; the baseline's SQL is the text the store sends. */
+#include "bench.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "listenkit/pg.h"
+#include "pg_server.h"
+
+#define FINDS 20            /* filtered finds per run */
+#define PRICE_FROM 450.0    /* the filter: price >= 450 (12% of tickets) */
+#define TABLE_MAX 160
+
+typedef struct pg_bench {
+    const char *url;
+    char schema[64];
+    lk_store *store;
+    PGconn *raw;
+} pg_bench;
+
+/* ---- setup ----------------------------------------------------------------- */
+
+static bool failed(const char *what, const char *why)
+{
+    fprintf(stderr, "bench: pg: %s: %s\n", what, why);
+    return false;
+}
+
+static bool raw_ok(PGresult *r, ExecStatusType want, const char *what)
+{
+    bool ok = PQresultStatus(r) == want;
+    if (!ok)
+        failed(what, PQresultErrorMessage(r));
+    PQclear(r);
+    return ok;
+}
+
+/* Opens `name` through the store (creating its table) and writes the
+ * table's quoted name, as the store's statements spell it. */
+static lk_collection *open_table(pg_bench *b, const char *name, char *table)
+{
+    lk_collection *coll = NULL;
+    lk_error err;
+    if (lk_store_collection(b->store, name, NULL, &coll, &err) != LK_OK) {
+        failed("collection", err.message);
+        return NULL;
+    }
+    snprintf(table, TABLE_MAX, "\"%s\".\"%s\"", b->schema, name);
+    return coll;
+}
+
+static bool truncate_table(pg_bench *b, const char *table)
+{
+    char sql[TABLE_MAX + 16];
+    snprintf(sql, sizeof sql, "TRUNCATE %s", table);
+    return raw_ok(PQexec(b->raw, sql), PGRES_COMMAND_OK, "truncate");
+}
+
+/* ---- the baseline's statements ---------------------------------------------- */
+
+static bool raw_insert(PGconn *conn, const char *sql, const bson_t *doc,
+                       const bson_oid_t *id)
+{
+    const char *vals[3] = {(const char *)id->bytes, "0",
+                           (const char *)bson_get_data(doc)};
+    int lens[3] = {12, 0, (int)doc->len}, fmts[3] = {1, 0, 1};
+    return raw_ok(PQexecParams(conn, sql, 3, NULL, vals, lens, fmts, 1),
+                  PGRES_COMMAND_OK, "raw insert");
+}
+
+/* The document stored under `id`, read straight from the result. */
+static bool raw_find(PGconn *conn, const char *sql, const bson_oid_t *id,
+                     uint64_t *sum)
+{
+    const char *vals[1] = {(const char *)id->bytes};
+    int lens[1] = {12}, fmts[1] = {1};
+    PGresult *r = PQexecParams(conn, sql, 1, NULL, vals, lens, fmts, 1);
+    bson_t view;
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+              bson_init_static(&view, (const uint8_t *)PQgetvalue(r, 0, 1),
+                               (size_t)PQgetlength(r, 0, 1));
+    if (ok)
+        *sum = bench_mix(*sum, bench_ticket_sum(&view));
+    else
+        failed("raw find", PQresultErrorMessage(r));
+    PQclear(r);
+    return ok;
+}
+
+/* Update-if-current by hand: the loaded version (0) must still be stored;
+ * the document is stored with version 1. */
+static bool raw_save(PGconn *conn, const char *sql, const bson_t *doc,
+                     const bson_oid_t *id)
+{
+    bson_t next;
+    bson_init(&next);
+    bson_copy_to_excluding_noinit(doc, &next, "version", NULL);
+    bool ok = BSON_APPEND_INT64(&next, "version", 1);
+    const char *vals[4] = {(const char *)id->bytes, "0", "1",
+                           (const char *)bson_get_data(&next)};
+    int lens[4] = {12, 0, 0, (int)next.len}, fmts[4] = {1, 0, 0, 1};
+    PGresult *r = ok ? PQexecParams(conn, sql, 4, NULL, vals, lens, fmts, 1)
+                     : NULL;
+    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK &&
+         strcmp(PQcmdTuples(r), "1") == 0;
+    if (!ok)
+        failed("raw save", r != NULL ? PQresultErrorMessage(r) : "no memory");
+    PQclear(r);
+    bson_destroy(&next);
+    return ok;
+}
+
+/* Every row, in insertion order, tested by hand for price >= PRICE_FROM. */
+static bool raw_filtered(PGconn *conn, const char *sql, uint64_t *sum)
+{
+    PGresult *r = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 1);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    for (int i = 0; ok && i < PQntuples(r); i++) {
+        bson_t view;
+        bson_iter_t it;
+        ok = bson_init_static(&view, (const uint8_t *)PQgetvalue(r, i, 1),
+                              (size_t)PQgetlength(r, i, 1));
+        if (ok && bson_iter_init_find(&it, &view, "price") &&
+            BSON_ITER_HOLDS_NUMBER(&it) &&
+            bson_iter_as_double(&it) >= PRICE_FROM)
+            *sum = bench_mix(*sum, bench_ticket_sum(&view));
+    }
+    if (!ok)
+        failed("raw find", PQresultErrorMessage(r));
+    PQclear(r);
+    return ok;
+}
+
+/* ---- insert / find / save / filtered find ------------------------------------- */
+
+typedef struct ops_ctx {
+    pg_bench *b;
+    size_t n;
+    bson_oid_t *ids;
+    bson_t **docs;  /* version 0 */
+    bson_t **saves; /* new titles, carrying the loaded version 0 */
+    size_t *order;  /* lookup order */
+    bson_t filter;  /* {price: {$gte: PRICE_FROM}} */
+    lk_collection *coll;
+    char lk_table[TABLE_MAX], raw_table[TABLE_MAX];
+    char sql_insert[256], sql_find[256], sql_save[256], sql_scan[256];
+} ops_ctx;
+
+static void set_figures(double *fig, const uint64_t *t, size_t n)
+{
+    fig[0] = (double)(t[1] - t[0]) / (double)n;
+    fig[1] = (double)(t[2] - t[1]) / (double)n;
+    fig[2] = (double)(t[3] - t[2]) / (double)n;
+    fig[3] = (double)(t[4] - t[3]) / FINDS / 1000.0; /* us per find */
+}
+
+static bool ops_listenkit(void *vctx, double *fig, uint64_t *sum)
+{
+    ops_ctx *c = vctx;
+    lk_error err = {0};
+    bson_t *out = NULL;
+    uint64_t t[5];
+    lk_status s = truncate_table(c->b, c->lk_table) ? LK_OK : LK_ERR_IO;
+    t[0] = bench_now_ns();
+    for (size_t i = 0; s == LK_OK && i < c->n; i++)
+        s = lk_collection_insert(c->coll, c->docs[i], NULL, &err);
+    t[1] = bench_now_ns();
+    for (size_t i = 0; s == LK_OK && i < c->n; i++) {
+        s = lk_collection_find_by_id(c->coll, &c->ids[c->order[i]], &out,
+                                     &err);
+        if (s == LK_OK)
+            *sum = bench_mix(*sum, bench_ticket_sum(out));
+        bson_destroy(out);
+    }
+    t[2] = bench_now_ns();
+    for (size_t i = 0; s == LK_OK && i < c->n; i++)
+        s = lk_collection_save(c->coll, c->saves[i], NULL, &err);
+    t[3] = bench_now_ns();
+    for (int k = 0; s == LK_OK && k < FINDS; k++) {
+        lk_cursor *cur = NULL;
+        const bson_t *doc;
+        s = lk_collection_find(c->coll, &c->filter, NULL, &cur, &err);
+        while (s == LK_OK && lk_cursor_next(cur, &doc))
+            *sum = bench_mix(*sum, bench_ticket_sum(doc));
+        if (s == LK_OK)
+            s = lk_cursor_error(cur, &err);
+        lk_cursor_free(cur);
+    }
+    t[4] = bench_now_ns();
+    /* Untimed: the saves stored what the baseline stores. */
+    for (size_t i = 0; s == LK_OK && i < c->n; i += c->n / 7 + 1) {
+        s = lk_collection_find_by_id(c->coll, &c->ids[i], &out, &err);
+        if (s == LK_OK)
+            *sum = bench_mix(*sum, bench_ticket_sum(out));
+        bson_destroy(out);
+    }
+    if (s != LK_OK)
+        return failed("store", err.message);
+    set_figures(fig, t, c->n);
+    return true;
+}
+
+static bool ops_baseline(void *vctx, double *fig, uint64_t *sum)
+{
+    ops_ctx *c = vctx;
+    PGconn *conn = c->b->raw;
+    uint64_t t[5];
+    bool ok = truncate_table(c->b, c->raw_table);
+    t[0] = bench_now_ns();
+    for (size_t i = 0; ok && i < c->n; i++)
+        ok = raw_insert(conn, c->sql_insert, c->docs[i], &c->ids[i]);
+    t[1] = bench_now_ns();
+    for (size_t i = 0; ok && i < c->n; i++)
+        ok = raw_find(conn, c->sql_find, &c->ids[c->order[i]], sum);
+    t[2] = bench_now_ns();
+    for (size_t i = 0; ok && i < c->n; i++)
+        ok = raw_save(conn, c->sql_save, c->saves[i], &c->ids[i]);
+    t[3] = bench_now_ns();
+    for (int k = 0; ok && k < FINDS; k++)
+        ok = raw_filtered(conn, c->sql_scan, sum);
+    t[4] = bench_now_ns();
+    for (size_t i = 0; ok && i < c->n; i += c->n / 7 + 1)
+        ok = raw_find(conn, c->sql_find, &c->ids[i], sum);
+    if (ok)
+        set_figures(fig, t, c->n);
+    return ok;
+}
+
+/* The statements the store sends for these operations on `table`. */
+static void ops_sql(ops_ctx *c)
+{
+    const char *t = c->raw_table;
+    snprintf(c->sql_insert, sizeof c->sql_insert,
+             "INSERT INTO %s (id, version, doc) VALUES ($1, $2, $3)", t);
+    snprintf(c->sql_find, sizeof c->sql_find,
+             "SELECT seq, doc FROM %s WHERE id = $1 ORDER BY seq", t);
+    snprintf(c->sql_save, sizeof c->sql_save,
+             "UPDATE %s SET version = $3, doc = $4 WHERE id = $1 AND "
+             "version = $2", t);
+    snprintf(c->sql_scan, sizeof c->sql_scan,
+             "SELECT seq, doc FROM %s ORDER BY seq", t);
+}
+
+static void bench_pg_ops(pg_bench *b, const bench_opts *opts,
+                         bench_report *report, const char *skip)
+{
+    static const char *const names[4] = {"pg insert", "pg find_by_id",
+                                         "pg save (OCC)", "pg find (filter)"};
+    ops_ctx c = {.b = b, .n = opts->n[BENCH_PG]};
+    bench_row *rows[4];
+    for (int i = 0; i < 4; i++) {
+        rows[i] = bench_report_add(report, names[i], i < 3 ? "ns/op"
+                                                           : "us/op");
+        if (rows[i] == NULL)
+            return;
+        rows[i]->n = c.n;
+        rows[i]->target_kind = BENCH_AT_MOST;
+        rows[i]->target = 1.3;
+        snprintf(rows[i]->lk_label, sizeof rows[i]->lk_label,
+                 "PostgreSQL store");
+        snprintf(rows[i]->base_label, sizeof rows[i]->base_label,
+                 "raw libpq, same SQL");
+    }
+    if (skip != NULL) {
+        for (int i = 0; i < 4; i++)
+            bench_row_skip(rows[i], skip);
+        return;
+    }
+    bson_init(&c.filter);
+    bson_t price;
+    BSON_APPEND_DOCUMENT_BEGIN(&c.filter, "price", &price);
+    BSON_APPEND_DOUBLE(&price, "$gte", PRICE_FROM);
+    bson_append_document_end(&c.filter, &price);
+    c.ids = calloc(c.n, sizeof *c.ids);
+    c.docs = calloc(c.n, sizeof *c.docs);
+    c.saves = calloc(c.n, sizeof *c.saves);
+    c.order = bench_shuffled(c.n, 11);
+    bool ok = c.ids && c.docs && c.saves && c.order;
+    if (ok)
+        bench_make_ids(c.ids, c.n);
+    for (size_t i = 0; ok && i < c.n; i++) {
+        c.docs[i] = bench_ticket_doc(&c.ids[i], i, "Concert", 0);
+        c.saves[i] = bench_ticket_doc(&c.ids[i], i, "Concert (moved)", 0);
+        ok = c.docs[i] != NULL && c.saves[i] != NULL;
+    }
+    ok = ok && (c.coll = open_table(b, "ops_lk", c.lk_table)) != NULL &&
+         open_table(b, "ops_raw", c.raw_table) != NULL;
+    if (ok) {
+        ops_sql(&c);
+        bench_run_pairs_k(opts, rows, 4, true, ops_listenkit, ops_baseline,
+                          &c);
+    } else {
+        for (int i = 0; i < 4; i++)
+            bench_row_skip(rows[i], "skipped: setup failed (see stderr)");
+    }
+    bench_row_note(rows[0], "one INSERT each");
+    bench_row_note(rows[1], "random order; the store hands out a copy, the "
+                            "baseline reads the result");
+    bench_row_note(rows[2], "one UPDATE ... WHERE id AND version each");
+    bench_row_note(rows[3], "{price: {$gte: 450}} over N rows (12%% match): "
+                            "SQL fetches every row, the store re-checks "
+                            "with the core evaluator, the baseline by hand");
+    for (size_t i = 0; i < c.n; i++) {
+        if (c.docs != NULL)
+            bson_destroy(c.docs[i]);
+        if (c.saves != NULL)
+            bson_destroy(c.saves[i]);
+    }
+    bson_destroy(&c.filter);
+    free(c.ids);
+    free(c.docs);
+    free(c.saves);
+    free(c.order);
+}
+
+/* ---- lookup cost as the table grows ---------------------------------------------- */
+
+typedef struct lookup_ctx {
+    pg_bench *b;
+    size_t n, m; /* documents in the table, lookups per figure */
+    bson_oid_t *ids;
+    size_t *order;
+    lk_collection *coll;
+    char sql_find[256];
+} lookup_ctx;
+
+static bool lookup_listenkit(void *vctx, double *fig, uint64_t *sum)
+{
+    lookup_ctx *c = vctx;
+    lk_status s = LK_OK;
+    uint64_t t0 = bench_now_ns();
+    for (size_t i = 0; s == LK_OK && i < c->m; i++) {
+        bson_t *out = NULL;
+        s = lk_collection_find_by_id(c->coll, &c->ids[c->order[i % c->n]],
+                                     &out, NULL);
+        if (s == LK_OK)
+            *sum = bench_mix(*sum, bench_ticket_sum(out));
+        bson_destroy(out);
+    }
+    fig[0] = (double)(bench_now_ns() - t0) / (double)c->m;
+    return s == LK_OK;
+}
+
+static bool lookup_baseline(void *vctx, double *fig, uint64_t *sum)
+{
+    lookup_ctx *c = vctx;
+    bool ok = true;
+    uint64_t t0 = bench_now_ns();
+    for (size_t i = 0; ok && i < c->m; i++)
+        ok = raw_find(c->b->raw, c->sql_find, &c->ids[c->order[i % c->n]],
+                      sum);
+    fig[0] = (double)(bench_now_ns() - t0) / (double)c->m;
+    return ok;
+}
+
+static void growth_row(bench_report *report, const bench_opts *opts,
+                       const bench_row *first, const bench_row *last)
+{
+    bench_row *g = bench_report_add(report, "pg lookup growth", "x");
+    if (g == NULL)
+        return;
+    g->n = last->n;
+    g->runs = opts->runs;
+    g->lk = (bench_stat){last->lk.median / first->lk.median, NAN, NAN};
+    g->base = (bench_stat){last->base.median / first->base.median, NAN, NAN};
+    g->ratio = (bench_stat){g->lk.median / g->base.median, NAN, NAN};
+    g->target_kind = BENCH_AT_MOST;
+    g->target = 1.5;
+    g->target_on_lk = true;
+    snprintf(g->lk_label, sizeof g->lk_label, "PostgreSQL store");
+    snprintf(g->base_label, sizeof g->base_label, "raw libpq, same SQL");
+    bench_row_note(g, "lookup time at N=%zu / at N=%zu; the target bounds "
+                   "the store's own growth (a scan would be ~%zux)",
+                   last->n, first->n, last->n / first->n);
+}
+
+static void bench_pg_growth(pg_bench *b, const bench_opts *opts,
+                            bench_report *report, const char *skip)
+{
+    size_t max = opts->pg_scale_max;
+    lookup_ctx c = {.b = b, .m = opts->n[BENCH_PG]};
+    char table[TABLE_MAX];
+    size_t first = SIZE_MAX, last = SIZE_MAX, filled = 0;
+    bool ok = skip == NULL;
+    if (ok) {
+        c.ids = calloc(max, sizeof *c.ids);
+        c.coll = open_table(b, "lookup", table);
+        ok = c.ids != NULL && c.coll != NULL;
+    }
+    if (ok) {
+        bench_make_ids(c.ids, max);
+        snprintf(c.sql_find, sizeof c.sql_find,
+                 "SELECT seq, doc FROM %s WHERE id = $1 ORDER BY seq", table);
+    }
+    for (size_t n = 1000; n <= max; n *= 10) {
+        char name[48];
+        int exp = 0;
+        for (size_t k = n; k >= 10; k /= 10)
+            exp++;
+        snprintf(name, sizeof name, "pg lookup N=10^%d", exp);
+        bench_row *row = bench_report_add(report, name, "ns/op");
+        if (row == NULL)
+            break;
+        row->n = n;
+        if (!ok) {
+            bench_row_skip(row, skip != NULL ? skip
+                                             : "skipped: setup failed");
+            continue;
+        }
+        bench_progress(opts, "pg lookups at N=%zu (filling the table)", n);
+        /* The table grows through the store, one insert per document. */
+        for (; ok && filled < n; filled++) {
+            bson_t *doc = bench_ticket_doc(&c.ids[filled], filled, "Concert",
+                                           0);
+            lk_error err;
+            ok = doc != NULL &&
+                 lk_collection_insert(c.coll, doc, NULL, &err) == LK_OK;
+            if (!ok)
+                failed("fill", doc != NULL ? err.message : "no memory");
+            bson_destroy(doc);
+        }
+        c.n = n;
+        free(c.order);
+        c.order = bench_shuffled(n, n);
+        ok = ok && c.order != NULL &&
+             bench_run_pairs(opts, row, true, lookup_listenkit,
+                             lookup_baseline, &c);
+        if (!ok) {
+            if (!row->skipped)
+                bench_row_skip(row, "skipped: a run failed (see stderr)");
+            continue;
+        }
+        if (first == SIZE_MAX)
+            first = report->count - 1;
+        last = report->count - 1;
+    }
+    if (first != SIZE_MAX && last != first)
+        growth_row(report, opts, &report->rows[first], &report->rows[last]);
+    free(c.ids);
+    free(c.order);
+}
+
+void bench_pg(const bench_opts *opts, bench_report *report)
+{
+    static spec_pg_server srv;
+    pg_bench b = {0};
+    lk_error err = {0};
+    char skip[600] = "";
+    if (getenv("LK_PG_URL") == NULL)
+        bench_progress(opts, "starting a throwaway PostgreSQL ...");
+    if (!spec_pg_server_start(&srv)) {
+        snprintf(skip, sizeof skip, "skipped: no PostgreSQL: %.400s",
+                 srv.reason);
+    } else {
+        b.url = srv.url;
+        spec_pg_unique_name(b.schema, sizeof b.schema, "lk_bench");
+        lk_pg_opts o = {.schema = b.schema, .pushdown = LK_PG_PUSHDOWN_ON};
+        if (lk_pg_store_connect(&b.store, b.url, &o, &err) != LK_OK)
+            snprintf(skip, sizeof skip, "skipped: %.400s", err.message);
+        b.raw = PQconnectdb(b.url);
+        if (skip[0] == '\0' && PQstatus(b.raw) != CONNECTION_OK)
+            snprintf(skip, sizeof skip, "skipped: raw libpq: %.400s",
+                     PQerrorMessage(b.raw));
+    }
+    const char *why = skip[0] != '\0' ? skip : NULL;
+    bench_pg_ops(&b, opts, report, why);
+    bench_pg_growth(&b, opts, report, why);
+    lk_store_free(b.store);
+    PQfinish(b.raw);
+    if (srv.ok && b.schema[0] != '\0')
+        spec_pg_drop_schema(srv.url, b.schema);
+    spec_pg_server_stop(&srv);
+}
