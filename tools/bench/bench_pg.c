@@ -146,6 +146,80 @@ static bool raw_filtered(PGconn *conn, const char *sql, uint64_t *sum)
     return ok;
 }
 
+/* ---- interleaved pairs ---------------------------------------------------------- */
+
+/*
+ * On a shared machine the load changes from second to second, and a
+ * round trip to the server is mostly waiting for a CPU: whole runs of one
+ * side then of the other measure the load as much as the code. So here
+ * both sides take turns operation by operation (which goes first
+ * alternates with every operation and every run), and each run yields one
+ * figure per side and its ratio, as bench_run_pairs's runs do.
+ */
+
+/* Operation number i of one side; adds what it read to *sum. */
+typedef bool (*op_fn)(void *ctx, size_t i, uint64_t *sum);
+
+/* Runs operations 0..n-1 of both sides in turns, adding each side's time
+ * to ns[0] (listenkit) and ns[1] (baseline) and its checksum to sum[]. */
+static bool interleave(op_fn lk, op_fn base, void *ctx, size_t n,
+                       size_t run, uint64_t ns[2], uint64_t sum[2])
+{
+    op_fn fn[2] = {lk, base};
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < 2; k++) {
+            size_t side = (i + run + k) % 2;
+            uint64_t t0 = bench_now_ns();
+            if (!fn[side](ctx, i, &sum[side]))
+                return false;
+            ns[side] += bench_now_ns() - t0;
+        }
+    return true;
+}
+
+/* One run: figure j of each side in lk[j] and base[j]. */
+typedef bool (*run_fn)(void *ctx, size_t run, double *lk, double *base,
+                       uint64_t sum[2]);
+
+#define MAX_ROWS 4
+
+/* A warm-up run, then opts->runs measured ones filling the `k` rows; both
+ * sides' checksums must agree on every run. */
+static void run_interleaved(const bench_opts *opts, bench_row *const *rows,
+                            size_t k, run_fn fn, void *ctx)
+{
+    size_t runs = (size_t)opts->runs;
+    double *lk = calloc(runs * k, sizeof *lk);
+    double *base = calloc(runs * k, sizeof *base);
+    double a[MAX_ROWS], b[MAX_ROWS];
+    uint64_t sum[2] = {0, 0};
+    bool ok = lk != NULL && base != NULL && k <= MAX_ROWS &&
+              fn(ctx, 0, a, b, sum);
+    for (size_t r = 0; ok && r < runs; r++) {
+        sum[0] = sum[1] = 0;
+        ok = fn(ctx, r + 1, a, b, sum);
+        for (size_t j = 0; ok && j < k; j++) {
+            lk[j * runs + r] = a[j];
+            base[j * runs + r] = b[j];
+        }
+        if (ok && sum[0] != sum[1])
+            for (size_t j = 0; j < k; j++)
+                bench_row_note(rows[j], "CHECKSUM MISMATCH on run %zu: "
+                               "listenkit and baseline did different work",
+                               r + 1);
+        bench_consume(sum[0] ^ sum[1]);
+    }
+    for (size_t j = 0; j < k; j++) {
+        if (ok)
+            bench_row_fill(rows[j], &lk[j * runs], &base[j * runs],
+                           opts->runs);
+        else
+            bench_row_skip(rows[j], "skipped: a run failed (see stderr)");
+    }
+    free(lk);
+    free(base);
+}
+
 /* ---- insert / find / save / filtered find ------------------------------------- */
 
 typedef struct ops_ctx {
@@ -161,83 +235,123 @@ typedef struct ops_ctx {
     char sql_insert[256], sql_find[256], sql_save[256], sql_scan[256];
 } ops_ctx;
 
-static void set_figures(double *fig, const uint64_t *t, size_t n)
+static bool lk_failed(lk_status s, const lk_error *err)
 {
-    fig[0] = (double)(t[1] - t[0]) / (double)n;
-    fig[1] = (double)(t[2] - t[1]) / (double)n;
-    fig[2] = (double)(t[3] - t[2]) / (double)n;
-    fig[3] = (double)(t[4] - t[3]) / FINDS / 1000.0; /* us per find */
+    return s == LK_OK || failed("store", err->message);
 }
 
-static bool ops_listenkit(void *vctx, double *fig, uint64_t *sum)
+static bool lk_insert_op(void *vctx, size_t i, uint64_t *sum)
 {
     ops_ctx *c = vctx;
-    lk_error err = {0};
+    lk_error err;
+    (void)sum;
+    return lk_failed(lk_collection_insert(c->coll, c->docs[i], NULL, &err),
+                     &err);
+}
+
+static bool lk_find_at(ops_ctx *c, size_t at, uint64_t *sum)
+{
     bson_t *out = NULL;
-    uint64_t t[5];
-    lk_status s = truncate_table(c->b, c->lk_table) ? LK_OK : LK_ERR_IO;
-    t[0] = bench_now_ns();
-    for (size_t i = 0; s == LK_OK && i < c->n; i++)
-        s = lk_collection_insert(c->coll, c->docs[i], NULL, &err);
-    t[1] = bench_now_ns();
-    for (size_t i = 0; s == LK_OK && i < c->n; i++) {
-        s = lk_collection_find_by_id(c->coll, &c->ids[c->order[i]], &out,
-                                     &err);
-        if (s == LK_OK)
-            *sum = bench_mix(*sum, bench_ticket_sum(out));
-        bson_destroy(out);
-    }
-    t[2] = bench_now_ns();
-    for (size_t i = 0; s == LK_OK && i < c->n; i++)
-        s = lk_collection_save(c->coll, c->saves[i], NULL, &err);
-    t[3] = bench_now_ns();
-    for (int k = 0; s == LK_OK && k < FINDS; k++) {
-        lk_cursor *cur = NULL;
-        const bson_t *doc;
-        s = lk_collection_find(c->coll, &c->filter, NULL, &cur, &err);
-        while (s == LK_OK && lk_cursor_next(cur, &doc))
-            *sum = bench_mix(*sum, bench_ticket_sum(doc));
-        if (s == LK_OK)
-            s = lk_cursor_error(cur, &err);
-        lk_cursor_free(cur);
-    }
-    t[4] = bench_now_ns();
-    /* Untimed: the saves stored what the baseline stores. */
-    for (size_t i = 0; s == LK_OK && i < c->n; i += c->n / 7 + 1) {
-        s = lk_collection_find_by_id(c->coll, &c->ids[i], &out, &err);
-        if (s == LK_OK)
-            *sum = bench_mix(*sum, bench_ticket_sum(out));
-        bson_destroy(out);
-    }
-    if (s != LK_OK)
-        return failed("store", err.message);
-    set_figures(fig, t, c->n);
-    return true;
+    lk_error err;
+    lk_status s = lk_collection_find_by_id(c->coll, &c->ids[at], &out, &err);
+    if (s == LK_OK)
+        *sum = bench_mix(*sum, bench_ticket_sum(out));
+    bson_destroy(out);
+    return lk_failed(s, &err);
 }
 
-static bool ops_baseline(void *vctx, double *fig, uint64_t *sum)
+static bool lk_find_op(void *vctx, size_t i, uint64_t *sum)
 {
     ops_ctx *c = vctx;
-    PGconn *conn = c->b->raw;
-    uint64_t t[5];
-    bool ok = truncate_table(c->b, c->raw_table);
-    t[0] = bench_now_ns();
-    for (size_t i = 0; ok && i < c->n; i++)
-        ok = raw_insert(conn, c->sql_insert, c->docs[i], &c->ids[i]);
-    t[1] = bench_now_ns();
-    for (size_t i = 0; ok && i < c->n; i++)
-        ok = raw_find(conn, c->sql_find, &c->ids[c->order[i]], sum);
-    t[2] = bench_now_ns();
-    for (size_t i = 0; ok && i < c->n; i++)
-        ok = raw_save(conn, c->sql_save, c->saves[i], &c->ids[i]);
-    t[3] = bench_now_ns();
-    for (int k = 0; ok && k < FINDS; k++)
-        ok = raw_filtered(conn, c->sql_scan, sum);
-    t[4] = bench_now_ns();
-    for (size_t i = 0; ok && i < c->n; i += c->n / 7 + 1)
-        ok = raw_find(conn, c->sql_find, &c->ids[i], sum);
-    if (ok)
-        set_figures(fig, t, c->n);
+    return lk_find_at(c, c->order[i], sum);
+}
+
+static bool lk_save_op(void *vctx, size_t i, uint64_t *sum)
+{
+    ops_ctx *c = vctx;
+    lk_error err;
+    (void)sum;
+    return lk_failed(lk_collection_save(c->coll, c->saves[i], NULL, &err),
+                     &err);
+}
+
+static bool lk_filtered_op(void *vctx, size_t i, uint64_t *sum)
+{
+    ops_ctx *c = vctx;
+    lk_cursor *cur = NULL;
+    const bson_t *doc;
+    lk_error err;
+    (void)i;
+    lk_status s = lk_collection_find(c->coll, &c->filter, NULL, &cur, &err);
+    while (s == LK_OK && lk_cursor_next(cur, &doc))
+        *sum = bench_mix(*sum, bench_ticket_sum(doc));
+    if (s == LK_OK)
+        s = lk_cursor_error(cur, &err);
+    lk_cursor_free(cur);
+    return lk_failed(s, &err);
+}
+
+/* Untimed: the saves stored what the baseline stores. */
+static bool lk_readback_op(void *vctx, size_t i, uint64_t *sum)
+{
+    ops_ctx *c = vctx;
+    return lk_find_at(c, i * c->n / 8, sum);
+}
+
+static bool raw_insert_op(void *vctx, size_t i, uint64_t *sum)
+{
+    ops_ctx *c = vctx;
+    (void)sum;
+    return raw_insert(c->b->raw, c->sql_insert, c->docs[i], &c->ids[i]);
+}
+
+static bool raw_find_op(void *vctx, size_t i, uint64_t *sum)
+{
+    ops_ctx *c = vctx;
+    return raw_find(c->b->raw, c->sql_find, &c->ids[c->order[i]], sum);
+}
+
+static bool raw_save_op(void *vctx, size_t i, uint64_t *sum)
+{
+    ops_ctx *c = vctx;
+    (void)sum;
+    return raw_save(c->b->raw, c->sql_save, c->saves[i], &c->ids[i]);
+}
+
+static bool raw_filtered_op(void *vctx, size_t i, uint64_t *sum)
+{
+    ops_ctx *c = vctx;
+    (void)i;
+    return raw_filtered(c->b->raw, c->sql_scan, sum);
+}
+
+static bool raw_readback_op(void *vctx, size_t i, uint64_t *sum)
+{
+    ops_ctx *c = vctx;
+    return raw_find(c->b->raw, c->sql_find, &c->ids[i * c->n / 8], sum);
+}
+
+static bool ops_run(void *vctx, size_t run, double *lk, double *base,
+                    uint64_t sum[2])
+{
+    ops_ctx *c = vctx;
+    uint64_t ns[MAX_ROWS][2] = {{0}}, untimed[2] = {0};
+    bool ok = truncate_table(c->b, c->lk_table) &&
+              truncate_table(c->b, c->raw_table) &&
+              interleave(lk_insert_op, raw_insert_op, c, c->n, run, ns[0],
+                         sum) &&
+              interleave(lk_find_op, raw_find_op, c, c->n, run, ns[1], sum) &&
+              interleave(lk_save_op, raw_save_op, c, c->n, run, ns[2], sum) &&
+              interleave(lk_filtered_op, raw_filtered_op, c, FINDS, run,
+                         ns[3], sum) &&
+              interleave(lk_readback_op, raw_readback_op, c, 8, run, untimed,
+                         sum);
+    for (size_t j = 0; ok && j < MAX_ROWS; j++) {
+        /* ns per operation; us per filtered find */
+        double per = j < 3 ? (double)c->n : FINDS * 1000.0;
+        lk[j] = (double)ns[j][0] / per;
+        base[j] = (double)ns[j][1] / per;
+    }
     return ok;
 }
 
@@ -259,11 +373,11 @@ static void ops_sql(ops_ctx *c)
 static void bench_pg_ops(pg_bench *b, const bench_opts *opts,
                          bench_report *report, const char *skip)
 {
-    static const char *const names[4] = {"pg insert", "pg find_by_id",
-                                         "pg save (OCC)", "pg find (filter)"};
+    static const char *const names[MAX_ROWS] = {
+        "pg insert", "pg find_by_id", "pg save (OCC)", "pg find (filter)"};
     ops_ctx c = {.b = b, .n = opts->n[BENCH_PG]};
-    bench_row *rows[4];
-    for (int i = 0; i < 4; i++) {
+    bench_row *rows[MAX_ROWS];
+    for (int i = 0; i < MAX_ROWS; i++) {
         rows[i] = bench_report_add(report, names[i], i < 3 ? "ns/op"
                                                            : "us/op");
         if (rows[i] == NULL)
@@ -277,7 +391,7 @@ static void bench_pg_ops(pg_bench *b, const bench_opts *opts,
                  "raw libpq, same SQL");
     }
     if (skip != NULL) {
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < MAX_ROWS; i++)
             bench_row_skip(rows[i], skip);
         return;
     }
@@ -302,13 +416,13 @@ static void bench_pg_ops(pg_bench *b, const bench_opts *opts,
          open_table(b, "ops_raw", c.raw_table) != NULL;
     if (ok) {
         ops_sql(&c);
-        bench_run_pairs_k(opts, rows, 4, true, ops_listenkit, ops_baseline,
-                          &c);
+        run_interleaved(opts, rows, MAX_ROWS, ops_run, &c);
     } else {
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < MAX_ROWS; i++)
             bench_row_skip(rows[i], "skipped: setup failed (see stderr)");
     }
-    bench_row_note(rows[0], "one INSERT each");
+    bench_row_note(rows[0], "one INSERT each; the sides take turns "
+                            "operation by operation");
     bench_row_note(rows[1], "random order; the store hands out a copy, the "
                             "baseline reads the result");
     bench_row_note(rows[2], "one UPDATE ... WHERE id AND version each");
@@ -339,33 +453,36 @@ typedef struct lookup_ctx {
     char sql_find[256];
 } lookup_ctx;
 
-static bool lookup_listenkit(void *vctx, double *fig, uint64_t *sum)
+static bool lk_lookup_op(void *vctx, size_t i, uint64_t *sum)
 {
     lookup_ctx *c = vctx;
-    lk_status s = LK_OK;
-    uint64_t t0 = bench_now_ns();
-    for (size_t i = 0; s == LK_OK && i < c->m; i++) {
-        bson_t *out = NULL;
-        s = lk_collection_find_by_id(c->coll, &c->ids[c->order[i % c->n]],
-                                     &out, NULL);
-        if (s == LK_OK)
-            *sum = bench_mix(*sum, bench_ticket_sum(out));
-        bson_destroy(out);
-    }
-    fig[0] = (double)(bench_now_ns() - t0) / (double)c->m;
-    return s == LK_OK;
+    bson_t *out = NULL;
+    lk_error err;
+    lk_status s = lk_collection_find_by_id(
+        c->coll, &c->ids[c->order[i % c->n]], &out, &err);
+    if (s == LK_OK)
+        *sum = bench_mix(*sum, bench_ticket_sum(out));
+    bson_destroy(out);
+    return lk_failed(s, &err);
 }
 
-static bool lookup_baseline(void *vctx, double *fig, uint64_t *sum)
+static bool raw_lookup_op(void *vctx, size_t i, uint64_t *sum)
 {
     lookup_ctx *c = vctx;
-    bool ok = true;
-    uint64_t t0 = bench_now_ns();
-    for (size_t i = 0; ok && i < c->m; i++)
-        ok = raw_find(c->b->raw, c->sql_find, &c->ids[c->order[i % c->n]],
-                      sum);
-    fig[0] = (double)(bench_now_ns() - t0) / (double)c->m;
-    return ok;
+    return raw_find(c->b->raw, c->sql_find, &c->ids[c->order[i % c->n]],
+                    sum);
+}
+
+static bool lookup_run(void *vctx, size_t run, double *lk, double *base,
+                       uint64_t sum[2])
+{
+    lookup_ctx *c = vctx;
+    uint64_t ns[2] = {0, 0};
+    if (!interleave(lk_lookup_op, raw_lookup_op, c, c->m, run, ns, sum))
+        return false;
+    lk[0] = (double)ns[0] / (double)c->m;
+    base[0] = (double)ns[1] / (double)c->m;
+    return true;
 }
 
 static void growth_row(bench_report *report, const bench_opts *opts,
@@ -437,9 +554,10 @@ static void bench_pg_growth(pg_bench *b, const bench_opts *opts,
         c.n = n;
         free(c.order);
         c.order = bench_shuffled(n, n);
-        ok = ok && c.order != NULL &&
-             bench_run_pairs(opts, row, true, lookup_listenkit,
-                             lookup_baseline, &c);
+        ok = ok && c.order != NULL;
+        if (ok)
+            run_interleaved(opts, &row, 1, lookup_run, &c);
+        ok = ok && !row->skipped;
         if (!ok) {
             if (!row->skipped)
                 bench_row_skip(row, "skipped: a run failed (see stderr)");
