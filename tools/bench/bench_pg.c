@@ -33,7 +33,7 @@ typedef struct pg_bench {
     PGconn *raw;
 } pg_bench;
 
-/* ---- setup ----------------------------------------------------------------- */
+/* ---- setup -------------------------------------------------------------- */
 
 static bool failed(const char *what, const char *why)
 {
@@ -71,7 +71,7 @@ static bool truncate_table(pg_bench *b, const char *table)
     return raw_ok(PQexec(b->raw, sql), PGRES_COMMAND_OK, "truncate");
 }
 
-/* ---- the baseline's statements ---------------------------------------------- */
+/* ---- the baseline's statements ------------------------------------------ */
 
 static bool raw_insert(PGconn *conn, const char *sql, const bson_t *doc,
                        const bson_oid_t *id)
@@ -146,7 +146,7 @@ static bool raw_filtered(PGconn *conn, const char *sql, uint64_t *sum)
     return ok;
 }
 
-/* ---- interleaved pairs ---------------------------------------------------------- */
+/* ---- interleaved pairs -------------------------------------------------- */
 
 /*
  * On a shared machine the load changes from second to second, and a
@@ -220,7 +220,7 @@ static void run_interleaved(const bench_opts *opts, bench_row *const *rows,
     free(base);
 }
 
-/* ---- insert / find / save / filtered find ------------------------------------- */
+/* ---- insert / find / save / filtered find ------------------------------- */
 
 typedef struct ops_ctx {
     pg_bench *b;
@@ -442,7 +442,7 @@ static void bench_pg_ops(pg_bench *b, const bench_opts *opts,
     free(c.order);
 }
 
-/* ---- lookup cost as the table grows ---------------------------------------------- */
+/* ---- lookup cost as the table grows ------------------------------------- */
 
 typedef struct lookup_ctx {
     pg_bench *b;

@@ -1,16 +1,17 @@
 /*
  * fuzz_store_diff.c — differential libFuzzer target: the memory store and
  * the PostgreSQL store (pushdown on, unless LK_PG_PUSHDOWN=0) are given the
- * same documents and the same filters; every insert must end with the same
- * status, and count, find (with skip/limit), find_one and delete must give
- * the same statuses and the same _ids in the same order. Any difference
- * prints the documents, the filter and both answers, then aborts (libFuzzer
- * keeps the input as a crash file).
+ * same documents and the same filters; every insert and save must end
+ * with the same status, and count, find (with skip/limit), find_one and
+ * delete must give the same statuses and the same _ids in the same order.
+ * Any difference prints the documents, the filter and both answers, then
+ * aborts (libFuzzer keeps the input as a crash file).
  *
  * An input is one of:
  *   - extended JSON (it starts with '{'), the readable form the seed corpus
- *     uses: {"docs": [...], "filters": [...], "skip": n, "limit": n}; a
- *     document without an _id gets ObjectId number i (see oid_of);
+ *     uses: {"docs": [...], "saves": [...], "filters": [...], "skip": n,
+ *     "limit": n}; docs are inserted (one without an _id gets ObjectId
+ *     number i, see oid_of), then saves saved, then each filter asked;
  *   - anything else: bytes that drive a generator of documents (every BSON
  *     type the evaluator orders, nested documents and arrays, null and
  *     missing fields, -0, NaN, int64 past 2^53) and filters (every
@@ -51,7 +52,7 @@ static bool skipping; /* no server, not in CI: every input passes */
 static const char *const unique_paths[] = {"u", NULL};
 static const lk_collection_opts coll_opts = {.unique = unique_paths};
 
-/* ---- setup and teardown ------------------------------------------------------ */
+/* ---- setup and teardown ------------------------------------------------- */
 
 static void teardown(void)
 {
@@ -94,7 +95,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* ---- the generator ------------------------------------------------------------- */
+/* ---- the generator ------------------------------------------------------ */
 
 typedef struct src {
     const uint8_t *p;
@@ -298,11 +299,13 @@ static void gen_filter(bson_t *f, src *s, int depth)
     }
 }
 
-/* ---- one case: documents, filters, find options ----------------------------------- */
+/* ---- one case: documents, filters, find options ------------------------- */
 
 typedef struct fcase {
     bson_t *docs[MAX_DOCS];
     size_t n_docs;
+    bson_t *saves[MAX_DOCS]; /* saved after the inserts, in order */
+    size_t n_saves;
     bson_t *filters[MAX_FILTERS];
     size_t n_filters;
     lk_find_opts find;
@@ -312,6 +315,8 @@ static void case_free(fcase *c)
 {
     for (size_t i = 0; i < c->n_docs; i++)
         bson_destroy(c->docs[i]);
+    for (size_t i = 0; i < c->n_saves; i++)
+        bson_destroy(c->saves[i]);
     for (size_t i = 0; i < c->n_filters; i++)
         bson_destroy(c->filters[i]);
 }
@@ -322,6 +327,13 @@ static void case_generate(fcase *c, const uint8_t *data, size_t size)
     c->n_docs = 1 + pick(&s, MAX_DOCS);
     for (size_t i = 0; i < c->n_docs; i++)
         c->docs[i] = gen_doc(&s, (unsigned)i);
+    /* A save of an inserted _id with new fields, carrying version 0 (the
+     * stored one) or 1 (stale): order and unique keys after a save. */
+    c->n_saves = pick(&s, 3);
+    for (size_t i = 0; i < c->n_saves; i++) {
+        c->saves[i] = gen_doc(&s, pick(&s, (unsigned)c->n_docs));
+        BSON_APPEND_INT32(c->saves[i], "version", (int32_t)(pick(&s, 4) == 0));
+    }
     c->n_filters = 1 + pick(&s, MAX_FILTERS);
     for (size_t i = 0; i < c->n_filters; i++) {
         c->filters[i] = bson_new();
@@ -358,6 +370,7 @@ static bool case_from_json(fcase *c, const uint8_t *data, size_t size)
         return false;
     c->n_docs = json_list(root, "docs", c->docs, MAX_DOCS);
     c->n_filters = json_list(root, "filters", c->filters, MAX_FILTERS);
+    c->n_saves = json_list(root, "saves", c->saves, MAX_DOCS);
     for (size_t i = 0; i < c->n_docs; i++) {
         bson_iter_t it;
         if (bson_iter_init_find(&it, c->docs[i], "_id"))
@@ -379,7 +392,7 @@ static bool case_from_json(fcase *c, const uint8_t *data, size_t size)
     return c->n_docs > 0 || c->n_filters > 0;
 }
 
-/* ---- comparing the two stores ------------------------------------------------------- */
+/* ---- comparing the two stores ------------------------------------------- */
 
 typedef struct answer {
     lk_status status;
@@ -511,6 +524,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (m.status != p.status) {
             fprintf(stderr, "  (on insert of doc %zu)\n", i);
             diverged("insert", &c, NULL, &m, &p);
+        }
+    }
+    for (size_t i = 0; i < c.n_saves; i++) {
+        memset(&m, 0, sizeof m);
+        memset(&p, 0, sizeof p);
+        m.status = lk_collection_save(mem, c.saves[i], NULL, NULL);
+        p.status = lk_collection_save(pg_coll, c.saves[i], NULL, NULL);
+        if (m.status != p.status) {
+            print_json("save  ", c.saves[i]);
+            diverged("save", &c, NULL, &m, &p);
         }
     }
     for (size_t i = 0; i < c.n_filters; i++) {
