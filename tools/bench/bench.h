@@ -115,6 +115,11 @@ bench_row *bench_report_add(bench_report *report, const char *name,
                             const char *unit);
 void bench_report_free(bench_report *report);
 
+/* A new ns/op row "<prefix> N=10^k" of size n (a power of ten); NULL on
+ * OOM. */
+bench_row *bench_report_add_scale(bench_report *report, const char *prefix,
+                                  size_t n);
+
 /* Median, min and max of `n` values (sorts `v`). */
 bench_stat bench_stat_of(double *v, size_t n);
 
@@ -200,6 +205,20 @@ void bench_make_ids(bson_oid_t *ids, size_t n);
 
 /* 0..n-1 shuffled (malloc'd; NULL on OOM). */
 size_t *bench_shuffled(size_t n, uint64_t seed);
+
+/* What the insert/find/save benchmarks work on: n tickets, their saves
+ * (new titles, carrying the loaded version 0) and a random lookup order. */
+typedef struct bench_tickets {
+    size_t n;
+    bson_oid_t *ids;
+    bson_t **docs;  /* to insert, version 0 */
+    bson_t **saves; /* new titles, carrying the loaded version 0 */
+    size_t *order;  /* lookup order */
+} bench_tickets;
+
+/* Fills *t (false on OOM; free it with bench_tickets_free either way). */
+bool bench_tickets_make(bench_tickets *t, size_t n, uint64_t seed);
+void bench_tickets_free(bench_tickets *t);
 
 /* ---- benchmarks ----------------------------------------------------------- */
 

@@ -224,11 +224,7 @@ static void run_interleaved(const bench_opts *opts, bench_row *const *rows,
 
 typedef struct ops_ctx {
     pg_bench *b;
-    size_t n;
-    bson_oid_t *ids;
-    bson_t **docs;  /* version 0 */
-    bson_t **saves; /* new titles, carrying the loaded version 0 */
-    size_t *order;  /* lookup order */
+    bench_tickets t;
     bson_t filter;  /* {price: {$gte: PRICE_FROM}} */
     lk_collection *coll;
     char lk_table[TABLE_MAX], raw_table[TABLE_MAX];
@@ -245,7 +241,7 @@ static bool lk_insert_op(void *vctx, size_t i, uint64_t *sum)
     ops_ctx *c = vctx;
     lk_error err;
     (void)sum;
-    return lk_failed(lk_collection_insert(c->coll, c->docs[i], NULL, &err),
+    return lk_failed(lk_collection_insert(c->coll, c->t.docs[i], NULL, &err),
                      &err);
 }
 
@@ -253,7 +249,7 @@ static bool lk_find_at(ops_ctx *c, size_t at, uint64_t *sum)
 {
     bson_t *out = NULL;
     lk_error err;
-    lk_status s = lk_collection_find_by_id(c->coll, &c->ids[at], &out, &err);
+    lk_status s = lk_collection_find_by_id(c->coll, &c->t.ids[at], &out, &err);
     if (s == LK_OK)
         *sum = bench_mix(*sum, bench_ticket_sum(out));
     bson_destroy(out);
@@ -263,7 +259,7 @@ static bool lk_find_at(ops_ctx *c, size_t at, uint64_t *sum)
 static bool lk_find_op(void *vctx, size_t i, uint64_t *sum)
 {
     ops_ctx *c = vctx;
-    return lk_find_at(c, c->order[i], sum);
+    return lk_find_at(c, c->t.order[i], sum);
 }
 
 static bool lk_save_op(void *vctx, size_t i, uint64_t *sum)
@@ -271,7 +267,7 @@ static bool lk_save_op(void *vctx, size_t i, uint64_t *sum)
     ops_ctx *c = vctx;
     lk_error err;
     (void)sum;
-    return lk_failed(lk_collection_save(c->coll, c->saves[i], NULL, &err),
+    return lk_failed(lk_collection_save(c->coll, c->t.saves[i], NULL, &err),
                      &err);
 }
 
@@ -295,27 +291,27 @@ static bool lk_filtered_op(void *vctx, size_t i, uint64_t *sum)
 static bool lk_readback_op(void *vctx, size_t i, uint64_t *sum)
 {
     ops_ctx *c = vctx;
-    return lk_find_at(c, i * c->n / 8, sum);
+    return lk_find_at(c, i * c->t.n / 8, sum);
 }
 
 static bool raw_insert_op(void *vctx, size_t i, uint64_t *sum)
 {
     ops_ctx *c = vctx;
     (void)sum;
-    return raw_insert(c->b->raw, c->sql_insert, c->docs[i], &c->ids[i]);
+    return raw_insert(c->b->raw, c->sql_insert, c->t.docs[i], &c->t.ids[i]);
 }
 
 static bool raw_find_op(void *vctx, size_t i, uint64_t *sum)
 {
     ops_ctx *c = vctx;
-    return raw_find(c->b->raw, c->sql_find, &c->ids[c->order[i]], sum);
+    return raw_find(c->b->raw, c->sql_find, &c->t.ids[c->t.order[i]], sum);
 }
 
 static bool raw_save_op(void *vctx, size_t i, uint64_t *sum)
 {
     ops_ctx *c = vctx;
     (void)sum;
-    return raw_save(c->b->raw, c->sql_save, c->saves[i], &c->ids[i]);
+    return raw_save(c->b->raw, c->sql_save, c->t.saves[i], &c->t.ids[i]);
 }
 
 static bool raw_filtered_op(void *vctx, size_t i, uint64_t *sum)
@@ -328,7 +324,7 @@ static bool raw_filtered_op(void *vctx, size_t i, uint64_t *sum)
 static bool raw_readback_op(void *vctx, size_t i, uint64_t *sum)
 {
     ops_ctx *c = vctx;
-    return raw_find(c->b->raw, c->sql_find, &c->ids[i * c->n / 8], sum);
+    return raw_find(c->b->raw, c->sql_find, &c->t.ids[i * c->t.n / 8], sum);
 }
 
 static bool ops_run(void *vctx, size_t run, double *lk, double *base,
@@ -338,17 +334,17 @@ static bool ops_run(void *vctx, size_t run, double *lk, double *base,
     uint64_t ns[MAX_ROWS][2] = {{0}}, untimed[2] = {0};
     bool ok = truncate_table(c->b, c->lk_table) &&
               truncate_table(c->b, c->raw_table) &&
-              interleave(lk_insert_op, raw_insert_op, c, c->n, run, ns[0],
+              interleave(lk_insert_op, raw_insert_op, c, c->t.n, run, ns[0],
                          sum) &&
-              interleave(lk_find_op, raw_find_op, c, c->n, run, ns[1], sum) &&
-              interleave(lk_save_op, raw_save_op, c, c->n, run, ns[2], sum) &&
+              interleave(lk_find_op, raw_find_op, c, c->t.n, run, ns[1], sum) &&
+              interleave(lk_save_op, raw_save_op, c, c->t.n, run, ns[2], sum) &&
               interleave(lk_filtered_op, raw_filtered_op, c, FINDS, run,
                          ns[3], sum) &&
               interleave(lk_readback_op, raw_readback_op, c, 8, run, untimed,
                          sum);
     for (size_t j = 0; ok && j < MAX_ROWS; j++) {
         /* ns per operation; us per filtered find */
-        double per = j < 3 ? (double)c->n : FINDS * 1000.0;
+        double per = j < 3 ? (double)c->t.n : FINDS * 1000.0;
         lk[j] = (double)ns[j][0] / per;
         base[j] = (double)ns[j][1] / per;
     }
@@ -375,14 +371,15 @@ static void bench_pg_ops(pg_bench *b, const bench_opts *opts,
 {
     static const char *const names[MAX_ROWS] = {
         "pg insert", "pg find_by_id", "pg save (OCC)", "pg find (filter)"};
-    ops_ctx c = {.b = b, .n = opts->n[BENCH_PG]};
+    ops_ctx c = {.b = b};
+    size_t n = opts->n[BENCH_PG];
     bench_row *rows[MAX_ROWS];
     for (int i = 0; i < MAX_ROWS; i++) {
         rows[i] = bench_report_add(report, names[i], i < 3 ? "ns/op"
                                                            : "us/op");
         if (rows[i] == NULL)
             return;
-        rows[i]->n = c.n;
+        rows[i]->n = n;
         rows[i]->target_kind = BENCH_AT_MOST;
         rows[i]->target = 1.3;
         snprintf(rows[i]->lk_label, sizeof rows[i]->lk_label,
@@ -400,18 +397,7 @@ static void bench_pg_ops(pg_bench *b, const bench_opts *opts,
     BSON_APPEND_DOCUMENT_BEGIN(&c.filter, "price", &price);
     BSON_APPEND_DOUBLE(&price, "$gte", PRICE_FROM);
     bson_append_document_end(&c.filter, &price);
-    c.ids = calloc(c.n, sizeof *c.ids);
-    c.docs = calloc(c.n, sizeof *c.docs);
-    c.saves = calloc(c.n, sizeof *c.saves);
-    c.order = bench_shuffled(c.n, 11);
-    bool ok = c.ids && c.docs && c.saves && c.order;
-    if (ok)
-        bench_make_ids(c.ids, c.n);
-    for (size_t i = 0; ok && i < c.n; i++) {
-        c.docs[i] = bench_ticket_doc(&c.ids[i], i, "Concert", 0);
-        c.saves[i] = bench_ticket_doc(&c.ids[i], i, "Concert (moved)", 0);
-        ok = c.docs[i] != NULL && c.saves[i] != NULL;
-    }
+    bool ok = bench_tickets_make(&c.t, n, 11);
     ok = ok && (c.coll = open_table(b, "ops_lk", c.lk_table)) != NULL &&
          open_table(b, "ops_raw", c.raw_table) != NULL;
     if (ok) {
@@ -429,17 +415,8 @@ static void bench_pg_ops(pg_bench *b, const bench_opts *opts,
     bench_row_note(rows[3], "{price: {$gte: 450}} over N rows (12%% match): "
                             "SQL fetches every row, the store re-checks "
                             "with the core evaluator, the baseline by hand");
-    for (size_t i = 0; i < c.n; i++) {
-        if (c.docs != NULL)
-            bson_destroy(c.docs[i]);
-        if (c.saves != NULL)
-            bson_destroy(c.saves[i]);
-    }
     bson_destroy(&c.filter);
-    free(c.ids);
-    free(c.docs);
-    free(c.saves);
-    free(c.order);
+    bench_tickets_free(&c.t);
 }
 
 /* ---- lookup cost as the table grows ------------------------------------- */
@@ -525,15 +502,9 @@ static void bench_pg_growth(pg_bench *b, const bench_opts *opts,
                  "SELECT seq, doc FROM %s WHERE id = $1 ORDER BY seq", table);
     }
     for (size_t n = 1000; n <= max; n *= 10) {
-        char name[48];
-        int exp = 0;
-        for (size_t k = n; k >= 10; k /= 10)
-            exp++;
-        snprintf(name, sizeof name, "pg lookup N=10^%d", exp);
-        bench_row *row = bench_report_add(report, name, "ns/op");
+        bench_row *row = bench_report_add_scale(report, "pg lookup", n);
         if (row == NULL)
             break;
-        row->n = n;
         if (!ok) {
             bench_row_skip(row, skip != NULL ? skip
                                              : "skipped: setup failed");

@@ -76,13 +76,8 @@ static bool raw_save(oid_map *map, const bson_t *doc)
 
 /* ---- insert / find / save, N each --------------------------------------- */
 
-typedef struct ops_ctx {
-    size_t n;
-    bson_oid_t *ids;
-    bson_t **docs;  /* to insert, version 0 */
-    bson_t **saves; /* new titles, carrying the loaded version 0 */
-    size_t *order;  /* lookup order */
-} ops_ctx;
+/* The tickets to insert, look up and save (ticket_docs.c). */
+typedef bench_tickets ops_ctx;
 
 static bool ops_listenkit(void *vctx, double *fig, uint64_t *sum)
 {
@@ -179,18 +174,7 @@ static void bench_store_ops(const bench_opts *opts, bench_report *report)
         snprintf(rows[i]->base_label, sizeof rows[i]->base_label,
                  "hash map of bson_t");
     }
-    c.ids = calloc(c.n, sizeof *c.ids);
-    c.docs = calloc(c.n, sizeof *c.docs);
-    c.saves = calloc(c.n, sizeof *c.saves);
-    c.order = bench_shuffled(c.n, 7);
-    bool ok = c.ids && c.docs && c.saves && c.order;
-    if (ok)
-        bench_make_ids(c.ids, c.n);
-    for (size_t i = 0; ok && i < c.n; i++) {
-        c.docs[i] = bench_ticket_doc(&c.ids[i], i, "Concert", 0);
-        c.saves[i] = bench_ticket_doc(&c.ids[i], i, "Concert (moved)", 0);
-        ok = c.docs[i] != NULL && c.saves[i] != NULL;
-    }
+    bool ok = bench_tickets_make(&c, c.n, 7);
     if (ok)
         bench_run_pairs_k(opts, rows, 3, true, ops_listenkit, ops_baseline,
                           &c);
@@ -200,16 +184,7 @@ static void bench_store_ops(const bench_opts *opts, bench_report *report)
     bench_row_note(rows[1], "random order; both hand out a copy");
     bench_row_note(rows[2], "update-if-current: version checked and "
                             "incremented");
-    for (size_t i = 0; i < c.n; i++) {
-        if (c.docs != NULL)
-            bson_destroy(c.docs[i]);
-        if (c.saves != NULL)
-            bson_destroy(c.saves[i]);
-    }
-    free(c.ids);
-    free(c.docs);
-    free(c.saves);
-    free(c.order);
+    bench_tickets_free(&c);
 }
 
 /* ---- lookup cost as the collection grows ----------------------------------- */
@@ -278,15 +253,9 @@ static void bench_store_growth(const bench_opts *opts, bench_report *report)
     size_t first_n = 0, last_n = 0;
 
     for (size_t n = 1000; n <= max; n *= 10) {
-        char name[48];
-        int exp = 0;
-        for (size_t k = n; k >= 10; k /= 10)
-            exp++;
-        snprintf(name, sizeof name, "store lookup N=10^%d", exp);
-        bench_row *row = bench_report_add(report, name, "ns/op");
+        bench_row *row = bench_report_add_scale(report, "store lookup", n);
         if (row == NULL)
             return;
-        row->n = n;
         bench_progress(opts, "store lookups at N=%zu", n);
 
         lookup_ctx c = {.n = n, .m = m};

@@ -86,6 +86,20 @@ bench_row *bench_report_add(bench_report *report, const char *name,
     return row;
 }
 
+bench_row *bench_report_add_scale(bench_report *report, const char *prefix,
+                                  size_t n)
+{
+    char name[48];
+    int exp = 0;
+    for (size_t k = n; k >= 10; k /= 10)
+        exp++;
+    snprintf(name, sizeof name, "%.30s N=10^%d", prefix, exp);
+    bench_row *row = bench_report_add(report, name, "ns/op");
+    if (row != NULL)
+        row->n = n;
+    return row;
+}
+
 void bench_report_free(bench_report *report)
 {
     free(report->rows);

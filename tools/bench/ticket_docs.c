@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 bson_t *bench_ticket_doc(const bson_oid_t *id, size_t i, const char *title,
                          int64_t version)
@@ -51,4 +52,38 @@ size_t *bench_shuffled(size_t n, uint64_t seed)
     if (order != NULL)
         bench_shuffle(&rng, order, n);
     return order;
+}
+
+bool bench_tickets_make(bench_tickets *t, size_t n, uint64_t seed)
+{
+    memset(t, 0, sizeof *t);
+    t->n = n;
+    t->ids = calloc(n, sizeof *t->ids);
+    t->docs = calloc(n, sizeof *t->docs);
+    t->saves = calloc(n, sizeof *t->saves);
+    t->order = bench_shuffled(n, seed);
+    bool ok = t->ids && t->docs && t->saves && t->order;
+    if (ok)
+        bench_make_ids(t->ids, n);
+    for (size_t i = 0; ok && i < n; i++) {
+        t->docs[i] = bench_ticket_doc(&t->ids[i], i, "Concert", 0);
+        t->saves[i] = bench_ticket_doc(&t->ids[i], i, "Concert (moved)", 0);
+        ok = t->docs[i] != NULL && t->saves[i] != NULL;
+    }
+    return ok;
+}
+
+void bench_tickets_free(bench_tickets *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->docs != NULL)
+            bson_destroy(t->docs[i]);
+        if (t->saves != NULL)
+            bson_destroy(t->saves[i]);
+    }
+    free(t->ids);
+    free(t->docs);
+    free(t->saves);
+    free(t->order);
+    memset(t, 0, sizeof *t);
 }

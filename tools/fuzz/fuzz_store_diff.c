@@ -492,6 +492,22 @@ static answer run_delete(lk_collection *coll, const bson_t *filter)
     return a;
 }
 
+typedef lk_status (*write_fn)(lk_collection *coll, const bson_t *doc,
+                              bson_t **out, lk_error *err);
+
+/* An insert or a save of `doc` on both stores must end alike. */
+static void same_write(const char *what, write_fn fn, lk_collection *mem,
+                       const fcase *c, const bson_t *doc)
+{
+    answer m = {0}, p = {0};
+    m.status = fn(mem, doc, NULL, NULL);
+    p.status = fn(pg_coll, doc, NULL, NULL);
+    if (m.status != p.status) {
+        print_json(what, doc);
+        diverged(what, c, NULL, &m, &p);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fcase c;
@@ -516,26 +532,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
 
-    for (size_t i = 0; i < c.n_docs; i++) {
-        memset(&m, 0, sizeof m);
-        memset(&p, 0, sizeof p);
-        m.status = lk_collection_insert(mem, c.docs[i], NULL, NULL);
-        p.status = lk_collection_insert(pg_coll, c.docs[i], NULL, NULL);
-        if (m.status != p.status) {
-            fprintf(stderr, "  (on insert of doc %zu)\n", i);
-            diverged("insert", &c, NULL, &m, &p);
-        }
-    }
-    for (size_t i = 0; i < c.n_saves; i++) {
-        memset(&m, 0, sizeof m);
-        memset(&p, 0, sizeof p);
-        m.status = lk_collection_save(mem, c.saves[i], NULL, NULL);
-        p.status = lk_collection_save(pg_coll, c.saves[i], NULL, NULL);
-        if (m.status != p.status) {
-            print_json("save  ", c.saves[i]);
-            diverged("save", &c, NULL, &m, &p);
-        }
-    }
+    for (size_t i = 0; i < c.n_docs; i++)
+        same_write("insert", lk_collection_insert, mem, &c, c.docs[i]);
+    for (size_t i = 0; i < c.n_saves; i++)
+        same_write("save", lk_collection_save, mem, &c, c.saves[i]);
     for (size_t i = 0; i < c.n_filters; i++) {
         const bson_t *f = c.filters[i];
         m = run_count(mem, f);
