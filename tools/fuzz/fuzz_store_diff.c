@@ -17,8 +17,9 @@
  *     missing fields, -0, NaN, int64 past 2^53) and filters (every
  *     operator, dotted paths, $and/$or, now and then a bad one).
  *
- * The collection has one unique path, "u", so that equality on it is
- * pushed down to SQL like equality on _id.
+ * The collection has two unique paths: "u", so that equality on it is
+ * pushed down to SQL like equality on _id, and the dotted "c.a", which is
+ * not (both stores must refuse the same duplicates all the same).
  *
  * The server: LK_PG_URL's, else a throwaway cluster started in
  * LLVMFuzzerInitialize (spec/support/pg_server: our child, following this
@@ -49,7 +50,7 @@ static lk_store *pg_store;
 static lk_collection *pg_coll;
 static bool skipping; /* no server, not in CI: every input passes */
 
-static const char *const unique_paths[] = {"u", NULL};
+static const char *const unique_paths[] = {"u", "c.a", NULL};
 static const lk_collection_opts coll_opts = {.unique = unique_paths};
 
 /* ---- setup and teardown ------------------------------------------------- */
