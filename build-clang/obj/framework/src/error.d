@@ -1,7 +1,0 @@
-build-clang/obj/framework/src/error.o: framework/src/error.c \
-  framework/include/listenkit/error.h \
-  framework/include/listenkit/redact.h
-
-framework/include/listenkit/error.h:
-
-framework/include/listenkit/redact.h:

@@ -1,4 +1,0 @@
-build-clang/obj/framework/src/version.o: framework/src/version.c \
-  framework/include/listenkit/version.h
-
-framework/include/listenkit/version.h:

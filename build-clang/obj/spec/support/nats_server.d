@@ -1,6 +1,0 @@
-build-clang/obj/spec/support/nats_server.o: spec/support/nats_server.c \
-  spec/support/nats_server.h spec/support/spec_proc.h
-
-spec/support/nats_server.h:
-
-spec/support/spec_proc.h:
