@@ -85,18 +85,36 @@ static int64_t int8_at(const PGresult *r, int row, int col)
     return (int64_t)v;
 }
 
-/* A unique violation, told in the memory store's words. */
-static lk_status duplicate(pg_coll *c, const pg_fail *fail, const built *b,
-                           const char *what, lk_error *err)
+/* A unique violation, told in the memory store's words: the path and the
+ * _id that holds the value (looked up on `conn`; "?" if it went since). */
+static lk_status duplicate(pg_coll *c, PGconn *conn, const pg_fail *fail,
+                           const built *b, const char *what, lk_error *err)
 {
     size_t plen = strlen(c->prefix), i = 0;
+    char hex[25] = "?";
     if (strncmp(fail->constraint, c->prefix, plen) == 0 &&
         sscanf(fail->constraint + plen, "__u%zu", &i) == 1 &&
-        i < c->n_unique)
+        i < c->n_unique) {
+        char sql[SQL_MAX];
+        pg_params p = {0};
+        PGresult *r = NULL;
+        lk_error ignored;
+        snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE u%zu = $1",
+                 c->table, i);
+        pg_param_bytes(&p, b->keys[i], b->key_lens[i]);
+        if (pg_exec(&c->store->cfg, conn, sql, &p, &r, NULL, &ignored) ==
+                LK_OK &&
+            PQntuples(r) == 1 && PQgetlength(r, 0, 0) == 12) {
+            bson_oid_t holder;
+            memcpy(holder.bytes, PQgetvalue(r, 0, 0), 12);
+            lk_oid_format(&holder, hex);
+        }
+        PQclear(r);
         return lk_error_set(err, LK_ERR_DUPLICATE,
-                            "%s.%s: duplicate value for unique field \"%s\"",
-                            c->base.name, what, c->base.opts.unique[i]);
-    char hex[25];
+                            "%s.%s: duplicate value for unique field \"%s\" "
+                            "(held by _id %s)",
+                            c->base.name, what, c->base.opts.unique[i], hex);
+    }
     lk_oid_format(&b->id, hex);
     return lk_error_set(err, LK_ERR_DUPLICATE, "%s.%s: duplicate _id %s",
                         c->base.name, what, hex);
@@ -143,10 +161,10 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
         s = pg_pool_take(&c->store->pool, &lease, err);
         if (s == LK_OK) {
             s = pg_run(&c->store->cfg, lease.conn, sql, &p, &fail, err);
+            if (s == LK_ERR_DUPLICATE)
+                s = duplicate(c, lease.conn, &fail, &b, "insert", err);
             pg_pool_give(&c->store->pool, &lease, s);
         }
-        if (s == LK_ERR_DUPLICATE)
-            s = duplicate(c, &fail, &b, "insert", err);
     }
     if (s == LK_OK)
         s = copy_out(&b.stored, out, base->name, err);
@@ -154,10 +172,12 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
     return s;
 }
 
-/* After an UPDATE that changed nothing: is the document gone, or was the
- * version not the one the save needed? */
-static lk_status why_not_saved(pg_coll *c, PGconn *conn, const bson_t *doc,
-                               const built *b, lk_error *err)
+/* What the memory store would say of saving `doc` over the row now
+ * stored: LK_ERR_NOT_FOUND when there is none, else lk_occ_check's verdict
+ * on its version. */
+static lk_status check_against_row(pg_coll *c, PGconn *conn,
+                                   const bson_t *doc, const built *b,
+                                   lk_error *err)
 {
     char sql[SQL_MAX], hex[25];
     pg_params p = {0};
@@ -176,13 +196,49 @@ static lk_status why_not_saved(pg_coll *c, PGconn *conn, const bson_t *doc,
                          hex);
     else
         s = lk_occ_check(&c->base, doc, int8_at(r, 0, 0), &next, err);
-    if (s == LK_OK) /* another save landed between the two statements */
+    PQclear(r);
+    return s;
+}
+
+/* After an UPDATE that changed nothing: is the document gone, or was the
+ * version not the one the save needed? */
+static lk_status why_not_saved(pg_coll *c, PGconn *conn, const bson_t *doc,
+                               const built *b, lk_error *err)
+{
+    lk_status s = check_against_row(c, conn, doc, b, err);
+    if (s == LK_OK) { /* another save landed between the two statements */
+        char hex[25];
+        lk_oid_format(&b->id, hex);
         s = lk_error_set(err, LK_ERR_VERSION,
                          "%s.save %s: stale document: the stored version "
                          "changed during the save",
                          c->base.name, hex);
-    PQclear(r);
+    }
     return s;
+}
+
+/* A save whose version field or unique values are refused: the memory
+ * store looks the document up first, so a missing one is LK_ERR_NOT_FOUND
+ * and a stale one LK_ERR_VERSION before anything is said about its fields.
+ * Keep that order: look, then say what the lookup found, or the refusal
+ * already in `err`. */
+static lk_status invalid_after_lookup(pg_coll *c, const bson_t *doc,
+                                      const built *b, lk_error *err)
+{
+    lk_error scratch;
+    lk_error_clear(&scratch);
+    lk_error *keep = err != NULL ? err : &scratch;
+    lk_error first = *keep;
+    pg_lease lease;
+    lk_status s = pg_pool_take(&c->store->pool, &lease, keep);
+    if (s == LK_OK) {
+        s = check_against_row(c, lease.conn, doc, b, keep);
+        pg_pool_give(&c->store->pool, &lease, s);
+    }
+    if (s != LK_OK)
+        return s;
+    *keep = first;
+    return LK_ERR_INVALID;
 }
 
 static lk_status coll_save(lk_collection *base, const bson_t *doc,
@@ -192,6 +248,7 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
     int64_t carried = 0, expected = 0, next = 0;
     built b;
     lk_status s = build(c, doc, true, &b, "save", err);
+    bool have_id = s == LK_OK; /* from here on, a refusal waits for a lookup */
     /* The version the row must hold for this save to apply; lk_occ_check
      * then refuses a bad version field in the memory store's words and
      * says what the new version is. */
@@ -231,11 +288,13 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
             s = pg_exec(&c->store->cfg, lease.conn, sql, &p, &r, &fail, err);
             if (s == LK_OK && strcmp(PQcmdTuples(r), "1") != 0)
                 s = why_not_saved(c, lease.conn, doc, &b, err);
+            if (s == LK_ERR_DUPLICATE)
+                s = duplicate(c, lease.conn, &fail, &b, "save", err);
             PQclear(r);
             pg_pool_give(&c->store->pool, &lease, s);
         }
-        if (s == LK_ERR_DUPLICATE)
-            s = duplicate(c, &fail, &b, "save", err);
+    } else if (s == LK_ERR_INVALID && have_id) {
+        s = invalid_after_lookup(c, doc, &b, err);
     }
     if (s == LK_OK)
         s = copy_out(&b.stored, out, base->name, err);

@@ -23,8 +23,9 @@
 
 #include "listenkit/pg.h"
 
-/* More unique paths than this in one collection are refused. */
-#define PG_MAX_UNIQUE 16
+/* One column and index per unique path: lk_store_collection refuses more
+ * than LK_UNIQUE_MAX. */
+#define PG_MAX_UNIQUE LK_UNIQUE_MAX
 /* Bound parameters of one statement, at most. */
 #define PG_MAX_PARAMS (PG_MAX_UNIQUE + 8)
 

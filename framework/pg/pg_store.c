@@ -292,10 +292,6 @@ static lk_status store_collection(lk_store *base, const char *name,
     lk_status s = LK_OK;
     pg_coll *c = NULL;
 
-    if (count_paths(opts->unique) > PG_MAX_UNIQUE)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "collection %s: at most %d unique fields", name,
-                            PG_MAX_UNIQUE);
     /* Opening is rare: one at a time, so two threads opening the same new
      * collection make one table and one pg_coll. */
     pthread_mutex_lock(&st->lock);

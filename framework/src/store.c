@@ -48,6 +48,10 @@ static lk_status check_unique_paths(const char *name,
 {
     for (size_t i = 0; unique != NULL && unique[i] != NULL; i++) {
         const char *p = unique[i];
+        if (i == LK_UNIQUE_MAX)
+            return lk_error_set(err, LK_ERR_INVALID,
+                                "collection %s: at most %d unique fields",
+                                name, LK_UNIQUE_MAX);
         if (p[0] == '\0' || p[0] == '.' || p[strlen(p) - 1] == '.' ||
             strstr(p, "..") != NULL)
             return lk_error_set(err, LK_ERR_INVALID,

@@ -137,6 +137,8 @@ static void test_unique_fields_refuse_duplicates(void **state)
     store_spec_assert_refused(
         store_spec_insert_status(c, "{\"email\": \"a@x\"}", &err),
         LK_ERR_DUPLICATE, &err, "\"email\"");
+    /* and says which document holds the value */
+    assert_non_null(strstr(err.message, "held by _id"));
     /* a dotted path is unique too, and 1 and 1.0 are the same number */
     store_spec_assert_refused(
         store_spec_insert_status(

@@ -151,6 +151,30 @@ static void test_collection_names_follow_one_rule_in_every_store(
     }
 }
 
+static void test_more_unique_paths_than_any_store_indexes_are_refused(
+    void **state)
+{
+    fixture *f = *state;
+    const char *many[LK_UNIQUE_MAX + 2];
+    char names[LK_UNIQUE_MAX + 1][16];
+    for (int i = 0; i <= LK_UNIQUE_MAX; i++) {
+        snprintf(names[i], sizeof names[i], "f%d", i);
+        many[i] = names[i];
+    }
+    many[LK_UNIQUE_MAX + 1] = NULL;
+    lk_collection_opts opts = {.unique = many};
+    lk_collection *c = NULL;
+    lk_error err;
+    store_spec_assert_refused(
+        lk_store_collection(f->store, "wide", &opts, &c, &err),
+        LK_ERR_INVALID, &err, "at most 16");
+    /* LK_UNIQUE_MAX itself is fine */
+    many[LK_UNIQUE_MAX] = NULL;
+    c = store_spec_collection(f->store, "wide", &opts);
+    bson_destroy(store_spec_insert(c, "{\"f0\": 1, \"f15\": 2}"));
+    assert_int_equal(store_spec_count(c, "{\"f15\": 2}"), 1);
+}
+
 /* ---- durability (durable rows only) ------------------------------------------------ */
 
 static void test_durable_data_outlives_the_store(void **state)
@@ -218,6 +242,7 @@ int main(void)
         T(test_every_bson_type_comes_back_as_it_went_in),
         T(test_field_names_are_data_even_when_they_look_like_sql),
         T(test_collection_names_follow_one_rule_in_every_store),
+        T(test_more_unique_paths_than_any_store_indexes_are_refused),
         T(test_durable_data_outlives_the_store),
         T(test_durable_a_second_store_sees_each_write_at_once),
 #undef T

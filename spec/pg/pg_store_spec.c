@@ -204,25 +204,6 @@ static void test_the_default_schema_is_the_connections_current_one(
                               LK_ERR_INVALID, &err, "schema");
 }
 
-static void test_more_unique_paths_than_the_store_indexes_are_refused(
-    void **state)
-{
-    fixture *f = *state;
-    const char *many[18];
-    char names[17][16];
-    for (int i = 0; i < 17; i++) {
-        snprintf(names[i], sizeof names[i], "f%d", i);
-        many[i] = names[i];
-    }
-    many[17] = NULL;
-    lk_collection_opts opts = {.unique = many};
-    lk_collection *c = NULL;
-    lk_error err;
-    store_spec_assert_refused(
-        lk_store_collection(f->store, "wide", &opts, &c, &err),
-        LK_ERR_INVALID, &err, "at most 16");
-}
-
 /* ---- pushdown ------------------------------------------------------------------ */
 
 static char *explain(lk_collection *c, const char *filter_json)
@@ -374,7 +355,6 @@ int main(void)
             test_null_conninfo_is_database_url_then_libpq_defaults),
         cmocka_unit_test(test_bad_options_are_refused_by_name),
         T(test_the_default_schema_is_the_connections_current_one),
-        T(test_more_unique_paths_than_the_store_indexes_are_refused),
         T(test_id_and_unique_equality_are_index_scans),
         T(test_pushdown_off_scans_by_option_or_environment),
         T(test_explain_refuses_bad_filters_and_other_stores),

@@ -76,6 +76,9 @@ extern "C" {
 /* The longest collection name (bytes). */
 #define LK_COLLECTION_NAME_MAX 48
 
+/* The most unique paths one collection may list. */
+#define LK_UNIQUE_MAX 16
+
 typedef struct lk_store lk_store;
 typedef struct lk_collection lk_collection;
 typedef struct lk_cursor lk_cursor;
@@ -151,7 +154,7 @@ struct lk_cursor {
  * *out is borrowed from the store. A name is 1 to LK_COLLECTION_NAME_MAX
  * letters, digits or '_', not starting with a digit, in every store (the
  * PostgreSQL store makes it a table name); unique paths are non-empty
- * dotted paths, not "_id", each listed once. Anything else is
+ * dotted paths, not "_id", each listed once, at most LK_UNIQUE_MAX. Anything else is
  * LK_ERR_INVALID. */
 lk_status lk_store_collection(lk_store *store, const char *name,
                               const lk_collection_opts *opts,
