@@ -22,8 +22,17 @@
  * operator, a regex, a positional path) is an error, LK_ERR_INVALID naming
  * it, even on an empty collection — never silently ignored.
  *
- * Implementations: the in-memory store of mocks/ (lk_mem_store_new) and,
- * later, a PostgreSQL store; both held to spec/contract/store_contract_spec.c.
+ * Implementations: the in-memory store of mocks/ (lk_mem_store_new) and the
+ * PostgreSQL store (listenkit/pg.h), both held to the store specs
+ * (spec/contract/store_*_spec.c, spec/framework/{filter,value}_spec.c),
+ * which run every behaviour on each. Where they differ, on purpose (each
+ * difference shown by a spec; mocks/README.md):
+ *   - durability: the memory store's documents and recorded collection
+ *     options end with lk_store_free(); PostgreSQL keeps both, so a
+ *     reopened store finds the documents and refuses other options;
+ *   - sharing: only stores on one database see each other's writes;
+ *   - failures: only a store with a server returns LK_ERR_IO (the server
+ *     went away; the next call reconnects) or LK_ERR_TIMEOUT.
  *
  * Ownership: documents passed in are borrowed and copied; documents handed
  * out through `bson_t **out` are new, owned by the caller, released with
