@@ -25,9 +25,9 @@ typedef struct built {
 
 static void built_free(built *b, size_t n_unique)
 {
-    free(b->buf);
+    lk_free(b->buf);
     for (size_t i = 0; i < n_unique; i++)
-        free(b->keys[i]);
+        lk_free(b->keys[i]);
 }
 
 /* The stored form of `doc` and its `_id`; prefixed "<coll>.<what>". */
@@ -39,7 +39,7 @@ static lk_status build(pg_coll *c, const bson_t *doc, bool save, built *b,
     size_t size = 0;
     memset(b, 0, sizeof *b);
     lk_status s = lk_stored_size(doc, vkey, &size, err);
-    if (s == LK_OK && (b->buf = malloc(size)) == NULL)
+    if (s == LK_OK && (b->buf = lk_malloc(size)) == NULL)
         s = lk_error_set(err, LK_ERR_NOMEM, "out of memory");
     if (s == LK_OK)
         s = lk_stored_build(doc, vkey, b->buf, &b->stored, &found, err);
@@ -399,10 +399,10 @@ static bool grow(collect *k)
     if (k->n < k->cap)
         return true;
     size_t cap = k->cap == 0 ? 16 : k->cap * 2;
-    bson_t **docs = realloc(k->docs, cap * sizeof *docs);
+    bson_t **docs = lk_realloc(k->docs, cap * sizeof *docs);
     if (docs != NULL)
         k->docs = docs;
-    int64_t *seqs = docs != NULL ? realloc(k->seqs, cap * sizeof *seqs) : NULL;
+    int64_t *seqs = docs != NULL ? lk_realloc(k->seqs, cap * sizeof *seqs) : NULL;
     if (seqs != NULL)
         k->seqs = seqs;
     if (docs == NULL || seqs == NULL) {
@@ -428,8 +428,8 @@ static void collect_free(collect *k)
 {
     for (size_t i = 0; i < k->n; i++)
         bson_destroy(k->docs[i]);
-    free(k->docs);
-    free(k->seqs);
+    lk_free(k->docs);
+    lk_free(k->seqs);
 }
 
 static lk_status coll_find_one(lk_collection *base, const bson_t *filter,
@@ -483,7 +483,7 @@ static void cursor_free(lk_cursor *base)
 {
     pg_cursor *cur = (pg_cursor *)base;
     collect_free(&cur->rows);
-    free(cur);
+    lk_free(cur);
 }
 
 static const lk_cursor_ops cursor_ops = {
@@ -502,7 +502,7 @@ static lk_status coll_find(lk_collection *base, const bson_t *filter,
     lk_status s = query_init(&q, c, filter, "find", err);
     if (s != LK_OK)
         return s;
-    pg_cursor *cur = calloc(1, sizeof *cur);
+    pg_cursor *cur = lk_calloc(1, sizeof *cur);
     if (cur == NULL)
         return lk_error_set(err, LK_ERR_NOMEM, "%s.find: out of memory",
                             base->name);
@@ -594,7 +594,7 @@ static lk_status delete_matches(const query *q, PGconn *conn, int64_t *n,
     if (s == LK_OK && k.n > 0) {
         /* "{1,2,3}": one array parameter however many rows */
         size_t cap = k.n * 21 + 3, len = 0;
-        char *list = malloc(cap), sql[SQL_MAX];
+        char *list = lk_malloc(cap), sql[SQL_MAX];
         pg_params p = {0};
         if (list == NULL)
             s = lk_error_set(err, LK_ERR_NOMEM, "%s.delete: out of memory",
@@ -613,7 +613,7 @@ static lk_status delete_matches(const query *q, PGconn *conn, int64_t *n,
         if (s == LK_OK)
             *n = strtoll(PQcmdTuples(r), NULL, 10);
         PQclear(r);
-        free(list);
+        lk_free(list);
     }
     if (s == LK_OK)
         s = pg_run(cfg, conn, "COMMIT", NULL, NULL, err);

@@ -64,12 +64,12 @@ lk_status pg_config_init(pg_config *cfg, const char *conninfo,
     for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
         if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
             o->val[0] != '\0')
-            cfg->password = strdup(o->val);
+            cfg->password = lk_strdup(o->val);
     PQconninfoFree(opts);
     if (cfg->password == NULL && getenv("PGPASSWORD") != NULL &&
         getenv("PGPASSWORD")[0] != '\0')
-        cfg->password = strdup(getenv("PGPASSWORD"));
-    cfg->conninfo = strdup(conninfo);
+        cfg->password = lk_strdup(getenv("PGPASSWORD"));
+    cfg->conninfo = lk_strdup(conninfo);
     if (cfg->conninfo == NULL) {
         pg_config_free(cfg);
         return lk_error_set(err, LK_ERR_NOMEM, "pg: out of memory");
@@ -86,8 +86,8 @@ lk_status pg_config_init(pg_config *cfg, const char *conninfo,
 
 void pg_config_free(pg_config *cfg)
 {
-    free(cfg->conninfo);
-    free(cfg->password);
+    lk_free(cfg->conninfo);
+    lk_free(cfg->password);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -242,19 +242,19 @@ lk_status pg_exec(const pg_config *cfg, PGconn *conn, const char *sql,
     *out = NULL;
     if (params == NULL)
         params = &none;
-    if (!PQsendQueryParams(conn, sql, params->n, NULL, params->values,
-                           params->lengths, params->formats, 1))
-        return conn_error(cfg, conn, LK_ERR_IO, "cannot send",
-                          PQerrorMessage(conn), err);
-    while ((flushed = PQflush(conn)) == 1) {
-        int w = wait_socket(conn, POLLOUT | POLLIN, deadline);
+    /* -1: could not send; 1: more to send once the socket takes it */
+    flushed = PQsendQueryParams(conn, sql, params->n, NULL, params->values,
+                                params->lengths, params->formats, 1)
+                  ? PQflush(conn)
+                  : -1;
+    while (flushed != 0) {
+        int w = flushed > 0 ? wait_socket(conn, POLLOUT | POLLIN, deadline)
+                            : -1;
         if (w <= 0 || !PQconsumeInput(conn))
             return conn_error(cfg, conn, w == 0 ? LK_ERR_TIMEOUT : LK_ERR_IO,
                               "cannot send", PQerrorMessage(conn), err);
+        flushed = PQflush(conn);
     }
-    if (flushed < 0)
-        return conn_error(cfg, conn, LK_ERR_IO, "cannot send",
-                          PQerrorMessage(conn), err);
     for (;;) {
         while (!PQisBusy(conn)) {
             PGresult *r = PQgetResult(conn);

@@ -67,7 +67,7 @@ static lk_status bind_key(pg_where *w, pg_params *params, size_t slot,
         memcpy(w->keys[slot], key, len);
         bytes = w->keys[slot];
     } else {
-        uint8_t *copy = malloc(len);
+        uint8_t *copy = lk_malloc(len);
         if (copy == NULL)
             return lk_error_set(err, LK_ERR_NOMEM, "pg: out of memory");
         memcpy(copy, key, len);
@@ -113,7 +113,7 @@ lk_status pg_where_build(pg_where *w, pg_params *params, const bson_t *filter,
             s = lk_value_key(&operand, key, &bytes, &len, err);
             if (s == LK_OK)
                 s = bind_key(w, params, i, bytes, len, column, err);
-            free(bytes);
+            lk_free(bytes);
             break;
         }
     }
@@ -125,6 +125,6 @@ lk_status pg_where_build(pg_where *w, pg_params *params, const bson_t *filter,
 void pg_where_free(pg_where *w)
 {
     for (int i = 0; i < w->n_long; i++)
-        free(w->long_keys[i]);
+        lk_free(w->long_keys[i]);
     w->n_long = 0;
 }

@@ -14,18 +14,12 @@ lk_status pg_pool_init(pg_pool *pool, const pg_config *cfg, int max,
     memset(pool, 0, sizeof *pool);
     pool->cfg = cfg;
     pool->max = max;
-    pool->idle = calloc((size_t)max, sizeof *pool->idle);
+    pool->idle = lk_calloc((size_t)max, sizeof *pool->idle);
     if (pool->idle == NULL)
         return lk_error_set(err, LK_ERR_NOMEM, "pg: out of memory");
-    if (pthread_mutex_init(&pool->lock, NULL) != 0) {
-        free(pool->idle);
-        return lk_error_set(err, LK_ERR_NOMEM, "pg: cannot make a mutex");
-    }
-    if (pthread_cond_init(&pool->freed, NULL) != 0) {
-        pthread_mutex_destroy(&pool->lock);
-        free(pool->idle);
-        return lk_error_set(err, LK_ERR_NOMEM, "pg: cannot make a condition");
-    }
+    /* Default attributes: glibc's mutex and condition inits cannot fail. */
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->freed, NULL);
     return LK_OK;
 }
 
@@ -33,7 +27,7 @@ void pg_pool_destroy(pg_pool *pool)
 {
     for (int i = 0; i < pool->n_idle; i++)
         PQfinish(pool->idle[i]);
-    free(pool->idle);
+    lk_free(pool->idle);
     pthread_cond_destroy(&pool->freed);
     pthread_mutex_destroy(&pool->lock);
 }

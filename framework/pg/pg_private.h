@@ -21,6 +21,7 @@
 
 #include <libpq-fe.h>
 
+#include "listenkit/alloc.h"
 #include "listenkit/pg.h"
 
 /* One column and index per unique path: lk_store_collection refuses more

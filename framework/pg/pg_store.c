@@ -63,7 +63,7 @@ static char *join_paths(const char *const *unique, size_t n, size_t *len)
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += strlen(unique[i]) + 1;
-    char *out = malloc(total + 1);
+    char *out = lk_malloc(total + 1);
     if (out == NULL)
         return NULL;
     *len = 0;
@@ -83,19 +83,19 @@ static lk_status split_paths(pg_coll *c, const char *bytes, size_t len,
     size_t n = 0;
     for (size_t i = 0; i < len; i++)
         n += bytes[i] == '\0';
-    char **paths = calloc(n + 1, sizeof *paths);
+    char **paths = lk_calloc(n + 1, sizeof *paths);
     if (paths == NULL)
         return lk_error_set(err, LK_ERR_NOMEM, "pg: out of memory");
     c->base.opts.unique = (const char *const *)paths;
     for (size_t i = 0, at = 0; i < n; i++) {
-        paths[i] = strdup(bytes + at);
+        paths[i] = lk_strdup(bytes + at);
         if (paths[i] == NULL)
             return lk_error_set(err, LK_ERR_NOMEM, "pg: out of memory");
         at += strlen(bytes + at) + 1;
     }
     c->n_unique = n;
     if (n == 0) { /* as the caller's NULL: no unique paths */
-        free(paths);
+        lk_free(paths);
         c->base.opts.unique = NULL;
     }
     return LK_OK;
@@ -131,11 +131,11 @@ static void coll_free(pg_coll *c)
         return;
     for (size_t i = 0; c->base.opts.unique != NULL && c->base.opts.unique[i];
          i++)
-        free((char *)c->base.opts.unique[i]);
-    free((char **)c->base.opts.unique);
-    free((char *)c->base.opts.version_key);
-    free((char *)c->base.name);
-    free(c);
+        lk_free((char *)c->base.opts.unique[i]);
+    lk_free((char **)c->base.opts.unique);
+    lk_free((char *)c->base.opts.version_key);
+    lk_free((char *)c->base.name);
+    lk_free(c);
 }
 
 static lk_status other_options(const char *name, lk_error *err)
@@ -254,7 +254,7 @@ static lk_status create_table(pg_store *st, PGconn *conn, pg_coll *c,
         lk_error ignored;
         pg_run(cfg, conn, "ROLLBACK", NULL, NULL, &ignored);
     }
-    free(joined);
+    lk_free(joined);
     return s;
 }
 
@@ -262,15 +262,15 @@ static pg_coll *coll_new(pg_store *st, const char *name,
                          const lk_collection_opts *opts, const char *vkey)
 {
     char quoted_schema[80], quoted_name[80];
-    pg_coll *c = calloc(1, sizeof *c);
+    pg_coll *c = lk_calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
     c->base.ops = &pg_coll_ops;
     c->base.store = &st->base;
     c->base.opts.occ = opts->occ;
     c->store = st;
-    c->base.name = strdup(name);
-    c->base.opts.version_key = strdup(vkey);
+    c->base.name = lk_strdup(name);
+    c->base.opts.version_key = lk_strdup(vkey);
     if (c->base.name == NULL || c->base.opts.version_key == NULL) {
         coll_free(c);
         return NULL;
@@ -303,7 +303,7 @@ static lk_status store_collection(lk_store *base, const char *name,
             s = other_options(name, err);
     } else {
         pg_lease lease;
-        pg_coll **colls = realloc(st->colls, (st->n_colls + 1) * sizeof *colls);
+        pg_coll **colls = lk_realloc(st->colls, (st->n_colls + 1) * sizeof *colls);
         if (colls != NULL)
             st->colls = colls;
         c = colls != NULL ? coll_new(st, name, opts, vkey) : NULL;
@@ -336,11 +336,11 @@ static void store_free(lk_store *base)
     pg_store *st = (pg_store *)base;
     for (size_t i = 0; i < st->n_colls; i++)
         coll_free(st->colls[i]);
-    free(st->colls);
+    lk_free(st->colls);
     pg_pool_destroy(&st->pool);
     pg_config_free(&st->cfg);
     pthread_mutex_destroy(&st->lock);
-    free(st);
+    lk_free(st);
 }
 
 static const lk_store_ops store_ops = {
@@ -421,7 +421,7 @@ lk_status lk_pg_store_connect(lk_store **out, const char *conninfo,
     lk_status s = check_opts(opts, err);
     if (s != LK_OK)
         return s;
-    pg_store *st = calloc(1, sizeof *st);
+    pg_store *st = lk_calloc(1, sizeof *st);
     if (st == NULL)
         return lk_error_set(err, LK_ERR_NOMEM, "pg: out of memory");
     st->base.ops = &store_ops;
@@ -439,20 +439,16 @@ lk_status lk_pg_store_connect(lk_store **out, const char *conninfo,
                            : DEFAULT_STATEMENT_MS,
                        err);
     if (s != LK_OK) {
-        free(st);
+        lk_free(st);
         return s;
     }
-    if (pthread_mutex_init(&st->lock, NULL) != 0) {
-        pg_config_free(&st->cfg);
-        free(st);
-        return lk_error_set(err, LK_ERR_NOMEM, "pg: cannot make a mutex");
-    }
+    pthread_mutex_init(&st->lock, NULL); /* default attributes: cannot fail */
     s = pg_pool_init(&st->pool, &st->cfg,
                      opts->pool_size > 0 ? opts->pool_size : DEFAULT_POOL, err);
     if (s != LK_OK) {
         pthread_mutex_destroy(&st->lock);
         pg_config_free(&st->cfg);
-        free(st);
+        lk_free(st);
         return s;
     }
     pg_lease lease;
@@ -503,7 +499,7 @@ lk_status lk_pg_collection_explain(lk_collection *coll, const bson_t *filter,
     size_t total = 1;
     for (int i = 0; s == LK_OK && i < PQntuples(r); i++)
         total += (size_t)PQgetlength(r, i, 0) + 1;
-    char *text = s == LK_OK ? malloc(total) : NULL;
+    char *text = s == LK_OK ? lk_malloc(total) : NULL;
     if (s == LK_OK && text == NULL)
         s = lk_error_set(err, LK_ERR_NOMEM, "pg explain: out of memory");
     if (s == LK_OK) {

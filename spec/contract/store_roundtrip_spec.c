@@ -97,6 +97,27 @@ static void test_every_bson_type_comes_back_as_it_went_in(void **state)
     bson_destroy(in);
 }
 
+static void test_a_large_document_comes_back_whole(void **state)
+{
+    fixture *f = *state;
+    lk_collection *c = store_spec_collection(f->store, "large", NULL);
+    size_t len = 8u << 20; /* 8 MiB: more than any socket buffer */
+    char *text = test_malloc(len + 1);
+    for (size_t i = 0; i < len; i++)
+        text[i] = (char)('a' + i % 26);
+    text[len] = '\0';
+    bson_t *in = BCON_NEW("blob", BCON_UTF8(text)), *stored = NULL;
+    assert_int_equal(lk_collection_insert(c, in, &stored, NULL), LK_OK);
+    bson_t *loaded = store_spec_load(c, stored);
+    assert_int_equal(loaded->len, stored->len);
+    assert_memory_equal(bson_get_data(loaded), bson_get_data(stored),
+                        loaded->len);
+    bson_destroy(loaded);
+    bson_destroy(stored);
+    bson_destroy(in);
+    test_free(text);
+}
+
 /* ---- names ------------------------------------------------------------------------ */
 
 static void test_field_names_are_data_even_when_they_look_like_sql(
@@ -240,6 +261,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_every_bson_type_comes_back_as_it_went_in),
+        T(test_a_large_document_comes_back_whole),
         T(test_field_names_are_data_even_when_they_look_like_sql),
         T(test_collection_names_follow_one_rule_in_every_store),
         T(test_more_unique_paths_than_any_store_indexes_are_refused),

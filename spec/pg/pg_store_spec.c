@@ -151,6 +151,47 @@ static void test_null_conninfo_is_database_url_then_libpq_defaults(
     spec_pg_drop_schema(srv.url, schema);
 }
 
+/* `keyword` of srv.url as libpq parses it ("" when unset). */
+static void url_part(const char *keyword, char *out, size_t size)
+{
+    char *why = NULL;
+    PQconninfoOption *parsed = PQconninfoParse(srv.url, &why);
+    assert_non_null(parsed);
+    out[0] = '\0';
+    for (PQconninfoOption *o = parsed; o->keyword != NULL; o++)
+        if (strcmp(o->keyword, keyword) == 0 && o->val != NULL)
+            snprintf(out, size, "%s", o->val);
+    PQconninfoFree(parsed);
+}
+
+static void test_a_password_the_server_repeats_is_masked(void **state)
+{
+    (void)state;
+    spec_pg_server_require(&srv);
+    char host[256], port[16], conninfo[600];
+    lk_store *store = NULL;
+    lk_error err;
+    url_part("host", host, sizeof host);
+    url_part("port", port, sizeof port);
+    /* the server names the role in its refusal: here, the password too */
+    snprintf(conninfo, sizeof conninfo,
+             "host=%s port=%s dbname=postgres user=s3cretpw password=s3cretpw",
+             host, port);
+    assert_int_equal(lk_pg_store_connect(&store, conninfo, NULL, &err),
+                     LK_ERR_IO);
+    assert_no_secret(&err, "s3cretpw");
+    assert_non_null(strstr(err.message, "***"));
+    /* the same when the password comes from PGPASSWORD */
+    setenv("PGPASSWORD", "s3cretpw", 1);
+    snprintf(conninfo, sizeof conninfo,
+             "host=%s port=%s dbname=postgres user=s3cretpw", host, port);
+    assert_int_equal(lk_pg_store_connect(&store, conninfo, NULL, &err),
+                     LK_ERR_IO);
+    unsetenv("PGPASSWORD");
+    assert_no_secret(&err, "s3cretpw");
+    assert_null(store);
+}
+
 static void test_bad_options_are_refused_by_name(void **state)
 {
     (void)state;
@@ -222,7 +263,7 @@ static void assert_plan(lk_collection *c, const char *filter, const char *want)
     char *plan = explain(c, filter);
     if (strstr(plan, want) == NULL)
         fail_msg("%s: plan lacks \"%s\":\n%s", filter, want, plan);
-    free(plan);
+    lk_free(plan);
 }
 
 /* Every row read, in insertion order (a Seq Scan, or the seq index
@@ -232,7 +273,7 @@ static void assert_full_scan(lk_collection *c, const char *filter)
     char *plan = explain(c, filter);
     if (strstr(plan, "Index Cond") != NULL || strstr(plan, "Filter") != NULL)
         fail_msg("%s: expected a full scan, got:\n%s", filter, plan);
-    free(plan);
+    lk_free(plan);
 }
 
 /* 300 users, analyzed, so the planner's choice reflects the indexes. */
@@ -353,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_a_malformed_conninfo_is_invalid_and_not_echoed),
         cmocka_unit_test(
             test_null_conninfo_is_database_url_then_libpq_defaults),
+        cmocka_unit_test(test_a_password_the_server_repeats_is_masked),
         cmocka_unit_test(test_bad_options_are_refused_by_name),
         T(test_the_default_schema_is_the_connections_current_one),
         T(test_id_and_unique_equality_are_index_scans),

@@ -96,7 +96,7 @@ lk_status lk_pg_store_connect(lk_store **out, const char *conninfo,
 
 /* The plan PostgreSQL makes for the query `find` runs with `filter` on
  * `coll` (a collection of a PostgreSQL store): EXPLAIN's text, one line
- * per plan node, in *plan (malloc'd; the caller frees it). For checking
+ * per plan node, in *plan (the caller frees it with lk_free()). For checking
  * that a filter is served by an index. LK_ERR_INVALID for a bad filter or
  * a collection of another store. */
 lk_status lk_pg_collection_explain(lk_collection *coll, const bson_t *filter,
