@@ -3,12 +3,15 @@
 #   make demo            the concurrency scenario: the bug, then the fix
 #   make test            every spec; ends with "N passed, N failed"
 #   make test SAN=1      the same under ASan+UBSan (build-san/)
+#   make test TSAN=1     the specs that run threads, under ThreadSanitizer
+#                        (build-tsan/)
 #   make test REPORT=junit   also JUnit XML per spec (build/reports/)
 #   make test ONLY=fake_msg_spec   one spec file (or ONLY=<spec>:<test>, or
 #                        ONLY=<test>: that test wherever it is)
 #   make coverage        instrumented run + reports under coverage/
 #   make bench           benchmarks against raw-library baselines (-O2)
-#   make fuzz            libFuzzer on the decoder and the store filters (clang)
+#   make fuzz            libFuzzer on every tools/fuzz/fuzz_*.c (clang),
+#                        FUZZ_SECONDS each
 #   make install PREFIX=/usr/local DESTDIR=   headers, libraries, listenkit.pc
 #   make deps            check/install build dependencies (run by the above)
 #
@@ -33,6 +36,10 @@ ifeq ($(SAN),1)
 BUILD   ?= build-san$(CCDIR)
 FLAVOUR := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAV  := -fsanitize=address,undefined
+else ifeq ($(TSAN),1)
+BUILD   ?= build-tsan$(CCDIR)
+FLAVOUR := -O1 -fsanitize=thread -fno-omit-frame-pointer
+LDFLAV  := -fsanitize=thread
 else ifeq ($(COV),1)
 BUILD   ?= build-cov$(CCDIR)
 # atomic counters: specs drive the store from several threads at once
@@ -99,6 +106,14 @@ SPEC_SRCS := $(shell find spec -name '*_spec.c' -not -path 'spec/support/*' 2>/d
 SPEC_BINS := $(patsubst %.c,$(BUILD)/%,$(SPEC_SRCS))
 SPEC_SCRIPTS := $(shell find spec -name '*_spec.sh' -not -path 'spec/support/*' 2>/dev/null | sort)
 
+# TSAN=1 builds and runs only the specs that start threads (the contracts,
+# the NATS adapter, the memory store, the logger, the scenario runner): the
+# others have nothing to race, and TSan makes everything several times
+# slower.
+TSAN_SPECS := $(filter $(addprefix $(BUILD)/spec/,contract/% nats/% \
+                mocks/mem_store_spec framework/log_spec tools/scenario_spec),$(SPEC_BINS))
+RUN_SPECS := $(if $(filter 1,$(TSAN)),$(TSAN_SPECS),$(SPEC_BINS) $(SPEC_SCRIPTS))
+
 BIN_SRCS := $(wildcard services/tickets/main.c services/orders/main.c tools/scenario/main.c)
 BINS := $(if $(wildcard services/tickets/main.c),$(BUILD)/bin/tickets) \
         $(if $(wildcard services/orders/main.c),$(BUILD)/bin/orders) \
@@ -132,7 +147,7 @@ all: $(LIBS) $(BINS) $(SPEC_BINS)
 deps:
 	@tools/deps.sh
 
-build: $(LIBS) $(BINS) $(SPEC_BINS)
+build: $(LIBS) $(BINS) $(filter-out %.sh,$(RUN_SPECS))
 
 # Public targets run `deps` first, then a fresh make, so that pkg-config
 # flags are read after the dependencies exist.
@@ -141,7 +156,7 @@ test: deps
 	@$(MAKE) --no-print-directory run-specs
 
 run-specs:
-	@BUILD=$(BUILD) REPORT=$(REPORT) ONLY=$(ONLY) spec/run $(SPEC_BINS) $(SPEC_SCRIPTS)
+	@BUILD=$(BUILD) REPORT=$(REPORT) ONLY=$(ONLY) spec/run $(RUN_SPECS)
 
 SCENARIO_ARGS ?=
 demo: deps
@@ -184,9 +199,10 @@ fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 	@for bin in $(FUZZ_BINS); do \
 	    name=$${bin#build-fuzz/fuzz_}; mkdir -p build-fuzz/corpus/$$name; \
+	    seeds=../tools/fuzz/corpus/$$name; [ -d tools/fuzz/corpus/$$name ] || seeds=; \
 	    echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
 	    (cd build-fuzz && ../$$bin -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
-	        corpus/$$name ../tools/fuzz/corpus/$$name 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss|==|SUMMARY|#[0-9]+ *DONE)') ; \
+	        corpus/$$name $$seeds 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss|==|SUMMARY|#[0-9]+ *DONE)') ; \
 	    [ $${PIPESTATUS[0]} -eq 0 ] || { echo "fuzz: $$name FAILED (see build-fuzz/)"; exit 1; }; \
 	done
 
@@ -216,4 +232,4 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/liblistenkit.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-nats.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-pg.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-mocks.a
 
 clean:
-	rm -rf build build-san build-cov build-opt build-fuzz build-clang build-san-clang build-cov-clang build-opt-clang coverage/html coverage/cobertura.xml coverage/summary.txt
+	rm -rf build build-san build-cov build-opt build-fuzz build-tsan build-clang build-san-clang build-cov-clang build-opt-clang coverage/html coverage/cobertura.xml coverage/summary.txt
