@@ -232,4 +232,4 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/liblistenkit.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-nats.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-pg.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-mocks.a
 
 clean:
-	rm -rf build build-san build-cov build-opt build-fuzz build-tsan build-clang build-san-clang build-cov-clang build-opt-clang coverage/html coverage/cobertura.xml coverage/summary.txt
+	rm -rf build build-san build-cov build-opt build-fuzz build-tsan build-tsan-clang build-clang build-san-clang build-cov-clang build-opt-clang coverage/html coverage/cobertura.xml coverage/summary.txt

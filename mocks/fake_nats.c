@@ -48,16 +48,7 @@ bool fk_grow(void **items, size_t *cap, size_t count, size_t size)
     return true;
 }
 
-char *fk_strdup(const char *s)
-{
-    if (s == NULL)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *copy = lk_malloc(n);
-    if (copy != NULL)
-        memcpy(copy, s, n);
-    return copy;
-}
+char *fk_strdup(const char *s) { return lk_strdup(s); }
 
 bool fk_same_text(const char *a, const char *b)
 {

@@ -21,7 +21,6 @@
 
 #include "failing_alloc.h"
 #include "oom_sweep.h"
-#include "spec_log.h"
 #include "ticketing_spec.h"
 
 /* A dispatch that did not go through is not replied to, and comes again. */
@@ -206,35 +205,19 @@ static void test_order_created_out_of_memory_is_redelivered_never_termed(
     oom_sweep(&op);
 }
 
-static int capture(void **state)
-{
-    (void)state;
-    spec_log_capture_start();
-    return 0;
-}
-
-static int uncapture(void **state)
-{
-    (void)state;
-    spec_log_capture_stop();
-    return 0;
-}
-
 int main(void)
 {
     failing_alloc_install(); /* before anything allocates (alloc.h) */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(
-            test_ticket_created_out_of_memory_is_redelivered_never_termed,
-            capture, uncapture),
-        cmocka_unit_test_setup_teardown(
-            test_ticket_updated_out_of_memory_is_redelivered_never_termed,
-            capture, uncapture),
-        cmocka_unit_test_setup_teardown(
-            test_order_created_out_of_memory_is_redelivered_never_termed,
-            capture, uncapture),
+        cmocka_unit_test(
+            test_ticket_created_out_of_memory_is_redelivered_never_termed),
+        cmocka_unit_test(
+            test_ticket_updated_out_of_memory_is_redelivered_never_termed),
+        cmocka_unit_test(
+            test_order_created_out_of_memory_is_redelivered_never_termed),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, oom_sweep_group_setup,
+                                        oom_sweep_group_teardown);
     oom_sweep_print_total("dispatch, all three listeners");
     failing_alloc_uninstall();
     return failed;

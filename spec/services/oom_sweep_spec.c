@@ -17,7 +17,6 @@
 #include "failing_alloc.h"
 #include "mem_store.h"
 #include "oom_sweep.h"
-#include "spec_log.h"
 #include "ticketing_spec.h"
 
 /* ---- store snapshots ---------------------------------------------------------- */
@@ -263,20 +262,6 @@ static void test_publish_out_of_memory_is_nomem_and_stores_nothing(void **s)
     oom_sweep(&op);
 }
 
-static int capture(void **state)
-{
-    (void)state;
-    spec_log_capture_start();
-    return 0;
-}
-
-static int uncapture(void **state)
-{
-    (void)state;
-    spec_log_capture_stop();
-    return 0;
-}
-
 int main(void)
 {
     failing_alloc_install(); /* before anything allocates (alloc.h) */
@@ -285,7 +270,8 @@ int main(void)
         cmocka_unit_test(test_save_out_of_memory_is_nomem_and_changes_nothing),
         cmocka_unit_test(test_publish_out_of_memory_is_nomem_and_stores_nothing),
     };
-    int failed = cmocka_run_group_tests(tests, capture, uncapture);
+    int failed = cmocka_run_group_tests(tests, oom_sweep_group_setup,
+                                        oom_sweep_group_teardown);
     oom_sweep_print_total("insert, save, publish");
     failing_alloc_uninstall();
     return failed;

@@ -116,3 +116,17 @@ void oom_sweep(const oom_sweep_op *op)
 }
 
 void oom_sweep_print_total(const char *name) { print_figures(name, &total); }
+
+int oom_sweep_group_setup(void **state)
+{
+    (void)state;
+    spec_log_capture_start();
+    return 0;
+}
+
+int oom_sweep_group_teardown(void **state)
+{
+    (void)state;
+    spec_log_capture_stop();
+    return 0;
+}

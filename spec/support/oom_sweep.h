@@ -43,4 +43,9 @@ void oom_sweep(const oom_sweep_op *op);
 /* Prints the sum over every sweep so far, and where libbson would abort. */
 void oom_sweep_print_total(const char *name);
 
+/* cmocka group setup and teardown for a sweep spec: log capture on (the
+ * sweep reads it) for the whole group. */
+int oom_sweep_group_setup(void **state);
+int oom_sweep_group_teardown(void **state);
+
 #endif /* OOM_SWEEP_H */
