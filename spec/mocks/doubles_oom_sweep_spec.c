@@ -108,7 +108,7 @@ static void *collection_setup(int round)
     st->store = lk_mem_store_new();
     assert_non_null(st->store);
     for (int i = 0; i < round; i++) {
-        char name[16];
+        char name[24]; /* "other" and any int */
         lk_collection *other = NULL;
         snprintf(name, sizeof name, "other%d", i);
         assert_int_equal(

@@ -72,7 +72,7 @@ static store_state *store_setup(int docs)
         lk_store_collection(st->store, "items", &opts, &st->coll, NULL),
         LK_OK);
     for (int i = 0; i < docs; i++) {
-        char sku[16];
+        char sku[24];
         snprintf(sku, sizeof sku, "s%d", i);
         bson_t *d = BCON_NEW("sku", BCON_UTF8(sku), "n", BCON_INT32(i),
                              "tags", "[", BCON_UTF8("x"), "]");
