@@ -1,9 +1,0 @@
-build-tsan/obj/framework/nats/nats_status.o: framework/nats/nats_status.c \
- framework/nats/nats_private.h framework/include/listenkit/bus.h \
- framework/include/listenkit/error.h framework/include/listenkit/msg.h \
- framework/include/listenkit/nats.h
-framework/nats/nats_private.h:
-framework/include/listenkit/bus.h:
-framework/include/listenkit/error.h:
-framework/include/listenkit/msg.h:
-framework/include/listenkit/nats.h:
