@@ -86,6 +86,24 @@ run_project() {
     (cd "$tmp/project" && ./build/notes_test)
 }
 
+# The Makefile mocks/README.md prints, run as printed (no variable set on
+# the command line) in the layout it describes: the copy in
+# third_party/listenkit/, the listener in src/, the spec in spec/. The
+# project's sources stand in for the user's my_listener.c and my_test.c.
+readme_makefile() {
+    local user=$base/user
+    mkdir -p "$user/third_party/listenkit" "$user/src" "$user/spec" &&
+    cp -R "$tmp/mocks" "$tmp/framework" "$user/third_party/listenkit/" &&
+    cp "$tmp/project/src/notes.h" "$user/src/" &&
+    cp "$tmp/project/src/notes.c" "$user/src/my_listener.c" &&
+    cp "$tmp/project/spec/notes_test.c" "$user/spec/my_test.c" &&
+    python3 "$root/spec/docs/doc_blocks.py" extract "$root/mocks/README.md" make \
+        >"$user/Makefile" &&
+    grep -q '^build/my_test:' "$user/Makefile" &&
+    (cd "$user" && CFLAGS="-Wall -Wextra -Wpedantic -Werror $extra" make build/my_test &&
+        ./build/my_test)
+}
+
 check "copies mocks/ and framework/{include,src} beside a separate project" copy_tree ||
     broken="the copy failed"
 check "the copied doubles include only listenkit headers, cmocka, jansson, libbson" \
@@ -93,6 +111,8 @@ check "the copied doubles include only listenkit headers, cmocka, jansson, libbs
 check "the project builds with pkg-config cmocka jansson libbson-1.0 alone" build_project ||
     broken="the project did not build"
 check "the project's spec passes with all three doubles" run_project
+check "the Makefile printed in mocks/README.md builds and runs the project as printed" \
+    readme_makefile
 
 echo "[==========] $((passed + ${#failed[@]})) test(s) run."
 echo "[  PASSED  ] $passed test(s)."
