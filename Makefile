@@ -56,12 +56,18 @@ LDFLAV  :=
 endif
 
 PKGS := jansson libbson-1.0 cmocka libnats libmicrohttpd libjwt libcurl libpq
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Flags of the modules pkg-config finds, module by module: one missing
+# module must not take the others' flags with it (the compiler would then
+# blame <bson/bson.h>). What is missing is named by check-modules.
+PKGS_FOUND   := $(foreach m,$(PKGS),$(if $(shell pkg-config --exists $(m) 2>/dev/null && echo y),$(m)))
+PKGS_MISSING := $(filter-out $(PKGS_FOUND),$(PKGS))
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_FOUND) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS_FOUND) 2>/dev/null)
 
 WARN     := -std=c11 -Wall -Wextra -Wpedantic -Werror
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -Iframework/include -Imocks -Iservices -Itools -Ispec/support
-CFLAGS   += $(WARN) -g $(FLAVOUR) -MMD -MP $(PKG_CFLAGS)
+# -fPIC: the same objects make the static and the shared libraries
+CFLAGS   += $(WARN) -g $(FLAVOUR) -fPIC -MMD -MP $(PKG_CFLAGS)
 LDFLAGS  += $(LDFLAV)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
@@ -140,7 +146,7 @@ $(BUILD)/bin/bench: $(call obj,$(BENCH_SRCS)) $(LIBS)
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- entry points -------------------------------------------------------------
-.PHONY: all deps build specs test run-specs demo demo-nats coverage bench fuzz install uninstall clean
+.PHONY: all deps build specs test run-specs check-modules install-files demo demo-nats coverage bench fuzz install uninstall clean
 
 all: $(LIBS) $(BINS) $(SPEC_BINS)
 
@@ -152,6 +158,7 @@ build: $(LIBS) $(BINS) $(filter-out %.sh,$(RUN_SPECS))
 # Public targets run `deps` first, then a fresh make, so that pkg-config
 # flags are read after the dependencies exist.
 test: deps
+	@$(MAKE) --no-print-directory check-modules MODULES="$(PKGS)"
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory run-specs
 
@@ -214,22 +221,61 @@ fuzz: deps
 LK_VERSION := $(shell sed -n 's/.*LK_VERSION_STRING "\(.*\)"/\1/p' framework/include/listenkit/version.h)
 PC_NAMES := listenkit listenkit-nats listenkit-pg listenkit-mocks
 
-install: $(lib_core) $(lib_nats) $(lib_pg) $(lib_mocks)
+# The core and the doubles need jansson, libbson and cmocka; the adapters
+# are installed when their library (libnats, libpq) is there too. Installed
+# libraries are the optimized flavour (OPT=1), static and shared: each
+# lib<name>.so.$(LK_VERSION) has the soname lib<name>.so.$(SO_MAJOR).
+SO_MAJOR := $(firstword $(subst ., ,$(LK_VERSION)))
+INSTALL_LIBS := core mocks $(if $(filter libnats,$(PKGS_FOUND)),nats) $(if $(filter libpq,$(PKGS_FOUND)),pg)
+pc_core := listenkit
+pc_nats := listenkit-nats
+pc_pg := listenkit-pg
+pc_mocks := listenkit-mocks
+so = $(BUILD)/lib/lib$(pc_$(1)).so.$(LK_VERSION)
+# what each shared library links (the core's own .so first, for the others)
+so_libs_core  := $(shell pkg-config --libs jansson libbson-1.0 2>/dev/null) -lpthread -lm
+so_libs_mocks := -L$(BUILD)/lib -llistenkit $(shell pkg-config --libs cmocka jansson libbson-1.0 2>/dev/null) -lpthread -lm
+so_libs_nats  := -L$(BUILD)/lib -llistenkit $(shell pkg-config --libs libnats jansson libbson-1.0 2>/dev/null) -lpthread
+so_libs_pg    := -L$(BUILD)/lib -llistenkit $(shell pkg-config --libs libpq jansson libbson-1.0 2>/dev/null) -lpthread
+$(foreach l,mocks nats pg,$(eval $(call so,$(l)): $(call so,core)))
+$(foreach l,core mocks nats pg,$(eval $(call so,$(l)): $(call obj,$(src_$(l)))))
+$(foreach l,core mocks nats pg,$(eval $(call so,$(l)): SO_LIBS := $(so_libs_$(l))))
+$(BUILD)/lib/%.so.$(LK_VERSION):
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,$*.so.$(SO_MAJOR) -Wl,--no-undefined $(LDFLAGS) -o $@ $(filter %.o,$^) $(SO_LIBS)
+	ln -sf $*.so.$(LK_VERSION) $(@D)/$*.so.$(SO_MAJOR)
+	ln -sf $*.so.$(SO_MAJOR) $(@D)/$*.so
+
+# check-modules MODULES="...": stop with a message naming what is missing
+check-modules:
+	@missing="$(filter $(MODULES),$(PKGS_MISSING))"; if [ -n "$$missing" ]; then \
+	    echo "listenkit: pkg-config cannot find: $$missing" >&2; \
+	    echo "  install them (make deps does, as root on Debian) or add their .pc folder to PKG_CONFIG_PATH" >&2; \
+	    exit 1; fi
+
+install:
+	@$(MAKE) --no-print-directory check-modules MODULES="jansson libbson-1.0 cmocka"
+	@$(MAKE) --no-print-directory OPT=1 install-files
+
+install-files: $(foreach l,$(INSTALL_LIBS),$(lib_$(l)) $(call so,$(l)))
 	install -d $(DESTDIR)$(PREFIX)/include/listenkit $(DESTDIR)$(PREFIX)/include/listenkit-mocks $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 framework/include/listenkit.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(filter-out %-private.h,$(wildcard framework/include/listenkit/*.h)) $(DESTDIR)$(PREFIX)/include/listenkit/
 	install -m 644 $(filter-out %-private.h,$(wildcard mocks/*.h)) $(DESTDIR)$(PREFIX)/include/listenkit-mocks/
-	install -m 644 $^ $(DESTDIR)$(PREFIX)/lib/
-	for pc in $(PC_NAMES); do \
+	install -m 644 $(filter %.a,$^) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(filter %.so.$(LK_VERSION),$^) $(DESTDIR)$(PREFIX)/lib/
+	for l in $(foreach l,$(INSTALL_LIBS),$(pc_$(l))); do \
+	    ln -sf lib$$l.so.$(LK_VERSION) $(DESTDIR)$(PREFIX)/lib/lib$$l.so.$(SO_MAJOR) && \
+	    ln -sf lib$$l.so.$(SO_MAJOR) $(DESTDIR)$(PREFIX)/lib/lib$$l.so && \
 	    sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LK_VERSION)|g' \
-	        framework/$$pc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc || exit 1; \
+	        framework/$$l.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$l.pc || exit 1; \
 	done
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/listenkit $(DESTDIR)$(PREFIX)/include/listenkit-mocks
 	rm -f $(DESTDIR)$(PREFIX)/include/listenkit.h
 	rm -f $(foreach pc,$(PC_NAMES),$(DESTDIR)$(PREFIX)/lib/pkgconfig/$(pc).pc)
-	rm -f $(DESTDIR)$(PREFIX)/lib/liblistenkit.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-nats.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-pg.a $(DESTDIR)$(PREFIX)/lib/liblistenkit-mocks.a
+	rm -f $(foreach pc,$(PC_NAMES),$(DESTDIR)$(PREFIX)/lib/lib$(pc).a $(DESTDIR)$(PREFIX)/lib/lib$(pc).so*)
 
 clean:
 	rm -rf build build-san build-cov build-opt build-fuzz build-tsan build-tsan-clang build-clang build-san-clang build-cov-clang build-opt-clang coverage/html coverage/cobertura.xml coverage/summary.txt

@@ -22,7 +22,7 @@ passed=0 failed=0
 pass() { echo "[       OK ] $1"; passed=$((passed + 1)); }
 fail() { echo "[  FAILED  ] $1: $2"; failed=$((failed + 1)); }
 
-echo "[==========] Running 6 test(s)."
+echo "[==========] Running 10 test(s)."
 
 # ---- 1: install, then build and run a program against the prefix ----------
 # The program touches the event and the store helpers: the library is static,
@@ -52,7 +52,7 @@ if ! make -s install "${flavour[@]}" PREFIX="$tmp/prefix" BUILD="$tmp/build" >"$
     fail installed_library_builds_and_runs_a_program "make install failed: $(tail -n 20 "$tmp/install.log")"
 elif ! flags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs listenkit 2>&1); then
     fail installed_library_builds_and_runs_a_program "pkg-config: $flags"
-elif ! out=$(cc -std=c11 -Wall -Werror -o "$tmp/demo" "$tmp/demo.c" $flags 2>&1); then
+elif ! out=$(cc -std=c11 -Wall -Werror -o "$tmp/demo" "$tmp/demo.c" $flags -Wl,-rpath,"$tmp/prefix/lib" 2>&1); then
     fail installed_library_builds_and_runs_a_program "compile/link with '$flags' failed: $out"
 elif ! got=$("$tmp/demo" 2>&1) || [ "$got" != "$want" ]; then
     fail installed_library_builds_and_runs_a_program "program printed '$got', expected '$want'"
@@ -71,9 +71,9 @@ build_and_run() {
     local module=$1 name=$2 src=$3 want=$4 flags out got
     echo "[ RUN      ] $name"
     printf '%s\n' "$src" >"$tmp/$module.c"
-    if ! flags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs "$module" 2>&1); then
+    if ! flags=$(PKG_CONFIG_PATH="${prefix:-$tmp/prefix}/lib/pkgconfig" pkg-config --cflags --libs "$module" 2>&1); then
         fail "$name" "pkg-config $module: $flags"
-    elif ! out=$(cc -std=c11 -Wall -Werror -D_POSIX_C_SOURCE=200809L -o "$tmp/$module" "$tmp/$module.c" $flags 2>&1); then
+    elif ! out=$(cc -std=c11 -Wall -Werror -D_POSIX_C_SOURCE=200809L -o "$tmp/$module" "$tmp/$module.c" $flags -Wl,-rpath,"${prefix:-$tmp/prefix}/lib" 2>&1); then
         fail "$name" "compile/link with '$flags' failed: $out"
     elif ! got=$("$tmp/$module" 2>&1) || [ "$got" != "$want" ]; then
         fail "$name" "program printed '$got', expected '$want'"
@@ -159,6 +159,66 @@ elif ! grep -qx 'prefix=/opt/lk' "$stage/opt/lk/lib/pkgconfig/listenkit.pc"; the
     fail destdir_stages_the_install_for_packagers "listenkit.pc does not say prefix=/opt/lk"
 else
     pass destdir_stages_the_install_for_packagers
+fi
+
+# ---- 5: shared libraries beside the static ones, optimized --------------------
+echo "[ RUN      ] shared_libraries_have_a_versioned_soname_and_are_optimized"
+major=${want%%.*}
+bad=
+for pc in listenkit listenkit-mocks listenkit-nats listenkit-pg; do
+    so="$stage/opt/lk/lib/lib$pc.so.${want%% *}"
+    if [ ! -f "$so" ] || [ ! -f "$stage/opt/lk/lib/lib$pc.a" ] || [ ! -L "$stage/opt/lk/lib/lib$pc.so" ]; then
+        bad="$bad; lib$pc: .a, .so.${want%% *} or .so link missing"
+    elif ! readelf -d "$so" | grep -q "SONAME.*\[lib$pc\.so\.$major\]"; then
+        bad="$bad; $so: soname is not lib$pc.so.$major"
+    fi
+done
+if [ -z "$bad" ] && ! readelf --debug-dump=info "$stage/opt/lk/lib/liblistenkit.so.${want%% *}" 2>/dev/null |
+        grep -m1 DW_AT_producer | grep -q -- '-O2'; then
+    bad="the installed core was not built with -O2"
+fi
+if [ -n "$bad" ]; then fail shared_libraries_have_a_versioned_soname_and_are_optimized "$bad"
+else pass shared_libraries_have_a_versioned_soname_and_are_optimized; fi
+
+# ---- 6, 7: without libnats (and libpq), the core and the doubles install -------
+# PKG_CONFIG_LIBDIR narrows pkg-config to the modules linked into $pcdir.
+pc_only() { # dir module...: a pkg-config search path holding only those
+    local dir=$1 m; shift; mkdir -p "$dir"
+    for m in "$@"; do ln -sf "$(pkg-config --variable pcfiledir "$m")/$m.pc" "$dir/"; done
+}
+pc_only "$tmp/pc-core" jansson libbson-1.0 cmocka
+echo "[ RUN      ] install_without_libnats_installs_the_core_and_the_doubles"
+if ! PKG_CONFIG_LIBDIR="$tmp/pc-core" make -s install "${flavour[@]}" PREFIX="$tmp/p2" BUILD="$tmp/build" \
+        >"$tmp/p2.log" 2>&1; then
+    fail install_without_libnats_installs_the_core_and_the_doubles "make install failed: $(tail -n 20 "$tmp/p2.log")"
+elif [ ! -f "$tmp/p2/lib/pkgconfig/listenkit-mocks.pc" ] || [ -e "$tmp/p2/lib/pkgconfig/listenkit-nats.pc" ] ||
+     [ -e "$tmp/p2/lib/liblistenkit-nats.a" ]; then
+    fail install_without_libnats_installs_the_core_and_the_doubles "installed: $(ls "$tmp/p2/lib" "$tmp/p2/lib/pkgconfig")"
+else
+    pass install_without_libnats_installs_the_core_and_the_doubles
+fi
+prefix="$tmp/p2" build_and_run listenkit-mocks doubles_installed_without_libnats_build_and_run '
+#include <listenkit.h>
+#include <fake_nats.h>
+#include <stdio.h>
+int main(void) {
+    lk_fake_nats *nats = lk_fake_nats_new();
+    lk_status p = lk_bus_publish(lk_fake_nats_bus(nats), "a:b", "{}", 2, NULL, NULL);
+    printf("%s %zu\n", lk_status_name(p), lk_fake_nats_published_count(nats));
+    lk_fake_nats_free(nats);
+    return 0;
+}' "OK 1"
+
+# ---- 8: a missing module is named, not blamed on a header ---------------------
+pc_only "$tmp/pc-nobson" jansson cmocka
+echo "[ RUN      ] install_names_a_missing_module"
+if PKG_CONFIG_LIBDIR="$tmp/pc-nobson" make -s install "${flavour[@]}" PREFIX="$tmp/p3" BUILD="$tmp/build" \
+        >"$tmp/p3.log" 2>&1; then
+    fail install_names_a_missing_module "make install succeeded without libbson"
+elif ! grep -q "pkg-config cannot find: libbson-1.0" "$tmp/p3.log" || grep -q "bson/bson.h" "$tmp/p3.log"; then
+    fail install_names_a_missing_module "the error does not name libbson-1.0: $(tail -n 5 "$tmp/p3.log")"
+else
+    pass install_names_a_missing_module
 fi
 
 echo "[==========] $((passed + failed)) test(s) run."
