@@ -93,7 +93,11 @@ static void handler(lk_msg *msg, void *closure)
                                                msg->delivery_count) %
                                               REPLIES] %
                                    R_KINDS);
-    int64_t delay = (int64_t)(w->replies[msg->stream_seq % REPLIES] % 4) * 50;
+    /* Never 0: a message nak'ed at once, forever (max deliver 0), would
+     * keep lk_fake_nats_advance at one instant for good, as it keeps a
+     * real consumer busy; a delay lets the clock move. */
+    int64_t delay =
+        50 + (int64_t)(w->replies[msg->stream_seq % REPLIES] % 4) * 50;
     bool any = false; /* some reply took */
     switch (kind) {
     case R_ACK: any = took(lk_msg_ack(msg)); break;
