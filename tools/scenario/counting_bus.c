@@ -3,10 +3,12 @@
  * message of its own (same fields, replies forwarded to the real message)
  * so it can see the reply without the handler knowing.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "scenario/counting_bus.h"
+#include "scenario/publish_retry.h"
 
 typedef struct counted_sub {
     struct counted_sub *next;
@@ -23,6 +25,8 @@ typedef struct counting_bus {
     pthread_mutex_t lock; /* guards subs */
     counted_sub *subs;
     char *run_id;         /* NULL: durable names as given */
+    int64_t retry_budget_ms; /* > 0: publishes retried (publish_retry.h) */
+    uint64_t published_ids;  /* message ids handed out (atomic) */
 } counting_bus;
 
 typedef struct counted_msg {
@@ -161,7 +165,18 @@ static lk_status cb_publish(lk_bus *bus, const char *subject, const void *data,
                             lk_error *err)
 {
     counting_bus *b = (counting_bus *)bus;
-    lk_status s = lk_bus_publish(b->inner, subject, data, len, opts, err);
+    lk_status s;
+    if (b->retry_budget_ms > 0) {
+        char id[160];
+        uint64_t n = __atomic_add_fetch(&b->published_ids, 1, __ATOMIC_SEQ_CST);
+        snprintf(id, sizeof id, "%s-%p-%llu",
+                 b->run_id != NULL ? b->run_id : "pub", (void *)b,
+                 (unsigned long long)n);
+        s = scenario_publish_retrying(b->inner, subject, data, len, opts, id,
+                                      b->retry_budget_ms, NULL, err);
+    } else {
+        s = lk_bus_publish(b->inner, subject, data, len, opts, err);
+    }
     if (s == LK_OK) {
         pthread_mutex_lock(&b->counters->lock);
         b->counters->counts.published++;
@@ -254,4 +269,9 @@ lk_status scenario_counting_bus_new(lk_bus *inner,
     b->run_id = id;
     *out = &b->base;
     return LK_OK;
+}
+
+void scenario_counting_bus_retry_publishes(lk_bus *bus, int64_t budget_ms)
+{
+    ((counting_bus *)bus)->retry_budget_ms = budget_ms;
 }

@@ -47,4 +47,9 @@ lk_status scenario_counting_bus_new(lk_bus *inner,
                                     const char *run_id, lk_bus **out,
                                     lk_error *err);
 
+/* From now on publishes through `bus` (a counting bus) that fail with a
+ * transient error are tried again for up to `budget_ms`, each with a
+ * message id of its own (publish_retry.h); 0 turns it off. */
+void scenario_counting_bus_retry_publishes(lk_bus *bus, int64_t budget_ms);
+
 #endif /* TICKETING_SCENARIO_COUNTING_BUS_H */

@@ -21,7 +21,8 @@
  *
  * Two buses: the embedded fake broker of mocks/fake_nats.h (default; virtual
  * clock, seeded, deterministic: the same options give the same result), or a
- * real NATS JetStream server (opts.nats_url), one connection per replica.
+ * real NATS JetStream server (opts.nats_url), one connection per replica;
+ * there a server pause or restart delays the run, it does not end it.
  * Both share the services, the schedule, the comparison and the report.
  *
  *     ticketing_scenario_opts opts;
@@ -92,7 +93,10 @@ typedef struct ticketing_scenario_opts {
     /* Ack wait of the naive listeners (the versioned ones are the orders
      * service's, with its own); 0: LK_DEFAULT_ACK_WAIT_MS. */
     int64_t ack_wait_ms;
-    /* NATS only: how long to wait for the replicas to settle. */
+    /* NATS only: how long to wait for the run to settle (the server holds
+     * nothing pending or un-acked for its consumers; past it the run fails
+     * with LK_ERR_TIMEOUT), and how long one publish is retried through a
+     * transient fault (timeout, disconnect), with a message id. */
     int64_t timeout_ms;
     ticketing_scenario_progress_fn progress; /* NULL: none */
     void *progress_closure;

@@ -18,23 +18,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <nats/nats.h>
-
 #include "listenkit/nats.h"
 #include "scenario/counting_bus.h"
 #include "scenario/scenario_internal.h"
+#include "scenario/server_admin.h"
 
 /* How often the settling loop looks at the replicas. */
 #define SCENARIO_NATS_POLL_MS 50
-/* Unchanged replicas for this long past the longest ack wait: settled. */
-#define SCENARIO_NATS_QUIET_EXTRA_MS 2000
 
 typedef struct nats_wiring {
     scenario_wiring base;
     scenario_bus_counters counters;
     bool counters_ready;
     char run_id[64];
-    bool connected; /* the tickets connection came up: consumers may exist */
+    scenario_admin admin; /* asks the server about this run's consumers */
 } nats_wiring;
 
 static int64_t now_ms(void)
@@ -60,41 +57,53 @@ static void nats_pump(scenario_wiring *w, scenario_rng *rng, int burst)
 }
 
 /*
- * Polls the replicas until they all match (and stay so for one poll), or
- * until nothing changed for longer than a redelivery takes (an un-acked
- * out-of-order event comes back after its ack wait), or the timeout.
+ * Settled means the server says so: every consumer of this run has nothing
+ * pending and nothing waiting for an ack, on two polls in a row (an ack
+ * is sent without waiting; the second look confirms). The replicas' view
+ * cannot tell a late event from a lost one: after a server pause nothing
+ * changes for a while, and a quiet spell used to count as settled. While
+ * the server does not answer (paused, restarting) it is not settled. Past
+ * opts->timeout_ms the run fails, naming what is still there, rather than
+ * report late updates as lost.
  */
 static lk_status nats_settle(scenario_wiring *w, scenario_probe_fn probe,
                              void *closure, lk_error *err)
 {
     nats_wiring *n = (nats_wiring *)w;
-    int64_t ack_wait = w->opts->ack_wait_ms > LK_DEFAULT_ACK_WAIT_MS
-                           ? w->opts->ack_wait_ms
-                           : LK_DEFAULT_ACK_WAIT_MS;
-    int64_t quiet_ms = ack_wait + SCENARIO_NATS_QUIET_EXTRA_MS;
-    int64_t start = now_ms(), last_change = start;
-    uint64_t last_fp = 0;
-    int matched_polls = 0;
+    int64_t start = now_ms();
+    int zero_polls = 0;
+    scenario_backlog last = {0};
+    lk_error why = {0};
     for (;;) {
         sleep_ms(SCENARIO_NATS_POLL_MS);
         scenario_diff d;
-        lk_status s = probe(closure, &d, err);
+        lk_status s = probe(closure, &d, err); /* for progress; final later */
         if (s != LK_OK)
             return s;
-        int64_t t = now_ms();
-        if (d.fingerprint != last_fp) {
-            last_fp = d.fingerprint;
-            last_change = t;
-        }
-        matched_polls = scenario_diff_mismatches(&d) == 0 ? matched_polls + 1
-                                                          : 0;
+        scenario_backlog b;
+        s = scenario_admin_backlog(&n->admin, LK_NATS_DEFAULT_STREAM,
+                                   n->run_id, &b, &why);
+        if (s == LK_OK)
+            last = b;
+        zero_polls = s == LK_OK && b.consumers > 0 && b.pending == 0 &&
+                             b.ack_pending == 0
+                         ? zero_polls + 1
+                         : 0;
         scenario_counts c;
         scenario_bus_counters_get(&n->counters, &c);
         scenario_report_progress(w->opts, "settling", w->opts->tickets,
                                  c.deliveries);
-        if (matched_polls >= 2 || t - last_change >= quiet_ms ||
-            t - start >= w->opts->timeout_ms)
+        if (zero_polls >= 2)
             return LK_OK;
+        if (now_ms() - start >= w->opts->timeout_ms)
+            return lk_error_set(
+                err, LK_ERR_TIMEOUT,
+                "scenario: not settled within %lld ms: the server holds %lld "
+                "pending and %lld un-acked messages for this run's %lld "
+                "consumers%s%s",
+                (long long)w->opts->timeout_ms, (long long)last.pending,
+                (long long)last.ack_pending, (long long)last.consumers,
+                s != LK_OK ? "; last poll: " : "", s != LK_OK ? why.message : "");
     }
 }
 
@@ -102,33 +111,6 @@ static void nats_counts(scenario_wiring *w, scenario_counts *out)
 {
     scenario_bus_counters_get(&((nats_wiring *)w)->counters, out);
     out->virtual_ms = 0;
-}
-
-/* Deletes the durable consumers this run made (their names carry the run
- * id) from the adapter's default stream. Best effort: a failure is logged,
- * the run's result stands. */
-static void delete_run_consumers(const nats_wiring *n)
-{
-    natsConnection *nc = NULL;
-    jsCtx *js = NULL;
-    jsConsumerNamesList *names = NULL;
-    jsErrCode jerr = 0;
-    natsStatus s = natsConnection_ConnectTo(&nc, n->base.opts->nats_url);
-    if (s == NATS_OK)
-        s = natsConnection_JetStream(&js, nc, NULL);
-    if (s == NATS_OK)
-        s = js_ConsumerNames(&names, js, LK_NATS_DEFAULT_STREAM, NULL, &jerr);
-    for (int i = 0; s == NATS_OK && i < names->Count; i++)
-        if (strstr(names->List[i], n->run_id) != NULL)
-            s = js_DeleteConsumer(js, LK_NATS_DEFAULT_STREAM, names->List[i],
-                                  NULL, &jerr);
-    if (s != NATS_OK && s != NATS_NOT_FOUND)
-        lk_log(LK_LOG_WARN,
-               "scenario: could not delete this run's consumers (%s): %s",
-               n->run_id, natsStatus_GetText(s));
-    jsConsumerNamesList_Destroy(names);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
 }
 
 static void nats_free(scenario_wiring *w)
@@ -141,8 +123,11 @@ static void nats_free(scenario_wiring *w)
         for (int i = 0; i < n->base.opts->replicas; i++)
             lk_bus_free(n->base.replica_buses[i]);
     lk_bus_free(n->base.tickets_bus);
-    if (n->connected)
-        delete_run_consumers(n);
+    /* Durable consumers outlive their subscriptions: delete this run's. */
+    if (n->admin.nc != NULL)
+        scenario_admin_delete_run(&n->admin, LK_NATS_DEFAULT_STREAM,
+                                  n->run_id);
+    scenario_admin_close(&n->admin);
     free(n->base.replica_buses);
     if (n->counters_ready)
         scenario_bus_counters_destroy(&n->counters);
@@ -169,6 +154,9 @@ static lk_status connect_one(nats_wiring *n, const char *who, lk_bus **out,
     if (s == LK_OK)
         s = scenario_counting_bus_new(inner, &n->counters, n->run_id, out,
                                       err);
+    /* A server pause or restart delays events; it must not end the run. */
+    if (s == LK_OK)
+        scenario_counting_bus_retry_publishes(*out, n->base.opts->timeout_ms);
     if (s != LK_OK)
         lk_error_prefix(err, "nats %s (%s)", who,
                         n->base.opts->nats_url ? n->base.opts->nats_url
@@ -199,7 +187,8 @@ lk_status scenario_wiring_nats(const ticketing_scenario_opts *opts,
     }
     if (s == LK_OK)
         s = connect_one(n, "tickets", &n->base.tickets_bus, err);
-    n->connected = s == LK_OK;
+    if (s == LK_OK)
+        s = scenario_admin_open(&n->admin, opts->nats_url, err);
     for (int i = 0; s == LK_OK && i < opts->replicas; i++) {
         char who[32];
         snprintf(who, sizeof who, "orders-%d", i + 1);
