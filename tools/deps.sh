@@ -14,7 +14,7 @@ set -u
 modules="cmocka:libcmocka-dev jansson:libjansson-dev libbson-1.0:libbson-dev libnats:libnats-dev libmicrohttpd:libmicrohttpd-dev libjwt:libjwt-dev libcurl:libcurl4-openssl-dev libpq:libpq-dev"
 # command -> Debian package (searched in PATH and the sbin folders, since
 # Debian puts nats-server in /usr/sbin, outside a normal user's PATH)
-commands="pkg-config:pkg-config nats-server:nats-server gcovr:gcovr python3:python3 clang:clang"
+commands="pkg-config:pkg-config nats-server:nats-server gcovr:gcovr python3:python3 clang:clang openssl:openssl"
 
 has_command() {
     command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/local/sbin/$1" ]

@@ -75,7 +75,8 @@ static void kill_server(spec_nats_server *srv)
     }
 }
 
-static pid_t launch(const char *bin, int port, const char *dir, bool js)
+static pid_t launch(const char *bin, int port, const char *dir, bool js,
+                    spec_nats_server *srv)
 {
     char port_text[16], log_path[300];
     snprintf(port_text, sizeof port_text, "%d", port);
@@ -92,11 +93,32 @@ static pid_t launch(const char *bin, int port, const char *dir, bool js)
             dup2(fd, STDERR_FILENO);
             close(fd);
         }
+        char *argv[32];
+        int n = 0;
+        argv[n++] = (char *)bin;
         if (js)
-            execl(bin, bin, "-js", "-a", "127.0.0.1", "-p", port_text, "-sd",
-                  dir, (char *)NULL);
-        else
-            execl(bin, bin, "-a", "127.0.0.1", "-p", port_text, (char *)NULL);
+            argv[n++] = "-js";
+        argv[n++] = "-a";
+        argv[n++] = "127.0.0.1";
+        argv[n++] = "-p";
+        argv[n++] = port_text;
+        if (js) {
+            argv[n++] = "-sd";
+            argv[n++] = (char *)dir;
+        }
+        if (srv->tls_files[0][0] != '\0') {
+            static const char *const flags[] = {"--tlscert", "--tlskey",
+                                                "--tlscacert"};
+            argv[n++] = "--tls";
+            for (int i = 0; i < 3; i++) {
+                argv[n++] = (char *)flags[i];
+                argv[n++] = srv->tls_files[i];
+            }
+            if (srv->tls_verify)
+                argv[n++] = "--tlsverify";
+        }
+        argv[n] = NULL;
+        execv(bin, argv);
         _exit(127);
     }
     return pid;
@@ -112,7 +134,7 @@ static bool try_start(spec_nats_server *srv, const char *bin, int port)
         set_reason(srv, "no free loopback port: %s", strerror(errno));
         return false;
     }
-    pid_t pid = launch(bin, port, srv->dir, !srv->no_jetstream);
+    pid_t pid = launch(bin, port, srv->dir, !srv->no_jetstream, srv);
     if (pid < 0) {
         set_reason(srv, "fork: %s", strerror(errno));
         return false;
@@ -139,11 +161,16 @@ static bool try_start(spec_nats_server *srv, const char *bin, int port)
     return false;
 }
 
-static bool spawn(spec_nats_server *srv, bool js)
+/* `tls`: NULL, or certificate, key and CA files (--tls...). */
+static bool spawn(spec_nats_server *srv, bool js, const char *const *tls,
+                  bool verify)
 {
     char bin[1024];
     memset(srv, 0, sizeof *srv);
     srv->no_jetstream = !js;
+    for (int i = 0; tls != NULL && i < 3; i++)
+        snprintf(srv->tls_files[i], sizeof srv->tls_files[i], "%s", tls[i]);
+    srv->tls_verify = verify;
     if (!find_binary(srv, bin, sizeof bin))
         return false;
     const char *tmp = getenv("TMPDIR");
@@ -173,12 +200,18 @@ static bool spawn(spec_nats_server *srv, bool js)
 
 bool spec_nats_server_spawn(spec_nats_server *srv)
 {
-    return spawn(srv, true);
+    return spawn(srv, true, NULL, false);
 }
 
 bool spec_nats_server_spawn_without_jetstream(spec_nats_server *srv)
 {
-    return spawn(srv, false);
+    return spawn(srv, false, NULL, false);
+}
+
+bool spec_nats_server_spawn_tls(spec_nats_server *srv, const char *cert,
+                                const char *key, const char *ca, bool verify)
+{
+    return spawn(srv, true, (const char *const[]){cert, key, ca}, verify);
 }
 
 bool spec_nats_server_start(spec_nats_server *srv)

@@ -35,6 +35,8 @@ typedef struct spec_nats_server {
     char dir[256];    /* its store directory ("" when none) */
     bool no_jetstream; /* spawned without -js */
     char reason[512]; /* why there is no server (when !ok) */
+    char tls_files[3][256]; /* certificate, key, CA ("": no TLS) */
+    bool tls_verify;   /* clients must present a certificate */
 } spec_nats_server;
 
 /* Finds or spawns a server (see above). Returns srv->ok. */
@@ -47,6 +49,12 @@ bool spec_nats_server_spawn(spec_nats_server *srv);
 /* Spawns a plain NATS server, without JetStream: for specs of what a
  * client does when JetStream does not answer. Returns srv->ok. */
 bool spec_nats_server_spawn_without_jetstream(spec_nats_server *srv);
+
+/* Spawns a JetStream server that requires TLS with `cert`/`key` (PEM),
+ * trusting `ca` for client certificates; `verify`: clients must present
+ * one. Its url stays nats://127.0.0.1:<port>: connect with tls://. */
+bool spec_nats_server_spawn_tls(spec_nats_server *srv, const char *cert,
+                                const char *key, const char *ca, bool verify);
 
 /* Kills a spawned server and starts it again on the same port and store
  * directory, as after a crash or a deploy. Returns srv->ok. */
