@@ -184,10 +184,11 @@ static void start_tls_server(tls_setup *t, bool verify)
 {
     static const char *const names[] = {"ca.pem", "server.pem", "server.key",
                                         "client.pem", "client.key"};
-    snprintf(t->dir, sizeof t->dir, "/tmp/lk-tls-spec-XXXXXX");
-    assert_non_null(mkdtemp(t->dir));
+    char dir[sizeof t->dir] = "/tmp/lk-tls-spec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    memcpy(t->dir, dir, sizeof dir);
     for (int i = 0; i < 5; i++)
-        snprintf(t->file[i], sizeof t->file[i], "%s/%s", t->dir, names[i]);
+        snprintf(t->file[i], sizeof t->file[i], "%s/%s", dir, names[i]);
     if (!make_certs(t->dir)) {
         remove_certs(t);
         fail_msg("openssl could not make the spec's certificates (see "
