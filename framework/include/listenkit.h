@@ -21,5 +21,6 @@
 #include "listenkit/retry.h"
 #include "listenkit/listener.h"
 #include "listenkit/publisher.h"
+#include "listenkit/outbox.h"
 
 #endif /* LISTENKIT_H */

@@ -31,7 +31,8 @@ static int64_t env_number(const char *name, int64_t fallback)
 }
 
 int ticketing_run_program(const char *name, const char *url,
-                          ticketing_start_fn start, void *svc)
+                          ticketing_start_fn start, ticketing_stop_fn close_svc,
+                          void *svc)
 {
     const lk_nats_opts opts = {
         .name = name,
@@ -64,6 +65,7 @@ int ticketing_run_program(const char *name, const char *url,
             lk_log(LK_LOG_INFO, "%s: signal %d, draining", name, sig);
     }
     lk_bus_free(bus); /* drains: in-flight handlers finish first */
+    close_svc(svc);
     lk_store_free(store);
     lk_nats_library_close(); /* libnats' threads and memory */
     if (s != LK_OK)

@@ -23,6 +23,10 @@ extern "C" {
 typedef lk_status (*ticketing_start_fn)(void *svc, lk_bus *bus,
                                         lk_store *store, lk_error *err);
 
+/* Releases what start made, once the bus is drained (also after a start
+ * that failed half-way). */
+typedef void (*ticketing_stop_fn)(void *svc);
+
 /*
  * Runs the program `name` until SIGINT or SIGTERM: `url` may be NULL
  * ($NATS_URL, else nats://127.0.0.1:4222). At start-up it waits for a
@@ -34,7 +38,8 @@ typedef lk_status (*ticketing_start_fn)(void *svc, lk_bus *bus,
  * a supervisor restarts it instead of it running on, consuming nothing.
  */
 int ticketing_run_program(const char *name, const char *url,
-                          ticketing_start_fn start, void *svc);
+                          ticketing_start_fn start, ticketing_stop_fn stop,
+                          void *svc);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,7 @@
 
 int main(int argc, char **argv)
 {
-    orders_service svc;
+    orders_service svc = {0};
     return ticketing_run_program("orders", argc > 1 ? argv[1] : NULL,
-                                 orders_start, &svc);
+                                 orders_start, orders_stop, &svc);
 }

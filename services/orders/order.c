@@ -40,7 +40,8 @@ lk_status orders_format_time(int64_t ms, char *buf, size_t size,
     return LK_OK;
 }
 
-lk_status orders_expires_at_text(const bson_t *order, char *buf, size_t size,
+/* The expiresAt (a BSON date) of `order` as orders_format_time writes it. */
+static lk_status expires_at_text(const bson_t *order, char *buf, size_t size,
                                  lk_error *err)
 {
     bson_iter_t it;
@@ -49,4 +50,25 @@ lk_status orders_expires_at_text(const bson_t *order, char *buf, size_t size,
         return lk_error_set(err, LK_ERR_INVALID,
                             "stored order lacks an expiresAt date");
     return orders_format_time(bson_iter_date_time(&it), buf, size, err);
+}
+
+lk_status orders_read_head(const bson_t *order, orders_head *out,
+                           lk_error *err)
+{
+    bson_oid_t id;
+    bson_iter_t it;
+    lk_status s = lk_bson_get_oid(order, &id, err);
+    if (s == LK_OK)
+        s = lk_bson_get_int64(order, LK_DEFAULT_VERSION_KEY, &out->version,
+                              err);
+    if (s == LK_OK && !(bson_iter_init_find(&it, order, "ticketId") &&
+                        BSON_ITER_HOLDS_OID(&it)))
+        s = lk_error_set(err, LK_ERR_INVALID,
+                         "stored order lacks a ticketId");
+    if (s != LK_OK)
+        return s;
+    lk_oid_format(&id, out->id);
+    lk_oid_format(bson_iter_oid(&it), out->ticket_id);
+    return expires_at_text(order, out->expires_at,
+                                  sizeof out->expires_at, err);
 }

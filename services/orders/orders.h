@@ -30,10 +30,15 @@
  * applied the same event in between) is returned, not acked: the redelivery
  * then finds the replica already there and acks it.
  *
+ * Commands (create, cancel) save the order and its event as one step
+ * through the service's transactional outbox (listenkit/outbox.h), which
+ * publishes at once or, when that fails, later.
+ *
  * Several orders_service values may share one store and one bus: they are
  * replicas of one queue group, and each listener's ctx is its own svc. An
- * orders_service holds only borrowed pointers; it needs no free and must not
- * outlive its bus or store. Thread-safety: as the bus and store given.
+ * orders_service borrows its bus and store (it must not outlive them) and
+ * owns its outbox (orders_service_close). Thread-safety: as the bus and
+ * store given.
  */
 #ifndef ORDERS_ORDERS_H
 #define ORDERS_ORDERS_H
@@ -60,6 +65,7 @@ typedef struct orders_service {
     lk_bus *bus;              /* borrowed: publishes events, runs listeners */
     lk_collection *tickets;   /* the ticket replica (external versions) */
     lk_collection *orders;    /* the orders (update-if-current) */
+    lk_outbox *outbox;        /* owned: every order event goes through it */
     lk_listener listeners[2]; /* ticket:created, ticket:updated */
     int64_t expiration_ms;    /* a new order's expiresAt is now + this;
                                  init sets ORDERS_DEFAULT_EXPIRATION_MS */
@@ -76,6 +82,9 @@ extern const lk_listener_def orders_ticket_updated_listener;
 lk_status orders_service_init(orders_service *svc, lk_bus *bus,
                               lk_store *store, lk_error *err);
 
+/* Releases what init made (the outbox). NULL and a zeroed svc are fine. */
+void orders_service_close(orders_service *svc);
+
 /* Subscribes every listener (ticket:created, ticket:updated) in the queue
  * group TICKETING_ORDERS_QUEUE, with svc as their ctx. */
 lk_status orders_listen_all(orders_service *svc, lk_error *err);
@@ -84,6 +93,9 @@ lk_status orders_listen_all(orders_service *svc, lk_error *err);
  * takes (common/program.h): what the orders program runs on start-up. `svc`
  * is a orders_service *. */
 lk_status orders_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err);
+
+/* orders_service_close in the shape ticketing_run_program() takes. */
+void orders_stop(void *svc);
 
 /* The HTTP routes (orders/routes.c): POST/GET /api/orders, GET/DELETE
  * /api/orders/:id, for ticketing_http_dispatch with an orders_service *. */
@@ -122,8 +134,9 @@ lk_status orders_ticket_is_reserved(orders_service *svc,
  * over-long user id or a negative expiry (LK_ERR_INVALID), an unknown ticket
  * (LK_ERR_NOT_FOUND), a ticket held by an order that is not cancelled
  * (LK_ERR_INVALID "ticket is already reserved"). *out_id (if not NULL)
- * receives the order's id. If publishing fails the order stays saved and the
- * bus's error is returned.
+ * receives the order's id. The order and its event are one step (the
+ * outbox): when the publish fails the call still succeeds and the event
+ * goes out later (lk_outbox_relay).
  */
 lk_status orders_create(orders_service *svc, const char *user_id,
                         const bson_oid_t *ticket_id, int64_t expires_at_ms,
@@ -131,10 +144,10 @@ lk_status orders_create(orders_service *svc, const char *user_id,
 
 /*
  * Sets order `order_id`'s status to "cancelled", saves (its version goes up)
- * and publishes order:cancelled {id, version, ticket {id}}. As in the course,
- * cancelling a cancelled order saves and publishes again (a retry after a
- * failed publish is how the event still goes out). LK_ERR_NOT_FOUND for an
- * unknown order.
+ * and publishes order:cancelled {id, version, ticket {id}} (through the
+ * outbox, as create). As in the course, cancelling a cancelled order saves
+ * and publishes again. LK_ERR_NOT_FOUND for an unknown order;
+ * LK_ERR_INVALID for a stored order without its ticketId.
  */
 lk_status orders_cancel(orders_service *svc, const bson_oid_t *order_id,
                         lk_error *err);
@@ -143,10 +156,18 @@ lk_status orders_cancel(orders_service *svc, const bson_oid_t *order_id,
 lk_status orders_find(orders_service *svc, const bson_oid_t *id, bson_t **out,
                       lk_error *err);
 
-/* The expiresAt (a BSON date) of stored order `order` as orders_format_time
- * writes it; LK_ERR_INVALID when the order has none. */
-lk_status orders_expires_at_text(const bson_t *order, char *buf, size_t size,
-                                 lk_error *err);
+/* What every view of a stored order needs: its id, its ticket's id (both
+ * 24-hex), its version and its expiresAt (orders_format_time's text). */
+typedef struct orders_head {
+    char id[25];
+    char ticket_id[25];
+    int64_t version;
+    char expires_at[TICKETING_EXPIRES_AT_MAX + 1];
+} orders_head;
+
+/* Reads `order`'s head; LK_ERR_INVALID naming what is missing. */
+lk_status orders_read_head(const bson_t *order, orders_head *out,
+                           lk_error *err);
 
 /* Writes `ms` (since the epoch) as "YYYY-MM-DDTHH:MM:SS.mmmZ" into `buf`
  * (TICKETING_EXPIRES_AT_MAX + 1 bytes). LK_ERR_INVALID for a negative or

@@ -57,25 +57,18 @@ static json_t *ticket_json(orders_service *svc, const bson_t *order)
 static lk_status order_json(void *svc, const bson_t *order, json_t **out,
                             lk_error *err)
 {
-    bson_oid_t id;
-    int64_t version = 0;
-    char hex[25], expires[TICKETING_EXPIRES_AT_MAX + 1];
+    orders_head head;
     *out = NULL;
-    lk_status s = lk_bson_get_oid(order, &id, err);
-    if (s == LK_OK)
-        s = lk_bson_get_int64(order, LK_DEFAULT_VERSION_KEY, &version, err);
-    if (s == LK_OK)
-        s = orders_expires_at_text(order, expires, sizeof expires, err);
+    lk_status s = orders_read_head(order, &head, err);
     if (s != LK_OK)
         return s;
-    lk_oid_format(&id, hex);
-    *out = json_pack("{s:s, s:s?, s:s?, s:s, s:I, s:o}", "id", hex, "userId",
-                     ticketing_doc_string(order, "userId"), "status",
+    *out = json_pack("{s:s, s:s?, s:s?, s:s, s:I, s:o}", "id", head.id,
+                     "userId", ticketing_doc_string(order, "userId"), "status",
                      ticketing_doc_string(order, "status"), "expiresAt",
-                     expires, "version", (json_int_t)version, "ticket",
+                     head.expires_at, "version", (json_int_t)head.version, "ticket",
                      ticket_json(svc, order));
     return *out != NULL ? LK_OK
-                        : lk_error_set(err, LK_ERR_NOMEM, "order %s", hex);
+                        : lk_error_set(err, LK_ERR_NOMEM, "order %s", head.id);
 }
 
 /* The order of :id, when it is the user's; NULL after answering 404/401. */

@@ -19,9 +19,23 @@ lk_status orders_service_init(orders_service *svc, lk_bus *bus,
     if (s == LK_OK)
         s = lk_store_collection(store, ORDERS_COLLECTION, &orders,
                                 &svc->orders, err);
-    if (s != LK_OK)
+    if (s == LK_OK)
+        s = lk_outbox_new(store, bus, NULL, &svc->outbox, err);
+    if (s == LK_OK)
+        s = lk_outbox_watch(svc->outbox, svc->orders, err);
+    if (s != LK_OK) {
+        orders_service_close(svc);
         lk_error_prefix(err, "orders");
+    }
     return s;
+}
+
+void orders_service_close(orders_service *svc)
+{
+    if (svc == NULL)
+        return;
+    lk_outbox_free(svc->outbox);
+    svc->outbox = NULL;
 }
 
 lk_status orders_listen_all(orders_service *svc, lk_error *err)
@@ -44,4 +58,9 @@ lk_status orders_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err)
     if (s == LK_OK)
         s = orders_listen_all(svc, err);
     return s;
+}
+
+void orders_stop(void *svc)
+{
+    orders_service_close(svc);
 }

@@ -15,13 +15,11 @@ lk_status tickets_create(tickets_service *svc, const char *title,
         BSON_APPEND_UTF8(&doc, "title", title);
         BSON_APPEND_DOUBLE(&doc, "price", price);
         BSON_APPEND_UTF8(&doc, "userId", user_id);
-        s = lk_collection_insert(svc->tickets, &doc, &stored, err);
+        /* The store gives the ticket version 0: the event says so. */
+        s = tickets_commit(svc, &doc, true, &stored, err);
     }
     if (s == LK_OK && out_id != NULL)
         s = lk_bson_get_oid(stored, out_id, err);
-    /* The store gave the ticket version 0: the event says so. */
-    if (s == LK_OK)
-        s = tickets_publish(svc->bus, &ticketing_ticket_created, stored, err);
     if (stored != NULL)
         bson_destroy(stored);
     bson_destroy(&doc);
@@ -65,10 +63,8 @@ lk_status tickets_update(tickets_service *svc, const bson_oid_t *id,
         bson_copy_to_excluding_noinit(ticket, &next, "title", "price", NULL);
         BSON_APPEND_UTF8(&next, "title", title);
         BSON_APPEND_DOUBLE(&next, "price", price);
-        s = lk_collection_save(svc->tickets, &next, &stored, err);
+        s = tickets_commit(svc, &next, false, &stored, err);
     }
-    if (s == LK_OK)
-        s = tickets_publish(svc->bus, &ticketing_ticket_updated, stored, err);
     if (ticket != NULL)
         bson_destroy(ticket);
     if (stored != NULL)

@@ -11,7 +11,7 @@
 
 int main(int argc, char **argv)
 {
-    tickets_service svc;
+    tickets_service svc = {0};
     return ticketing_run_program("tickets", argc > 1 ? argv[1] : NULL,
-                                 tickets_start, &svc);
+                                 tickets_start, tickets_stop, &svc);
 }

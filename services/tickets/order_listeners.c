@@ -2,16 +2,16 @@
  * order_listeners.c — how the tickets service reacts to orders.
  *
  * order:created reserves the ticket (orderId = the order's id), order:cancelled
- * frees it; either way the ticket's state goes out as ticket:updated through
- * the listener's own client, then the message is acked.
+ * frees it; either way the ticket and its ticket:updated are saved as one
+ * step through the service's outbox (tickets_save_order_id), then the
+ * message is acked. A publish that fails after the save does not keep the
+ * message: the outbox owns the event from the save on and sends it later.
  *
  * Beyond the course:
  *  - when the event changes nothing (a redelivery of an event already
  *    applied, or a late cancel of an order that no longer holds the ticket)
- *    nothing is saved, but the current state is published again with its
- *    current version. If the first delivery saved and then failed to publish,
- *    this is how the ticket:updated still goes out; where it did go out, the
- *    orders replica acks the copy as a duplicate.
+ *    nothing is saved or published, and the message is acked: the event of
+ *    the change it repeats was committed with that change.
  *  - a cancel only frees a ticket its own order holds: a stale cancel must
  *    not free a ticket another order reserved since.
  * As in the course, order:created reserves the ticket even when another
@@ -44,7 +44,7 @@ static lk_status apply_order_event(lk_listener *listener, const json_t *data,
 {
     tickets_service *svc = listener->ctx;
     bson_oid_t ticket_id, order_id;
-    bson_t *ticket = NULL, *saved = NULL;
+    bson_t *ticket = NULL;
     char order_hex[25];
     lk_error e;
 
@@ -61,12 +61,8 @@ static lk_status apply_order_event(lk_listener *listener, const json_t *data,
         const char *current = ticketing_doc_string(ticket, "orderId");
         const char *wanted = wanted_order_id(reserve, current, order_hex);
         if (!same_order(current, wanted))
-            s = tickets_save_order_id(svc->tickets, ticket, wanted, &saved,
-                                      &e);
+            s = tickets_save_order_id(svc, ticket, wanted, NULL, &e);
     }
-    if (s == LK_OK)
-        s = tickets_publish(listener->client, &ticketing_ticket_updated,
-                            saved != NULL ? saved : ticket, &e);
     if (s == LK_OK)
         s = lk_msg_ack(msg);
     else
@@ -74,8 +70,6 @@ static lk_status apply_order_event(lk_listener *listener, const json_t *data,
                (unsigned long long)msg->stream_seq, e.message);
     if (ticket != NULL)
         bson_destroy(ticket);
-    if (saved != NULL)
-        bson_destroy(saved);
     return s;
 }
 

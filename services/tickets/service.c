@@ -13,9 +13,23 @@ lk_status tickets_service_init(tickets_service *svc, lk_bus *bus,
     svc->bus = bus;
     lk_status s = lk_store_collection(store, TICKETS_COLLECTION, &opts,
                                       &svc->tickets, err);
-    if (s != LK_OK)
+    if (s == LK_OK)
+        s = lk_outbox_new(store, bus, NULL, &svc->outbox, err);
+    if (s == LK_OK)
+        s = lk_outbox_watch(svc->outbox, svc->tickets, err);
+    if (s != LK_OK) {
+        tickets_service_close(svc);
         lk_error_prefix(err, "tickets");
+    }
     return s;
+}
+
+void tickets_service_close(tickets_service *svc)
+{
+    if (svc == NULL)
+        return;
+    lk_outbox_free(svc->outbox);
+    svc->outbox = NULL;
 }
 
 lk_status tickets_listen_all(tickets_service *svc, lk_error *err)
@@ -38,4 +52,9 @@ lk_status tickets_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err)
     if (s == LK_OK)
         s = tickets_listen_all(svc, err);
     return s;
+}
+
+void tickets_stop(void *svc)
+{
+    tickets_service_close(svc);
 }

@@ -71,18 +71,27 @@ lk_status tickets_event_from_doc(const bson_t *ticket, json_t **out,
                                        "ticket %s: building its event", hex);
 }
 
-lk_status tickets_publish(lk_bus *client, const lk_schema *schema,
-                          const bson_t *ticket, lk_error *err)
+/* An lk_outbox_event_fn: the event of the ticket as it will be stored. */
+static lk_status ticket_event(const bson_t *doc, void *ctx, json_t **event,
+                              lk_error *err)
 {
-    json_t *ev = NULL;
-    lk_status s = tickets_event_from_doc(ticket, &ev, err);
-    if (s == LK_OK)
-        s = lk_publish(client, schema, ev, err);
-    json_decref(ev);
-    return s;
+    (void)ctx;
+    return tickets_event_from_doc(doc, event, err);
 }
 
-lk_status tickets_save_order_id(lk_collection *tickets, const bson_t *ticket,
+lk_status tickets_commit(tickets_service *svc, const bson_t *ticket,
+                         bool insert, bson_t **out, lk_error *err)
+{
+    const lk_outbox_event ev = {insert ? &ticketing_ticket_created
+                                       : &ticketing_ticket_updated,
+                                ticket_event, NULL};
+    return insert ? lk_outbox_insert(svc->outbox, svc->tickets, ticket, &ev,
+                                     out, err)
+                  : lk_outbox_save(svc->outbox, svc->tickets, ticket, &ev,
+                                   out, err);
+}
+
+lk_status tickets_save_order_id(tickets_service *svc, const bson_t *ticket,
                                 const char *order_id, bson_t **out,
                                 lk_error *err)
 {
@@ -100,7 +109,7 @@ lk_status tickets_save_order_id(lk_collection *tickets, const bson_t *ticket,
     bson_copy_to_excluding_noinit(ticket, &next, "orderId", NULL);
     if (order_id != NULL)
         BSON_APPEND_UTF8(&next, "orderId", order_id);
-    s = lk_collection_save(tickets, &next, out, err);
+    s = tickets_commit(svc, &next, false, out, err);
     bson_destroy(&next);
     return s;
 }

@@ -9,15 +9,17 @@
  *       version: int64 }
  *
  * Commands are what the HTTP routes of such a service do (create, update);
- * each saves, then publishes the ticket's new state with its new version.
- * Listeners react to orders: order:created reserves the ticket (sets
- * orderId), order:cancelled frees it; both save and publish ticket:updated
- * through the listener's own client, then ack.
+ * each saves the ticket and its event (its new state, with its new
+ * version) as one step through the service's transactional outbox
+ * (listenkit/outbox.h), which publishes the event at once or, when that
+ * fails, later. Listeners react to orders: order:created reserves the
+ * ticket (sets orderId), order:cancelled frees it; both save with
+ * ticket:updated the same way, then ack.
  *
  * Everything takes its bus and store as arguments: specs wire the doubles of
- * mocks/, main.c wires the real ones. A tickets_service holds only borrowed
- * pointers (the bus and the store's collection), so it needs no free; it must
- * not outlive its bus or store.
+ * mocks/, main.c wires the real ones. A tickets_service borrows the bus and
+ * the store's collection and owns its outbox: tickets_service_close()
+ * releases it; it must not outlive its bus or store.
  *
  * Thread-safety: the functions keep no state of their own beyond `svc`; they
  * are as thread-safe as the bus and store given (the memory store and the
@@ -43,6 +45,7 @@ extern "C" {
 typedef struct tickets_service {
     lk_bus *bus;             /* borrowed: publishes events, runs listeners */
     lk_collection *tickets;  /* borrowed from the store */
+    lk_outbox *outbox;       /* owned: every ticket event goes through it */
     lk_listener listeners[2]; /* order:created, order:cancelled */
 } tickets_service;
 
@@ -52,9 +55,14 @@ extern const lk_listener_def tickets_order_created_listener;
 extern const lk_listener_def tickets_order_cancelled_listener;
 
 /* Fills `svc`: opens the collection "tickets" (update-if-current) in
- * `store`. `bus` may be NULL only for specs that publish nothing. */
+ * `store` and an outbox on `store` and `bus` watching it. `bus` may be NULL
+ * only for specs that publish nothing (events then stay pending). */
 lk_status tickets_service_init(tickets_service *svc, lk_bus *bus,
                                lk_store *store, lk_error *err);
+
+/* Releases what init made (the outbox; its relay thread stops). Call it
+ * after the bus stopped delivering. NULL and a zeroed svc are fine. */
+void tickets_service_close(tickets_service *svc);
 
 /* Subscribes every listener (order:created, order:cancelled) in the queue
  * group TICKETING_TICKETS_QUEUE, with svc as their ctx. */
@@ -64,6 +72,9 @@ lk_status tickets_listen_all(tickets_service *svc, lk_error *err);
  * takes (common/program.h): what the tickets program runs on start-up. `svc`
  * is a tickets_service *. */
 lk_status tickets_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err);
+
+/* tickets_service_close in the shape ticketing_run_program() takes. */
+void tickets_stop(void *svc);
 
 /* The HTTP routes (tickets/routes.c): POST/GET /api/tickets, GET/PUT
  * /api/tickets/:id, for ticketing_http_dispatch with a tickets_service *. */
@@ -75,8 +86,9 @@ extern const ticketing_http_route tickets_routes[];
  * Creates a ticket and publishes ticket:created with version 0. Refuses
  * (LK_ERR_INVALID, nothing saved): an empty or over-long title or user id,
  * a price that is not > 0 (or above TICKETING_PRICE_MAX, or not finite).
- * *out_id (if not NULL) receives the new ticket's id. If publishing fails
- * the ticket stays saved and the bus's error is returned.
+ * *out_id (if not NULL) receives the new ticket's id. The ticket and its
+ * event are one step (the outbox): when the publish fails the call still
+ * succeeds and the event goes out later (lk_outbox_relay).
  */
 lk_status tickets_create(tickets_service *svc, const char *title,
                          double price, const char *user_id,
@@ -84,8 +96,8 @@ lk_status tickets_create(tickets_service *svc, const char *title,
 
 /*
  * Sets the title and price of ticket `id` on behalf of `user_id`, saves and
- * publishes ticket:updated with the new version. Refused with nothing saved
- * or published: bad title/price (as create), an unknown ticket
+ * publishes ticket:updated with the new version (through the outbox, as
+ * create). Refused with nothing saved or published: bad title/price (as create), an unknown ticket
  * (LK_ERR_NOT_FOUND), a user who is not the owner (LK_ERR_FORBIDDEN "not
  * the owner": the route's 401), a reserved ticket, one with an orderId
  * (LK_ERR_INVALID "ticket is reserved": the course's BadRequestError).
@@ -111,15 +123,17 @@ lk_status tickets_validate(const char *title, double price,
 lk_status tickets_event_from_doc(const bson_t *ticket, json_t **out,
                                  lk_error *err);
 
-/* Publishes `schema` (ticket:created or ticket:updated) describing stored
- * ticket `ticket` on `client`. */
-lk_status tickets_publish(lk_bus *client, const lk_schema *schema,
-                          const bson_t *ticket, lk_error *err);
+/* Inserts (`insert`: with ticket:created) or saves (with ticket:updated)
+ * `ticket` and its event as one step through the service's outbox; *out
+ * (if not NULL) is the ticket as stored. */
+lk_status tickets_commit(tickets_service *svc, const bson_t *ticket,
+                         bool insert, bson_t **out, lk_error *err);
 
 /* Saves `ticket` (as loaded) with orderId set to `order_id` (24-hex), or
- * removed when `order_id` is NULL. *out (if not NULL) is the ticket as
- * stored, with its new version. LK_ERR_VERSION when it was saved meanwhile. */
-lk_status tickets_save_order_id(lk_collection *tickets, const bson_t *ticket,
+ * removed when `order_id` is NULL, with its ticket:updated (tickets_commit).
+ * *out (if not NULL) is the ticket as stored, with its new version.
+ * LK_ERR_VERSION when it was saved meanwhile. */
+lk_status tickets_save_order_id(tickets_service *svc, const bson_t *ticket,
                                 const char *order_id, bson_t **out,
                                 lk_error *err);
 

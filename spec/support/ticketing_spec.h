@@ -125,8 +125,9 @@ bson_t *ticketing_spec_tickets_stored(ticketing_spec_tickets *f);
 /* The stored version of the fixture's ticket. */
 int64_t ticketing_spec_tickets_stored_version(ticketing_spec_tickets *f);
 
-/* Saves ticket `id` with orderId `order_hex` (NULL: without), as the
- * order listeners do; its version goes up by one. */
+/* Saves ticket `id` with orderId `order_hex` (NULL: without) as the order
+ * listeners would, its version up by one, but straight into the store:
+ * no ticket:updated is published. */
 void ticketing_spec_reserve(tickets_service *svc, const bson_oid_t *id,
                             const char *order_hex);
 
@@ -161,6 +162,14 @@ void ticketing_spec_assert_refused(lk_status s, const lk_error *e,
 /* Asserts exactly one event was published, on `subject`, as JSON; returns
  * it (borrowed from `nats`). */
 const json_t *ticketing_spec_only_published(lk_fake_nats *nats,
+                                            const char *subject);
+
+/* After a publish on `subject` failed: asserts nothing went out on it, the
+ * event waits in `outbox` (one pending entry), and one relay pass sends it;
+ * returns that event (borrowed from `nats`), what the consumer gets once
+ * the fault cleared. */
+const json_t *ticketing_spec_assert_relayed(lk_outbox *outbox,
+                                            lk_fake_nats *nats,
                                             const char *subject);
 
 /* Dispatches `msg` (borrowed) to `listener`; asserts the status is `want`,

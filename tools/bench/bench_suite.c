@@ -96,6 +96,8 @@ static void world_close(world *w, const suite_ctx *c)
     } else {
         lk_fake_nats_free(w->broker);
     }
+    tickets_service_close(&w->tickets);
+    orders_service_close(&w->orders);
     lk_store_free(w->tickets_store);
     lk_store_free(w->orders_store);
 }

@@ -36,6 +36,9 @@ static void run_free(scenario_run *run)
     /* Buses first: once drained no handler touches the stores. */
     if (run->wiring != NULL)
         run->wiring->ops->free(run->wiring);
+    tickets_service_close(&run->tickets);
+    for (int i = 0; run->orders != NULL && i < run->opts->replicas; i++)
+        orders_service_close(&run->orders[i]);
     lk_store_free(run->tickets_store);
     lk_store_free(run->orders_store);
     free(run->orders);

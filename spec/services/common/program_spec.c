@@ -125,11 +125,13 @@ static child start_program(const char *name, const char *url)
         int code;
         long before = thread_count();
         if (strcmp(name, "tickets") == 0) {
-            tickets_service svc;
-            code = ticketing_run_program(name, url, tickets_start, &svc);
+            tickets_service svc = {0};
+            code = ticketing_run_program(name, url, tickets_start,
+                                         tickets_stop, &svc);
         } else {
-            orders_service svc;
-            code = ticketing_run_program(name, url, orders_start, &svc);
+            orders_service svc = {0};
+            code = ticketing_run_program(name, url, orders_start, orders_stop,
+                                         &svc);
         }
         report_threads_left(fd, before);
         exit(code);

@@ -100,6 +100,9 @@ static void test_listen_all_replicas_keep_the_ticket_replica_in_step(
     assert_int_equal(lk_fake_nats_dead_letter_count(f->nats), 0);
     /* The replicas in `more` end here: their subscriptions end first. */
     assert_int_equal(lk_bus_drain(lk_fake_nats_bus(f->nats), NULL), LK_OK);
+    for (int i = 0; i < REPLICAS - 1; i++)
+        orders_service_close(&more[i]);
+    tickets_service_close(&tickets);
     lk_store_free(tickets_store);
 }
 

@@ -40,9 +40,9 @@ static void test_ticket_save_implements_optimistic_concurrency_control(
     bson_t *second = load(f);
 
     assert_int_equal(
-        tickets_save_order_id(f->svc.tickets, first, first_order, NULL, NULL),
+        tickets_save_order_id(&f->svc, first, first_order, NULL, NULL),
         LK_OK);
-    assert_int_equal(tickets_save_order_id(f->svc.tickets, second,
+    assert_int_equal(tickets_save_order_id(&f->svc, second,
                                            second_order, NULL, &e),
                      LK_ERR_VERSION);
 
@@ -62,7 +62,7 @@ static void test_ticket_version_increments_on_every_save(void **state)
         bson_t *doc = load(f);
         assert_int_equal(ticketing_spec_version_of(doc), want);
         bson_t *saved = NULL;
-        assert_int_equal(tickets_save_order_id(f->svc.tickets, doc,
+        assert_int_equal(tickets_save_order_id(&f->svc, doc,
                                                want % 2 ? NULL : order, &saved,
                                                NULL),
                          LK_OK);
@@ -96,7 +96,7 @@ static void test_event_from_doc_describes_the_stored_ticket(void **state)
     ticketing_spec_new_id(NULL, order);
     bson_t *doc = load(f);
     assert_int_equal(
-        tickets_save_order_id(f->svc.tickets, doc, order, &saved, NULL), LK_OK);
+        tickets_save_order_id(&f->svc, doc, order, &saved, NULL), LK_OK);
 
     assert_int_equal(tickets_event_from_doc(saved, &ev, NULL), LK_OK);
 
@@ -142,7 +142,7 @@ static void test_save_order_id_refuses_an_order_id_that_is_no_object_id(
     lk_error e;
     bson_t *doc = load(f);
     assert_int_equal(
-        tickets_save_order_id(f->svc.tickets, doc, "order-1", NULL, &e),
+        tickets_save_order_id(&f->svc, doc, "order-1", NULL, &e),
         LK_ERR_INVALID);
     assert_non_null(strstr(e.message, "order-1"));
     bson_destroy(doc);
