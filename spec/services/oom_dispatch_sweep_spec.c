@@ -4,9 +4,10 @@
  * on when memory runs out mid-dispatch:
  *   - dispatch returns LK_ERR_NOMEM and the message is neither acked nor
  *     termed (no "terminated" line either): it comes again;
- *   - nothing was published, and the store holds either the state before
- *     or — tickets only — the saved reservation whose ticket:updated could
- *     not go out, which the redelivery publishes (order_listeners.c);
+ *   - nothing was published, and the store holds the state before;
+ *   - tickets only: a refusal after the reservation was saved with its
+ *     ticket:updated (the outbox's commit) leaves the event pending, acks,
+ *     and the relay sends it;
  *   - that redelivery, with memory back, is acked and ends in the state a
  *     clean run ends in;
  *   - nothing leaked.
@@ -148,16 +149,26 @@ static void reserve_failed(void *state)
     ticketing_spec_tickets *f = state;
     assert_left_for_redelivery(f->msg);
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
-    /* before the save, or saved with the publish still owed */
+    /* before the save: the reservation and its event are one step */
     bson_t *doc = ticketing_spec_tickets_stored(f);
-    const char *order = ticketing_doc_string(doc, "orderId");
-    int64_t version = ticketing_spec_version_of(doc);
-    if (order == NULL)
-        assert_int_equal(version, 0);
-    else
-        assert_true(version == 1 && strcmp(order, f->order_hex) == 0);
+    assert_null(ticketing_doc_string(doc, "orderId"));
+    assert_int_equal(ticketing_spec_version_of(doc), 0);
     bson_destroy(doc);
     redeliver(&f->listener, f->msg);
+    assert_reserved_and_published(f);
+}
+
+/* Refused after the commit: acked, reserved, and the ticket:updated went out
+ * or waits in the outbox, from where the relay sends it. */
+static void reserve_committed(void *state)
+{
+    ticketing_spec_tickets *f = state;
+    int64_t pending = -1;
+    assert_int_equal(lk_fake_msg_ack_count(f->msg), 1);
+    assert_int_equal(lk_outbox_pending(f->svc.outbox, &pending, NULL), LK_OK);
+    if (pending > 0)
+        ticketing_spec_assert_relayed(f->svc.outbox, f->nats,
+                                      "ticket:updated");
     assert_reserved_and_published(f);
 }
 
@@ -181,7 +192,7 @@ static void test_ticket_created_out_of_memory_is_redelivered_never_termed(
     (void)s;
     const oom_sweep_op op = {"dispatch ticket:created (orders insert)",
                              created_setup, 0, orders_run, created_failed,
-                             created_done, orders_teardown};
+                             created_done, orders_teardown, NULL};
     oom_sweep(&op);
 }
 
@@ -191,7 +202,7 @@ static void test_ticket_updated_out_of_memory_is_redelivered_never_termed(
     (void)s;
     const oom_sweep_op op = {"dispatch ticket:updated (orders save)",
                              updated_setup, 0, orders_run, updated_failed,
-                             updated_done, orders_teardown};
+                             updated_done, orders_teardown, NULL};
     oom_sweep(&op);
 }
 
@@ -201,7 +212,8 @@ static void test_order_created_out_of_memory_is_redelivered_never_termed(
     (void)s;
     const oom_sweep_op op = {"dispatch order:created (tickets save+publish)",
                              reserve_setup, 0, tickets_run, reserve_failed,
-                             reserve_done, tickets_teardown};
+                             reserve_done, tickets_teardown,
+                             reserve_committed};
     oom_sweep(&op);
 }
 

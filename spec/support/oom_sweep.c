@@ -71,7 +71,9 @@ static void sweep_round(const oom_sweep_op *op, int round, figures *fig)
         failing_alloc_arm(k);
         lk_status s = op->run(state);
         failing_alloc_result r = failing_alloc_disarm();
-        if (r.failed) {
+        if (r.failed && s == LK_OK && op->check_committed != NULL) {
+            op->check_committed(state);
+        } else if (r.failed) {
             if (s != LK_ERR_NOMEM)
                 fail_msg("%s: allocation %llu refused: got %s, want "
                          "ERR_NOMEM",

@@ -36,6 +36,11 @@ typedef struct oom_sweep_op {
     void (*check_failed)(void *state);
     void (*check_done)(void *state);
     void (*teardown)(void *state);
+    /* An operation with a commit point (a save through the outbox,
+     * listenkit/outbox.h): an allocation refused after it leaves the
+     * change made and its event pending, and the call returns LK_OK; then
+     * check_committed holds. NULL: LK_OK after a refusal is a failure. */
+    void (*check_committed)(void *state);
 } oom_sweep_op;
 
 void oom_sweep(const oom_sweep_op *op);
