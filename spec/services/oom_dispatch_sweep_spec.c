@@ -192,7 +192,7 @@ static void test_ticket_created_out_of_memory_is_redelivered_never_termed(
     (void)s;
     const oom_sweep_op op = {"dispatch ticket:created (orders insert)",
                              created_setup, 0, orders_run, created_failed,
-                             created_done, orders_teardown, NULL};
+                             created_done, orders_teardown};
     oom_sweep(&op);
 }
 
@@ -202,7 +202,7 @@ static void test_ticket_updated_out_of_memory_is_redelivered_never_termed(
     (void)s;
     const oom_sweep_op op = {"dispatch ticket:updated (orders save)",
                              updated_setup, 0, orders_run, updated_failed,
-                             updated_done, orders_teardown, NULL};
+                             updated_done, orders_teardown};
     oom_sweep(&op);
 }
 
@@ -212,9 +212,8 @@ static void test_order_created_out_of_memory_is_redelivered_never_termed(
     (void)s;
     const oom_sweep_op op = {"dispatch order:created (tickets save+publish)",
                              reserve_setup, 0, tickets_run, reserve_failed,
-                             reserve_done, tickets_teardown,
-                             reserve_committed};
-    oom_sweep(&op);
+                             reserve_done, tickets_teardown};
+    oom_sweep_committing(&op, reserve_committed);
 }
 
 int main(void)

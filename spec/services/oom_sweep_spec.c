@@ -241,7 +241,7 @@ static void test_insert_out_of_memory_is_nomem_and_changes_nothing(void **s)
     (void)s;
     const oom_sweep_op op = {"insert (memory store, 0..19 docs before)",
                              insert_setup, GROW_ROUNDS, insert_run,
-                         store_unchanged, insert_done, store_teardown, NULL};
+                         store_unchanged, insert_done, store_teardown};
     oom_sweep(&op);
 }
 
@@ -249,7 +249,7 @@ static void test_save_out_of_memory_is_nomem_and_changes_nothing(void **s)
 {
     (void)s;
     const oom_sweep_op op = {"save (memory store)", save_setup, 0, save_run,
-                         store_unchanged, save_done, store_teardown, NULL};
+                         store_unchanged, save_done, store_teardown};
     oom_sweep(&op);
 }
 
@@ -258,7 +258,7 @@ static void test_publish_out_of_memory_is_nomem_and_stores_nothing(void **s)
     (void)s;
     const oom_sweep_op op = {"publish (fake NATS broker, 0..19 before)",
                              publish_setup, GROW_ROUNDS, publish_run, publish_failed, publish_done,
-                         publish_teardown, NULL};
+                         publish_teardown};
     oom_sweep(&op);
 }
 

@@ -60,7 +60,9 @@ static void print_figures(const char *name, const figures *f)
 }
 
 /* One round: k = 1, 2, ... until the operation no longer reaches k. */
-static void sweep_round(const oom_sweep_op *op, int round, figures *fig)
+static void sweep_round(const oom_sweep_op *op,
+                        void (*check_committed)(void *state), int round,
+                        figures *fig)
 {
     figures f = {0};
     uint64_t k;
@@ -71,8 +73,8 @@ static void sweep_round(const oom_sweep_op *op, int round, figures *fig)
         failing_alloc_arm(k);
         lk_status s = op->run(state);
         failing_alloc_result r = failing_alloc_disarm();
-        if (r.failed && s == LK_OK && op->check_committed != NULL) {
-            op->check_committed(state);
+        if (r.failed && s == LK_OK && check_committed != NULL) {
+            check_committed(state);
         } else if (r.failed) {
             if (s != LK_ERR_NOMEM)
                 fail_msg("%s: allocation %llu refused: got %s, want "
@@ -108,14 +110,17 @@ static void sweep_round(const oom_sweep_op *op, int round, figures *fig)
     add_figures(fig, &f);
 }
 
-void oom_sweep(const oom_sweep_op *op)
+void oom_sweep_committing(const oom_sweep_op *op,
+                          void (*check_committed)(void *state))
 {
     figures f = {0};
     for (int round = 0; round < (op->rounds > 0 ? op->rounds : 1); round++)
-        sweep_round(op, round, &f);
+        sweep_round(op, check_committed, round, &f);
     print_figures(op->name, &f);
     add_figures(&total, &f);
 }
+
+void oom_sweep(const oom_sweep_op *op) { oom_sweep_committing(op, NULL); }
 
 void oom_sweep_print_total(const char *name) { print_figures(name, &total); }
 

@@ -36,14 +36,17 @@ typedef struct oom_sweep_op {
     void (*check_failed)(void *state);
     void (*check_done)(void *state);
     void (*teardown)(void *state);
-    /* An operation with a commit point (a save through the outbox,
-     * listenkit/outbox.h): an allocation refused after it leaves the
-     * change made and its event pending, and the call returns LK_OK; then
-     * check_committed holds. NULL: LK_OK after a refusal is a failure. */
-    void (*check_committed)(void *state);
 } oom_sweep_op;
 
 void oom_sweep(const oom_sweep_op *op);
+
+/* The same for an operation with a commit point (a save through the
+ * outbox, listenkit/outbox.h): an allocation refused after it leaves the
+ * change made and its event pending, and the call returns LK_OK; then
+ * check_committed(state) must hold. (oom_sweep counts LK_OK after a
+ * refusal as a failure.) */
+void oom_sweep_committing(const oom_sweep_op *op,
+                          void (*check_committed)(void *state));
 
 /* Prints the sum over every sweep so far, and where libbson would abort. */
 void oom_sweep_print_total(const char *name);
