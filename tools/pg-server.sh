@@ -25,9 +25,14 @@ find_bin_dir() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# as_server CMD...: as the postgres user when we are root
+# as_server CMD...: as the postgres user when we are root (runuser lives in
+# /usr/sbin, outside some PATHs)
 as_server() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" -ne 0 ]; then "$@"; return; fi
+    local ru
+    ru=$(command -v runuser 2>/dev/null || ls /usr/sbin/runuser /sbin/runuser 2>/dev/null | head -n 1)
+    [ -n "$ru" ] || { echo "pg-server.sh: runuser not found (util-linux)" >&2; return 1; }
+    "$ru" -u postgres -- "$@"
 }
 
 case "${1:-}" in

@@ -67,13 +67,18 @@ static bool find_bin_dir(spec_pg_server *srv, char *out, size_t size)
     }
     glob_t g;
     bool found = false;
-    /* glob sorts; the last is the newest of the same number of digits */
-    if (glob("/usr/lib/postgresql/*/bin/postgres", 0, NULL, &g) == 0 &&
-        g.gl_pathc > 0) {
-        snprintf(out, size, "%s", g.gl_pathv[g.gl_pathc - 1]);
-        *strrchr(out, '/') = '\0';
-        found = true;
-    }
+    double newest = -1;
+    /* by version number: glob's order puts "9.6" after "15" */
+    if (glob("/usr/lib/postgresql/*/bin/postgres", 0, NULL, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            double v = atof(g.gl_pathv[i] + strlen("/usr/lib/postgresql/"));
+            if (v > newest) {
+                newest = v;
+                snprintf(out, size, "%s", g.gl_pathv[i]);
+                *strrchr(out, '/') = '\0';
+                found = true;
+            }
+        }
     globfree(&g);
     if (!found)
         set_reason(srv, "no initdb/postgres on PATH or under "
