@@ -302,3 +302,12 @@ lk_status pg_run(const pg_config *cfg, PGconn *conn, const char *sql,
     PQclear(r);
     return s;
 }
+
+int64_t pg_int8_at(const PGresult *r, int row, int col)
+{
+    const uint8_t *p = (const uint8_t *)PQgetvalue(r, row, col);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return (int64_t)v;
+}

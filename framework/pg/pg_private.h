@@ -7,8 +7,10 @@
  *   pg_pool.c   the connection pool every thread shares
  *   pg_plan.c   what of a filter goes to SQL (the pushdown)
  *   pg_store.c  the store: connect, schema, opening collections (DDL and
- *               the options table), explain, free
- *   pg_coll.c   the collection operations and their cursor
+ *               the options table), free
+ *   pg_coll.c   the writes: insert and save
+ *   pg_query.c  the reads: find (and its cursor), find_one, count, delete,
+ *               explain
  * Private to framework/pg/.
  */
 #ifndef LISTENKIT_PG_PRIVATE_H
@@ -27,6 +29,9 @@
 /* One column and index per unique path: lk_store_collection refuses more
  * than LK_UNIQUE_MAX. */
 #define PG_MAX_UNIQUE LK_UNIQUE_MAX
+/* The longest statement text the store builds (names are short: store.h's
+ * rule). */
+#define SQL_MAX 1024
 /* Bound parameters of one statement, at most. */
 #define PG_MAX_PARAMS (PG_MAX_UNIQUE + 8)
 
@@ -86,6 +91,9 @@ typedef struct pg_fail {
 lk_status pg_exec(const pg_config *cfg, PGconn *conn, const char *sql,
                   const pg_params *params, PGresult **out, pg_fail *fail,
                   lk_error *err);
+
+/* A bigint column of a binary result (8 bytes, network order). */
+int64_t pg_int8_at(const PGresult *r, int row, int col);
 
 /* The same for a statement whose result is not needed. */
 lk_status pg_run(const pg_config *cfg, PGconn *conn, const char *sql,
@@ -164,6 +172,17 @@ struct pg_store {
 };
 
 extern const lk_collection_ops pg_coll_ops;
+
+/* The reads of pg_coll_ops (pg_query.c). */
+lk_status pg_coll_find_one(lk_collection *base, const bson_t *filter,
+                           bson_t **out, lk_error *err);
+lk_status pg_coll_find(lk_collection *base, const bson_t *filter,
+                       const lk_find_opts *opts, lk_cursor **out,
+                       lk_error *err);
+lk_status pg_coll_count(lk_collection *base, const bson_t *filter,
+                        int64_t *out, lk_error *err);
+lk_status pg_coll_delete(lk_collection *base, const bson_t *filter,
+                         int64_t *deleted, lk_error *err);
 
 /* Builds the SELECT find runs (into `sql`, `size` bytes): the columns
  * seq and doc of the rows `where` selects, in insertion order, with

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listenkit/filter-private.h"
-
 #define DEFAULT_POOL 4
 #define MAX_POOL 64
 #define DEFAULT_CONNECT_MS 10000
@@ -463,56 +461,4 @@ lk_status lk_pg_store_connect(lk_store **out, const char *conninfo,
     }
     *out = &st->base;
     return LK_OK;
-}
-
-lk_status lk_pg_collection_explain(lk_collection *coll, const bson_t *filter,
-                                   char **plan, lk_error *err)
-{
-    if (plan != NULL)
-        *plan = NULL;
-    if (coll == NULL || plan == NULL || coll->ops != &pg_coll_ops)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "pg explain: needs a collection of a PostgreSQL "
-                            "store and somewhere to put the plan");
-    pg_coll *c = (pg_coll *)coll;
-    lk_status s = lk_filter_check(filter, err);
-    if (s != LK_OK) {
-        lk_error_prefix(err, "%s.explain", coll->name);
-        return s;
-    }
-    pg_params p = {0};
-    pg_where w;
-    char sql[1024] = "EXPLAIN ";
-    s = pg_where_build(&w, &p, filter, c->base.opts.unique, c->n_unique,
-                       c->store->pushdown, err);
-    if (s != LK_OK)
-        return s;
-    pg_select_sql(sql + 8, sizeof sql - 8, c, &w, 0, 0, false);
-    pg_lease lease;
-    PGresult *r = NULL;
-    s = pg_pool_take(&c->store->pool, &lease, err);
-    if (s == LK_OK) {
-        s = pg_exec(&c->store->cfg, lease.conn, sql, &p, &r, NULL, err);
-        pg_pool_give(&c->store->pool, &lease, s);
-    }
-    pg_where_free(&w);
-    size_t total = 1;
-    for (int i = 0; s == LK_OK && i < PQntuples(r); i++)
-        total += (size_t)PQgetlength(r, i, 0) + 1;
-    char *text = s == LK_OK ? lk_malloc(total) : NULL;
-    if (s == LK_OK && text == NULL)
-        s = lk_error_set(err, LK_ERR_NOMEM, "pg explain: out of memory");
-    if (s == LK_OK) {
-        size_t n = 0;
-        for (int i = 0; i < PQntuples(r); i++) {
-            size_t len = (size_t)PQgetlength(r, i, 0);
-            memcpy(text + n, PQgetvalue(r, i, 0), len);
-            n += len;
-            text[n++] = '\n';
-        }
-        text[n] = '\0';
-        *plan = text;
-    }
-    PQclear(r);
-    return s;
 }
