@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "listenkit/alloc-private.h"
 #include "listenkit/alloc.h"
 #include "listenkit/filter-private.h"
 #include "mem_index-private.h"
@@ -52,10 +53,14 @@ struct mem_store {
     size_t n_colls;
 };
 
+/* The snapshot is plain copies of the stored bytes, in listenkit's own
+ * allocations, read through one view: a bson_t per copy would be a
+ * libbson allocation, which aborts the process when memory runs out. */
 typedef struct mem_cursor {
     lk_cursor base;
-    bson_t **docs; /* snapshot copies: iteration needs no lock */
+    lk_stored *docs; /* snapshot copies: iteration needs no lock */
     size_t n, pos;
+    bson_t view;     /* the document next() handed out last */
 } mem_cursor;
 
 static const lk_store_ops store_ops;
@@ -442,7 +447,7 @@ static lk_status coll_find_one(lk_collection *base, const bson_t *filter,
 
 /* find: copies of the matches after `skip`, at most `limit`. */
 typedef struct collect {
-    bson_t **docs;
+    lk_stored *docs;
     size_t n, cap;
     int64_t skip, limit; /* limit 0: none */
     bool oom;
@@ -458,7 +463,7 @@ static bool collect_doc(mem_coll *c, mem_doc *d, void *ctx)
     }
     if (k->n == k->cap) {
         size_t cap = k->cap == 0 ? 16 : k->cap * 2;
-        bson_t **docs = lk_realloc(k->docs, cap * sizeof *docs);
+        lk_stored *docs = lk_realloc(k->docs, cap * sizeof *docs);
         if (docs == NULL) {
             k->oom = true;
             return false;
@@ -466,19 +471,21 @@ static bool collect_doc(mem_coll *c, mem_doc *d, void *ctx)
         k->docs = docs;
         k->cap = cap;
     }
-    k->docs[k->n] = lk_stored_copy(&d->stored);
-    if (k->docs[k->n] == NULL) {
+    lk_stored copy = d->stored;
+    copy.data = lk_malloc(copy.len);
+    if (copy.data == NULL) {
         k->oom = true;
         return false;
     }
-    k->n++;
+    memcpy(copy.data, d->stored.data, copy.len);
+    k->docs[k->n++] = copy;
     return k->limit == 0 || (int64_t)k->n < k->limit;
 }
 
-static void free_docs(bson_t **docs, size_t n)
+static void free_docs(lk_stored *docs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        bson_destroy(docs[i]);
+        lk_free(docs[i].data);
     lk_free(docs);
 }
 
@@ -497,10 +504,11 @@ static lk_status coll_find(lk_collection *base, const bson_t *filter,
     lk_status s = plan_filter(c, filter, "find", &p, err);
     if (s != LK_OK)
         return s;
-    cur = lk_calloc(1, sizeof *cur);
+    cur = lk_aligned_alloc_(_Alignof(mem_cursor), sizeof *cur);
     if (cur == NULL)
         return lk_error_set(err, LK_ERR_NOMEM, "%s.find: out of memory",
                             base->name);
+    memset(cur, 0, sizeof *cur);
     pthread_mutex_lock(&c->store->lock);
     each_match(c, &p, collect_doc, &k);
     pthread_mutex_unlock(&c->store->lock);
@@ -585,7 +593,8 @@ static bool cursor_next(lk_cursor *base, const bson_t **doc)
     mem_cursor *cur = (mem_cursor *)base;
     if (cur->pos >= cur->n)
         return false;
-    *doc = cur->docs[cur->pos++];
+    lk_stored_view(&cur->docs[cur->pos++], &cur->view);
+    *doc = &cur->view;
     return true;
 }
 

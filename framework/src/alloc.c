@@ -153,8 +153,9 @@ static void *bson_bridge_realloc(void *ptr, size_t size)
 }
 
 /* C11's aligned_alloc (and most allocators) want a size that is a
- * multiple of the alignment; libbson asks for sizeof(bson_t), which is. */
-static void *bson_bridge_aligned_alloc(size_t alignment, size_t size)
+ * multiple of the alignment: rounded up here. */
+static void *do_aligned_alloc(size_t alignment, size_t size,
+                              lk_alloc_caller caller)
 {
     if (alignment == 0 || (alignment & (alignment - 1)) != 0)
         return NULL;
@@ -163,8 +164,18 @@ static void *bson_bridge_aligned_alloc(size_t alignment, size_t size)
     if (size > SIZE_MAX - alignment)
         return NULL;
     size = (size + alignment - 1) / alignment * alignment;
-    return counted(current.aligned_alloc(alignment, size, LK_ALLOC_LIBBSON,
+    return counted(current.aligned_alloc(alignment, size, caller,
                                          current.ctx));
+}
+
+void *lk_aligned_alloc_(size_t alignment, size_t size)
+{
+    return do_aligned_alloc(alignment, size, LK_ALLOC_LISTENKIT);
+}
+
+static void *bson_bridge_aligned_alloc(size_t alignment, size_t size)
+{
+    return do_aligned_alloc(alignment, size, LK_ALLOC_LIBBSON);
 }
 
 static void bridge_free(void *ptr) { do_free(ptr); }

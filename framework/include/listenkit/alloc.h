@@ -23,10 +23,13 @@
  *                       catch. An allocator that must not abort the process
  *                       serves these calls from a reserve, or fails them
  *                       only where a crash is acceptable. The memory store
- *                       copies documents into its own (LK_ALLOC_LISTENKIT)
- *                       buffers, so only the copies it hands out
- *                       (bson_copy) and the documents callers build come
- *                       from libbson.
+ *                       keeps documents, and the snapshots its cursors
+ *                       read, in its own (LK_ALLOC_LISTENKIT) buffers, so
+ *                       only the copies it hands out through `bson_t **out`
+ *                       (insert, save, find_one: the caller bson_destroy()s
+ *                       them) and the documents callers build come from
+ *                       libbson. spec/services/oom_sweep_spec.c and its
+ *                       siblings count and name every such point.
  *
  * The NATS adapter's own small buffers, libnats and libpq keep the C
  * library's (the libraries have no hook).
