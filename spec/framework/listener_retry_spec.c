@@ -219,6 +219,35 @@ static void test_a_failed_dead_letter_is_naked_and_tried_again(void **state)
     assert_int_equal(lk_fake_nats_get_stats(w->nats).pending, 0);
 }
 
+static void test_a_failed_nak_leaves_the_message_for_the_ack_wait(void **state)
+{
+    world *w = *state;
+    listen(w);
+    lk_fake_nats_push_errors(w->nats, LK_FAKE_OP_NAK, 1, LK_ERR_IO, 0);
+    publish(w, "{\"ok\": false}");
+    lk_fake_nats_run_until_idle(w->nats, 2);
+    assert_true(spec_log_contains("nak failed (ERR_IO): redelivery after the "
+                                  "ack wait"));
+    assert_int_equal(w->times[1] - w->times[0], LK_DEFAULT_ACK_WAIT_MS);
+}
+
+static void test_a_dead_letter_whose_term_failed_is_stored_once(void **state)
+{
+    world *w = *state;
+    w->def.max_deliver = 1;
+    listen(w);
+    lk_fake_nats_push_errors(w->nats, LK_FAKE_OP_TERM, 1, LK_ERR_IO, 0);
+    publish(w, "{\"ok\": false}");
+    lk_fake_nats_run_until_idle(w->nats, 100);
+    assert_true(spec_log_contains("; term failed: "));
+    /* the spare delivery dead-letters it again (two publishes recorded);
+     * the msg_id makes the stream keep one */
+    assert_int_equal(lk_fake_nats_published_count_on(w->nats, DEAD), 2);
+    assert_int_equal(lk_fake_nats_get_stats(w->nats).deduplicated, 1);
+    assert_int_equal(lk_fake_nats_get_stats(w->nats).termed, 1);
+    assert_int_equal(w->calls, 1);
+}
+
 static void test_custom_delays_and_dead_letter_subject_are_used(void **state)
 {
     world *w = *state;
@@ -340,6 +369,8 @@ int main(void)
         T(test_ten_thousand_poison_events_all_leave_and_valid_ones_still_flow),
         T(test_a_delivery_past_max_deliver_is_dead_lettered_without_a_call),
         T(test_a_failed_dead_letter_is_naked_and_tried_again),
+        T(test_a_failed_nak_leaves_the_message_for_the_ack_wait),
+        T(test_a_dead_letter_whose_term_failed_is_stored_once),
         T(test_custom_delays_and_dead_letter_subject_are_used),
         T(test_an_error_after_a_reply_is_logged_not_retried),
         T(test_a_replayed_dead_letter_is_processed_as_a_new_event),

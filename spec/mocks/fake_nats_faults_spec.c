@@ -192,6 +192,17 @@ static void test_error_stacks_refuse_what_they_cannot_take(void **state)
     assert_int_equal(lk_fake_nats_push_errors(NULL, LK_FAKE_OP_ACK, 1,
                                               LK_ERR_IO, 0),
                      LK_ERR_INVALID);
+    /* taken entries make room for new ones; the order is kept */
+    lk_bus *bus = lk_fake_nats_bus(w->nats);
+    lk_fake_nats_push_errors(w->nats, LK_FAKE_OP_PUBLISH, 2, LK_ERR_IO, 0);
+    assert_int_equal(publish_on(bus, "{}", NULL), LK_ERR_IO);
+    lk_fake_nats_push_errors(w->nats, LK_FAKE_OP_PUBLISH, 1, LK_ERR_TIMEOUT,
+                             INT64_MAX);
+    assert_int_equal(lk_fake_nats_pending_errors(w->nats, LK_FAKE_OP_PUBLISH),
+                     2);
+    assert_int_equal(publish_on(bus, "{}", NULL), LK_ERR_IO);
+    assert_int_equal(publish_on(bus, "{}", NULL), LK_ERR_TIMEOUT);
+    assert_int_equal(lk_fake_nats_now(w->nats), INT64_MAX); /* clamped */
     lk_fake_nats_push_errors(w->nats, LK_FAKE_OP_NAK, 3, LK_ERR_IO, 0);
     lk_fake_nats_clear_errors(w->nats, LK_FAKE_OP_NAK);
     assert_int_equal(lk_fake_nats_pending_errors(w->nats, LK_FAKE_OP_NAK), 0);
