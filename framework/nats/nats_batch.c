@@ -59,6 +59,10 @@ typedef struct nats_batch {
     size_t acked;
     noted *noted;
     size_t noted_count, noted_cap;
+
+    /* Caller's thread only: the last subject made sure of (the bus's own
+     * cache costs a lock and a scan per message). */
+    char *ensured;
 } nats_batch;
 
 /* ---- the index table (caller holds mu) --------------------------------------- */
@@ -195,9 +199,28 @@ static char *move_noted(nats_batch *nb)
  * mu: it asks the server. An error only means the republish fails too. */
 static void ensure_again(nats_batch *nb, char *subject)
 {
-    if (subject != NULL)
-        (void)lk_nats_stream_ensure(nb->bus, subject, true, NULL);
+    if (subject == NULL)
+        return;
+    free(nb->ensured);
+    nb->ensured = NULL;
+    (void)lk_nats_stream_ensure(nb->bus, subject, true, NULL);
     free(subject);
+}
+
+static lk_status ensure_subject(nats_batch *nb, const char *subject,
+                                lk_error *err)
+{
+    if (nb->ensured != NULL && strcmp(nb->ensured, subject) == 0)
+        return LK_OK;
+    lk_status st = lk_nats_stream_ensure(nb->bus, subject, false, err);
+    if (st == LK_OK) {
+        char *copy = strdup(subject);
+        if (copy != NULL) {
+            free(nb->ensured);
+            nb->ensured = copy;
+        }
+    }
+    return st;
 }
 
 /* ---- ops ----------------------------------------------------------------------- */
@@ -213,7 +236,7 @@ static lk_status nb_publish(lk_batch *batch, const char *subject,
                           "publish %s: %zu bytes is more than NATS carries",
                           subject, len);
     if (st == LK_OK)
-        st = lk_nats_stream_ensure(nb->bus, subject, false, err);
+        st = ensure_subject(nb, subject, err);
     if (st != LK_OK)
         return st;
 
@@ -336,6 +359,7 @@ static void nb_free(lk_batch *batch)
     pthread_mutex_unlock(&nb->mu);
     free(nb->noted);
     free(nb->slots);
+    free(nb->ensured);
     pthread_mutex_destroy(&nb->mu);
     lk_batch_release(&nb->base);
     free(nb);

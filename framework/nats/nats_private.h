@@ -5,6 +5,7 @@
  *   nats_stream.c     make sure the stream captures a subject
  *   nats_subscribe.c  durable/ephemeral consumers and lk_msg deliveries
  *   nats_batch.c      asynchronous publishing (lk_batch)
+ *   nats_meta.c       a delivery's JetStream metadata, from its reply
  *   nats_status.c     natsStatus -> lk_status with the library's text
  *
  * Not installed; users see listenkit/nats.h only.
@@ -15,6 +16,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <nats/nats.h>
 
@@ -155,6 +157,18 @@ void lk_nats_subs_free(lk_nats_bus *b);
  * LK_ERR_CLOSED or LK_ERR_IO ("nothing was sent") naming `subject`. */
 lk_status lk_nats_check_open(lk_nats_bus *b, const char *subject,
                              lk_error *err);
+
+/* What an lk_msg needs of a delivery's JetStream metadata. */
+typedef struct lk_nats_meta {
+    uint64_t stream_seq;
+    uint64_t delivered;
+    int64_t timestamp_ns;
+} lk_nats_meta;
+
+/* Reads it from the reply subject of a JetStream delivery ("$JS.ACK...",
+ * both of its shapes) without allocating; false when `reply` is not one
+ * (NULL, another prefix, a token count or a number that does not fit). */
+bool lk_nats_ack_meta(const char *reply, lk_nats_meta *meta);
 
 /* The batch_new op (nats_batch.c). */
 lk_status lk_nats_batch_new(lk_bus *bus, const lk_batch_opts *opts,

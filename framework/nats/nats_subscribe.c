@@ -85,17 +85,26 @@ static void on_delivery(natsConnection *nc, natsSubscription *sub, natsMsg *m,
                         void *closure)
 {
     lk_nats_sub *ls = closure;
-    jsMsgMetaData *meta = NULL;
+    lk_nats_meta meta;
     (void)nc;
     (void)sub;
 
-    natsStatus s = natsMsg_GetMetaData(&meta, m);
-    if (s != NATS_OK) {
-        lk_log(LK_LOG_WARN,
-               "nats: %s: dropped a delivery without JetStream metadata: %s",
-               ls->subject, natsStatus_GetText(s));
-        natsMsg_Destroy(m);
-        return;
+    /* Read in place (nats_meta.c); libnats' own reader, which allocates,
+     * only for a subject of another shape, and for its error. */
+    if (!lk_nats_ack_meta(natsMsg_GetReply(m), &meta)) {
+        jsMsgMetaData *jm = NULL;
+        natsStatus s = natsMsg_GetMetaData(&jm, m);
+        if (s != NATS_OK) {
+            lk_log(LK_LOG_WARN,
+                   "nats: %s: dropped a delivery without JetStream metadata: "
+                   "%s",
+                   ls->subject, natsStatus_GetText(s));
+            natsMsg_Destroy(m);
+            return;
+        }
+        meta = (lk_nats_meta){jm->Sequence.Stream, jm->NumDelivered,
+                              jm->Timestamp};
+        jsMsgMetaData_Destroy(jm);
     }
     int len = natsMsg_GetDataLength(m);
     const char *data = natsMsg_GetData(m);
@@ -105,14 +114,13 @@ static void on_delivery(natsConnection *nc, natsSubscription *sub, natsMsg *m,
             .subject = natsMsg_GetSubject(m),
             .data = data != NULL ? data : "",
             .length = len > 0 ? (size_t)len : 0,
-            .stream_seq = meta->Sequence.Stream,
-            .delivery_count = meta->NumDelivered,
-            .timestamp_ms = meta->Timestamp / NS_PER_MS,
+            .stream_seq = meta.stream_seq,
+            .delivery_count = meta.delivered,
+            .timestamp_ms = meta.timestamp_ns / NS_PER_MS,
         },
         .m = m,
     };
     ls->handler(&d.base, ls->closure);
-    jsMsgMetaData_Destroy(meta);
     natsMsg_Destroy(m);
 }
 

@@ -97,11 +97,20 @@ static void test_publish_checks_arguments_as_the_bus_does(void **state)
     assert_int_equal(lk_batch_publish(batch, "s", NULL, 3, NULL, &err),
                      LK_ERR_INVALID);
     assert_message_has(err.message, "publish s: data is NULL but length is 3");
+    /* A subject that passed once is not checked again, the data is. */
+    assert_int_equal(lk_batch_publish(batch, "s", "x", 1, NULL, &err), LK_OK);
+    assert_int_equal(lk_batch_publish(batch, "s", NULL, 2, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_message_has(err.message, "publish s: data is NULL but length is 2");
+    assert_int_equal(lk_batch_publish(batch, "s.", "x", 1, NULL, &err),
+                     LK_ERR_INVALID);
+    assert_int_equal(lk_batch_publish(batch, NULL, "x", 1, NULL, &err),
+                     LK_ERR_INVALID);
     assert_int_equal(lk_batch_wait(batch, -1, &err), LK_ERR_INVALID);
     assert_message_has(err.message, "timeout_ms must be >= 0, got -1");
     assert_int_equal(lk_batch_wait(NULL, 0, &err), LK_ERR_INVALID);
-    assert_int_equal(lk_batch_published(batch), 0);
-    assert_int_equal(b.publishes, 0);
+    assert_int_equal(lk_batch_published(batch), 1);
+    assert_int_equal(b.publishes, 1);
     lk_batch_free(batch);
 }
 

@@ -45,6 +45,7 @@ typedef struct bench_opts {
     size_t n[BENCH_COUNT_];    /* the size of each benchmark */
     size_t store_scale_max;    /* largest N of the lookup-growth series */
     size_t pg_scale_max;       /* the same for the PostgreSQL store */
+    size_t nats_bulk;          /* N of the consume and async publish rows */
     const char *nats_url;      /* the JetStream server (given or started) */
     const char *nats_missing;  /* why there is none ("no nats-server") */
 } bench_opts;
@@ -227,6 +228,8 @@ void bench_dispatch(const bench_opts *opts, bench_report *report);
 void bench_store(const bench_opts *opts, bench_report *report);
 void bench_broker(const bench_opts *opts, bench_report *report);
 void bench_nats(const bench_opts *opts, bench_report *report);
+/* The consume and async publish rows (bench_nats runs them). */
+void bench_nats_bulk(const bench_opts *opts, bench_report *report);
 void bench_suite(const bench_opts *opts, bench_report *report);
 void bench_pg(const bench_opts *opts, bench_report *report);
 

@@ -2,13 +2,11 @@
  * server: through an lk_listener on lk_nats_bus, against libnats' own
  * JetStream calls with the adapter's stream and consumer settings. */
 #include "bench.h"
+#include "bench_nats.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <nats/nats.h>
 
@@ -17,59 +15,7 @@
 #include "listenkit/nats.h"
 
 #define QUEUE "bench-nats"
-#define WAIT_S 60
 #define PUBLISH_TIMEOUT_MS 5000
-
-/* Counts acked deliveries; the publishing thread waits for all of them. */
-typedef struct waiter {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    size_t acked, want;
-    uint64_t sum; /* order-free: deliveries race with nothing, but keep it so */
-    bool failed;
-} waiter;
-
-static void waiter_reset(waiter *w, size_t want)
-{
-    pthread_mutex_lock(&w->mu);
-    w->acked = 0;
-    w->want = want;
-    w->sum = 0;
-    w->failed = false;
-    pthread_mutex_unlock(&w->mu);
-}
-
-static void waiter_add(waiter *w, uint64_t sum, bool ok)
-{
-    pthread_mutex_lock(&w->mu);
-    w->sum += sum;
-    if (ok)
-        w->acked++;
-    else
-        w->failed = true;
-    if (w->acked >= w->want || w->failed)
-        pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-}
-
-/* True once every delivery was acked (false on a failure or timeout). */
-static bool waiter_wait(waiter *w, uint64_t *sum)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += WAIT_S;
-    pthread_mutex_lock(&w->mu);
-    int rc = 0;
-    while (w->acked < w->want && !w->failed && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&w->cv, &w->mu, &until);
-    bool ok = w->acked >= w->want && !w->failed;
-    *sum = w->sum;
-    if (!ok)
-        fprintf(stderr, "bench: nats: %zu of %zu events acked%s\n", w->acked,
-                w->want, w->failed ? " (an ack failed)" : " (timeout)");
-    pthread_mutex_unlock(&w->mu);
-    return ok;
-}
 
 typedef struct nats_ctx {
     const char *url;
@@ -79,15 +25,6 @@ typedef struct nats_ctx {
 } nats_ctx;
 
 /* ---- listenkit ----------------------------------------------------------------- */
-
-static lk_status on_updated(lk_listener *l, const json_t *data, lk_msg *msg)
-{
-    waiter *w = l->ctx;
-    uint64_t sum = bench_read_ticket_lk(data);
-    lk_status s = lk_msg_ack(msg);
-    waiter_add(w, sum, s == LK_OK);
-    return s;
-}
 
 static bool run_listenkit(void *vctx, double *fig, uint64_t *sum)
 {
@@ -102,7 +39,7 @@ static bool run_listenkit(void *vctx, double *fig, uint64_t *sum)
     lk_schema schema = ticketing_ticket_updated;
     schema.subject = subject;
     lk_listener_def def = {
-        .schema = &schema, .queue_group = QUEUE, .on_message = on_updated};
+        .schema = &schema, .queue_group = QUEUE, .on_message = bench_nats_on_updated};
     lk_nats_opts nopts = {.stream = stream, .name = "bench-listenkit",
                           .publish_timeout_ms = PUBLISH_TIMEOUT_MS};
     lk_bus *bus = NULL;
@@ -129,31 +66,6 @@ static bool run_listenkit(void *vctx, double *fig, uint64_t *sum)
 
 /* ---- libnats by hand ------------------------------------------------------------ */
 
-static void on_raw(natsConnection *nc, natsSubscription *sub, natsMsg *m,
-                   void *closure)
-{
-    waiter *w = closure;
-    uint64_t sum = 0;
-    json_error_t jerr;
-    (void)nc;
-    (void)sub;
-    json_t *data = json_loadb(natsMsg_GetData(m),
-                              (size_t)natsMsg_GetDataLength(m), 0, &jerr);
-    bool ok = data != NULL && bench_read_ticket_raw(data, &sum);
-    json_decref(data);
-    /* As the adapter does: bad data is termed, good data acked. */
-    natsStatus s = ok ? natsMsg_Ack(m, NULL) : natsMsg_Term(m, NULL);
-    waiter_add(w, sum, ok && s == NATS_OK);
-    natsMsg_Destroy(m);
-}
-
-static bool nats_failed(const char *what, natsStatus s, jsErrCode jerr)
-{
-    fprintf(stderr, "bench: nats (libnats): %s: %s (JetStream error %d)\n",
-            what, natsStatus_GetText(s), (int)jerr);
-    return false;
-}
-
 /* The stream and durable queue consumer the adapter would make: file
  * storage, explicit ack, 5 s ack wait, unlimited deliveries, deliver all. */
 static bool raw_setup(natsConnection *nc, jsCtx *js, const char *stream,
@@ -174,9 +86,9 @@ static bool raw_setup(natsConnection *nc, jsCtx *js, const char *stream,
     sc.Storage = js_FileStorage;
     natsStatus s = js_AddStream(NULL, js, &sc, NULL, &jerr);
     if (s != NATS_OK)
-        return nats_failed("add stream", s, jerr);
+        return bench_nats_failed("add stream", s, jerr);
     if ((s = natsInbox_Create(&ib)) != NATS_OK)
-        return nats_failed("inbox", s, 0);
+        return bench_nats_failed("inbox", s, 0);
     snprintf(inbox, sizeof inbox, "%s", (const char *)ib);
     natsInbox_Destroy(ib);
     jsConsumerConfig_Init(&cc);
@@ -190,7 +102,7 @@ static bool raw_setup(natsConnection *nc, jsCtx *js, const char *stream,
     cc.FilterSubject = subject;
     s = js_AddConsumer(NULL, js, stream, &cc, NULL, &jerr);
     if (s != NATS_OK)
-        return nats_failed("add consumer", s, jerr);
+        return bench_nats_failed("add consumer", s, jerr);
     return true;
 }
 
@@ -216,12 +128,12 @@ static bool run_raw(void *vctx, double *fig, uint64_t *sum)
     waiter_reset(&c->w, p->count);
     natsStatus s = natsConnection_ConnectTo(&nc, c->url);
     if (s != NATS_OK)
-        ok = nats_failed("connect", s, 0);
+        ok = bench_nats_failed("connect", s, 0);
     if (ok) {
         jsOptions_Init(&jo);
         jo.Wait = PUBLISH_TIMEOUT_MS;
         if ((s = natsConnection_JetStream(&js, nc, &jo)) != NATS_OK)
-            ok = nats_failed("JetStream context", s, 0);
+            ok = bench_nats_failed("JetStream context", s, 0);
     }
     ok = ok && raw_setup(nc, js, stream, subject, durable);
     if (ok) {
@@ -231,9 +143,9 @@ static bool run_raw(void *vctx, double *fig, uint64_t *sum)
         so.ManualAck = true;
         so.Queue = QUEUE; /* libnats 3.4 has no js_QueueSubscribe: this is
                              its queue subscription */
-        s = js_Subscribe(&sub, js, subject, on_raw, &c->w, NULL, &so, &jerr);
+        s = js_Subscribe(&sub, js, subject, bench_nats_on_raw, &c->w, NULL, &so, &jerr);
         if (s != NATS_OK)
-            ok = nats_failed("queue subscribe", s, jerr);
+            ok = bench_nats_failed("queue subscribe", s, jerr);
     }
     jsPubOptions_Init(&po);
     po.MaxWait = PUBLISH_TIMEOUT_MS;
@@ -244,7 +156,7 @@ static bool run_raw(void *vctx, double *fig, uint64_t *sum)
                        &jerr);
         jsPubAck_Destroy(ack);
         if (s != NATS_OK)
-            ok = nats_failed("publish", s, jerr);
+            ok = bench_nats_failed("publish", s, jerr);
     }
     ok = ok && waiter_wait(&c->w, sum);
     uint64_t t1 = bench_now_ns();
@@ -258,7 +170,7 @@ static bool run_raw(void *vctx, double *fig, uint64_t *sum)
     return ok;
 }
 
-void bench_nats(const bench_opts *opts, bench_report *report)
+static void bench_nats_sync(const bench_opts *opts, bench_report *report)
 {
     nats_ctx c = {.url = opts->nats_url};
     size_t n = opts->n[BENCH_NATS];
@@ -282,12 +194,16 @@ void bench_nats(const bench_opts *opts, bench_report *report)
         bench_row_skip(row, "skipped: out of memory");
         return;
     }
-    pthread_mutex_init(&c.w.mu, NULL);
-    pthread_cond_init(&c.w.cv, NULL);
+    waiter_init(&c.w);
     if (bench_run_pairs(opts, row, true, run_listenkit, run_raw, &c))
         bench_row_note(row, "sync publish (waits for the stream's ack), one "
                        "queue member, file storage; each run a fresh stream");
-    pthread_cond_destroy(&c.w.cv);
-    pthread_mutex_destroy(&c.w.mu);
+    waiter_destroy(&c.w);
     bench_payloads_free(&c.payloads);
+}
+
+void bench_nats(const bench_opts *opts, bench_report *report)
+{
+    bench_nats_sync(opts, report);
+    bench_nats_bulk(opts, report);
 }

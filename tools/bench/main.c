@@ -25,14 +25,16 @@ typedef struct size_preset {
     size_t n[BENCH_COUNT_];
     size_t store_scale_max;
     size_t pg_scale_max;
+    size_t nats_bulk;
 } size_preset;
 
 /* Defaults finish in well under 2 minutes on 2 cores; small is a smoke run. */
 static const size_preset presets[] = {
-    {"small", {2000, 2000, 2000, 200, 3, 300}, 10000, 10000},
-    {"default", {100000, 100000, 50000, 3000, 20, 3000}, 1000000, 100000},
+    {"small", {2000, 2000, 2000, 200, 3, 300}, 10000, 10000, 5000},
+    {"default", {100000, 100000, 50000, 3000, 20, 3000}, 1000000, 100000,
+     100000},
     {"large", {1000000, 1000000, 500000, 50000, 200, 20000}, 1000000,
-     1000000},
+     1000000, 1000000},
 };
 
 static void usage(FILE *out)
@@ -53,7 +55,9 @@ static void usage(FILE *out)
 "  broker    publish -> deliver -> ack through the fake broker, 4 queue\n"
 "            members, vs a ring buffer feeding 4 round-robin consumers\n"
 "  nats      events published and acked through an lk_listener on a real\n"
-"            JetStream server vs libnats js_Publish/js_QueueSubscribe\n"
+"            JetStream server vs libnats js_Publish/js_QueueSubscribe;\n"
+"            a backlog consumed by 4 listeners vs 4 js_Subscribe queue\n"
+"            consumers; async publish (lk_batch) vs js_PublishAsync\n"
 "  suite     ticketing behaviours through the doubles vs the real server\n"
 "  pg        insert, find by _id, versioned save and a filtered find in the\n"
 "            PostgreSQL store vs raw libpq issuing the same statements;\n"
@@ -67,7 +71,8 @@ static void usage(FILE *out)
 "  --n NAME=N          the size of one benchmark (repeatable), e.g.\n"
 "                      --n dispatch=500000; NAME=store-scale sets the largest\n"
 "                      N of the lookup series, NAME=pg-scale the PostgreSQL\n"
-"                      one\n"
+"                      one, NAME=nats-bulk the N of the nats consume and\n"
+"                      async publish rows\n"
 "  --only NAME[,NAME]  run only these benchmarks\n"
 "  --json              print one JSON object instead of the table\n"
 "  --nats-url URL      use this JetStream server instead of starting one\n"
@@ -133,6 +138,11 @@ static bool parse_n(const char *text, bench_opts *opts)
         opts->pg_scale_max = v;
         return true;
     }
+    if ((size_t)(eq - text) == strlen("nats-bulk") &&
+        strncmp(text, "nats-bulk", (size_t)(eq - text)) == 0) {
+        opts->nats_bulk = v;
+        return true;
+    }
     int i = bench_index(text, (size_t)(eq - text));
     if (i < 0) {
         fprintf(stderr, "bench: unknown benchmark in --n %s\n", text);
@@ -167,6 +177,7 @@ static int parse_args(int argc, char **argv, bench_opts *opts)
     memcpy(opts->n, preset->n, sizeof opts->n);
     opts->store_scale_max = preset->store_scale_max;
     opts->pg_scale_max = preset->pg_scale_max;
+    opts->nats_bulk = preset->nats_bulk;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -168,6 +168,7 @@ struct lk_batch {
     lk_batch_failure *failures;
     size_t failure_count, failure_cap;
     bool sorted;
+    char *checked_subject; /* the last subject that passed the checks */
 };
 
 void lk_batch_init(lk_batch *batch, const lk_batch_ops *ops);
