@@ -94,7 +94,10 @@ static void test_by_default_a_lost_connection_is_retried_past_any_count(void **s
     assert_int_equal(__atomic_load_n(&closed, __ATOMIC_SEQ_CST), 0);
 }
 
-static void test_the_reconnect_delay_doubles_up_to_its_cap(void **state)
+/* 100, 200, 400, 400, ... ms: after 3 s down the next try is at most the
+ * cap away once the server is back (doubling without the cap would be
+ * at 1600 ms by then). */
+static void test_the_reconnect_delay_grows_but_never_past_its_cap(void **state)
 {
     (void)state;
     char stream[64];
@@ -104,15 +107,12 @@ static void test_the_reconnect_delay_doubles_up_to_its_cap(void **state)
     spec_nats_server_spawn(&own);
     spec_nats_server_require(&own);
     spec_nats_unique_name(stream, sizeof stream, "LKRECO");
-    /* 100, 200, 400, 400, ...: ~1.1 s for 4 rounds, where a fixed 100 ms
-     * would make ~11 rounds. Counted from the server's refusals is not
-     * possible, so from the time to come back once it is up again. */
     lk_nats_opts opts = {.stream = stream, .reconnect_wait_ms = 100,
                          .reconnect_max_wait_ms = 400};
     assert_int_equal(lk_nats_bus_connect(&bus, own.url, &opts, &err), LK_OK);
     spec_log_capture_start();
     assert_true(spec_nats_server_down(&own));
-    sleep_ms(1600);
+    sleep_ms(3000);
     assert_true(spec_nats_server_up(&own));
     int64_t t0 = now_ms();
     wait_logged("reconnected to", 5000);
@@ -122,8 +122,36 @@ static void test_the_reconnect_delay_doubles_up_to_its_cap(void **state)
     spec_log_capture_stop();
     spec_nats_server_stop(&own);
     assert_true(reconnected);
-    /* at most one capped delay (plus scheduling) after the server is up */
-    assert_true(back_after < 400 + 300);
+    assert_true(back_after < 1000);
+}
+
+static void test_the_backoff_doubles_from_the_first_delay_to_the_cap(void **state)
+{
+    (void)state;
+    lk_error err = {0};
+    lk_bus *bus = NULL;
+    /* seen from the outside: a bound of 3 rounds at 100/200/400 ms gives
+     * up after about 700 ms, not 300 (fixed) and not 100 (none) */
+    spec_nats_server own;
+    int closed = 0;
+    spec_nats_server_spawn(&own);
+    spec_nats_server_require(&own);
+    lk_nats_opts opts = {.reconnect_attempts = 3, .reconnect_wait_ms = 100,
+                         .reconnect_max_wait_ms = 400,
+                         .on_closed = count_closed, .on_closed_closure = &closed};
+    assert_int_equal(lk_nats_bus_connect(&bus, own.url, &opts, &err), LK_OK);
+    spec_log_capture_start(); /* the disconnect and the give-up are logged */
+    assert_true(spec_nats_server_down(&own));
+    int64_t t0 = now_ms();
+    for (int i = 0; i < 500 && __atomic_load_n(&closed, __ATOMIC_SEQ_CST) == 0; i++)
+        sleep_ms(10);
+    int64_t gave_up_after = now_ms() - t0;
+    lk_bus_free(bus);
+    spec_log_capture_stop();
+    spec_nats_server_stop(&own);
+    assert_int_equal(__atomic_load_n(&closed, __ATOMIC_SEQ_CST), 1);
+    assert_true(gave_up_after >= 550);
+    assert_true(gave_up_after < 3000);
 }
 
 static void test_a_bound_on_attempts_closes_for_good_and_calls_on_closed(void **state)
@@ -275,7 +303,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_by_default_a_lost_connection_is_retried_past_any_count),
-        cmocka_unit_test(test_the_reconnect_delay_doubles_up_to_its_cap),
+        cmocka_unit_test(test_the_reconnect_delay_grows_but_never_past_its_cap),
+        cmocka_unit_test(test_the_backoff_doubles_from_the_first_delay_to_the_cap),
         cmocka_unit_test(test_a_bound_on_attempts_closes_for_good_and_calls_on_closed),
         cmocka_unit_test(test_a_drain_never_calls_on_closed),
         cmocka_unit_test(test_start_up_waits_for_a_server_that_comes_up_late),
