@@ -31,6 +31,10 @@ CASE=test_only_a_test_name_runs_that_test_wherever_it_is
 ONLY=test_set_truncates_long_messages run "$err" "$ver"
 check grep -qx "1 passed, 0 failed" "$tmp/out"
 
+CASE=test_only_a_test_name_reports_only_the_spec_that_has_it
+ONLY=test_set_truncates_long_messages REPORT=junit run "$err" "$ver"
+check test "$(ls "$tmp/reports")" = framework_error_spec.xml
+
 CASE=test_only_file_colon_test_runs_one_test_of_that_file
 ONLY='error_spec:test_set_*' run "$err" "$ver"
 check grep -Eq '^[2-9][0-9]* passed, 0 failed$' "$tmp/out"
