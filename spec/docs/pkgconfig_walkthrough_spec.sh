@@ -12,7 +12,7 @@ root=$(pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 . spec/support/spec.sh
 # the outer make's flavour (SAN=1 ...) is not the user's; build aside
-unset MAKEFLAGS MFLAGS MAKELEVEL
+unset MAKEFLAGS MFLAGS MAKELEVEL SAN COV OPT
 export BUILD="$tmp/build"
 
 python3 spec/docs/doc_blocks.py extract mocks/README.md sh >"$tmp/block.sh"
