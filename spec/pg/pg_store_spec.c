@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 
 #include "listenkit.h"
 #include "listenkit/pg.h"
@@ -365,6 +366,48 @@ static void test_explain_refuses_bad_filters_and_other_stores(void **state)
     bson_destroy(bad);
 }
 
+/* ---- the pool ----------------------------------------------------------------- */
+
+typedef struct counter {
+    lk_collection *coll;
+    int ok;
+} counter;
+
+static void *count_often(void *arg)
+{
+    counter *k = arg;
+    for (int i = 0; i < 25; i++) {
+        int64_t n = -1;
+        if (lk_collection_count(k->coll, NULL, &n, NULL) == LK_OK && n == 1)
+            k->ok++;
+    }
+    return NULL;
+}
+
+static void test_a_pool_of_one_connection_serves_many_threads_in_turn(
+    void **state)
+{
+    fixture *f = *state;
+    lk_pg_opts opts = {.schema = f->schema, .pool_size = 1};
+    lk_store *store = NULL;
+    assert_int_equal(lk_pg_store_connect(&store, srv.url, &opts, NULL), LK_OK);
+    lk_collection *c = store_spec_collection(store, "pooled", NULL);
+    bson_destroy(store_spec_insert(c, "{\"n\": 1}"));
+    pthread_t threads[4];
+    counter counters[4];
+    for (int t = 0; t < 4; t++) {
+        counters[t] = (counter){.coll = c};
+        assert_int_equal(
+            pthread_create(&threads[t], NULL, count_often, &counters[t]), 0);
+    }
+    for (int t = 0; t < 4; t++)
+        pthread_join(threads[t], NULL);
+    /* every call waited its turn for the one connection, none failed */
+    for (int t = 0; t < 4; t++)
+        assert_int_equal(counters[t].ok, 25);
+    lk_store_free(store);
+}
+
 /* ---- rows changed under the store ------------------------------------------------ */
 
 static void test_a_row_that_is_not_bson_is_an_error_not_a_document(
@@ -400,6 +443,7 @@ int main(void)
         T(test_id_and_unique_equality_are_index_scans),
         T(test_pushdown_off_scans_by_option_or_environment),
         T(test_explain_refuses_bad_filters_and_other_stores),
+        T(test_a_pool_of_one_connection_serves_many_threads_in_turn),
         T(test_a_row_that_is_not_bson_is_an_error_not_a_document),
 #undef T
     };
