@@ -131,12 +131,14 @@ $(BUILD)/spec/%: $(BUILD)/obj/spec/%.o $(SPEC_FILTER) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(SPEC_FILTER) $(LIBS) $(LDLIBS)
 
-$(BUILD)/bin/tickets: $(call obj,services/tickets/main.c) $(LIBS)
-$(BUILD)/bin/orders: $(call obj,services/orders/main.c) $(LIBS)
+# The service programs link the product only, never mocks/ or spec support.
+PROG_LIBS := $(foreach l,ticketing pg nats core,$(if $(src_$(l)),$(lib_$(l))))
+$(BUILD)/bin/tickets: $(call obj,services/tickets/main.c) $(PROG_LIBS)
+$(BUILD)/bin/orders: $(call obj,services/orders/main.c) $(PROG_LIBS)
 $(BUILD)/bin/ticketing-scenario: $(call obj,tools/scenario/main.c) $(LIBS)
 $(BUILD)/bin/%:
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
 
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 $(BUILD)/bin/bench: $(call obj,$(BENCH_SRCS)) $(LIBS)

@@ -62,12 +62,18 @@ lk_status ticketing_find_ticket(lk_collection *tickets, const bson_oid_t *id,
 
 lk_status ticketing_listen_all(const char *service, lk_listener *listeners,
                                const lk_listener_def *const *defs,
-                               size_t count, lk_bus *bus, void *ctx,
-                               lk_error *err)
+                               lk_listener_def *defs_out, size_t count,
+                               const ticketing_listen_opts *opts, lk_bus *bus,
+                               void *ctx, lk_error *err)
 {
     lk_status s = LK_OK;
     for (size_t i = 0; s == LK_OK && i < count; i++) {
-        s = lk_listener_init(&listeners[i], defs[i], bus, ctx, err);
+        defs_out[i] = *defs[i];
+        if (opts != NULL && opts->ack_wait_ms != 0)
+            defs_out[i].ack_wait_ms = opts->ack_wait_ms;
+        if (opts != NULL && opts->max_deliver != 0)
+            defs_out[i].max_deliver = opts->max_deliver;
+        s = lk_listener_init(&listeners[i], &defs_out[i], bus, ctx, err);
         if (s == LK_OK)
             s = lk_listener_listen(&listeners[i], err);
         if (s != LK_OK)

@@ -3,17 +3,19 @@
 
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/stop_signals.h"
+#include "http/server.h"
 #include "listenkit/nats.h"
-#include "mem_store.h"
+#include "listenkit/pg.h"
 
-/* How long start-up waits for a server that is not up yet. */
-#define DEFAULT_CONNECT_WAIT_MS 60000
+#define HTTP_STOP_TIMEOUT_MS 10000
+#define MAX_RETRY_DELAY_MS 5000
 
-static int bus_closed; /* set on a libnats thread, read on the main one */
+static int bus_closed; /* set on a libnats thread, read on the others */
 
 /* The bus gave up for good (a libnats thread): wake the main thread the
  * way a stop signal would, and let it exit non-zero. */
@@ -24,51 +26,156 @@ static void on_bus_closed(void *closure)
     kill(getpid(), SIGTERM);
 }
 
-static int64_t env_number(const char *name, int64_t fallback)
+/* Sleeps `ms` unless a stop signal comes first (then true). */
+static bool stopped_while_waiting(const sigset_t *stop, int64_t ms)
 {
-    const char *env = getenv(name);
-    return env != NULL && env[0] != '\0' ? strtoll(env, NULL, 10) : fallback;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    return sigtimedwait(stop, NULL, &ts) > 0;
 }
 
-int ticketing_run_program(const char *name, const char *url,
-                          ticketing_start_fn start, ticketing_stop_fn close_svc,
-                          void *svc)
+/* PostgreSQL, waiting up to cfg->connect_wait_ms for a server to answer. */
+static lk_status connect_store(const char *name, const ticketing_config *cfg,
+                               const sigset_t *stop, lk_store **out,
+                               lk_error *err)
 {
-    const lk_nats_opts opts = {
-        .name = name,
-        .connect_wait_ms = env_number("NATS_CONNECT_WAIT_MS",
-                                      DEFAULT_CONNECT_WAIT_MS),
-        .reconnect_attempts = (int)env_number("NATS_RECONNECT_ATTEMPTS", 0),
-        .on_closed = on_bus_closed};
-    lk_store *store = lk_mem_store_new();
+    const lk_pg_opts opts = {.schema = cfg->database_schema};
+    int64_t waited = 0, delay = 250;
+    for (;;) {
+        lk_status s =
+            lk_pg_store_connect(out, cfg->database_url, &opts, err);
+        if (s != LK_ERR_IO || waited >= cfg->connect_wait_ms)
+            return s;
+        lk_log(LK_LOG_WARN,
+               "%s: waiting for PostgreSQL (%s); next try in %lld ms", name,
+               err != NULL ? err->message : "", (long long)delay);
+        if (stopped_while_waiting(stop, delay))
+            return lk_error_set(err, LK_ERR_CLOSED,
+                                "stopped while waiting for PostgreSQL");
+        waited += delay;
+        delay = delay * 2 < MAX_RETRY_DELAY_MS ? delay * 2 : MAX_RETRY_DELAY_MS;
+    }
+}
+
+static lk_status connect_bus(const char *name, const ticketing_config *cfg,
+                             lk_bus **out, lk_error *err)
+{
+    const lk_nats_opts opts = {.name = name,
+                               .user = cfg->nats_user,
+                               .password = cfg->nats_password,
+                               .token = cfg->nats_token,
+                               .credentials_file = cfg->nats_creds,
+                               .tls_ca_file = cfg->nats_ca,
+                               .connect_wait_ms = cfg->connect_wait_ms,
+                               .reconnect_attempts = cfg->reconnect_attempts,
+                               .on_closed = on_bus_closed};
+    return lk_nats_bus_connect(out, cfg->nats_url, &opts, err);
+}
+
+/* /healthz: the bus not closed for good, and the store answering. */
+static lk_status health(void *ctx, lk_error *err)
+{
+    lk_collection *probe = ctx;
+    bson_oid_t none;
+    bson_t *doc = NULL;
+    if (__atomic_load_n(&bus_closed, __ATOMIC_SEQ_CST))
+        return lk_error_set(err, LK_ERR_CLOSED,
+                            "nats: the connection is closed");
+    bson_oid_init_from_string(&none, "000000000000000000000000");
+    lk_status s = lk_collection_find_by_id(probe, &none, &doc, err);
+    if (doc != NULL)
+        bson_destroy(doc);
+    if (s == LK_OK || s == LK_ERR_NOT_FOUND)
+        return LK_OK;
+    lk_error_prefix(err, "database");
+    return s;
+}
+
+static lk_status serve(const ticketing_program *p,
+                       const ticketing_config *cfg,
+                       const ticketing_running *run,
+                       ticketing_http_server **srv, lk_error *err)
+{
+    const ticketing_http_server_opts o = {
+        .port = cfg->port,
+        .routes = p->routes,
+        .svc = p->svc,
+        .jwt_key = (const unsigned char *)cfg->jwt_key,
+        .jwt_key_len = strlen(cfg->jwt_key),
+        .health = health,
+        .health_ctx = run->probe};
+    return ticketing_http_server_start(&o, srv, err);
+}
+
+/* Everything after the configuration: connect, run, stop. */
+static int run_program(const ticketing_program *p,
+                       const ticketing_config *cfg)
+{
+    lk_store *store = NULL;
     lk_bus *bus = NULL;
+    ticketing_http_server *srv = NULL;
+    ticketing_running run = {0};
     sigset_t stop;
     lk_error err;
 
     lk_error_clear(&err);
     /* First, before libnats starts threads: they inherit the mask. */
     lk_status s = ticketing_block_stop_signals(&stop, &err);
-    if (s == LK_OK && store == NULL)
-        s = lk_error_set(&err, LK_ERR_NOMEM, "memory store");
     if (s == LK_OK)
-        s = lk_nats_bus_connect(&bus, url, &opts, &err);
+        s = connect_store(p->name, cfg, &stop, &store, &err);
     if (s == LK_OK)
-        s = start(svc, bus, store, &err);
+        s = connect_bus(p->name, cfg, &bus, &err);
+    if (s == LK_OK)
+        s = p->start(p->svc, bus, store, cfg, &run, &err);
+    if (s == LK_OK)
+        s = lk_outbox_start(run.outbox, &err);
+    if (s == LK_OK)
+        s = serve(p, cfg, &run, &srv, &err);
     if (s == LK_OK) {
-        lk_log(LK_LOG_INFO, "%s: listening", name);
+        lk_log(LK_LOG_INFO, "%s: listening on port %u", p->name,
+               (unsigned)ticketing_http_server_port(srv));
         int sig = ticketing_wait_for_stop_signal(&stop);
         if (__atomic_load_n(&bus_closed, __ATOMIC_SEQ_CST))
             s = lk_error_set(&err, LK_ERR_CLOSED,
                              "the NATS connection is closed for good; "
                              "exiting so the supervisor restarts us");
         else
-            lk_log(LK_LOG_INFO, "%s: signal %d, draining", name, sig);
+            lk_log(LK_LOG_INFO, "%s: signal %d, draining", p->name, sig);
     }
+    ticketing_http_server_stop(srv, HTTP_STOP_TIMEOUT_MS);
+    lk_outbox_stop(run.outbox);
     lk_bus_free(bus); /* drains: in-flight handlers finish first */
-    close_svc(svc);
+    p->stop(p->svc);
     lk_store_free(store);
     lk_nats_library_close(); /* libnats' threads and memory */
+    if (s == LK_ERR_CLOSED && !__atomic_load_n(&bus_closed, __ATOMIC_SEQ_CST))
+        return 0; /* stopped during start-up, as asked */
     if (s != LK_OK)
-        fprintf(stderr, "%s: %s\n", name, err.message);
+        fprintf(stderr, "%s: %s\n", p->name, err.message);
     return s == LK_OK ? 0 : 1;
+}
+
+int ticketing_main(const ticketing_program *p, int argc, char **argv)
+{
+    ticketing_config cfg;
+    lk_error err;
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+                     strcmp(argv[1], "-h") == 0)) {
+        printf("usage: %s [--help]\n\nThe %s service: its HTTP API on PORT, "
+               "its events on NATS JetStream, its records in PostgreSQL.\n\n"
+               "%s",
+               p->name, p->name, ticketing_config_usage());
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "%s: unknown argument \"%.64s\" (see --help)\n",
+                p->name, argv[1]);
+        return 2;
+    }
+    if (ticketing_config_read(p->name, NULL, NULL, &cfg, &err) != LK_OK) {
+        fprintf(stderr, "%s: configuration: %s (see --help)\n", p->name,
+                err.message);
+        return 2;
+    }
+    lk_log_set_level(cfg.log_level);
+    return run_program(p, &cfg);
 }

@@ -1,45 +1,77 @@
 /*
  * common/program.h — the shell both service programs run in.
  *
- * A service program is: block SIGINT/SIGTERM, connect the NATS JetStream bus,
- * make a store, start the service (its init + listen_all), wait for a stop
- * signal, drain and free. Only the "start the service" step differs between
- * tickets and orders, so it is the one callback.
+ *     int main(int argc, char **argv)
+ *     {
+ *         tickets_service svc = {0};
+ *         const ticketing_program p = {"tickets", &svc, tickets_start,
+ *                                      tickets_stop, tickets_routes};
+ *         return ticketing_main(&p, argc, argv);
+ *     }
  *
- * Until a real document store exists (the PostgreSQL store is still to
- * come) the store is the memory store of mocks/, so records live as long as
- * the process.
+ * What ticketing_main does:
+ *   1. `--help`: the usage (common/config.h's variables) on stdout, exit 0;
+ *      any other argument, or bad configuration: a message on stderr naming
+ *      the variable, exit 2;
+ *   2. blocks SIGINT/SIGTERM (before any thread starts), then connects the
+ *      PostgreSQL store (DATABASE_URL, schema DATABASE_SCHEMA) and the NATS
+ *      bus, each waiting up to CONNECT_WAIT_MS for a server that is not up
+ *      yet, every try logged at warn with the next delay (doubling up to
+ *      5 s); a stop signal while waiting for PostgreSQL ends the wait;
+ *   3. starts the service (init + listen_all with ACK_WAIT_MS and
+ *      MAX_DELIVER), its outbox's relay thread, and the HTTP server on PORT
+ *      (GET /healthz: 200 while the NATS connection is not closed for good
+ *      and the database answers);
+ *   4. on SIGINT/SIGTERM: stops accepting connections and lets requests in
+ *      flight finish (up to 10 s), stops the relay, drains the bus
+ *      (in-flight handlers finish, bounded by the adapter's drain timeout),
+ *      closes the service and the store, exits 0;
+ *   5. when the NATS connection is closed for good (the adapter's
+ *      on_closed) it shuts down the same way and exits 1, so a supervisor
+ *      restarts it; a start-up failure exits 1 too, the reason on stderr.
+ * The programs link the product only (framework, its NATS and PostgreSQL
+ * adapters, services/): never mocks/.
  */
 #ifndef TICKETING_PROGRAM_H
 #define TICKETING_PROGRAM_H
 
 #include "listenkit.h"
 
+#include "common/config.h"
+#include "http/http.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Starts the service `svc` on `bus` and `store` (init, then listen_all). */
+/* What the shell needs of a started service. */
+typedef struct ticketing_running {
+    lk_outbox *outbox;     /* the service's: the relay thread runs on it */
+    lk_collection *probe;  /* read by /healthz: "the database answers" */
+} ticketing_running;
+
+/* Starts the service `svc` on `bus` and `store` as `cfg` says (init, then
+ * listen_all); fills `out`. */
 typedef lk_status (*ticketing_start_fn)(void *svc, lk_bus *bus,
-                                        lk_store *store, lk_error *err);
+                                        lk_store *store,
+                                        const ticketing_config *cfg,
+                                        ticketing_running *out,
+                                        lk_error *err);
 
 /* Releases what start made, once the bus is drained (also after a start
  * that failed half-way). */
 typedef void (*ticketing_stop_fn)(void *svc);
 
-/*
- * Runs the program `name` until SIGINT or SIGTERM: `url` may be NULL
- * ($NATS_URL, else nats://127.0.0.1:4222). At start-up it waits for a
- * server that is not up yet, up to $NATS_CONNECT_WAIT_MS (default 60000;
- * 0: not at all), logging each try; a lost connection is retried forever
- * (or $NATS_RECONNECT_ATTEMPTS times per server, when set > 0).
- * Returns the process exit status: 0 after a clean stop, 1 when start-up
- * failed or the connection was closed for good (the reason on stderr), so
- * a supervisor restarts it instead of it running on, consuming nothing.
- */
-int ticketing_run_program(const char *name, const char *url,
-                          ticketing_start_fn start, ticketing_stop_fn stop,
-                          void *svc);
+typedef struct ticketing_program {
+    const char *name; /* "tickets": logs, the NATS connection, the schema */
+    void *svc;        /* zeroed service struct */
+    ticketing_start_fn start;
+    ticketing_stop_fn stop;
+    const ticketing_http_route *routes; /* the service's HTTP routes */
+} ticketing_program;
+
+/* Runs the program (above); returns the exit status. */
+int ticketing_main(const ticketing_program *p, int argc, char **argv);
 
 #ifdef __cplusplus
 }

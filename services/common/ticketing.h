@@ -96,15 +96,24 @@ lk_status ticketing_find_ticket(lk_collection *tickets, const bson_oid_t *id,
 
 /* ---- wiring a service --------------------------------------------------- */
 
+/* What a deployment may change in a service's listener definitions. */
+typedef struct ticketing_listen_opts {
+    int64_t ack_wait_ms; /* 0: the def's (LK_DEFAULT_ACK_WAIT_MS) */
+    int max_deliver;     /* 0: the def's (unlimited) */
+} ticketing_listen_opts;
+
 /*
- * Starts a service's listeners: lk_listener_init + lk_listener_listen for
- * each of the `count` defs, with `bus` as client and `ctx` as context. Stops
- * at the first failure; the error is prefixed "<service>: listen <subject>".
+ * Starts a service's listeners: for each of the `count` defs, a copy in
+ * `defs_out` (which must live as long as the listeners) with `opts`
+ * applied (NULL: none), then lk_listener_init + lk_listener_listen on it,
+ * with `bus` as client and `ctx` as context. Stops at the first failure;
+ * the error is prefixed "<service>: listen <subject>".
  */
 lk_status ticketing_listen_all(const char *service, lk_listener *listeners,
                                const lk_listener_def *const *defs,
-                               size_t count, lk_bus *bus, void *ctx,
-                               lk_error *err);
+                               lk_listener_def *defs_out, size_t count,
+                               const ticketing_listen_opts *opts, lk_bus *bus,
+                               void *ctx, lk_error *err);
 
 #ifdef __cplusplus
 }

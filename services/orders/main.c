@@ -1,10 +1,12 @@
 /*
  * main.c — the orders service as a program (see common/program.h):
  *
- *     orders [nats-url]      (default: $NATS_URL, else nats://127.0.0.1:4222)
+ *     JWT_KEY=... DATABASE_URL=postgresql://... NATS_URL=nats://... orders
  *
- * Listens until SIGINT or SIGTERM, then drains the bus and exits. The HTTP
- * routes that would call orders_create/orders_cancel are not part of it.
+ * Serves POST/GET /api/orders and GET/DELETE /api/orders/:id on PORT,
+ * keeps its ticket replica in step (ticket:created, ticket:updated), keeps
+ * orders and the replica in PostgreSQL; `orders --help` lists every
+ * variable.
  */
 #include "common/program.h"
 #include "orders/orders.h"
@@ -12,6 +14,7 @@
 int main(int argc, char **argv)
 {
     orders_service svc = {0};
-    return ticketing_run_program("orders", argc > 1 ? argv[1] : NULL,
-                                 orders_start, orders_stop, &svc);
+    const ticketing_program p = {"orders", &svc, orders_start, orders_stop,
+                                 orders_routes};
+    return ticketing_main(&p, argc, argv);
 }

@@ -49,6 +49,7 @@
 #include "listenkit.h"
 
 #include "common/ticketing.h"
+#include "common/program.h"
 #include "http/http.h"
 
 #ifdef __cplusplus
@@ -66,6 +67,10 @@ typedef struct orders_service {
     lk_collection *tickets;   /* the ticket replica (external versions) */
     lk_collection *orders;    /* the orders (update-if-current) */
     lk_outbox *outbox;        /* owned: every order event goes through it */
+    lk_listener_def defs[2];  /* the listeners' defs, with `listen`
+                                 applied (listen_all fills them) */
+    ticketing_listen_opts listen; /* zeroed by init; set before listen_all
+                                     to change ack wait or max deliver */
     lk_listener listeners[2]; /* ticket:created, ticket:updated */
     int64_t expiration_ms;    /* a new order's expiresAt is now + this;
                                  init sets ORDERS_DEFAULT_EXPIRATION_MS */
@@ -89,12 +94,14 @@ void orders_service_close(orders_service *svc);
  * group TICKETING_ORDERS_QUEUE, with svc as their ctx. */
 lk_status orders_listen_all(orders_service *svc, lk_error *err);
 
-/* init + listen_all in one call, in the shape ticketing_run_program()
- * takes (common/program.h): what the orders program runs on start-up. `svc`
- * is a orders_service *. */
-lk_status orders_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err);
+/* init + listen_all in one call, in the shape ticketing_main() takes
+ * (common/program.h): what the orders program runs on start-up, with the
+ * listener options (ack wait, max deliver) of `cfg` and its order expiration. `svc` is a orders_service *. */
+lk_status orders_start(void *svc, lk_bus *bus, lk_store *store,
+                       const ticketing_config *cfg, ticketing_running *out,
+                        lk_error *err);
 
-/* orders_service_close in the shape ticketing_run_program() takes. */
+/* orders_service_close in the shape ticketing_main() takes. */
 void orders_stop(void *svc);
 
 /* The HTTP routes (orders/routes.c): POST/GET /api/orders, GET/DELETE

@@ -47,16 +47,25 @@ lk_status orders_listen_all(orders_service *svc, lk_error *err)
                    "one lk_listener per listener def");
     if (svc == NULL)
         return lk_error_set(err, LK_ERR_INVALID, "orders: service is NULL");
-    return ticketing_listen_all("orders", svc->listeners, defs,
-                                sizeof defs / sizeof defs[0], svc->bus, svc,
-                                err);
+    return ticketing_listen_all("orders", svc->listeners, defs, svc->defs,
+                                sizeof defs / sizeof defs[0], &svc->listen,
+                                svc->bus, svc, err);
 }
 
-lk_status orders_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err)
+lk_status orders_start(void *svc_, lk_bus *bus, lk_store *store,
+                        const ticketing_config *cfg, ticketing_running *out,
+                        lk_error *err)
 {
+    orders_service *svc = svc_;
     lk_status s = orders_service_init(svc, bus, store, err);
-    if (s == LK_OK)
+    if (s == LK_OK) {
+        svc->listen.ack_wait_ms = cfg->ack_wait_ms;
+        svc->listen.max_deliver = cfg->max_deliver;
+    svc->expiration_ms = cfg->expiration_ms;
         s = orders_listen_all(svc, err);
+    }
+    out->outbox = svc->outbox;
+    out->probe = svc->orders;
     return s;
 }
 

@@ -1,10 +1,11 @@
 /*
  * main.c — the tickets service as a program (see common/program.h):
  *
- *     tickets [nats-url]      (default: $NATS_URL, else nats://127.0.0.1:4222)
+ *     JWT_KEY=... DATABASE_URL=postgresql://... NATS_URL=nats://... tickets
  *
- * Listens until SIGINT or SIGTERM, then drains the bus and exits. The HTTP
- * routes that would call tickets_create/tickets_update are not part of it.
+ * Serves POST/GET /api/tickets and GET/PUT /api/tickets/:id on PORT,
+ * listens to order:created and order:cancelled, keeps its tickets in
+ * PostgreSQL; `tickets --help` lists every variable.
  */
 #include "common/program.h"
 #include "tickets/tickets.h"
@@ -12,6 +13,7 @@
 int main(int argc, char **argv)
 {
     tickets_service svc = {0};
-    return ticketing_run_program("tickets", argc > 1 ? argv[1] : NULL,
-                                 tickets_start, tickets_stop, &svc);
+    const ticketing_program p = {"tickets", &svc, tickets_start, tickets_stop,
+                                 tickets_routes};
+    return ticketing_main(&p, argc, argv);
 }

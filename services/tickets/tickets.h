@@ -34,6 +34,7 @@
 #include "listenkit.h"
 
 #include "common/ticketing.h"
+#include "common/program.h"
 #include "http/http.h"
 
 #ifdef __cplusplus
@@ -46,6 +47,10 @@ typedef struct tickets_service {
     lk_bus *bus;             /* borrowed: publishes events, runs listeners */
     lk_collection *tickets;  /* borrowed from the store */
     lk_outbox *outbox;       /* owned: every ticket event goes through it */
+    lk_listener_def defs[2];  /* the listeners' defs, with `listen`
+                                 applied (listen_all fills them) */
+    ticketing_listen_opts listen; /* zeroed by init; set before listen_all
+                                     to change ack wait or max deliver */
     lk_listener listeners[2]; /* order:created, order:cancelled */
 } tickets_service;
 
@@ -68,12 +73,14 @@ void tickets_service_close(tickets_service *svc);
  * group TICKETING_TICKETS_QUEUE, with svc as their ctx. */
 lk_status tickets_listen_all(tickets_service *svc, lk_error *err);
 
-/* init + listen_all in one call, in the shape ticketing_run_program()
- * takes (common/program.h): what the tickets program runs on start-up. `svc`
- * is a tickets_service *. */
-lk_status tickets_start(void *svc, lk_bus *bus, lk_store *store, lk_error *err);
+/* init + listen_all in one call, in the shape ticketing_main() takes
+ * (common/program.h): what the tickets program runs on start-up, with the
+ * listener options (ack wait, max deliver) of `cfg`. `svc` is a tickets_service *. */
+lk_status tickets_start(void *svc, lk_bus *bus, lk_store *store,
+                        const ticketing_config *cfg, ticketing_running *out,
+                        lk_error *err);
 
-/* tickets_service_close in the shape ticketing_run_program() takes. */
+/* tickets_service_close in the shape ticketing_main() takes. */
 void tickets_stop(void *svc);
 
 /* The HTTP routes (tickets/routes.c): POST/GET /api/tickets, GET/PUT

@@ -1,7 +1,9 @@
 /* program_spec.c — the shell both service programs run in
- * (common/program.h): start on a real server, listen until SIGTERM, drain,
- * exit 0; report a start-up failure and exit 1. Each case runs the program
- * in a child process, as a user runs build/bin/tickets. */
+ * (common/program.h): configuration from the environment (--help, exit 2
+ * for bad configuration), start on real servers (NATS and PostgreSQL),
+ * serve HTTP, listen until SIGTERM, drain, exit 0; report a start-up
+ * failure or a connection closed for good and exit 1. Each case runs
+ * ticketing_main in a child process, as a user runs build/bin/tickets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,16 +21,20 @@
 
 #include "common/program.h"
 #include "nats_server.h"
+#include "pg_server.h"
+#include "spec_proc.h"
 #include "orders/orders.h"
 #include "tickets/tickets.h"
 
 static spec_nats_server server;
+static spec_pg_server pg;
 
 static int group_setup(void **state)
 {
     (void)state;
     spec_nats_server_spawn(&server); /* our own: the program uses the
                                         default stream name */
+    spec_pg_server_start(&pg);
     return 0;
 }
 
@@ -36,6 +42,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     spec_nats_server_stop(&server);
+    spec_pg_server_stop(&pg);
     return 0;
 }
 
@@ -105,7 +112,26 @@ typedef struct child {
     size_t len;
 } child;
 
-static child start_program(const char *name, const char *url)
+/* The environment of a program that can start: the spec's servers, a
+ * schema of its own, a free port. `nats_url` NULL: the spec's server. */
+static void set_good_env(const char *nats_url)
+{
+    char schema[64], port[16];
+    spec_pg_unique_name(schema, sizeof schema, "program");
+    snprintf(port, sizeof port, "%d", spec_free_port());
+    setenv("NATS_URL", nats_url != NULL ? nats_url : server.url, 1);
+    setenv("DATABASE_URL", pg.url, 1);
+    setenv("DATABASE_SCHEMA", schema, 1);
+    setenv("JWT_KEY", "program-spec-key", 1);
+    setenv("PORT", port, 1);
+    setenv("LK_LOG", "info", 1);
+    setenv("CONNECT_WAIT_MS", "0", 1);
+}
+
+/* Runs ticketing_main(name, arg) in a child with the environment as it is
+ * (set_good_env, then the case's changes), then restores nothing: each
+ * case sets what it needs. */
+static child start_program_args(const char *name, const char *arg)
 {
     int fds[2];
     child c = {0};
@@ -118,27 +144,38 @@ static child start_program(const char *name, const char *url)
         fd = fds[1];
         close(fds[0]);
         dup2(fd, STDERR_FILENO);
+        dup2(fd, STDOUT_FILENO);
         lk_log_set_handler(log_to_fd, &fd);
-        lk_log_set_level(LK_LOG_INFO);
+        char *argv[] = {(char *)name, (char *)arg, NULL};
+        int argc = arg != NULL ? 2 : 1;
         /* exit(), not _exit(): coverage data and the leak check of the
          * child count too. */
         int code;
         long before = thread_count();
         if (strcmp(name, "tickets") == 0) {
             tickets_service svc = {0};
-            code = ticketing_run_program(name, url, tickets_start,
-                                         tickets_stop, &svc);
+            const ticketing_program p = {"tickets", &svc, tickets_start,
+                                         tickets_stop, tickets_routes};
+            code = ticketing_main(&p, argc, argv);
         } else {
             orders_service svc = {0};
-            code = ticketing_run_program(name, url, orders_start, orders_stop,
-                                         &svc);
+            const ticketing_program p = {"orders", &svc, orders_start,
+                                         orders_stop, orders_routes};
+            code = ticketing_main(&p, argc, argv);
         }
+        fflush(stdout);
         report_threads_left(fd, before);
         exit(code);
     }
     close(fds[1]);
     c.out = fds[0];
     return c;
+}
+
+static child start_program(const char *name, const char *url)
+{
+    set_good_env(url);
+    return start_program_args(name, NULL);
 }
 
 /* Reads the child's output until `needle` shows or 20 s pass. */
@@ -173,6 +210,7 @@ static int wait_exit(child *c)
 static void check_listens_then_stops_cleanly(const char *name)
 {
     spec_nats_server_require(&server);
+    spec_pg_server_require(&pg);
     child c = start_program(name, server.url);
     char listening[64];
     snprintf(listening, sizeof listening, "%s: listening", name);
@@ -203,9 +241,10 @@ static void test_orders_program_listens_until_sigterm_then_exits_0(
 static void test_program_without_a_server_says_why_and_exits_1(void **state)
 {
     (void)state;
-    setenv("NATS_CONNECT_WAIT_MS", "300", 1);
-    child c = start_program("tickets", "nats://127.0.0.1:1");
-    unsetenv("NATS_CONNECT_WAIT_MS");
+    spec_pg_server_require(&pg);
+    set_good_env("nats://127.0.0.1:1");
+    setenv("CONNECT_WAIT_MS", "300", 1);
+    child c = start_program_args("tickets", NULL);
     assert_int_equal(wait_exit(&c), 1);
     assert_non_null(strstr(c.seen, "tickets: connect nats://127.0.0.1:1"));
     assert_non_null(strstr(c.seen, "no server at nats://127.0.0.1:1 yet"));
@@ -220,8 +259,11 @@ static void test_program_started_before_the_server_waits_for_it(void **state)
     spec_nats_server own;
     spec_nats_server_spawn(&own);
     spec_nats_server_require(&own);
+    spec_pg_server_require(&pg);
     assert_true(spec_nats_server_down(&own));
-    child c = start_program("orders", own.url);
+    set_good_env(own.url);
+    setenv("CONNECT_WAIT_MS", "20000", 1);
+    child c = start_program_args("orders", NULL);
     struct timespec pause = {0, 700 * 1000000L};
     nanosleep(&pause, NULL);
     bool up = spec_nats_server_up(&own); /* from this thread: see up() */
@@ -243,8 +285,10 @@ static void test_program_exits_1_when_the_connection_is_closed_for_good(void **s
     spec_nats_server own;
     spec_nats_server_spawn(&own);
     spec_nats_server_require(&own);
+    spec_pg_server_require(&pg);
+    set_good_env(own.url);
     setenv("NATS_RECONNECT_ATTEMPTS", "1", 1);
-    child c = start_program("tickets", own.url);
+    child c = start_program_args("tickets", NULL);
     unsetenv("NATS_RECONNECT_ATTEMPTS");
     bool listening = wait_for_output(&c, "tickets: listening");
     spec_nats_server_stop(&own);
@@ -256,6 +300,111 @@ static void test_program_exits_1_when_the_connection_is_closed_for_good(void **s
     assert_non_null(strstr(c.seen, "tickets: the NATS connection is closed for good"));
 }
 
+/* ---- configuration ------------------------------------------------------- */
+
+static void test_help_lists_the_configuration_and_exits_0(void **state)
+{
+    (void)state;
+    child c = start_program_args("tickets", "--help");
+    assert_int_equal(wait_exit(&c), 0);
+    assert_non_null(strstr(c.seen, "usage: tickets [--help]"));
+    assert_non_null(strstr(c.seen, "DATABASE_URL"));
+    assert_non_null(strstr(c.seen, "JWT_KEY"));
+    assert_non_null(strstr(c.seen, "NATS_CREDS"));
+}
+
+static void test_an_unknown_argument_exits_2(void **state)
+{
+    (void)state;
+    child c = start_program_args("orders", "--port=3");
+    assert_int_equal(wait_exit(&c), 2);
+    assert_non_null(strstr(c.seen, "unknown argument \"--port=3\""));
+}
+
+/* Each bad setting: exit 2 before anything connects, naming the variable
+ * and never echoing a secret. */
+static void check_bad_config(const char *var, const char *value,
+                             const char *needle)
+{
+    set_good_env(NULL);
+    if (value != NULL)
+        setenv(var, value, 1);
+    else
+        unsetenv(var);
+    child c = start_program_args("tickets", NULL);
+    unsetenv(var); /* set_good_env puts back the required ones */
+    assert_int_equal(wait_exit(&c), 2);
+    if (strstr(c.seen, needle) == NULL)
+        fail_msg("no \"%s\" in:\n%s", needle, c.seen);
+    assert_null(strstr(c.seen, "listening"));
+    assert_null(strstr(c.seen, "s3cret")); /* secrets stay out of errors */
+}
+
+static void test_bad_configuration_says_which_and_exits_2(void **state)
+{
+    (void)state;
+    check_bad_config("JWT_KEY", NULL, "JWT_KEY is required");
+    check_bad_config("DATABASE_URL", "", "DATABASE_URL is required");
+    check_bad_config("PORT", "http", "PORT must be a whole number");
+    check_bad_config("PORT", "70000", "PORT must be a whole number");
+    check_bad_config("LK_LOG", "loud", "LK_LOG must be debug");
+    check_bad_config("ACK_WAIT_MS", "-5", "ACK_WAIT_MS must be");
+    setenv("NATS_TOKEN", "s3cret-token", 1);
+    check_bad_config("NATS_USER", "me", "give one of them");
+    unsetenv("NATS_TOKEN");
+    check_bad_config("NATS_USER", "me", "NATS_USER and NATS_PASSWORD go");
+}
+
+static void test_a_database_that_does_not_answer_is_waited_for_then_exit_1(
+    void **state)
+{
+    (void)state;
+    char url[64];
+    snprintf(url, sizeof url, "postgresql://127.0.0.1:%d/none",
+             spec_free_port());
+    set_good_env(NULL);
+    setenv("DATABASE_URL", url, 1);
+    setenv("CONNECT_WAIT_MS", "600", 1);
+    child c = start_program_args("orders", NULL);
+    assert_int_equal(wait_exit(&c), 1);
+    assert_non_null(strstr(c.seen, "orders: waiting for PostgreSQL"));
+    assert_null(strstr(c.seen, "listening"));
+}
+
+static void test_sigterm_while_waiting_for_the_database_exits_0(void **state)
+{
+    (void)state;
+    char url[64];
+    snprintf(url, sizeof url, "postgresql://127.0.0.1:%d/none",
+             spec_free_port());
+    set_good_env(NULL);
+    setenv("DATABASE_URL", url, 1);
+    setenv("CONNECT_WAIT_MS", "60000", 1);
+    child c = start_program_args("tickets", NULL);
+    bool waiting = wait_for_output(&c, "waiting for PostgreSQL");
+    kill(c.pid, SIGTERM);
+    assert_true(waiting);
+    assert_int_equal(wait_exit(&c), 0);
+}
+
+/* Running: /healthz answers 200 over HTTP while both servers are there. */
+static void test_a_running_program_is_healthy_over_http(void **state)
+{
+    (void)state;
+    spec_nats_server_require(&server);
+    spec_pg_server_require(&pg);
+    set_good_env(NULL);
+    const char *port = getenv("PORT");
+    int p = atoi(port);
+    child c = start_program_args("tickets", NULL);
+    bool listening = wait_for_output(&c, "tickets: listening on port");
+    bool accepts = listening && spec_port_accepts(p);
+    kill(c.pid, SIGTERM);
+    assert_int_equal(wait_exit(&c), 0);
+    assert_true(listening);
+    assert_true(accepts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +413,13 @@ int main(void)
         cmocka_unit_test(test_program_without_a_server_says_why_and_exits_1),
         cmocka_unit_test(test_program_started_before_the_server_waits_for_it),
         cmocka_unit_test(test_program_exits_1_when_the_connection_is_closed_for_good),
+        cmocka_unit_test(test_help_lists_the_configuration_and_exits_0),
+        cmocka_unit_test(test_an_unknown_argument_exits_2),
+        cmocka_unit_test(test_bad_configuration_says_which_and_exits_2),
+        cmocka_unit_test(
+            test_a_database_that_does_not_answer_is_waited_for_then_exit_1),
+        cmocka_unit_test(test_sigterm_while_waiting_for_the_database_exits_0),
+        cmocka_unit_test(test_a_running_program_is_healthy_over_http),
     };
     return cmocka_run_group_tests_name("program", tests, group_setup,
                                        group_teardown);

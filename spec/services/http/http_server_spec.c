@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "http/server.h"
+#include "http_client.h"
 #include "http_spec.h"
 #include "ticketing_spec.h"
 
@@ -74,71 +75,6 @@ static int teardown(void **state)
     ticketing_spec_tickets_free(f->tickets);
     free(f);
     return 0;
-}
-
-/* ---- a small client ----------------------------------------------------------- */
-
-typedef struct reply {
-    long status;
-    char body[8192];
-    size_t len;
-    char content_type[64];
-} reply;
-
-static size_t collect(char *data, size_t size, size_t n, void *closure)
-{
-    reply *r = closure;
-    size_t len = size * n;
-    size_t room = sizeof r->body - 1 - r->len;
-    memcpy(r->body + r->len, data, len < room ? len : room);
-    r->len += len < room ? len : room;
-    r->body[r->len] = '\0';
-    return len;
-}
-
-typedef struct request {
-    const char *method;
-    const char *url;
-    const char *body;   /* NULL: none */
-    const char *token;  /* NULL: no Authorization header */
-    bool chunked;       /* send the body without a Content-Length */
-} request;
-
-/* Performs `rq`; false when the connection itself failed. */
-static bool perform(const request *rq, reply *r)
-{
-    CURL *c = curl_easy_init();
-    struct curl_slist *headers = NULL;
-    char auth[1024];
-    assert_non_null(c);
-    memset(r, 0, sizeof *r);
-    curl_easy_setopt(c, CURLOPT_URL, rq->url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    if (rq->token != NULL) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", rq->token);
-        headers = curl_slist_append(headers, auth);
-    }
-    if (rq->chunked)
-        headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    if (rq->body != NULL)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
-    CURLcode rc = curl_easy_perform(c);
-    char *ct = NULL;
-    if (rc == CURLE_OK) {
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
-        if (ct != NULL)
-            snprintf(r->content_type, sizeof r->content_type, "%s", ct);
-    }
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(c);
-    return rc == CURLE_OK;
 }
 
 static void url(fixture *f, char *buf, size_t size, const char *path)
