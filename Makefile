@@ -148,7 +148,7 @@ $(BUILD)/bin/bench: $(call obj,$(BENCH_SRCS)) $(LIBS)
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- entry points -------------------------------------------------------------
-.PHONY: all deps build specs test run-specs check-modules install-files demo demo-nats coverage bench fuzz install uninstall clean
+.PHONY: all deps build specs test run-specs run-services check-modules install-files demo demo-nats coverage bench fuzz install uninstall clean
 
 all: $(LIBS) $(BINS) $(SPEC_BINS)
 
@@ -171,6 +171,11 @@ SCENARIO_ARGS ?=
 demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bin/ticketing-scenario
 	@tools/scenario/demo.sh $(BUILD)/bin/ticketing-scenario $(SCENARIO_ARGS)
+
+# The two programs on a throwaway nats-server and PostgreSQL until Ctrl-C.
+run-services: deps
+	@$(MAKE) --no-print-directory $(BUILD)/bin/tickets $(BUILD)/bin/orders
+	@BUILD=$(BUILD) tools/run-services.sh
 
 demo-nats: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bin/ticketing-scenario

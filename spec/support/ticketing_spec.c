@@ -354,6 +354,21 @@ void ticketing_spec_assert_not_acked(lk_listener *listener, lk_msg *msg,
         fail_msg("log does not name \"%s\":\n%s", logged, spec_log_captured());
 }
 
+void ticketing_spec_assert_listen_opts(lk_fake_nats *nats, int64_t ack_wait_ms,
+                                       int max_deliver)
+{
+    const lk_listener_def def = {.ack_wait_ms = ack_wait_ms,
+                                 .max_deliver = max_deliver};
+    const lk_subscribe_opts want = lk_listener_subscribe_opts(&def);
+    size_t n = lk_fake_nats_subscription_count(nats);
+    assert_true(n > 0);
+    for (size_t i = 0; i < n; i++) {
+        const lk_fake_subscription_info *sub = lk_fake_nats_subscription(nats, i);
+        assert_int_equal(sub->ack_wait_ms, want.ack_wait_ms);
+        assert_int_equal(sub->max_deliver, want.max_deliver);
+    }
+}
+
 void ticketing_spec_assert_termed(lk_listener *listener, lk_msg *msg,
                                   const char *reason)
 {

@@ -185,6 +185,13 @@ void ticketing_spec_assert_not_acked(lk_listener *listener, lk_msg *msg,
 void ticketing_spec_assert_termed(lk_listener *listener, lk_msg *msg,
                                   const char *reason);
 
+/* Asserts every subscription of `nats` has the ack wait and max deliver a
+ * listener def with these settings subscribes with
+ * (lk_listener_subscribe_opts): what listen_all makes of a service's
+ * `listen` options. 0: the defaults. */
+void ticketing_spec_assert_listen_opts(lk_fake_nats *nats, int64_t ack_wait_ms,
+                                       int max_deliver);
+
 /* Asserts `nats` holds exactly `count` subscriptions, each in queue group
  * `queue` (none without one), durable from the stream start, with an ack
  * wait: what listen_all must set up. */

@@ -49,6 +49,16 @@ static void test_listen_all_subscribes_durably_from_the_stream_start(
                                               TICKETING_ORDERS_QUEUE);
 }
 
+static void test_listen_all_takes_the_ack_wait_and_max_deliver_it_is_given(
+    void **state)
+{
+    fixture *f = *state;
+    f->svc.listen.ack_wait_ms = 250;
+    f->svc.listen.max_deliver = 3;
+    assert_int_equal(orders_listen_all(&f->svc, NULL), LK_OK);
+    ticketing_spec_assert_listen_opts(f->nats, 250, 3);
+}
+
 static void test_listen_all_reports_a_closed_bus(void **state)
 {
     fixture *f = *state;
@@ -159,6 +169,7 @@ int main(void)
         T(test_listen_all_subscribes_to_ticket_created_in_the_orders_group),
         T(test_listen_all_subscribes_to_ticket_updated_in_the_orders_group),
         T(test_listen_all_subscribes_durably_from_the_stream_start),
+        T(test_listen_all_takes_the_ack_wait_and_max_deliver_it_is_given),
         T(test_listen_all_reports_a_closed_bus),
         T(test_listen_all_replicas_keep_the_ticket_replica_in_step),
         T(test_updates_for_unknown_tickets_are_dead_lettered_and_the_rest_flows),

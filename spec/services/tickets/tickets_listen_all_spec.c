@@ -46,6 +46,23 @@ static void test_listen_all_subscribes_durably_from_the_stream_start(
                                               TICKETING_TICKETS_QUEUE);
 }
 
+static void test_listen_all_takes_the_ack_wait_and_max_deliver_it_is_given(
+    void **state)
+{
+    fixture *f = *state;
+    f->svc.listen.ack_wait_ms = 1500;
+    f->svc.listen.max_deliver = 7;
+    assert_int_equal(tickets_listen_all(&f->svc, NULL), LK_OK);
+    ticketing_spec_assert_listen_opts(f->nats, 1500, 7);
+}
+
+static void test_listen_all_keeps_the_defaults_without_options(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(tickets_listen_all(&f->svc, NULL), LK_OK);
+    ticketing_spec_assert_listen_opts(f->nats, 0, 0);
+}
+
 static void test_listen_all_reports_a_closed_bus(void **state)
 {
     fixture *f = *state;
@@ -100,6 +117,8 @@ int main(void)
         T(test_listen_all_subscribes_to_order_created_in_the_tickets_group),
         T(test_listen_all_subscribes_to_order_cancelled_in_the_tickets_group),
         T(test_listen_all_subscribes_durably_from_the_stream_start),
+        T(test_listen_all_takes_the_ack_wait_and_max_deliver_it_is_given),
+        T(test_listen_all_keeps_the_defaults_without_options),
         T(test_listen_all_reports_a_closed_bus),
         T(test_listen_all_reserves_a_ticket_when_an_order_is_created),
 #undef T
