@@ -121,6 +121,9 @@
  *     about redelivery timing should use a missing reply, not a duplicate.
  *   - Dead letters are the fake's own record: the server keeps a termed or
  *     max-delivered message in the stream and only sends an advisory.
+ *     The dead letters a user reads and replays are the listeners' own
+ *     (listenkit/retry.h): published on a dead-letter subject, the same
+ *     on the fake and the server (a contract behaviour).
  *
  * Depends on listenkit's public headers and jansson only.
  */
@@ -395,8 +398,10 @@ typedef struct lk_fake_request {
     uint64_t stream_seq;     /* the stored message's; 0: none (a failed or
                                 de-duplicated publish, subscribe, drain) */
     uint64_t delivery_count; /* deliveries and replies; 0 otherwise */
-    const char *consumer;    /* deliveries, replies and subscribe: the
-                                consumer's trace name; NULL otherwise */
+    const char *consumer;    /* deliveries and replies: the consumer's
+                                trace name; subscribe: the durable name,
+                                else the queue group (NULL: ephemeral);
+                                NULL otherwise */
     lk_status status;        /* what the call returned */
 } lk_fake_request;
 
