@@ -71,39 +71,9 @@ static bool run_listenkit(void *vctx, double *fig, uint64_t *sum)
 static bool raw_setup(natsConnection *nc, jsCtx *js, const char *stream,
                       const char *subject, const char *durable)
 {
-    jsStreamConfig sc;
-    jsConsumerConfig cc;
-    jsErrCode jerr = 0;
-    char inbox[64];
-    natsInbox *ib = NULL;
-    const char *subjects[1] = {subject};
     (void)nc;
-
-    jsStreamConfig_Init(&sc);
-    sc.Name = stream;
-    sc.Subjects = subjects;
-    sc.SubjectsLen = 1;
-    sc.Storage = js_FileStorage;
-    natsStatus s = js_AddStream(NULL, js, &sc, NULL, &jerr);
-    if (s != NATS_OK)
-        return bench_nats_failed("add stream", s, jerr);
-    if ((s = natsInbox_Create(&ib)) != NATS_OK)
-        return bench_nats_failed("inbox", s, 0);
-    snprintf(inbox, sizeof inbox, "%s", (const char *)ib);
-    natsInbox_Destroy(ib);
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = durable;
-    cc.DeliverSubject = inbox;
-    cc.DeliverGroup = QUEUE;
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = (int64_t)LK_DEFAULT_ACK_WAIT_MS * 1000000;
-    cc.MaxDeliver = -1;
-    cc.DeliverPolicy = js_DeliverAll;
-    cc.FilterSubject = subject;
-    s = js_AddConsumer(NULL, js, stream, &cc, NULL, &jerr);
-    if (s != NATS_OK)
-        return bench_nats_failed("add consumer", s, jerr);
-    return true;
+    return bench_nats_add_stream(js, stream, subject) &&
+           bench_nats_add_consumer(js, stream, subject, durable, QUEUE);
 }
 
 static bool run_raw(void *vctx, double *fig, uint64_t *sum)

@@ -43,6 +43,16 @@ lk_status bench_nats_on_updated(lk_listener *l, const json_t *data,
 void bench_nats_on_raw(natsConnection *nc, natsSubscription *sub, natsMsg *m,
                        void *closure);
 
+/* The stream the adapter would make for `subject`: file storage. */
+bool bench_nats_add_stream(jsCtx *js, const char *stream, const char *subject);
+
+/* The durable queue consumer the adapter makes for a listener: explicit
+ * ack, the default ack wait and max ack pending, unlimited deliveries,
+ * deliver all, filtered on the subject, `group` as deliver group. */
+bool bench_nats_add_consumer(jsCtx *js, const char *stream,
+                             const char *subject, const char *durable,
+                             const char *group);
+
 /* Prints "bench: nats (libnats): <what>: <status>" and returns false. */
 bool bench_nats_failed(const char *what, natsStatus s, jsErrCode jerr);
 

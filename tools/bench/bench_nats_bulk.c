@@ -42,20 +42,6 @@ typedef struct bulk_ctx {
 
 /* ---- setup -------------------------------------------------------------------- */
 
-static bool add_stream(jsCtx *js, const char *stream, const char *subject)
-{
-    jsStreamConfig sc;
-    jsErrCode jerr = 0;
-    const char *subjects[1] = {subject};
-    jsStreamConfig_Init(&sc);
-    sc.Name = stream;
-    sc.Subjects = subjects;
-    sc.SubjectsLen = 1;
-    sc.Storage = js_FileStorage;
-    natsStatus s = js_AddStream(NULL, js, &sc, NULL, &jerr);
-    return s == NATS_OK || bench_nats_failed("add stream", s, jerr);
-}
-
 static void pae_count(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
     (void)js;
@@ -133,34 +119,6 @@ static bool consume_listenkit(void *vctx, double *fig, uint64_t *sum)
     return ok;
 }
 
-/* The durable queue consumer the adapter makes for a listener: explicit
- * ack, default ack wait and max ack pending, unlimited deliveries,
- * deliver all, filtered on the subject. */
-static bool raw_consumer(bulk_ctx *c, const char *durable)
-{
-    jsConsumerConfig cc;
-    jsErrCode jerr = 0;
-    char inbox[64];
-    natsInbox *ib = NULL;
-    natsStatus s = natsInbox_Create(&ib);
-    if (s != NATS_OK)
-        return bench_nats_failed("inbox", s, 0);
-    snprintf(inbox, sizeof inbox, "%s", (const char *)ib);
-    natsInbox_Destroy(ib);
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = durable;
-    cc.DeliverSubject = inbox;
-    cc.DeliverGroup = durable;
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = (int64_t)LK_DEFAULT_ACK_WAIT_MS * 1000000;
-    cc.MaxAckPending = LK_DEFAULT_MAX_ACK_PENDING;
-    cc.MaxDeliver = -1;
-    cc.DeliverPolicy = js_DeliverAll;
-    cc.FilterSubject = c->subject;
-    s = js_AddConsumer(NULL, c->js, c->stream, &cc, NULL, &jerr);
-    return s == NATS_OK || bench_nats_failed("add consumer", s, jerr);
-}
-
 static bool consume_raw(void *vctx, double *fig, uint64_t *sum)
 {
     bulk_ctx *c = vctx;
@@ -179,7 +137,8 @@ static bool consume_raw(void *vctx, double *fig, uint64_t *sum)
     if (s != NATS_OK)
         ok = bench_nats_failed("connect", s, 0);
     uint64_t t0 = bench_now_ns();
-    ok = ok && raw_consumer(c, durable);
+    ok = ok && bench_nats_add_consumer(c->js, c->stream, c->subject, durable,
+                                     durable);
     for (int i = 0; ok && i < MEMBERS; i++) {
         jsSubOptions so;
         jsErrCode jerr = 0;
@@ -217,7 +176,7 @@ static bool apub_stream(bulk_ctx *c, const char *side, int run, char *stream,
 {
     snprintf(stream, ssize, "BENCH_APUB_%s_%d_%d", side, (int)getpid(), run);
     snprintf(subject, subsize, "bench.apub.%s.%d.ticket:updated", side, run);
-    return add_stream(c->js, stream, subject);
+    return bench_nats_add_stream(c->js, stream, subject);
 }
 
 static bool apub_listenkit(void *vctx, double *fig, uint64_t *sum)
@@ -300,7 +259,7 @@ static bool bulk_setup(bulk_ctx *c, size_t n)
     snprintf(c->subject, sizeof c->subject, "bench.consume.%d.ticket:updated",
              (int)getpid());
     uint64_t sum = 0;
-    return add_stream(c->js, c->stream, c->subject) &&
+    return bench_nats_add_stream(c->js, c->stream, c->subject) &&
            raw_publish_all(c, c->subject, &sum);
 }
 

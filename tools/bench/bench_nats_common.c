@@ -97,3 +97,44 @@ bool bench_nats_failed(const char *what, natsStatus s, jsErrCode jerr)
             what, natsStatus_GetText(s), (int)jerr);
     return false;
 }
+
+bool bench_nats_add_stream(jsCtx *js, const char *stream, const char *subject)
+{
+    jsStreamConfig sc;
+    jsErrCode jerr = 0;
+    const char *subjects[1] = {subject};
+    jsStreamConfig_Init(&sc);
+    sc.Name = stream;
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.Storage = js_FileStorage;
+    natsStatus s = js_AddStream(NULL, js, &sc, NULL, &jerr);
+    return s == NATS_OK || bench_nats_failed("add stream", s, jerr);
+}
+
+bool bench_nats_add_consumer(jsCtx *js, const char *stream,
+                             const char *subject, const char *durable,
+                             const char *group)
+{
+    jsConsumerConfig cc;
+    jsErrCode jerr = 0;
+    char inbox[64];
+    natsInbox *ib = NULL;
+    natsStatus s = natsInbox_Create(&ib);
+    if (s != NATS_OK)
+        return bench_nats_failed("inbox", s, 0);
+    snprintf(inbox, sizeof inbox, "%s", (const char *)ib);
+    natsInbox_Destroy(ib);
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = durable;
+    cc.DeliverSubject = inbox;
+    cc.DeliverGroup = group;
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = (int64_t)LK_DEFAULT_ACK_WAIT_MS * 1000000;
+    cc.MaxAckPending = LK_DEFAULT_MAX_ACK_PENDING;
+    cc.MaxDeliver = -1;
+    cc.DeliverPolicy = js_DeliverAll;
+    cc.FilterSubject = subject;
+    s = js_AddConsumer(NULL, js, stream, &cc, NULL, &jerr);
+    return s == NATS_OK || bench_nats_failed("add consumer", s, jerr);
+}
