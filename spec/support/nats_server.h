@@ -14,6 +14,11 @@
  *     PATH, else /usr/sbin/nats-server, as `-js -a 127.0.0.1 -p <free port>
  *     -sd <fresh temp dir>`; stop() sends SIGTERM, waits, removes the dir.
  *
+ * A spawned server follows the THREAD that started it (PR_SET_PDEATHSIG):
+ * start, restart or bring it up from the spec's own thread, never from a
+ * helper thread that ends before the server should (run the client on the
+ * helper thread instead, as nats_reconnect_spec does).
+ *
  * When no server can be had, spec_nats_server_require() makes the test FAIL
  * when CI=true, else skips it LOUDLY: cmocka skip() plus a stderr line
  * "SKIPPED: no nats-server: <why>; set NATS_SERVER_BIN or run make deps".
