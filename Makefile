@@ -215,7 +215,7 @@ fuzz: deps
 	    name=$${bin#build-fuzz/fuzz_}; mkdir -p build-fuzz/corpus/$$name; \
 	    seeds=../tools/fuzz/corpus/$$name; [ -d tools/fuzz/corpus/$$name ] || seeds=; \
 	    echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
-	    (cd build-fuzz && ../$$bin -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	    (set -o pipefail; cd build-fuzz && ../$$bin -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
 	        corpus/$$name $$seeds 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss|==|SUMMARY|#[0-9]+ *DONE)') ; \
 	    [ $${PIPESTATUS[0]} -eq 0 ] || { echo "fuzz: $$name FAILED (see build-fuzz/)"; exit 1; }; \
 	done
