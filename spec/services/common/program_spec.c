@@ -355,16 +355,23 @@ static void test_bad_configuration_says_which_and_exits_2(void **state)
     check_bad_config("NATS_USER", "me", "NATS_USER and NATS_PASSWORD go");
 }
 
-static void test_a_database_that_does_not_answer_is_waited_for_then_exit_1(
-    void **state)
+/* A good environment but a DATABASE_URL nothing listens at, waited for
+ * `wait_ms` (CONNECT_WAIT_MS). */
+static void set_unanswered_database(const char *wait_ms)
 {
-    (void)state;
     char url[64];
     snprintf(url, sizeof url, "postgresql://127.0.0.1:%d/none",
              spec_free_port());
     set_good_env(NULL);
     setenv("DATABASE_URL", url, 1);
-    setenv("CONNECT_WAIT_MS", "600", 1);
+    setenv("CONNECT_WAIT_MS", wait_ms, 1);
+}
+
+static void test_a_database_that_does_not_answer_is_waited_for_then_exit_1(
+    void **state)
+{
+    (void)state;
+    set_unanswered_database("600");
     child c = start_program_args("orders", NULL);
     assert_int_equal(wait_exit(&c), 1);
     assert_non_null(strstr(c.seen, "orders: waiting for PostgreSQL"));
@@ -374,12 +381,7 @@ static void test_a_database_that_does_not_answer_is_waited_for_then_exit_1(
 static void test_sigterm_while_waiting_for_the_database_exits_0(void **state)
 {
     (void)state;
-    char url[64];
-    snprintf(url, sizeof url, "postgresql://127.0.0.1:%d/none",
-             spec_free_port());
-    set_good_env(NULL);
-    setenv("DATABASE_URL", url, 1);
-    setenv("CONNECT_WAIT_MS", "60000", 1);
+    set_unanswered_database("60000");
     child c = start_program_args("tickets", NULL);
     bool waiting = wait_for_output(&c, "waiting for PostgreSQL");
     kill(c.pid, SIGTERM);
