@@ -37,6 +37,10 @@
  * Ownership: documents passed in are borrowed and copied; documents handed
  * out through `bson_t **out` are new, owned by the caller, released with
  * bson_destroy(). Changing a returned document never changes the store.
+ * Those documents are libbson allocations: when memory runs out there,
+ * libbson aborts the process (by design; listenkit/alloc.h). A refused
+ * allocation of listenkit's own in a store call is LK_ERR_NOMEM and
+ * changes nothing.
  * Collections are owned by their store and live until lk_store_free().
  *
  * ---------------------------------------------------------------------
