@@ -194,7 +194,8 @@ bench: deps
 
 # ---- fuzz -------------------------------------------------------------------
 # libFuzzer targets (tools/fuzz/fuzz_*.c), built with clang and ASan+UBSan
-# straight from the sources so the fuzzer sees every branch. Each runs
+# from sources instrumented for the fuzzer so it sees every branch (compiled
+# once into build-fuzz/obj/, linked into every target). Each runs
 # FUZZ_SECONDS from its seed corpus (tools/fuzz/corpus/<name>/); new inputs
 # it finds go to build-fuzz/corpus/<name>/, crashes to build-fuzz/.
 FUZZ_SECONDS ?= 30
@@ -202,11 +203,17 @@ FUZZ_BINS := $(patsubst tools/fuzz/%.c,build-fuzz/%,$(wildcard tools/fuzz/fuzz_*
 FUZZ_DEPS := $(src_core) $(src_mocks) services/common/schemas.c services/common/helpers.c
 # The store-diff target also runs the PostgreSQL store, on a server it
 # starts itself (spec/support/pg_server) unless LK_PG_URL names one.
-build-fuzz/fuzz_store_diff: $(src_pg) spec/support/pg_server.c spec/support/spec_proc.c
+fuzz_obj = $(patsubst %.c,build-fuzz/obj/%.o,$(1))
+build-fuzz/fuzz_store_diff: $(call fuzz_obj,$(src_pg) spec/support/pg_server.c spec/support/spec_proc.c)
 
-build-fuzz/%: tools/fuzz/%.c $(FUZZ_DEPS)
+build-fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) $^ -o $@ $(PKG_LIBS) -lpthread -lm
+	clang -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+build-fuzz/%: build-fuzz/obj/tools/fuzz/%.o $(call fuzz_obj,$(FUZZ_DEPS))
+	clang -g -fsanitize=fuzzer,address,undefined $^ -o $@ $(PKG_LIBS) -lpthread -lm
+
+.PRECIOUS: build-fuzz/obj/%.o
 
 fuzz: deps
 	@command -v clang >/dev/null || { echo "fuzz: needs clang: apt-get install -y clang" >&2; exit 1; }
