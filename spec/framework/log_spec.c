@@ -339,7 +339,17 @@ static void count_call(void *closure, lk_log_level level, const char *line)
 {
     (void)level;
     (void)line;
-    ((swap_seen *)closure)->calls++; /* only ever called under the lock */
+    /* called under the logger's lock; atomic so the test may poll it */
+    __atomic_add_fetch(&((swap_seen *)closure)->calls, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Waits (bounded: 5 s) until `seen` was called at least once, so a loaded
+ * machine that has not scheduled the logging threads yet cannot fail the
+ * test; a fixed sleep could. */
+static void wait_for_a_call(swap_seen *seen)
+{
+    for (int i = 0; i < 500 && __atomic_load_n(&seen->calls, __ATOMIC_SEQ_CST) == 0; i++)
+        sleep_ms(10);
 }
 
 static int stop_logging;
@@ -362,9 +372,10 @@ static void test_a_handler_swapped_while_threads_log_is_not_called_after(void **
     __atomic_store_n(&stop_logging, 0, __ATOMIC_SEQ_CST);
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&t[i], NULL, log_a_lot, NULL), 0);
-    sleep_ms(20);
+    wait_for_a_call(&a);
     lk_log_set_handler(count_call, &b);
     int a_after_swap = a.calls; /* no lock: nothing may call `a` now */
+    wait_for_a_call(&b);
     sleep_ms(20);
     __atomic_store_n(&stop_logging, 1, __ATOMIC_SEQ_CST);
     for (int i = 0; i < 2; i++)
