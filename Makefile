@@ -120,10 +120,11 @@ TSAN_SPECS := $(filter $(addprefix $(BUILD)/spec/,contract/% nats/% \
                 mocks/mem_store_spec framework/log_spec tools/scenario_spec),$(SPEC_BINS))
 RUN_SPECS := $(if $(filter 1,$(TSAN)),$(TSAN_SPECS),$(SPEC_BINS) $(SPEC_SCRIPTS))
 
-BIN_SRCS := $(wildcard services/tickets/main.c services/orders/main.c tools/scenario/main.c)
+BIN_SRCS := $(wildcard services/tickets/main.c services/orders/main.c tools/scenario/main.c tools/cluster/main.c)
 BINS := $(if $(wildcard services/tickets/main.c),$(BUILD)/bin/tickets) \
         $(if $(wildcard services/orders/main.c),$(BUILD)/bin/orders) \
-        $(if $(wildcard tools/scenario/main.c),$(BUILD)/bin/ticketing-scenario)
+        $(if $(wildcard tools/scenario/main.c),$(BUILD)/bin/ticketing-scenario) \
+        $(if $(wildcard tools/cluster/main.c),$(BUILD)/bin/lk-cluster)
 
 # spec_filter.o by name: a constructor nobody calls (ONLY=<test>, see spec/run)
 SPEC_FILTER := $(BUILD)/obj/spec/support/spec_filter.o
@@ -136,6 +137,8 @@ PROG_LIBS := $(foreach l,ticketing pg nats core,$(if $(src_$(l)),$(lib_$(l))))
 $(BUILD)/bin/tickets: $(call obj,services/tickets/main.c) $(PROG_LIBS)
 $(BUILD)/bin/orders: $(call obj,services/orders/main.c) $(PROG_LIBS)
 $(BUILD)/bin/ticketing-scenario: $(call obj,tools/scenario/main.c) $(LIBS)
+# lk-cluster (make demo-cluster) talks to the programs; it links no mocks/.
+$(BUILD)/bin/lk-cluster: $(call obj,$(wildcard tools/cluster/*.c)) $(PROG_LIBS)
 $(BUILD)/bin/%:
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
@@ -148,7 +151,7 @@ $(BUILD)/bin/bench: $(call obj,$(BENCH_SRCS)) $(LIBS)
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- entry points -------------------------------------------------------------
-.PHONY: all deps build specs test run-specs run-services check-modules install-files demo demo-nats coverage bench fuzz install uninstall clean
+.PHONY: all deps build specs test run-specs run-services check-modules install-files demo demo-nats demo-cluster coverage bench fuzz install uninstall clean
 
 all: $(LIBS) $(BINS) $(SPEC_BINS)
 
@@ -176,6 +179,15 @@ demo: deps
 run-services: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bin/tickets $(BUILD)/bin/orders
 	@BUILD=$(BUILD) tools/run-services.sh
+
+# The scenario across real processes: 1 tickets + 4 orders on a throwaway
+# nats-server and PostgreSQL, driven over HTTP, judged from the databases.
+# CLUSTER_ARGS: a fault flag (--kill-replica, --pause-nats, --restart-nats,
+# --restart-pg), sizes (--tickets N --updates K --clients P --orders M), --json.
+CLUSTER_ARGS ?=
+demo-cluster: deps
+	@$(MAKE) --no-print-directory $(BUILD)/bin/tickets $(BUILD)/bin/orders $(BUILD)/bin/lk-cluster
+	@BUILD=$(BUILD) tools/cluster/demo-cluster.sh $(CLUSTER_ARGS)
 
 demo-nats: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bin/ticketing-scenario

@@ -69,6 +69,13 @@ stop)
     */listenkit-pg.*) rm -rf "$LK_PG_DIR" ;;
     esac
     ;;
+restart)
+    # restart DIR: fast shutdown, then start with the same options (pg_ctl
+    # keeps them in postmaster.opts); the new pid is in DIR/data/postmaster.pid
+    bin=$(find_bin_dir) || exit 1
+    as_server "$bin/pg_ctl" -D "$2/data" -m fast -w -t 60 restart >>"$2/pg_ctl.log" 2>&1 ||
+        { cat "$2/pg_ctl.log" >&2; exit 1; }
+    ;;
 *)
-    echo "usage: tools/pg-server.sh start|stop" >&2; exit 2 ;;
+    echo "usage: tools/pg-server.sh start|stop|restart DIR" >&2; exit 2 ;;
 esac
