@@ -59,8 +59,18 @@ static lk_status apply_order_event(lk_listener *listener, const json_t *data,
     s = tickets_find(svc, &ticket_id, &ticket, &e);
     if (s == LK_OK) {
         const char *current = ticketing_doc_string(ticket, "orderId");
+        const char *released = ticketing_doc_string(ticket, "releasedOrderId");
         const char *wanted = wanted_order_id(reserve, current, order_hex);
-        if (!same_order(current, wanted))
+        /* The two subjects have their own consumers, so an order's
+         * order:cancelled can be processed before its order:created. */
+        if (reserve && same_order(released, order_hex))
+            wanted = current; /* already cancelled: never reserve again */
+        if (!reserve && current == NULL && !same_order(released, order_hex))
+            s = lk_error_set(&e, LK_ERR_RETRY,
+                             "order %s of ticket %s: cancelled before its "
+                             "order:created was applied; retried",
+                             order_hex, lk_event_string(data, "ticket.id"));
+        else if (!same_order(current, wanted))
             s = tickets_save_order_id(svc, ticket, wanted, NULL, &e);
     }
     if (s == LK_OK)

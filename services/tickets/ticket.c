@@ -106,9 +106,17 @@ lk_status tickets_save_order_id(tickets_service *svc, const bson_t *ticket,
         lk_error_prefix(err, "orderId");
         return s;
     }
-    bson_copy_to_excluding_noinit(ticket, &next, "orderId", NULL);
+    const char *held = ticketing_doc_string(ticket, "orderId");
+    bool release = order_id == NULL && held != NULL;
+    if (release)
+        bson_copy_to_excluding_noinit(ticket, &next, "orderId",
+                                      "releasedOrderId", NULL);
+    else
+        bson_copy_to_excluding_noinit(ticket, &next, "orderId", NULL);
     if (order_id != NULL)
         BSON_APPEND_UTF8(&next, "orderId", order_id);
+    if (release) /* remembered: its late or repeated events are told apart */
+        BSON_APPEND_UTF8(&next, "releasedOrderId", held);
     s = tickets_commit(svc, &next, false, out, err);
     bson_destroy(&next);
     return s;

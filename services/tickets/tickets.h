@@ -138,6 +138,9 @@ lk_status tickets_commit(tickets_service *svc, const bson_t *ticket,
 
 /* Saves `ticket` (as loaded) with orderId set to `order_id` (24-hex), or
  * removed when `order_id` is NULL, with its ticket:updated (tickets_commit).
+ * Removing it records the order it held as releasedOrderId (not in the
+ * ticket's JSON or events), so the listeners can tell an order:created
+ * that comes after its own order:cancelled. 
  * *out (if not NULL) is the ticket as stored, with its new version.
  * LK_ERR_VERSION when it was saved meanwhile. */
 lk_status tickets_save_order_id(tickets_service *svc, const bson_t *ticket,

@@ -97,6 +97,11 @@ static void *progress(void *arg)
 {
     cl_load *load = arg;
     while (atomic_load(&loading)) {
+        if (load->total_commands == 0) { /* not started yet */
+            struct timespec wait = {0, 50000000L};
+            nanosleep(&wait, NULL);
+            continue;
+        }
         fprintf(stderr, "\rlk-cluster: load %ld/%ld commands, %ld acknowledged",
                 (long)atomic_load(&load->attempted), load->total_commands,
                 (long)atomic_load(&load->acknowledged));

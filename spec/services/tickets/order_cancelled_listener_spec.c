@@ -136,6 +136,28 @@ static void test_order_cancelled_listener_acks_and_leaves_a_failed_publish_to_th
     assert_false(lk_event_has(ev, "orderId"));
 }
 
+/* Each subject has its own consumer, so a cancel can be processed before
+ * its order:created (found by make demo-cluster: the ticket stayed
+ * reserved by a cancelled order). It waits for it, unacked. */
+static void
+test_order_cancelled_listener_retries_a_cancel_that_comes_before_its_order_created(
+    void **state)
+{
+    fixture *f = *state;
+    char early_hex[25];
+    ticketing_spec_new_id(NULL, early_hex);
+    assert_int_equal(lk_listener_dispatch(&f->listener, f->msg), LK_OK);
+    lk_fake_nats_reset(f->nats);
+    lk_msg *early = ticketing_spec_order_cancelled(early_hex, f->ticket_hex);
+
+    ticketing_spec_assert_not_acked(&f->listener, early, LK_ERR_RETRY,
+                                    "before its order:created");
+
+    assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
+    assert_int_equal(ticketing_spec_tickets_stored_version(f), 2);
+    lk_fake_msg_free(early);
+}
+
 /* ---- bad payloads: termed, logged, never acked, nothing changes ---------- */
 
 static void assert_termed(fixture *f, lk_msg *msg, const char *reason)
@@ -198,6 +220,7 @@ int main(void)
         T(test_order_cancelled_listener_keeps_a_ticket_another_order_reserved),
         T(test_order_cancelled_listener_acks_a_duplicate_without_a_new_version),
         T(test_order_cancelled_listener_acks_and_leaves_a_failed_publish_to_the_relay),
+        T(test_order_cancelled_listener_retries_a_cancel_that_comes_before_its_order_created),
         T(test_order_cancelled_listener_terms_malformed_json),
         T(test_order_cancelled_listener_terms_an_event_without_a_version),
         T(test_order_cancelled_listener_terms_a_ticket_of_the_wrong_type),

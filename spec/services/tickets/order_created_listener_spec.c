@@ -74,6 +74,32 @@ test_order_created_listener_publishes_ticket_updated_carrying_the_order_id(
     assert_string_equal(lk_event_string(ev, "userId"), "asdf");
 }
 
+/* The order's cancel came first (its consumer is another one): the late
+ * order:created is acked and leaves the ticket free. */
+static void
+test_order_created_listener_leaves_free_a_ticket_its_order_already_released(
+    void **state)
+{
+    fixture *f = *state;
+    bson_t *doc = NULL;
+    ticketing_spec_reserve(&f->svc, &f->ticket_id, f->order_hex);
+    doc = ticketing_spec_tickets_stored(f);
+    assert_int_equal(tickets_save_order_id(&f->svc, doc, NULL, NULL, NULL),
+                     LK_OK);
+    bson_destroy(doc);
+    lk_fake_nats_reset(f->nats);
+
+    lk_fake_msg_expect_ack(f->msg);
+    assert_int_equal(lk_listener_dispatch(&f->listener, f->msg), LK_OK);
+
+    assert_true(lk_fake_msg_acked(f->msg));
+    doc = ticketing_spec_tickets_stored(f);
+    assert_null(ticketing_doc_string(doc, "orderId"));
+    bson_destroy(doc);
+    assert_int_equal(ticketing_spec_tickets_stored_version(f), 2);
+    assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
+}
+
 static void test_order_created_listener_does_not_ack_for_an_unknown_ticket(
     void **state)
 {
@@ -208,6 +234,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_order_created_listener_sets_the_order_id_of_the_ticket),
         T(test_order_created_listener_acks_the_message),
+        T(test_order_created_listener_leaves_free_a_ticket_its_order_already_released),
         T(test_order_created_listener_publishes_ticket_updated_carrying_the_order_id),
         T(test_order_created_listener_does_not_ack_for_an_unknown_ticket),
         T(test_order_created_listener_acks_and_leaves_a_failed_publish_to_the_relay),
