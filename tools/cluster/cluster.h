@@ -41,7 +41,7 @@ typedef struct cl_load {
     /* out (counters are updated by the threads, read by the progress line) */
     cl_ticket *tickets;
     atomic_long attempted, acknowledged, requests;
-    long total_commands;                   /* what the run will attempt */
+    atomic_long total_commands;            /* what the run will attempt */
     double seconds;
 } cl_load;
 

@@ -103,7 +103,7 @@ static void *progress(void *arg)
             continue;
         }
         fprintf(stderr, "\rlk-cluster: load %ld/%ld commands, %ld acknowledged",
-                (long)atomic_load(&load->attempted), load->total_commands,
+                (long)atomic_load(&load->attempted), (long)atomic_load(&load->total_commands),
                 (long)atomic_load(&load->acknowledged));
         struct timespec ts = {0, 250000000L};
         nanosleep(&ts, NULL);
