@@ -79,7 +79,8 @@ start_nats() {
 start_nats || exit 1
 NATS_URL=nats://127.0.0.1:$NATS_PORT
 
-eval "$(tools/pg-server.sh start)" || exit 1
+pg_env=$(tools/pg-server.sh start) || exit 1   # eval "$(...)" would hide its failure
+eval "$pg_env"
 echo "$LK_PG_PID" >"$RUN/pg.pid"
 
 export NATS_URL DATABASE_URL=$LK_PG_URL JWT_KEY=${JWT_KEY:-cluster-demo-key}
