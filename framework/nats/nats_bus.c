@@ -219,13 +219,34 @@ static lk_status set_option(natsStatus s, const char *what, lk_error *err)
     return lk_nats_error(err, s, 0, "connect: option %s", what);
 }
 
+/* The server list: libnats reads one URL from natsOptions_SetURL (a
+ * comma-separated list there is taken as a single, unreachable server), so
+ * a list goes in as an array. check_url() has vetted every entry. */
+static natsStatus set_servers(natsOptions *no, const char *url)
+{
+    enum { MAX_SERVERS = 32 };
+    const char *list[MAX_SERVERS];
+    int n = 0;
+    if (strchr(url, ',') == NULL)
+        return natsOptions_SetURL(no, url);
+    char *copy = strdup(url);
+    if (copy == NULL)
+        return NATS_NO_MEMORY;
+    for (char *save = NULL, *p = strtok_r(copy, ",", &save);
+         p != NULL && n < MAX_SERVERS; p = strtok_r(NULL, ",", &save))
+        list[n++] = p;
+    natsStatus s = natsOptions_SetServers(no, list, n); /* it copies them */
+    free(copy);
+    return s;
+}
+
 static lk_status build_options(lk_nats_bus *b, const lk_nats_opts *o,
                                natsOptions **out, lk_error *err)
 {
     natsOptions *no = NULL;
     lk_status st = set_option(natsOptions_Create(&no), "create", err);
     if (st == LK_OK)
-        st = set_option(natsOptions_SetURL(no, b->url), "url", err);
+        st = set_option(set_servers(no, b->url), "url", err);
     if (st == LK_OK && o->name != NULL)
         st = set_option(natsOptions_SetName(no, o->name), "name", err);
     if (st == LK_OK && o->user != NULL)

@@ -188,6 +188,22 @@ static void test_well_formed_urls_get_as_far_as_the_network(void **state)
     }
 }
 
+/* NATS_URL may list several servers (a cluster): the first being down,
+ * the bus connects to the next. libnats's SetURL took the list as one
+ * unreachable URL (found by make demo-cluster --cluster 3). */
+static void test_a_url_list_whose_first_server_is_down_connects_to_the_next(void **state)
+{
+    fixture *f = *state;
+    lk_error err = {0};
+    char urls[300];
+    spec_nats_server_require(&server);
+    snprintf(urls, sizeof urls, "nats://127.0.0.1:1,%s", server.url);
+    lk_status s = lk_nats_bus_connect(&f->bus, urls, &f->opts, &err);
+    if (s != LK_OK)
+        fail_msg("connect %s: %s", urls, err.message);
+    assert_non_null(f->bus);
+}
+
 static void test_connect_with_every_plain_option_works_on_an_open_server(void **state)
 {
     fixture *f = *state;
@@ -825,6 +841,7 @@ int main(void)
         T(test_connect_rejects_bad_options_naming_the_option),
         T(test_well_formed_urls_get_as_far_as_the_network),
         T(test_connect_with_every_plain_option_works_on_an_open_server),
+        T(test_a_url_list_whose_first_server_is_down_connects_to_the_next),
         T(test_a_ca_file_without_certificates_is_an_error_naming_the_option),
         T(test_a_credentials_file_that_is_not_one_fails_the_connect),
         T(test_connect_without_an_out_pointer_is_invalid),

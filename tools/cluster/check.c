@@ -9,7 +9,9 @@
 #include "cluster.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nats/nats.h>
 
@@ -230,6 +232,25 @@ bool cl_check_run(const char *pg_url, const cl_load *load, bool final,
     return ok;
 }
 
+/* natsOptions for `urls` ("nats://a,nats://b"): libnats takes a list as
+ * an array of servers, not as one comma-separated URL. */
+static natsStatus options_for(natsOptions **no, const char *urls)
+{
+    char copy[1024];
+    const char *list[16];
+    int n = 0;
+    snprintf(copy, sizeof copy, "%s", urls);
+    for (char *save = NULL, *p = strtok_r(copy, ",", &save); p != NULL && n < 16;
+         p = strtok_r(NULL, ",", &save))
+        list[n++] = p;
+    natsStatus s = natsOptions_Create(no);
+    if (s == NATS_OK)
+        s = natsOptions_SetServers(*no, list, n);
+    if (s == NATS_OK)
+        s = natsOptions_SetTimeout(*no, 2000);
+    return s;
+}
+
 /* Messages on `filter` in `si` (NULL or "": all), -1 when not listed. */
 static long msgs_on(const jsStreamInfo *si, const char *filter)
 {
@@ -250,11 +271,7 @@ void cl_stream_stats_read(const char *nats_url, cl_stream_stats *out)
     jsOptions jo;
     jsErrCode jerr = 0;
     memset(out, 0, sizeof *out);
-    natsStatus s = natsOptions_Create(&no);
-    if (s == NATS_OK)
-        s = natsOptions_SetURL(no, nats_url);
-    if (s == NATS_OK)
-        s = natsOptions_SetTimeout(no, 2000);
+    natsStatus s = options_for(&no, nats_url);
     if (s == NATS_OK)
         s = natsOptions_SetMaxReconnect(no, 0);
     if (s == NATS_OK)
@@ -304,4 +321,46 @@ void cl_stream_stats_read(const char *nats_url, cl_stream_stats *out)
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
     natsOptions_Destroy(no);
+}
+
+bool cl_make_stream(const char *nats_url, int replicas, char *error,
+                    size_t size)
+{
+    natsConnection *nc = NULL;
+    natsOptions *no = NULL;
+    jsCtx *js = NULL;
+    jsStreamConfig cfg;
+    jsErrCode jerr = 0;
+    const char *subjects[] = {"ticket:created", "ticket:updated",
+                              "order:created", "order:cancelled"};
+    natsStatus s = options_for(&no, nats_url);
+    if (s == NATS_OK)
+        s = natsConnection_Connect(&nc, no);
+    if (s == NATS_OK)
+        s = natsConnection_JetStream(&js, nc, NULL);
+    if (s == NATS_OK)
+        s = jsStreamConfig_Init(&cfg);
+    if (s == NATS_OK) {
+        cfg.Name = "LISTENKIT"; /* the programs' stream: they add to it */
+        cfg.Subjects = subjects;
+        cfg.SubjectsLen = 4;
+        cfg.Storage = js_FileStorage;
+        cfg.Replicas = replicas;
+    }
+    /* a new cluster may take a few seconds to elect its JetStream leader */
+    for (int i = 0; s == NATS_OK && i < 50; i++) {
+        jerr = 0;
+        if (js_AddStream(NULL, js, &cfg, NULL, &jerr) == NATS_OK)
+            break;
+        if (i == 49)
+            s = NATS_TIMEOUT;
+        nanosleep(&(struct timespec){0, 200000000L}, NULL);
+    }
+    if (s != NATS_OK)
+        snprintf(error, size, "%s (JetStream error %d)", natsStatus_GetText(s),
+                 (int)jerr);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    natsOptions_Destroy(no);
+    return s == NATS_OK;
 }

@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -78,5 +79,12 @@ typedef struct cl_stream_stats {
 } cl_stream_stats;
 
 void cl_stream_stats_read(const char *nats_url, cl_stream_stats *out);
+
+/* Creates the programs' stream (LISTENKIT, their four subjects) with
+ * `replicas` copies before they start, for a cluster run: they add to a
+ * stream that exists and keep its replicas. Retries while the cluster
+ * elects a leader (10 s); false with the reason in `error`. */
+bool cl_make_stream(const char *nats_url, int replicas, char *error,
+                    size_t size);
 
 #endif /* LK_CLUSTER_H */

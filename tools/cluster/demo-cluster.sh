@@ -12,18 +12,22 @@
 #          --restart-nats  kill -9 nats-server half-way, restart it on the same
 #                          port and store dir 1 s later
 #          --restart-pg    restart PostgreSQL (fast shutdown) half-way
+#          --cluster N     N nats-servers in one JetStream cluster on loopback
+#                          (routes), the stream made with N replicas; node 2
+#                          is killed (kill -9) half-way and stays down
 #   lk-cluster options: --tickets N --updates K --clients P --orders M --converge-s S
 # Exit status: lk-cluster's (0 only when lost = applied twice = mismatches = 0).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
-FAULT=none REPLICAS=4 ACK_WAIT_MS=${ACK_WAIT_MS:-1000}
+FAULT=none REPLICAS=4 NODES=1 ACK_WAIT_MS=${ACK_WAIT_MS:-1000}
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
     --kill-replica|--pause-nats|--restart-nats|--restart-pg) FAULT=${1#--} ;;
     --replicas) REPLICAS=$2; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --cluster) NODES=$2; FAULT=kill-node; shift ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1") ;;
     esac
     shift
@@ -70,14 +74,38 @@ wait_port() { # PORT PID: until PORT answers, while PID lives (10 s at most)
 
 # ---- nats-server: our own start, so a restart reuses the port and store dir
 NATS_BIN=${NATS_SERVER_BIN:-$(command -v nats-server || echo /usr/sbin/nats-server)}
-NATS_PORT=$(free_port) || exit 1
-start_nats() {
-    "$NATS_BIN" -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$RUN/nats" >>"$RUN/logs/nats-server.out" 2>&1 &
-    echo $! >"$RUN/pids/nats.pid"
-    wait_port "$NATS_PORT" $! || { echo "demo-cluster: nats-server did not start" >&2; cat "$RUN/logs/nats-server.out" >&2; return 1; }
+NPORTS=() RPORTS=()
+for n in $(seq 1 "$NODES"); do
+    NPORTS+=("$(free_port)") || exit 1
+    RPORTS+=("$(free_port)") || exit 1
+done
+start_nats() { # [NODE]: node 1 by default
+    local n=${1:-1} cfg="$RUN/nats-$n.conf" routes=""
+    if [ "$NODES" -gt 1 ]; then
+        for r in "${RPORTS[@]}"; do routes="$routes${routes:+, }\"nats-route://127.0.0.1:$r\""; done
+        cat >"$cfg" <<CONF
+server_name: n$n
+listen: 127.0.0.1:${NPORTS[$((n-1))]}
+jetstream { store_dir: "$RUN/nats-$n" }
+cluster { name: lk-demo, listen: 127.0.0.1:${RPORTS[$((n-1))]}, routes: [ $routes ] }
+CONF
+        "$NATS_BIN" -c "$cfg" >>"$RUN/logs/nats-server-$n.out" 2>&1 &
+    else
+        "$NATS_BIN" -js -a 127.0.0.1 -p "${NPORTS[0]}" -sd "$RUN/nats" >>"$RUN/logs/nats-server-1.out" 2>&1 &
+    fi
+    echo $! >"$RUN/pids/nats-$n.pid"
+    wait_port "${NPORTS[$((n-1))]}" $! || { echo "demo-cluster: nats-server $n did not start" >&2; cat "$RUN/logs/nats-server-$n.out" >&2; return 1; }
 }
-start_nats || exit 1
-NATS_URL=nats://127.0.0.1:$NATS_PORT
+NATS_URL=""
+for n in $(seq 1 "$NODES"); do
+    start_nats "$n" || exit 1
+    NATS_URL="$NATS_URL${NATS_URL:+,}nats://127.0.0.1:${NPORTS[$((n-1))]}"
+done
+NATS_PORT=${NPORTS[0]}
+if [ "$NODES" -gt 1 ]; then
+    "$BUILD/bin/lk-cluster" --make-stream "$NATS_URL" "$NODES" || exit 1
+    echo "demo-cluster: $NODES-node JetStream cluster, stream LISTENKIT with $NODES replicas" >&2
+fi
 
 pg_env=$(tools/pg-server.sh start) || exit 1   # eval "$(...)" would hide its failure
 eval "$pg_env"
@@ -123,16 +151,19 @@ inject() {
         start_prog orders-1 orders "${OPORTS[0]}"
         echo "demo-cluster: restarted orders-1" >&2 ;;
     pause-nats)
-        kill -STOP "$(cat "$RUN/pids/nats.pid")"
+        kill -STOP "$(cat "$RUN/pids/nats-1.pid")"
         echo "demo-cluster: nats-server stopped (SIGSTOP) for $((3 * ACK_WAIT_MS)) ms" >&2
         sleep "$(awk "BEGIN{print 3*$ACK_WAIT_MS/1000}")"
-        kill -CONT "$(cat "$RUN/pids/nats.pid")"
+        kill -CONT "$(cat "$RUN/pids/nats-1.pid")"
         echo "demo-cluster: nats-server continued (SIGCONT)" >&2 ;;
     restart-nats)
-        kill -9 "$(cat "$RUN/pids/nats.pid")"
+        kill -9 "$(cat "$RUN/pids/nats-1.pid")"
         echo "demo-cluster: killed nats-server (kill -9)" >&2
         sleep 1
-        start_nats && echo "demo-cluster: nats-server restarted on :$NATS_PORT, same store" >&2 ;;
+        start_nats 1 && echo "demo-cluster: nats-server restarted on :$NATS_PORT, same store" >&2 ;;
+    kill-node)
+        kill -9 "$(cat "$RUN/pids/nats-2.pid")"
+        echo "demo-cluster: killed nats-server node 2 of $NODES (kill -9)" >&2 ;;
     restart-pg)
         tools/pg-server.sh restart "$LK_PG_DIR" >&2 &&
             echo "demo-cluster: PostgreSQL restarted" >&2

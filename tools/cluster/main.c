@@ -8,6 +8,7 @@
  *              --db PG_URL --nats NATS_URL [--tickets N] [--updates K]
  *              [--clients P] [--orders M] [--converge-s S] [--logs DIR]
  *              [--half-file PATH] [--fault TEXT] [--json]
+ *   lk-cluster --make-stream NATS_URL REPLICAS   (before the programs start)
  *
  * The servers and programs are tools/cluster/demo-cluster.sh's; this
  * program only talks to them.
@@ -152,6 +153,14 @@ static const char *HEADER =
 int main(int argc, char **argv)
 {
     opts o;
+    if (argc == 4 && strcmp(argv[1], "--make-stream") == 0) {
+        char error[200];
+        bool made = cl_make_stream(argv[2], atoi(argv[3]), error, sizeof error);
+        if (!made)
+            fprintf(stderr, "lk-cluster: cannot make the stream: %s\n", error);
+        nats_Close();
+        return made ? 0 : 1;
+    }
     if (!parse(argc, argv, &o)) {
         usage();
         return 2;
