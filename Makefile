@@ -47,7 +47,7 @@ FLAVOUR := -O0 --coverage -fprofile-update=atomic
 LDFLAV  := --coverage
 else ifeq ($(OPT),1)
 BUILD   ?= build-opt$(CCDIR)
-FLAVOUR := -O2 -DNDEBUG
+FLAVOUR := -O2 -DNDEBUG -grecord-gcc-switches  # clang records -O2 for install_spec only with it
 LDFLAV  :=
 else
 BUILD   ?= build$(CCDIR)
