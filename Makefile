@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # listenkit — one entry point.
 #
 #   make demo            the concurrency scenario: the bug, then the fix

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """coverage/gate.py SUMMARY.json THRESHOLDS OUT.txt
 
 Adds gcovr's per-file JSON summary up per top folder, writes the table to

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # coverage/report.sh — turns the .gcda files of build-cov/ into the three
 # reports and enforces coverage/thresholds. Run by `make coverage` after the
 # instrumented specs ran.

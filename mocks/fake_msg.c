@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_msg.c — a hand-made lk_msg that counts the replies it gets.
  *

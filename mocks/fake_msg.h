@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mocks/fake_msg.h — a message you make by hand and inspect afterwards.
  *

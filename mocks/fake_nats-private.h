@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mocks/fake_nats-private.h — what fake_nats.c (recording, the lk_bus face)
  * and fake_nats_broker.c (stream, consumers, delivery) share. Not for users.

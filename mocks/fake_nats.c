@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_nats.c — the fake NATS client's lk_bus face and its records: what was
  * published, what was subscribed, and the failures a spec asked for.

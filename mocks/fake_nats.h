@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mocks/fake_nats.h — a fake NATS client: an lk_bus that records, and on
  * request behaves as a deterministic in-process JetStream broker.

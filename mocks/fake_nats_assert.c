@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_nats_assert.c — lk_fake_nats_assert_published: "publish #i went to
  * this subject and its JSON holds these fields", compared field by field so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_nats_broker.c — the fake's in-process JetStream: one stream, durable
  * consumers, a virtual clock, and seeded faults.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_nats_faults.c — the faults a spec scripts on the fake broker, as
  * librdkafka's mock cluster lets one script a Kafka cluster: per-operation

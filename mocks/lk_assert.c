@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lk_assert.c — status assertions that fail a cmocka test with names, not
  * numbers (see lk_assert.h).

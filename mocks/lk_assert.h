@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mocks/lk_assert.h — cmocka assertions that print listenkit statuses by
  * name, with the lk_error message when there is one:

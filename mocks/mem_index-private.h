@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mocks/mem_index-private.h — a hash index from byte keys to items, for the
  * memory store's `_id` and unique-field lookups (O(1), never a scan).

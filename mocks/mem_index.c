@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mem_index.c — the memory store's hash index (see mem_index-private.h). */
 #include "mem_index-private.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mem_store.c — the in-memory lk_store: collections, documents, indexes,
  * OCC through lk_occ_check(), and snapshot cursors.
  *

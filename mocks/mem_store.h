@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mocks/mem_store.h — an in-memory, Mongo-like lk_store.
  *

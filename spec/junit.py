@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """spec/junit.py — one JUnit XML report from one spec's console log.
 
     spec/junit.py NAME LOG XML EXIT_CODE SECONDS

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/deps.sh — make sure every library and command listenkit builds and
 # tests with is present; install what is missing when we can.
 #

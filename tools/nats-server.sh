@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/nats-server.sh — a throwaway JetStream server on loopback.
 #
 #   eval "$(tools/nats-server.sh start)"   # exports LK_NATS_URL, LK_NATS_PID, LK_NATS_DIR

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/pg-server.sh — a throwaway PostgreSQL cluster on loopback.
 #
 #   eval "$(tools/pg-server.sh start)"   # exports LK_PG_URL, LK_PG_PID, LK_PG_DIR

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/run-services.sh — the worked example running on real servers until
 # Ctrl-C: a throwaway nats-server and PostgreSQL (tools/nats-server.sh,
 # tools/pg-server.sh), then build/bin/tickets on :3001 and build/bin/orders

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_abort.c — crash a bus on purpose, for specs: close the connection
  * without draining, as a process killed with SIGKILL would.

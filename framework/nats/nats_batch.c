@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_batch.c — lk_batch on JetStream: libnats' asynchronous publish.
  *

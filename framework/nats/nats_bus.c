@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_bus.c — an lk_bus on a NATS JetStream server: connect, publish,
  * drain, free. Subscriptions live in nats_subscribe.c, the stream in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_meta.c — the JetStream metadata of a delivery, read in place from
  * its reply subject.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_private.h — what the files of the JetStream adapter share.
  *

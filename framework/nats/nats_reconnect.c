@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_reconnect.c — how the adapter keeps a connection: reconnect forever
  * (by default) with a growing delay, and at start-up wait a bounded time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nats_status.c — libnats statuses as lk_status, with the library's text. */
 #include "nats_private.h"
 

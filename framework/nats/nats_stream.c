@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_stream.c — make sure the bus's stream captures a subject.
  *

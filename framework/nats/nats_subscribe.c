@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_subscribe.c — JetStream push consumers behind lk_bus_subscribe, and
  * the lk_msg each delivery becomes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_tls.c — TLS for the adapter's connection.
  *

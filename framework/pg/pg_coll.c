@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pg_coll.c — the PostgreSQL store's writes, insert and save: the
  * document is built in the core's stored form (the same bytes the memory
  * store keeps), its unique keys are the core's, and a refusal is told in

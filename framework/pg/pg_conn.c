@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pg_conn.c — one PostgreSQL connection: connecting with a timeout,
  * running a statement with a deadline of our own (libpq's PQexec would wait
  * forever on a server that stopped answering), and libpq's failures as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pg_plan.c — the part of a filter PostgreSQL answers (FerretDB v1's
  * design: push down only what SQL decides exactly, fetch those rows, and
  * re-check every one with the core's evaluator).

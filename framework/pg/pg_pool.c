@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pg_pool.c — the connections a PostgreSQL store shares between threads:
  * at most `max` open, idle ones kept, a bounded wait when all are busy, and
  * a reset after a failure so the next call connects afresh. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * framework/pg/pg_private.h — the PostgreSQL store's parts (see
  * listenkit/pg.h for what it promises):

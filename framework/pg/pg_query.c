@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pg_query.c — the PostgreSQL store's reads: find, find_one, count,
  * delete (which reads what it deletes) and explain. The pushed-down SELECT
  * (pg_plan.c) fetches candidates in insertion order; every one is

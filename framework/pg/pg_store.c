@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pg_store.c — the PostgreSQL lk_store: connecting, the schema, opening
  * collections (their table, unique indexes and recorded options), explain
  * and free. The operations themselves are in pg_coll.c. */

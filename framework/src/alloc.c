@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* alloc.c — the allocator in force, and the bridges that hand it to jansson
  * and libbson with the caller's name attached (see listenkit/alloc.h). */
 #include "listenkit/alloc.h"

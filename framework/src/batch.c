@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batch.c — the checks and the bookkeeping every batch shares, and the
  * generic batch for buses without one of their own. */
 #include "listenkit/batch.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bus.c — argument checks every bus shares, then the ops table. */
 #include "listenkit/bus.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* error.c — status strings and the lk_error out-parameter. */
 #include "listenkit/error.h"
 #include "listenkit/redact.h"

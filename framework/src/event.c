@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* event.c — schema validation for events in (decode) and out (encode).
  *
  * One walk does the work for both directions: lk_event_validate(). Decode

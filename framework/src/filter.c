@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* filter.c — MongoDB query semantics for every store: first a
  * full check of the filter (so nothing is silently ignored), then matching
  * by walking dotted paths through documents and arrays. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listener.c — the dispatch every listener shares: decode, validate, hand
  * over, and make sure bad data is termed and logged rather than cycled. */
 #include "listenkit/listener.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listener_retry.c — the retry policy a listener applies to an event
  * on_message could not process (listenkit/retry.h): nak with a growing
  * delay, and a dead letter on the last delivery, so an unprocessable event

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c — the pluggable logger (see listenkit/log.h).
  *
  * Every line passes through one mutex: the settings (handler, level, rate

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* outbox.c — the transactional outbox (see listenkit/outbox.h): entries in
  * LK_OUTBOX_COLLECTION, committed by the document that names them. */
 #include "listenkit/outbox.h"

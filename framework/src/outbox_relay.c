@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* outbox_relay.c — the relay: one pass over every outbox entry, and the
  * thread that runs passes (see listenkit/outbox.h). */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* publisher.c — validate, encode, publish: nothing invalid reaches the bus. */
 #include "listenkit/publisher.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* redact.c — credentials in URLs become "***" (see listenkit/redact.h). */
 #include "listenkit/redact.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* retry.c — the retry schedule and the dead-letter envelope (retry.h). The
  * dispatcher that applies them lives in listener.c. */
 #include "listenkit/retry.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store.c — the collection wrappers and the helpers every store shares,
  * above all lk_occ_check(): the one statement of the OCC rule. */
 #include "listenkit/store.h"

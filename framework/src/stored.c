@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stored.c — the stored form every store keeps of a document (see
  * listenkit/stored-private.h): one walk over the caller's BSON that checks it
  * and copies its elements byte for byte, instead of validating it, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* value.c — MongoDB's value ordering and unique-key encoding, for the
  * filter evaluator and the stores' unique indexes. */
 #include "listenkit/value-private.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c — a service program's configuration (see common/config.h). */
 #include "common/config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * common/config.h — a service program's configuration, read from the
  * environment as the course's services read theirs.

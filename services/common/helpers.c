@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* helpers.c — small things both services' listeners and models need. */
 #include "common/ticketing.h"
 

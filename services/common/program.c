@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* program.c — the shell of the service programs (see common/program.h). */
 #include "common/program.h"
 

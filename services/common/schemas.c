@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* schemas.c — the four ticketing event schemas (see common/ticketing.h). */
 #include "common/ticketing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stop_signals.c — block SIGINT/SIGTERM, then wait for one (see
  * common/stop_signals.h). */
 #include "common/stop_signals.h"

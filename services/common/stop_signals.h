@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * common/stop_signals.h — how the service programs wait for SIGINT/SIGTERM.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * common/ticketing.h — the events the tickets and orders services exchange.
  *

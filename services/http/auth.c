@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* auth.c — the course's currentUser: an HS256 JWT {id, email} (libjwt). */
 #include "http/http.h"
 

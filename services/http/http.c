@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http.c — routing, the course's error body, JSON bodies (see http/http.h). */
 #include "http/http.h"
 

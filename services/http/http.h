@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http/http.h — the services' HTTP front: requests, responses, routes, the
  * course's error shape and its current user.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* server.c — the route table behind libmicrohttpd (see http/server.h). */
 #include "http/server.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http/server.h — a route table (http/http.h) behind a real HTTP server
  * (libmicrohttpd), plus GET /healthz.

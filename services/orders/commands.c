@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* commands.c — what the orders service's routes do: create and cancel, each
  * saving the order and its event as one step (the outbox). */
 #include "orders/orders.h"

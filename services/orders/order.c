@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* order.c — the order document: lookup and the time format events use. */
 #include "orders/orders.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * orders/orders.h — the orders service: owns orders, keeps a replica of
  * tickets.

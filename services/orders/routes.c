@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * routes.c — the orders service's HTTP routes (the course's), all for a
  * signed-in user and only over their own orders:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* service.c — wiring an orders service to its store and bus. */
 #include "orders/orders.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ticket_listeners.c — how the orders service keeps its ticket replica in
  * step with the tickets service (the rules are in orders/orders.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ticket_replica.c — the orders service's copy of tickets. */
 #include "orders/orders.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* commands.c — what the tickets service's routes do: create and update. */
 #include "tickets/tickets.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * order_listeners.c — how the tickets service reacts to orders.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * routes.c — the tickets service's HTTP routes (the course's):
  *

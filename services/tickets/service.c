@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* service.c — wiring a tickets service to its store and bus. */
 #include "tickets/tickets.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ticket.c — the ticket document: validation, lookup, its event, the
  * reservation field (see tickets/tickets.h). */
 #include "tickets/tickets.h"

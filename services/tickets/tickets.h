@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tickets/tickets.h — the tickets service: owns tickets, tells the others.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bus_contract_spec.c — one table of bus behaviours, run against every
  * implementation: the fake broker of mocks/ and a real nats-server -js.

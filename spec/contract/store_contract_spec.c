@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_contract_spec.c — what every lk_store must do, whatever keeps the
  * documents: ids, duplicates, both OCC modes of listenkit/store.h, copies,
  * order, count/delete, filters and their errors.

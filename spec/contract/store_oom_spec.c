@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_oom_spec.c — both stores with each of their allocations refused in
  * turn (spec/support/oom_sweep.h): making a store and opening a
  * collection, insert, save, find, count, delete (and the PostgreSQL store's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_races_spec.c — the store contract under concurrency, on every
  * store (spec/support/store_impls.h): saves racing on one document (exactly
  * one wins, every round) and inserts racing for one unique value (exactly

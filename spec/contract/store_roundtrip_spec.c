@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_roundtrip_spec.c — the store contract on what documents and names
  * survive, on every store (spec/support/store_impls.h): every BSON type,
  * width and key order comes back as it went in; field and collection names

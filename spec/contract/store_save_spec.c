@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_save_spec.c — the order in which every store judges a save
  * (spec/support/store_impls.h): the document is looked up first, so a
  * missing one is LK_ERR_NOT_FOUND and a stale one LK_ERR_VERSION whatever

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """spec/docs/doc_blocks.py — the code blocks of a Markdown file, for specs
 that keep the docs true (spec/docs/docs_spec.sh, spec/mocks/copy_spec.sh).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # spec/docs/docs_spec.sh — the docs cannot drift from the code: every code
 # block of README.md and mocks/README.md is fenced and says its kind
 # (spec/docs/doc_blocks.py lists them), and every C block is compiled with

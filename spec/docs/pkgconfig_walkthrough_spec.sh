@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # spec/docs/pkgconfig_walkthrough_spec.sh — the pkg-config walkthrough of
 # mocks/README.md works as printed: its ```sh block is run line by line,
 # the lines before "# then in your project:" in listenkit's folder, the rest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* alloc_spec.c — lk_set_allocator routes listenkit's, jansson's and
  * libbson's memory through one allocator, each call named by its caller;
  * and memory running out while decoding is LK_ERR_NOMEM, which a listener

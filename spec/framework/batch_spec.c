@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batch_spec.c — lk_batch's wrappers and bookkeeping, and the generic
  * batch a bus without asynchronous publishing gets: argument checks as
  * lk_bus_publish's, every publish counted as acked or as one failure with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bson_get_spec.c — lk_bson_get_string and lk_bson_get_double, the getters
  * beside lk_bson_get_int64 that spare a spec the bson_iter boilerplate

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bus_spec.c — the lk_bus wrappers: they refuse what no implementation
  * could handle (NULL bus, malformed subject, NULL handler, negative
  * options) before the ops table is called, and forward everything else

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # spec/framework/cxx_headers_spec.sh — the public headers and the doubles'
 # headers compile as C++11 with -Wall -Wextra -Wpedantic -Werror (g++ and
 # clang++, whichever is installed; under CI=true both must be), and a field

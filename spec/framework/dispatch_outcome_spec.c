@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dispatch_outcome_spec.c — what a spec reads after lk_listener_dispatch:
  * the message's outcome (lk_fake_msg_outcome) is the one answer to "what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* error_spec.c — statuses and the lk_error out-parameter: every status has a
  * name and a text, messages are formatted, truncated safely, prefixed with
  * context, and a NULL lk_error is always fine. */

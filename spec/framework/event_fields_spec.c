@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * event_fields_spec.c — the field kinds a real service's schemas need
  * beyond plain types: string enums (one_of), ObjectId fields (24 hex

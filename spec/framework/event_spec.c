@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* event_spec.c — what a listener and a publisher rely on from event schemas:
  * bad bytes never get through decode, bad events never get out of encode,
  * and every refusal names the subject, the field and the problem. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* filter_spec.c — the store filter language (framework/src/filter.c, the
  * reference evaluator of store.h), through the public collection API: equality (numbers across types, null, nested
  * paths, arrays, sub-documents), every operator positive and negative, the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # install_spec.sh — what a user of the installed library relies on:
 #   1. after `make install PREFIX=<tmp>`, a small program built with
 #      `pkg-config --cflags --libs listenkit` compiles, links and runs;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listener_retry_spec.c — the retry policy every listener gets
  * (listenkit/retry.h), played on the fake broker: an event on_message
  * cannot process is nak'ed with growing delays, dead-lettered on its last

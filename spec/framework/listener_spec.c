@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listener_spec.c — what every service listener relies on: init checks the
  * def, listen() subscribes the way JetStream listeners must (durable queue
  * group, manual ack, deliver all), and dispatch hands only valid events to

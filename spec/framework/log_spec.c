@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log_spec.c — the pluggable logger: the level comes from LK_LOG (read
  * lazily, so a program may setenv first) unless set in code; lines at or
  * above it reach the handler, one line each (controls escaped), repeated

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* outbox_spec.c — the transactional outbox (listenkit/outbox.h): a save and
  * its event as one step, relayed with Nats-Msg-Id, and what happens when
  * the publish fails or the process dies at each step. On the memory store

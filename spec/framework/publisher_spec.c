@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* publisher_spec.c — lk_publish validates, encodes (sorted, compact) and
  * publishes on the schema's subject; invalid events never reach the bus, and
  * bus failures come back with the subject in the message. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* redact_spec.c — a URL's password or token never reaches a log line or
  * an error text: lk_redact, and the two places every text passes through
  * (lk_log, lk_error_set / lk_error_prefix). */

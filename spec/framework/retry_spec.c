@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* retry_spec.c — the retry schedule and the dead-letter envelope that
  * listeners share (listenkit/retry.h): delays grow and stop at the cap, the
  * envelope keeps the event's exact bytes, and a replay puts them back. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_spec.c — the store interface's shared parts: the OCC rule both
  * implementations apply (lk_occ_check), the BSON helpers services use, and
  * the collection wrappers' argument checks (with a tiny spec-local

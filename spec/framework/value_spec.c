@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* value_spec.c — how the stores compare and index BSON values
  * (framework/src/value.c)
  * of every type, through the public collection API: MongoDB's ordering

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* version_spec.c — a program can tell which listenkit it runs against: the
  * linked library reports the version its header announces. */
 #include <setjmp.h>

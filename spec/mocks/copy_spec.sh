@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # copy_spec.sh — mocks/ is copyable: copy it and the framework (include +
 # src, nothing else: the memory store's filter evaluator, value ordering and
 # stored form live in framework/src with their -private.h headers in

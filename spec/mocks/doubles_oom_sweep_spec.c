@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* doubles_oom_sweep_spec.c — the doubles' own calls with each of their
  * allocations refused in turn (spec/support/oom_sweep.h): making a fake
  * message, a memory store, a collection, a fake NATS with subscriptions

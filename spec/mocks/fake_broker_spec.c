@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_broker_spec.c — the fake NATS client in broker mode: delivery, queue
  * groups, the virtual clock, redelivery, dead letters, seeded faults and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_msg_spec.c — the fake message: what it carries, what it counts, and
  * strict mode failing a test through cmocka itself.

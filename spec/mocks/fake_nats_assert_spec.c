@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_nats_assert_spec.c — lk_fake_nats_assert_published compares only the
  * fields the expected JSON lists, and a failure names each differing field

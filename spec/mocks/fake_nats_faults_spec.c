@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_nats_faults_spec.c — the faults a spec can script on the fake
  * broker: per-operation error stacks with a virtual delay, the connection

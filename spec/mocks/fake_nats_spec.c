@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_nats_spec.c — the fake NATS client in recording mode: what a service
  * published, what it subscribed to, injected failures, and the closed bus.

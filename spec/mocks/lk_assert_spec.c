@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lk_assert_spec.c — assert_lk_status / assert_lk_ok fail with the statuses'
  * names and the lk_error message, at the test's line; they pass silently

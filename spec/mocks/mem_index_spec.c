@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mem_index_spec.c — the memory store's hash index (mocks/mem_index.c),
  * driven directly: keys are found after growth, absent keys are not, and
  * removing any key — also from probe runs that wrap around the end of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mem_store_spec.c — what is the memory store's own: ids placed first,
  * invalid BSON and MongoDB's limits, its unique indexes, its deep copies,
  * its hash index under many documents, collection options, and threads

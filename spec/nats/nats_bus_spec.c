@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_bus_spec.c — what the JetStream adapter adds to the bus contract:
  * connecting (URLs, options, errors that name the problem), the publish

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_drain_spec.c — lk_bus_free never returns while a handler runs, and
  * drain_timeout_ms bounds the whole drain.

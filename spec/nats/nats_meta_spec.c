@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nats_meta_spec.c — a delivery's stream sequence, delivery count and
  * timestamp read in place from its JetStream reply subject, in both of the
  * subject's shapes, and anything else refused (the adapter then asks

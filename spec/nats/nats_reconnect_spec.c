@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_reconnect_spec.c — a service stays alive and consuming: a lost
  * connection is retried forever by default with a growing delay, start-up

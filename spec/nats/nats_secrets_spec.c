@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_secrets_spec.c — a password or token in the server URL never shows
  * in what the adapter logs (connect, disconnect, reconnect) or in its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_status_spec.c — how the JetStream adapter reports libnats failures:
  * every status libnats can return becomes the lk_status callers branch on

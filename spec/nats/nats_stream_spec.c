@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_stream_spec.c — the stream the adapter makes is bounded: max age,
  * max bytes and a discard policy, with documented defaults, applied on a

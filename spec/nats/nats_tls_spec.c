@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_tls_spec.c — a tls:// URL is a demand: against a server without TLS
  * the connect fails, saying so, instead of going on in plaintext; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pg_failure_spec.c — the PostgreSQL store when the server misbehaves:
  * a server that goes away gives LK_ERR_IO naming host and port and the
  * next call reconnects (the data still there); a statement stuck behind a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pg_store_spec.c — what the PostgreSQL store adds to the contract the
  * store specs hold it to: where it connects (a URL, key=value, NULL for
  * $DATABASE_URL, then libpq's PG* defaults) and that its errors name host

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* oom_dispatch_sweep_spec.c — the services' listeners with each allocation
  * of a dispatch refused in turn (spec/support/oom_sweep.h): decode, the
  * store calls, the publish and the reply all allocate. What a user relies

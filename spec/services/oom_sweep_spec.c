@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* oom_sweep_spec.c — an insert, a save (memory store) and a publish (fake
  * NATS broker) with each of their allocations refused in turn
  * (spec/support/oom_sweep.h): LK_ERR_NOMEM, nothing leaked, and nothing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * programs_e2e_spec.c — the real programs end to end: a throwaway
  * nats-server and PostgreSQL, one tickets and two orders processes

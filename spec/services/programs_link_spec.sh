@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # spec/services/programs_link_spec.sh — the service programs link the
 # product only: no symbol of the doubles (mocks/: lk_fake_*, lk_mem_*) and
 # none of the spec support is in build/bin/tickets or build/bin/orders, so

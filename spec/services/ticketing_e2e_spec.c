@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ticketing_e2e_spec.c — the course's concurrency scenario in miniature, end
  * to end on the fake broker: one tickets service and 4 orders replicas in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* failing_alloc.c — see failing_alloc.h. Wraps the C library's allocator;
  * the only state is a few atomic counters and the armed k. */
 #define _GNU_SOURCE /* dladdr: name the libbson function that allocated */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * failing_alloc.h — an allocator for specs that fails the k-th allocation.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http_client.c — a small HTTP client for specs (see http_client.h). */
 #include "http_client.h"
 

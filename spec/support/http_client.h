@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_client.h — a small HTTP client for specs (libcurl): one request,
  * its status, Content-Type and body.

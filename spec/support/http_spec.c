@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http_spec.c — calling route tables in specs (see http_spec.h). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_spec.h — calling route tables in specs, without a socket, and
  * reading their answers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nats_server.c — a throwaway JetStream server for specs (nats_server.h). */
 #define _XOPEN_SOURCE 700 /* nftw */
 

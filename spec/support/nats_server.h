@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nats_server.h — a throwaway JetStream server for specs.
  *

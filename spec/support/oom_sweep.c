@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* oom_sweep.c — see oom_sweep.h. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oom_sweep.h — refuse every allocation an operation makes, one at a time.
  *

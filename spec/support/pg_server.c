@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pg_server.c — a PostgreSQL server for specs (pg_server.h). */
 #define _DEFAULT_SOURCE /* initgroups */
 

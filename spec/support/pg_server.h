@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pg_server.h — a PostgreSQL server for specs.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # spec/support/spec.sh — sourced by shell specs that check one command per
 # case: `CASE=name; check cmd...` prints cmocka-style lines, so spec/run
 # counts them and spec/junit.py reports each case; `spec_summary [file...]`

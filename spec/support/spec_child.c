@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spec_child.c — one cmocka test in a forked child (see spec_child.h). */
 #include "spec_child.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spec_child.h — run one cmocka test in a forked child and keep what it
  * printed, so a spec can assert that a failing case really fails, and with

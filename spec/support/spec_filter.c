@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spec_filter.c — `make test ONLY=<test>`: spec/run exports the test name
  * (cmocka wildcards allowed) as LK_SPEC_ONLY, and this constructor hands it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spec_log.c — a growing buffer behind an lk_log handler. */
 #include "spec_log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spec_log.h — capture listenkit log lines in a spec.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spec_proc.c — children and temp trees for the specs' servers
  * (spec_proc.h). */
 #define _XOPEN_SOURCE 700 /* nftw */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spec_proc.h — what the specs' throwaway servers (nats_server.c,
  * pg_server.c) share: a free loopback port, waiting for and stopping a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_impls.c — the store rows of the store specs (store_impls.h). */
 #include "store_impls.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_impls.h — every lk_store the store specs run on, so one spec file
  * holds each behaviour once and runs it on each store:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_spec.c — helpers shared by the store specs (see store_spec.h). */
 #include "store_spec.h"
 

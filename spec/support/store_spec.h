@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_spec.h — what the store specs share (the contract suite and the
  * memory store's own specs): documents from JSON, inserting and seeding,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ticketing_spec.c — fixtures, event builders, readers and checks shared by
  * the tickets and orders service specs (see ticketing_spec.h). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ticketing_spec.h — what the specs of the tickets and orders services share.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # spec/tools/cluster_kill_replica_spec.sh — make demo-cluster's single-node
 # run with one orders replica killed (kill -9 half-way, restarted 2 s later),
 # at a small size: the replicas converge with nothing acknowledged lost,

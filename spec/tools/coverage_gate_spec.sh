@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # spec/tools/coverage_gate_spec.sh — the coverage gate fails when a folder's
 # figure is below its threshold, names the folder and the figure, and passes
 # when every folder meets it. Runs coverage/gate.py on made-up gcovr

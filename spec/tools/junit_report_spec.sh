@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # spec/tools/junit_report_spec.sh — `make test REPORT=junit` writes one JUnit
 # XML file per spec, binary or shell script: the suite is named after the
 # spec file, every case has a classname, its counts agree with what the

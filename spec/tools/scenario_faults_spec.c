@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scenario_faults_spec.c — the scenario on a real server that misbehaves
  * for a while, as production servers do: paused (SIGSTOP, a stalled

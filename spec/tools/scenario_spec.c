@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scenario_spec.c — the concurrency scenario behind `make demo`, at small
  * sizes: versioned orders listeners converge whatever the seed, the naive

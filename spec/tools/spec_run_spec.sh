@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # spec/tools/spec_run_spec.sh — what the spec runner promises besides the
 # counts: a CMOCKA_MESSAGE_OUTPUT in the environment does not turn passing
 # specs into failures; ONLY= runs one spec file, one test of it, or one test

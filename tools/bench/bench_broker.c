@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_broker.c — messages per second through the fake broker (publish ->
  * deliver to one of 4 queue members -> ack), against the least that moves
  * the same bytes: a ring buffer feeding 4 round-robin consumers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_dispatch.c — one delivery's cost: decode + validate + a listener
  * reading every field + ack, against jansson and the same reads by hand. */
 #include "bench.h"

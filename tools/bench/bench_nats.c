@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_nats.c — events published and acked per second on a real JetStream
  * server: through an lk_listener on lk_nats_bus, against libnats' own
  * JetStream calls with the adapter's stream and consumer settings. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_nats.h — what the real-server benchmarks share (bench_nats.c:
  * publish+ack; bench_nats_bulk.c: consume and async publish): a waiter
  * that counts acked deliveries on libnats threads while the measuring

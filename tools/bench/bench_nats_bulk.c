@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_nats_bulk.c — the two real-server figures that a round trip per
  * message would hide:
  *

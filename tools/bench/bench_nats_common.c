@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_nats_common.c — see bench_nats.h. */
 #include "bench_nats.h"
 

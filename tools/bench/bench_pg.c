@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_pg.c — the PostgreSQL store against raw libpq issuing the same
  * statements on the same data: insert, find by _id, versioned save and a
  * filtered find (one that SQL cannot answer, so every row is fetched and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_store.c — the memory store against a plain hash map of bson_t:
  * insert, find by _id, versioned save; then how a lookup's cost grows with
  * the collection (it must not: lookups by _id never scan). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_suite.c — why the doubles exist: the same ticketing behaviours, as
  * a spec would run them (fresh bus and stores per behaviour), through the
  * fake broker and memory stores, and through a real JetStream server.

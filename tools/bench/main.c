@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c — the `bench` program: options, then each benchmark, then output. */
 #include "bench.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nats_server.c — a throwaway JetStream server for the benchmarks that need
  * one, started through tools/nats-server.sh (free port, its own store
  * directory) and stopped by the pid that script reports. */

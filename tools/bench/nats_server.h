@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tools/bench/nats_server.h — the JetStream server the nats and suite
  * benchmarks run against: one started for the run (tools/nats-server.sh),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* oid_map.c — see oid_map.h. */
 #include "oid_map.h"
 

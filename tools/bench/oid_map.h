@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tools/bench/oid_map.h — the store benchmark's baseline: an open-addressing
  * hash map from the 12 bytes of an ObjectId to a bson_t, the least a

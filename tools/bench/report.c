@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.c — figures, the paired-run driver, and the table / JSON output. */
 #include "bench.h"
 

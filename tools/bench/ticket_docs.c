@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ticket_docs.c — the ticket documents the store benchmarks (memory and
  * PostgreSQL) insert, look up and save, and what a caller reads from one. */
 #include "bench.h"

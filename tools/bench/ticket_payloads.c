@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ticket_payloads.c — ticket:updated events, and the field reads a listener
  * does on them: once with listenkit's getters, once by hand with jansson. */
 #include "bench.h"

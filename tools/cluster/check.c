@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check.c — the judge: every ticket in the tickets service's database
  * against its replica in the orders service's (title, price, version) and

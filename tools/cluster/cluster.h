@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cluster.h — the pieces of lk-cluster (tools/cluster/), the load driver
  * and checker behind `make demo-cluster` (tools/cluster/demo-cluster.sh

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/cluster/demo-cluster.sh — the concurrency scenario across real
 # processes (make demo-cluster): a throwaway nats-server (-js, loopback, temp
 # store dir) and PostgreSQL (tools/pg-server.sh), 1 build/bin/tickets and 4

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * load.c — the course's manual test, played from P client threads: each
  * thread takes the next ticket, creates it, then updates it K times (each

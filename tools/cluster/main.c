@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c — lk-cluster: drives the real programs with the course's manual
  * test, waits for the orders replicas to converge, and reports in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_event_decode.c — libFuzzer target: any bytes through the decoder
  * every listener sits behind, against each ticketing schema (nested,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_fake_broker.c — libFuzzer target: any bytes, read as a sequence of
  * operations on the fake broker (publish, subscribe, step, advance, run,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_mem_filter.c — libFuzzer target: any bytes, read as BSON, used as a
  * filter on the memory store (find, count, delete). A bad filter must be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_store_diff.c — differential libFuzzer target: the memory store and
  * the PostgreSQL store (pushdown on, unless LK_PG_PUSHDOWN=0) are given the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_store_ops.c — libFuzzer target: any bytes, read as a sequence of
  * inserts, saves, deletes and finds on a memory-store collection (unique

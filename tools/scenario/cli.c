@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.c — the ticketing-scenario command line: parsing and usage. In the
  * library (not main.c) so the spec can hold it to its messages.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * compare.c — does every replica equal its ticket? The one comparison both
  * buses and both listener kinds are judged by.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * counting_bus.c — see counting_bus.h. The wrapper hands each handler a
  * message of its own (same fields, replies forwarded to the real message)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scenario/counting_bus.h — an lk_bus decorator that counts what passes
  * through it: publishes, deliveries, redeliveries, acks, deliveries of

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/scenario/demo-nats.sh BIN [ARGS...] — the demo on a real server.
 #
 # Starts a throwaway `nats-server -js` on a free loopback port with a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/scenario/demo.sh BIN [ARGS...] — the bug, then the fix.
 #
 # Runs ticketing-scenario twice with the same options (so the same seed):

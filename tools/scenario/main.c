@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ticketing-scenario — runs the concurrency scenario once and reports.
  * Everything it does is in the scenario library; this file only wires the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * naive_listeners.c — the orders service's listeners as the course first
  * wrote them, before versions: find the replica by id, set title and price,

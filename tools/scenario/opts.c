@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * opts.c — the scenario's options (defaults, bounds), its seeded schedule
  * generator and progress reports: what the run and the command line share.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* publish_retry.c — try a publish again through a transient fault (see
  * scenario/publish_retry.h). */
 #include "scenario/publish_retry.h"

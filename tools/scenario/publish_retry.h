@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scenario/publish_retry.h — a publish that outlasts a transient fault.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scenario.c — ticketing_scenario_run(): wire the services to a bus, issue
  * the commands, let the bus settle, compare the stores.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scenario/scenario.h — the course's concurrency scenario, as a library.
  *

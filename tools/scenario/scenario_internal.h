@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scenario/scenario_internal.h — the pieces ticketing_scenario_run() is made
  * of. Not installed; shared by the files of tools/scenario/ only.

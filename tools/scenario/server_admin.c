@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* server_admin.c — the run's consumers as the server sees them (see
  * scenario/server_admin.h). */
 #include "scenario/server_admin.h"

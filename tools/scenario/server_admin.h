@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scenario/server_admin.h — what the scenario asks the NATS server itself:
  * how much its run's consumers still hold (pending: not yet delivered;

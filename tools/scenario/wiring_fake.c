@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wiring_fake.c — the embedded bus: one fake broker (mocks/fake_nats.h) that
  * every service instance shares, a virtual clock, seeded faults.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wiring_nats.c — the scenario on a real NATS JetStream server: one
  * connection for the tickets service and one per orders replica, as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* alloc-private.h — what the core needs to know about failed allocations
  * that happened inside a dependency (jansson, libbson), which only answers
  * "failed" without saying why. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/alloc.h — one allocator for listenkit, jansson and libbson.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/batch.h — asynchronous publishing: many publishes in flight,
  * one wait for all their acknowledgements.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listenkit/bus-private.h — what bus.c shares with batch.c. Not
  * installed (make install skips *-private.h). */
 #ifndef LISTENKIT_BUS_PRIVATE_H

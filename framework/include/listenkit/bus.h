@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/bus.h — publish and subscribe, the NATS JetStream way.
  *

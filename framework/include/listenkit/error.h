@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/error.h — status codes and the optional error out-parameter.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/event.h — event schemas: decode, validate, encode, read.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/filter-private.h — the store filter language of store.h:
  * MongoDB queries on BSON documents. This is the one reference evaluator:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/nats.h — the NATS JetStream adapter: an lk_bus on a real server.
  *

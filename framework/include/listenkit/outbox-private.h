@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * outbox-private.h — what outbox.c (staging, sending) and outbox_relay.c
  * (the relay pass and its thread) share. Not installed.

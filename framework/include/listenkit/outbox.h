@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/outbox.h — the transactional outbox: a record and the event
  * that announces it saved as one atomic step, then relayed to the bus.

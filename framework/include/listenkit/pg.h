@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/pg.h — the PostgreSQL lk_store (liblistenkit-pg, pkg-config
  * module listenkit-pg; links libpq).

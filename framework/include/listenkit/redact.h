@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/redact.h — credentials out of every text a user may read.
  *

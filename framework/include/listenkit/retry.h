@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/retry.h — how a listener retries an event it could not process
  * yet, and the dead letter it leaves when it gives up.

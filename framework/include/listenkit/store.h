@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/store.h — a Mongo-like document store with optimistic
  * concurrency control (OCC).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/stored-private.h — the form in which every store keeps a
  * document, built in one walk over the caller's BSON (the memory store keeps

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listenkit/value-private.h — how the stores compare BSON values.
  *

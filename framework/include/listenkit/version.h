@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listenkit/version.h — the library's version, at compile and at run time. */
 #ifndef LISTENKIT_VERSION_H
 #define LISTENKIT_VERSION_H

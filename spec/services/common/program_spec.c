@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* program_spec.c — the shell both service programs run in
  * (common/program.h): configuration from the environment (--help, exit 2
  * for bad configuration), start on real servers (NATS and PostgreSQL),

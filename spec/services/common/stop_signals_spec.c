@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stop_signals_spec.c — the service programs stop on SIGINT and SIGTERM
  * (common/stop_signals.h; specced here, next to the tickets program). */
 #include <setjmp.h>

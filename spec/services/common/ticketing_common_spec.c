@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ticketing_common_spec.c — what both services' listeners and commands lean
  * on from common/ticketing.h: reading ids out of events, terming events that
  * can never be processed, reading stored documents, checking text. */

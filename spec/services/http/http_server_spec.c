@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http_server_spec.c — the route tables behind a real HTTP server, driven
  * by a real HTTP client (libcurl) on an ephemeral loopback port: what a
  * user's curl sees, the body limit, /healthz, and a stop that lets a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http_spec.c — the HTTP layer's own rules: routing, the course's error
  * body, status mapping, JSON bodies and the current user from a JWT. */
 #include <setjmp.h>

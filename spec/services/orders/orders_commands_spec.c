@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* orders_commands_spec.c — what the orders service's routes do: create an
  * order for a ticket, cancel it, and the events with the order's version
  * (course: new.test.ts, delete.test.ts, "Fixing a Few Tests"). */

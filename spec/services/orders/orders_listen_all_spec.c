@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* orders_listen_all_spec.c — the orders service listens to every ticket
  * event, in its own queue group, and its replicas share the work. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* orders_routes_spec.c — the orders service's HTTP routes, called as
  * functions (course: new.test.ts, index.test.ts, show.test.ts,
  * delete.test.ts): every route, every status. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ticket_created_listener_spec.c — the orders service builds its replica of
  * a ticket when it is created (course: ticket-created-listener.test.ts). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ticket_replica_spec.c — the orders service's copy of tickets and the
  * version query events use (course: "Abstracted Query Method", findByEvent). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ticket_updated_listener_spec.c — the orders service applies each ticket
  * version once and in order (course: ticket-updated-listener.test.ts, "Out-
  * Of-Order Events"; beyond it: duplicates, stale redeliveries, gaps). */

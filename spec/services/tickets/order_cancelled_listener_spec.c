@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* order_cancelled_listener_spec.c — the tickets service frees a ticket when
  * the order that reserved it is cancelled (course:
  * order-cancelled-listener.test.ts). */

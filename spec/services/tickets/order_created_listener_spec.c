@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* order_created_listener_spec.c — the tickets service reserves a ticket when
  * an order is created for it (course: order-created-listener.test.ts). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ticket_model_spec.c — the ticket document and its versioning (course:
  * models/__test__/ticket.test.ts: optimistic concurrency control). */
 #include <setjmp.h>

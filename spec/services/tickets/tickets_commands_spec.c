@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tickets_commands_spec.c — what the tickets service's routes do: create and
  * update, with the events they publish (course: new.test.ts, update.test.ts
  * and "Rejecting Edits of Reserved Tickets"). */

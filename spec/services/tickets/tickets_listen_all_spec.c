@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tickets_listen_all_spec.c — the tickets service listens to every order
  * event, in its own queue group (course: "Don't Forget to Listen!"). */
 #include <setjmp.h>

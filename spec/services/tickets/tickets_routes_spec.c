@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tickets_routes_spec.c — the tickets service's HTTP routes, called as
  * functions (course: new.test.ts, index.test.ts, show.test.ts,
  * update.test.ts): every route, every status. */

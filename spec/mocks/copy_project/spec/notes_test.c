@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notes_test.c — the project's spec, written against listenkit's three
  * doubles: a fake message in, the memory store and the fake NATS client. */
 #include <setjmp.h>

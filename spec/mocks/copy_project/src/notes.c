@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notes.c — on note:created, save the note (same id, same version) and
  * publish note:saved; ack only when both worked. */
 #include "notes.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notes.h — the project's code: a listener that keeps a replica of notes
  * another service owns, and tells the world it did. */
 #ifndef NOTES_H
