@@ -93,3 +93,12 @@ natsStatus lk_nats_connect_waiting(lk_nats_bus *b, natsOptions *no)
         sleep_ms(delay);
     }
 }
+
+bool lk_nats_bus_is_connected(const lk_bus *bus)
+{
+    if (!lk_nats_bus_is_nats(bus))
+        return false;
+    const lk_nats_bus *b = (const lk_nats_bus *)bus;
+    /* libnats reads the status under the connection's own lock */
+    return natsConnection_Status(b->nc) == NATS_CONN_STATUS_CONNECTED;
+}

@@ -72,17 +72,23 @@ static lk_status connect_bus(const char *name, const ticketing_config *cfg,
     return lk_nats_bus_connect(out, cfg->nats_url, &opts, err);
 }
 
-/* /healthz: the bus not closed for good, and the store answering. */
+/* What /healthz reads: the bus and a collection of the store. */
+typedef struct health_probe {
+    const lk_bus *bus;
+    lk_collection *probe;
+} health_probe;
+
+/* /healthz: the bus connected (not reconnecting, not closed), and the
+ * store answering. */
 static lk_status health(void *ctx, lk_error *err)
 {
-    lk_collection *probe = ctx;
+    const health_probe *hp = ctx;
     bson_oid_t none;
     bson_t *doc = NULL;
-    if (__atomic_load_n(&bus_closed, __ATOMIC_SEQ_CST))
-        return lk_error_set(err, LK_ERR_CLOSED,
-                            "nats: the connection is closed");
+    if (!lk_nats_bus_is_connected(hp->bus))
+        return lk_error_set(err, LK_ERR_IO, "nats: not connected");
     bson_oid_init_from_string(&none, "000000000000000000000000");
-    lk_status s = lk_collection_find_by_id(probe, &none, &doc, err);
+    lk_status s = lk_collection_find_by_id(hp->probe, &none, &doc, err);
     if (doc != NULL)
         bson_destroy(doc);
     if (s == LK_OK || s == LK_ERR_NOT_FOUND)
@@ -93,7 +99,7 @@ static lk_status health(void *ctx, lk_error *err)
 
 static lk_status serve(const ticketing_program *p,
                        const ticketing_config *cfg,
-                       const ticketing_running *run,
+                       const health_probe *hp,
                        ticketing_http_server **srv, lk_error *err)
 {
     const ticketing_http_server_opts o = {
@@ -103,7 +109,7 @@ static lk_status serve(const ticketing_program *p,
         .jwt_key = (const unsigned char *)cfg->jwt_key,
         .jwt_key_len = strlen(cfg->jwt_key),
         .health = health,
-        .health_ctx = run->probe};
+        .health_ctx = (void *)hp};
     return ticketing_http_server_start(&o, srv, err);
 }
 
@@ -129,8 +135,9 @@ static int run_program(const ticketing_program *p,
         s = p->start(p->svc, bus, store, cfg, &run, &err);
     if (s == LK_OK)
         s = lk_outbox_start(run.outbox, &err);
+    health_probe hp = {bus, run.probe}; /* outlives the server below */
     if (s == LK_OK)
-        s = serve(p, cfg, &run, &srv, &err);
+        s = serve(p, cfg, &hp, &srv, &err);
     if (s == LK_OK) {
         lk_log(LK_LOG_INFO, "%s: listening on port %u", p->name,
                (unsigned)ticketing_http_server_port(srv));

@@ -21,8 +21,8 @@
  *      5 s); a stop signal while waiting for PostgreSQL ends the wait;
  *   3. starts the service (init + listen_all with ACK_WAIT_MS and
  *      MAX_DELIVER), its outbox's relay thread, and the HTTP server on PORT
- *      (GET /healthz: 200 while the NATS connection is not closed for good
- *      and the database answers);
+ *      (GET /healthz: 200 while the NATS connection is up — not while it
+ *      reconnects — and the database answers; else 503 with the reason);
  *   4. on SIGINT/SIGTERM: stops accepting connections and lets requests in
  *      flight finish (up to 10 s), stops the relay, drains the bus
  *      (in-flight handlers finish, bounded by the adapter's drain timeout),

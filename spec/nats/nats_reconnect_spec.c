@@ -300,6 +300,44 @@ static void test_negative_waits_are_refused_naming_the_option(void **state)
     assert_non_null(strstr(err.message, "reconnect_max_wait_ms"));
 }
 
+/* What /healthz asks: up while connected, down while the server is gone
+ * (reconnecting), up again once it is back; never for a non-NATS bus. */
+static bool wait_connected(const lk_bus *bus, bool want)
+{
+    for (int i = 0; i < 100 && lk_nats_bus_is_connected(bus) != want; i++)
+        sleep_ms(50);
+    return lk_nats_bus_is_connected(bus) == want;
+}
+
+static void test_is_connected_follows_the_connection_through_an_outage(void **state)
+{
+    (void)state;
+    char stream[64];
+    lk_error err = {0};
+    lk_bus *bus = NULL;
+    spec_nats_server own;
+    spec_nats_server_spawn(&own);
+    spec_nats_server_require(&own);
+    spec_nats_unique_name(stream, sizeof stream, "LKCONN");
+    lk_nats_opts opts = {.stream = stream, .reconnect_wait_ms = 10,
+                         .reconnect_max_wait_ms = 50};
+    assert_int_equal(lk_nats_bus_connect(&bus, own.url, &opts, &err), LK_OK);
+    bool at_start = lk_nats_bus_is_connected(bus);
+    bool down = spec_nats_server_down(&own);
+    bool off_while_down = wait_connected(bus, false);
+    bool up = spec_nats_server_up(&own);
+    bool on_again = wait_connected(bus, true);
+    lk_bus_free(bus);
+    spec_nats_server_stop(&own);
+
+    assert_true(at_start);
+    assert_true(down);
+    assert_true(off_while_down);
+    assert_true(up);
+    assert_true(on_again);
+    assert_false(lk_nats_bus_is_connected(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_start_up_gives_up_after_its_bound_naming_the_url),
         cmocka_unit_test(test_without_a_start_up_wait_connect_fails_at_once),
         cmocka_unit_test(test_negative_waits_are_refused_naming_the_option),
+        cmocka_unit_test(test_is_connected_follows_the_connection_through_an_outage),
     };
     return cmocka_run_group_tests(tests, NULL, group_teardown);
 }

@@ -223,6 +223,12 @@ bool lk_nats_bus_is_nats(const lk_bus *bus);
  * LK_ERR_TIMEOUT when libnats' threads did not stop in time. */
 lk_status lk_nats_library_close(void);
 
+/* True while `bus`'s connection is up: false while it reconnects after a
+ * lost server, once it is closed (for good, drained or aborted), and for
+ * NULL or a bus that is not the adapter's. A reading, not a promise: the
+ * connection may drop right after. Any thread; what a health check asks. */
+bool lk_nats_bus_is_connected(const lk_bus *bus);
+
 /* For specs: crashes `bus` — closes its connection at once, without
  * draining its subscriptions or flushing (a killed process). Deliveries its
  * handlers never replied to come again after their ack wait to the other
