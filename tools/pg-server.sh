@@ -43,7 +43,7 @@ start)
     [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
     port=""
     for _ in $(seq 1 50); do
-        p=$(( 20000 + RANDOM % 30000 ))
+        p=$(( 20000 + RANDOM % 12000 ))  # below 32768, where the kernel takes ephemeral ports for outgoing connections
         port_in_use "$p" || { port=$p; break; }
     done
     [ -n "$port" ] || { echo "pg-server.sh: no free port found" >&2; rm -rf "$dir"; exit 1; }

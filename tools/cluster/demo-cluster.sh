@@ -59,7 +59,7 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
     local p
     for _ in $(seq 1 50); do
-        p=$(( 20000 + RANDOM % 30000 ))
+        p=$(( 20000 + RANDOM % 12000 ))  # below 32768, where the kernel takes ephemeral ports for outgoing connections
         port_in_use "$p" || { echo "$p"; return 0; }
     done
     return 1
