@@ -132,44 +132,57 @@ lk_status lk_outbox_watch(lk_outbox *ob, lk_collection *coll, lk_error *err)
 
 /* ---- sending ---------------------------------------------------------------- */
 
-/* Publishes `entry` with its id as Nats-Msg-Id, then deletes it. */
-lk_status lk_outbox_send_entry_(lk_outbox *ob, const bson_t *entry, lk_error *err)
+lk_status lk_outbox_entry_message_(const bson_t *entry, lk_outbox_message *out,
+                                   lk_error *err)
 {
     bson_iter_t it;
-    bson_oid_t id;
-    char hex[25];
     uint32_t len = 0;
-    const char *subject = NULL, *data = NULL;
+    memset(out, 0, sizeof *out);
     if (bson_iter_init_find(&it, entry, "subject") && BSON_ITER_HOLDS_UTF8(&it))
-        subject = bson_iter_utf8(&it, NULL);
+        out->subject = bson_iter_utf8(&it, NULL);
     if (bson_iter_init_find(&it, entry, "data") && BSON_ITER_HOLDS_UTF8(&it))
-        data = bson_iter_utf8(&it, &len);
-    lk_status s = lk_bson_get_oid(entry, &id, err);
-    if (s == LK_OK && (subject == NULL || data == NULL))
+        out->data = bson_iter_utf8(&it, &len);
+    out->len = len;
+    lk_status s = lk_bson_get_oid(entry, &out->id, err);
+    if (s == LK_OK && (out->subject == NULL || out->data == NULL))
         s = lk_error_set(err, LK_ERR_INVALID,
                          "outbox: entry lacks its subject or data");
-    if (s != LK_OK)
-        return s;
-    lk_oid_format(&id, hex);
-    if (ob->bus == NULL)
-        return lk_error_set(err, LK_ERR_CLOSED,
-                            "outbox: %s %s: no bus to publish on", subject,
-                            hex);
-    const lk_publish_opts popts = {.msg_id = hex};
-    s = lk_bus_publish(ob->bus, subject, data, len, &popts, err);
-    if (s != LK_OK) {
-        lk_error_prefix(err, "outbox: event %s", hex);
-        return s;
-    }
+    if (s == LK_OK)
+        lk_oid_format(&out->id, out->hex);
+    return s;
+}
+
+void lk_outbox_mark_sent_(lk_outbox *ob, const lk_outbox_message *m)
+{
     bson_t filter = BSON_INITIALIZER;
-    BSON_APPEND_OID(&filter, "_id", &id);
+    BSON_APPEND_OID(&filter, "_id", &m->id);
     lk_error e;
     if (lk_collection_delete(ob->events, &filter, NULL, &e) != LK_OK)
         /* It went out; the next relay sends it again, which the
          * de-duplication absorbs. */
-        lk_log(LK_LOG_WARN, "outbox: %s %s sent, not marked: %s", subject,
-               hex, e.message);
+        lk_log(LK_LOG_WARN, "outbox: %s %s sent, not marked: %s", m->subject,
+               m->hex, e.message);
     bson_destroy(&filter);
+}
+
+/* Publishes `entry` with its id as Nats-Msg-Id, then deletes it. */
+lk_status lk_outbox_send_entry_(lk_outbox *ob, const bson_t *entry, lk_error *err)
+{
+    lk_outbox_message m;
+    lk_status s = lk_outbox_entry_message_(entry, &m, err);
+    if (s != LK_OK)
+        return s;
+    if (ob->bus == NULL)
+        return lk_error_set(err, LK_ERR_CLOSED,
+                            "outbox: %s %s: no bus to publish on", m.subject,
+                            m.hex);
+    const lk_publish_opts popts = {.msg_id = m.hex};
+    s = lk_bus_publish(ob->bus, m.subject, m.data, m.len, &popts, err);
+    if (s != LK_OK) {
+        lk_error_prefix(err, "outbox: event %s", m.hex);
+        return s;
+    }
+    lk_outbox_mark_sent_(ob, &m);
     return LK_OK;
 }
 

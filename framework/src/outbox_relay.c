@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* outbox_relay.c — the relay: one pass over every outbox entry, and the
  * thread that runs passes (see listenkit/outbox.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "listenkit/alloc.h"
+#include "listenkit/batch.h"
 #include "listenkit/log.h"
 #include "listenkit/outbox-private.h"
 
@@ -27,16 +29,38 @@ static void drop(lk_outbox *ob, const bson_oid_t *id)
     bson_destroy(&filter);
 }
 
-/* One entry: send it when its document names it, drop it when it is an
- * orphan, else leave it. */
-static lk_status relay_entry(lk_outbox *ob, const bson_t *entry, size_t *sent,
-                             lk_error *err)
+/* An entry of this pass that is to go out. */
+typedef enum item_state {
+    ITEM_TODO,    /* not published yet in this pass */
+    ITEM_IN_WAVE, /* in the batch, its outcome not known yet */
+    ITEM_SENT,    /* acknowledged, entry deleted */
+    ITEM_FAILED   /* not acknowledged: stays pending for the next pass */
+} item_state;
+
+typedef struct relay_item {
+    const bson_t *entry; /* the pass's copy */
+    lk_outbox_message m; /* borrowed from entry */
+    bson_oid_t doc_id;
+    size_t index;        /* read order */
+    size_t prev;         /* the previous item of the same document; NONE */
+    item_state state;
+} relay_item;
+
+#define NONE ((size_t)-1)
+/* Failures logged one by one per pass; the rest are summed up. */
+#define LOG_EACH 5
+
+/* One entry: *take when its document names it (it is to be sent), dropped
+ * when it is an orphan, else left alone. */
+static lk_status classify(lk_outbox *ob, const bson_t *entry, relay_item *item,
+                          bool *take, lk_error *err)
 {
     bson_iter_t it;
-    bson_oid_t id, doc_id;
+    bson_oid_t id;
     int64_t version = 0, stored = -1, at = 0;
     bson_t *doc = NULL;
     char hex[25];
+    *take = false;
     lk_collection *coll = lk_outbox_watched_(ob, entry_string(entry,
                                                               "collection"));
     if (coll == NULL || lk_bson_get_oid(entry, &id, NULL) != LK_OK)
@@ -51,16 +75,22 @@ static lk_status relay_entry(lk_outbox *ob, const bson_t *entry, size_t *sent,
         drop(ob, &id);
         return LK_OK;
     }
-    bson_oid_copy(bson_iter_oid(&it), &doc_id);
+    bson_oid_copy(bson_iter_oid(&it), &item->doc_id);
     if (bson_iter_init_find(&it, entry, "at") &&
         BSON_ITER_HOLDS_DATE_TIME(&it))
         at = bson_iter_date_time(&it);
 
-    lk_status s = lk_collection_find_by_id(coll, &doc_id, &doc, err);
+    lk_status s = lk_collection_find_by_id(coll, &item->doc_id, &doc, err);
     if (s == LK_OK && lk_outbox_names_(doc, &id)) {
-        s = lk_outbox_send_entry_(ob, entry, err);
-        if (s == LK_OK)
-            (*sent)++;
+        lk_error e;
+        if (lk_outbox_entry_message_(entry, &item->m, &e) == LK_OK) {
+            item->entry = entry;
+            *take = true;
+        } else { /* it can never go out: sending it again would loop */
+            lk_log(LK_LOG_WARN, "outbox: entry %s: %s; dropped", hex,
+                   e.message);
+            drop(ob, &id);
+        }
     } else if (s == LK_OK || s == LK_ERR_NOT_FOUND) {
         if (doc != NULL)
             lk_bson_get_int64(doc, coll->opts.version_key, &stored, NULL);
@@ -79,14 +109,166 @@ static lk_status relay_entry(lk_outbox *ob, const bson_t *entry, size_t *sent,
     return s;
 }
 
+static int by_document(const void *a, const void *b)
+{
+    const relay_item *x = *(relay_item *const *)a;
+    const relay_item *y = *(relay_item *const *)b;
+    int c = bson_oid_compare(&x->doc_id, &y->doc_id);
+    return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Links each item to the previous one of its document (O(n log n)). */
+static lk_status link_documents(relay_item *items, size_t n, lk_error *err)
+{
+    relay_item **order = lk_calloc(n, sizeof *order);
+    if (order == NULL)
+        return lk_error_set(err, LK_ERR_NOMEM, "outbox: relay");
+    for (size_t i = 0; i < n; i++) {
+        order[i] = &items[i];
+        items[i].prev = NONE;
+    }
+    qsort(order, n, sizeof *order, by_document);
+    for (size_t i = 1; i < n; i++)
+        if (bson_oid_equal(&order[i]->doc_id, &order[i - 1]->doc_id))
+            order[i]->prev = order[i - 1]->index;
+    lk_free(order);
+    return LK_OK;
+}
+
+/* What a pass tells at its end. */
+typedef struct pass_report {
+    size_t sent, failed, logged;
+    lk_status first;  /* the first failure's status; LK_OK: none */
+    lk_error first_err;
+} pass_report;
+
+static void note_failed(pass_report *r, relay_item *item, lk_status status,
+                        const char *why)
+{
+    item->state = ITEM_FAILED;
+    r->failed++;
+    if (r->first == LK_OK) {
+        r->first = status;
+        lk_error_set(&r->first_err, status, "outbox: event %s: %s",
+                     item->m.hex, why);
+    }
+    if (r->logged++ < LOG_EACH)
+        lk_log(LK_LOG_WARN, "outbox: event %s (%s) not sent, stays pending: "
+               "%s", item->m.hex, item->m.subject, why);
+}
+
+/*
+ * One wave: every item whose document has no earlier item still unsent in
+ * this pass goes into the batch, then one wait settles them all; what was
+ * acknowledged is marked sent, what failed stays pending. Taking one item
+ * per document per wave keeps the events of a document in order on the
+ * bus even when one of them fails: its later ones wait for the next pass.
+ * Returns how many items the wave published; *stop after a publish the
+ * batch refused (the bus is closed, down, or stalled: the rest can wait).
+ */
+static size_t wave(lk_batch *batch, relay_item *items, size_t n,
+                   relay_item **in_wave, pass_report *r, bool *stop,
+                   lk_outbox *ob)
+{
+    size_t first = lk_batch_published(batch);
+    size_t acked_before = lk_batch_acked(batch);
+    size_t failed_before = lk_batch_failure_count(batch);
+    size_t taken = 0;
+    for (size_t i = 0; i < n && !*stop; i++) {
+        relay_item *item = &items[i];
+        if (item->state != ITEM_TODO ||
+            (item->prev != NONE && items[item->prev].state != ITEM_SENT))
+            continue;
+        const lk_publish_opts po = {.msg_id = item->m.hex};
+        lk_error e;
+        lk_status s = lk_batch_publish(batch, item->m.subject, item->m.data,
+                                       item->m.len, &po, &e);
+        if (s == LK_OK) {
+            item->state = ITEM_IN_WAVE;
+            in_wave[taken++] = item;
+        } else {
+            note_failed(r, item, s, e.message);
+            *stop = true;
+        }
+    }
+    if (taken == 0)
+        return 0;
+    lk_error e;
+    lk_status ws = lk_batch_wait(batch, 0, &e);
+    size_t nf = lk_batch_failure_count(batch);
+    for (size_t k = failed_before; k < nf; k++) {
+        const lk_batch_failure *f = lk_batch_failure_at(batch, k);
+        if (f->index >= first && f->index - first < taken)
+            note_failed(r, in_wave[f->index - first], f->status, f->message);
+    }
+    bool all_known = lk_batch_acked(batch) - acked_before + (nf - failed_before)
+                     == taken;
+    for (size_t k = 0; k < taken; k++) {
+        relay_item *item = in_wave[k];
+        if (item->state != ITEM_IN_WAVE)
+            continue;
+        if (!all_known) { /* outcomes lost (OOM): sent again next pass */
+            note_failed(r, item, ws, e.message);
+            continue;
+        }
+        item->state = ITEM_SENT;
+        r->sent++;
+        lk_outbox_mark_sent_(ob, &item->m);
+    }
+    return taken;
+}
+
+/* Publishes `items` through one batch, wave after wave. */
+static lk_status send_items(lk_outbox *ob, relay_item *items, size_t n,
+                            size_t *sent, lk_error *err)
+{
+    if (ob->bus == NULL)
+        return lk_error_set(err, LK_ERR_CLOSED,
+                            "outbox: %s %s: no bus to publish on",
+                            items[0].m.subject, items[0].m.hex);
+    lk_batch *batch = NULL;
+    relay_item **in_wave = NULL;
+    pass_report r = {0};
+    bool stop = false;
+    lk_status s = link_documents(items, n, err);
+    if (s == LK_OK) {
+        in_wave = lk_calloc(n, sizeof *in_wave);
+        if (in_wave == NULL)
+            s = lk_error_set(err, LK_ERR_NOMEM, "outbox: relay");
+    }
+    if (s == LK_OK) {
+        s = lk_batch_new(ob->bus, NULL, &batch, err);
+        if (s != LK_OK)
+            lk_error_prefix(err, "outbox: relay");
+    }
+    while (s == LK_OK && !stop && wave(batch, items, n, in_wave, &r, &stop, ob))
+        ;
+    lk_batch_free(batch);
+    lk_free(in_wave);
+    *sent = r.sent;
+    if (s != LK_OK || r.first == LK_OK)
+        return s;
+    size_t waiting = n - r.sent - r.failed;
+    if (r.logged > LOG_EACH || waiting > 0)
+        lk_log(LK_LOG_WARN, "outbox: %zu event(s) not sent (%zu logged above)"
+               ", %zu later event(s) of their documents wait for them; all "
+               "stay pending", r.failed, r.logged < LOG_EACH ? r.logged
+                                                            : LOG_EACH,
+               waiting);
+    if (err != NULL)
+        *err = r.first_err;
+    return r.first;
+}
+
 lk_status lk_outbox_relay(lk_outbox *ob, size_t *sent, lk_error *err)
 {
     const lk_find_opts opts = {.limit = RELAY_BATCH};
     bson_t all = BSON_INITIALIZER;
     lk_cursor *cur = NULL;
     const bson_t *doc = NULL;
-    bson_t **batch = NULL;
-    size_t n = 0, count = 0;
+    bson_t **read = NULL;
+    relay_item *items = NULL;
+    size_t n = 0, taken = 0, count = 0;
     if (sent != NULL)
         *sent = 0;
     if (ob == NULL)
@@ -94,20 +276,30 @@ lk_status lk_outbox_relay(lk_outbox *ob, size_t *sent, lk_error *err)
     /* Copies first: entries are deleted as they go out. */
     lk_status s = lk_collection_find(ob->events, &all, &opts, &cur, err);
     if (s == LK_OK) {
-        batch = lk_calloc(RELAY_BATCH, sizeof *batch);
-        if (batch == NULL)
+        read = lk_calloc(RELAY_BATCH, sizeof *read);
+        items = lk_calloc(RELAY_BATCH, sizeof *items);
+        if (read == NULL || items == NULL)
             s = lk_error_set(err, LK_ERR_NOMEM, "outbox: relay");
     }
-    while (s == LK_OK && lk_cursor_next(cur, &doc))
-        batch[n++] = bson_copy(doc);
+    while (s == LK_OK && n < RELAY_BATCH && lk_cursor_next(cur, &doc))
+        read[n++] = bson_copy(doc);
     if (s == LK_OK)
         s = lk_cursor_error(cur, err);
     lk_cursor_free(cur);
-    for (size_t i = 0; s == LK_OK && i < n; i++)
-        s = relay_entry(ob, batch[i], &count, err);
+    for (size_t i = 0; s == LK_OK && i < n; i++) {
+        bool take = false;
+        s = classify(ob, read[i], &items[taken], &take, err);
+        if (take) {
+            items[taken].index = taken;
+            taken++;
+        }
+    }
+    if (s == LK_OK && taken > 0)
+        s = send_items(ob, items, taken, &count, err);
     for (size_t i = 0; i < n; i++)
-        bson_destroy(batch[i]);
-    lk_free(batch);
+        bson_destroy(read[i]);
+    lk_free(read);
+    lk_free(items);
     bson_destroy(&all);
     if (sent != NULL)
         *sent = count;

@@ -41,6 +41,24 @@ bool lk_outbox_names_(const bson_t *doc, const bson_oid_t *id);
 /* The watched collection called `name`, or NULL. */
 lk_collection *lk_outbox_watched_(const lk_outbox *ob, const char *name);
 
+/* What an entry publishes: borrowed from the entry it was read from. */
+typedef struct lk_outbox_message {
+    bson_oid_t id;       /* the event id: its Nats-Msg-Id */
+    char hex[25];        /* id as text */
+    const char *subject;
+    const char *data;
+    size_t len;
+} lk_outbox_message;
+
+/* Reads `entry`'s id, subject and data into *out; LK_ERR_INVALID when it
+ * lacks one. */
+lk_status lk_outbox_entry_message_(const bson_t *entry, lk_outbox_message *out,
+                                   lk_error *err);
+
+/* Deletes the entry of a message the server acknowledged ("marked sent");
+ * a failure is logged (the next relay sends it again, de-duplicated). */
+void lk_outbox_mark_sent_(lk_outbox *ob, const lk_outbox_message *m);
+
 /* Publishes `entry` (Nats-Msg-Id = its _id), then deletes it. */
 lk_status lk_outbox_send_entry_(lk_outbox *ob, const bson_t *entry,
                                 lk_error *err);

@@ -31,11 +31,17 @@
  *      sent"). A failure there is logged and leaves the entry pending; the
  *      call still succeeds, since the record is saved.
  * The relay (lk_outbox_relay, and the thread of lk_outbox_start) goes
- * through every entry in insertion order: an entry its document names is
- * published, then deleted; an entry its document does not name is an
- * orphan (its save lost a race or never happened: the document's version
- * reached docVersion without it, or opts.orphan_ms passed) and is deleted
- * unsent; any other entry waits (its save may be under way).
+ * through the entries in insertion order: an entry its document names is
+ * to be published; an entry its document does not name is an orphan (its
+ * save lost a race or never happened: the document's version reached
+ * docVersion without it, or opts.orphan_ms passed) and is deleted unsent;
+ * any other entry waits (its save may be under way). What is to be
+ * published goes out through one asynchronous batch (listenkit/batch.h),
+ * not one round trip per event: in waves of one event per document, each
+ * wave one lk_batch_wait. Only the events the server acknowledged are
+ * deleted; a failed one stays pending, its reason logged, and so do the
+ * later events of its document (they wait for it, so a document's events
+ * reach the bus in order); the rest of the pass goes on.
  *
  * What a crash does at each step: before 2, nothing changed but a pending
  * entry, which the relay drops as an orphan; between 2 and 3, the event is
@@ -130,9 +136,13 @@ lk_status lk_outbox_save(lk_outbox *ob, lk_collection *coll,
                          const bson_t *doc, const lk_outbox_event *ev,
                          bson_t **out, lk_error *err);
 
-/* One relay pass over every entry (see above). *sent (if not NULL) counts
- * the events published. Stops at the first publish that fails and returns
- * its error (the entry stays pending). */
+/* One relay pass over the entries (see above; up to 1000 per pass).
+ * *sent (if not NULL) counts the events acknowledged (and deleted). When
+ * some failed, returns the first failure's status with `err` naming the
+ * event and why; those events, and the later ones of their documents, stay
+ * pending for the next pass, every other event went out. A publish the
+ * batch refuses at once (the bus is drained or down) ends the pass there.
+ * Republishing is safe: Nats-Msg-Id is the event id. */
 lk_status lk_outbox_relay(lk_outbox *ob, size_t *sent, lk_error *err);
 
 /* How many entries wait in the outbox (pending events and orphans not yet
