@@ -10,9 +10,11 @@
  *
  * Beyond the course:
  *  - when the event changes nothing (a redelivery of an event already
- *    applied, or a late cancel of an order that no longer holds the ticket)
- *    nothing is saved or published, and the message is acked: the event of
- *    the change it repeats was committed with that change.
+ *    applied, or a late cancel of an order that no longer holds the ticket,
+ *    even after later orders held and released it: the ticket keeps the
+ *    orders it released) nothing is saved or published, and the message
+ *    is acked (a stale cancel with an info line): the event of the change
+ *    it repeats was committed with that change.
  *  - a cancel only frees a ticket its own order holds: a stale cancel must
  *    not free a ticket another order reserved since.
  * As in the course, order:created reserves the ticket even when another
@@ -60,17 +62,25 @@ static lk_status apply_order_event(lk_listener *listener, const json_t *data,
     s = tickets_find(svc, &ticket_id, &ticket, &e);
     if (s == LK_OK) {
         const char *current = ticketing_doc_string(ticket, "orderId");
-        const char *released = ticketing_doc_string(ticket, "releasedOrderId");
+        bool released = tickets_released(ticket, order_hex);
         const char *wanted = wanted_order_id(reserve, current, order_hex);
         /* The two subjects have their own consumers, so an order's
          * order:cancelled can be processed before its order:created. */
-        if (reserve && same_order(released, order_hex))
+        if (reserve && released)
             wanted = current; /* already cancelled: never reserve again */
-        if (!reserve && current == NULL && !same_order(released, order_hex))
+        if (!reserve && current == NULL && !released)
             s = lk_error_set(&e, LK_ERR_RETRY,
                              "order %s of ticket %s: cancelled before its "
                              "order:created was applied; retried",
                              order_hex, lk_event_string(data, "ticket.id"));
+        else if (!reserve && released && !same_order(current, order_hex))
+            /* A repeat of a cancel applied before (later orders may have
+             * held and released the ticket since): nothing to change. */
+            lk_log(LK_LOG_INFO,
+                   "tickets: %s seq %llu: order %s released ticket %s "
+                   "before; a stale cancel, acked",
+                   msg->subject, (unsigned long long)msg->stream_seq,
+                   order_hex, lk_event_string(data, "ticket.id"));
         else if (!same_order(current, wanted))
             s = tickets_save_order_id(svc, ticket, wanted, NULL, &e);
     }

@@ -92,6 +92,57 @@ lk_status tickets_commit(tickets_service *svc, const bson_t *ticket,
                                    out, err);
 }
 
+bool tickets_released(const bson_t *ticket, const char *order_hex)
+{
+    bson_iter_t it, item;
+    const char *legacy = ticketing_doc_string(ticket, "releasedOrderId");
+    if (order_hex == NULL)
+        return false;
+    if (legacy != NULL && strcmp(legacy, order_hex) == 0)
+        return true; /* saved before the list existed */
+    if (ticket == NULL || !bson_iter_init_find(&it, ticket, TICKETS_RELEASED) ||
+        !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &item))
+        return false;
+    while (bson_iter_next(&item))
+        if (BSON_ITER_HOLDS_UTF8(&item) &&
+            strcmp(bson_iter_utf8(&item, NULL), order_hex) == 0)
+            return true;
+    return false;
+}
+
+/* Appends to `next` the ticket's released orders with `held` last, the
+ * oldest dropped beyond TICKETS_RELEASED_MAX. */
+static void append_released(bson_t *next, const bson_t *ticket,
+                            const char *held)
+{
+    bson_iter_t it, item;
+    const char *kept[TICKETS_RELEASED_MAX];
+    size_t n = 0;
+    const char *legacy = ticketing_doc_string(ticket, "releasedOrderId");
+    if (legacy != NULL)
+        kept[n++] = legacy;
+    if (bson_iter_init_find(&it, ticket, TICKETS_RELEASED) &&
+        BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &item))
+        while (bson_iter_next(&item)) {
+            if (!BSON_ITER_HOLDS_UTF8(&item))
+                continue;
+            if (n == TICKETS_RELEASED_MAX - 1) { /* room for `held` */
+                memmove(kept, kept + 1, (n - 1) * sizeof *kept);
+                n--;
+            }
+            kept[n++] = bson_iter_utf8(&item, NULL);
+        }
+    bson_t list;
+    char key[16];
+    const char *k;
+    bson_append_array_begin(next, TICKETS_RELEASED, -1, &list);
+    for (size_t i = 0; i <= n; i++) {
+        bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
+        bson_append_utf8(&list, k, -1, i < n ? kept[i] : held, -1);
+    }
+    bson_append_array_end(next, &list);
+}
+
 lk_status tickets_save_order_id(tickets_service *svc, const bson_t *ticket,
                                 const char *order_id, bson_t **out,
                                 lk_error *err)
@@ -111,13 +162,14 @@ lk_status tickets_save_order_id(tickets_service *svc, const bson_t *ticket,
     bool release = order_id == NULL && held != NULL;
     if (release)
         bson_copy_to_excluding_noinit(ticket, &next, "orderId",
-                                      "releasedOrderId", NULL);
+                                      "releasedOrderId", TICKETS_RELEASED,
+                                      NULL);
     else
         bson_copy_to_excluding_noinit(ticket, &next, "orderId", NULL);
     if (order_id != NULL)
         BSON_APPEND_UTF8(&next, "orderId", order_id);
     if (release) /* remembered: its late or repeated events are told apart */
-        BSON_APPEND_UTF8(&next, "releasedOrderId", held);
+        append_released(&next, ticket, held);
     s = tickets_commit(svc, &next, false, out, err);
     bson_destroy(&next);
     return s;

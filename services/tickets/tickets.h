@@ -43,6 +43,11 @@ extern "C" {
 #endif
 
 #define TICKETS_COLLECTION "tickets"
+/* The ticket's field listing the orders that held it and were released,
+ * oldest first, at most TICKETS_RELEASED_MAX (a cancel older than that is
+ * retried until its consumer's max deliver, then dead-lettered). */
+#define TICKETS_RELEASED "releasedOrderIds"
+#define TICKETS_RELEASED_MAX 16
 
 typedef struct tickets_service {
     lk_bus *bus;             /* borrowed: publishes events, runs listeners */
@@ -139,14 +144,21 @@ lk_status tickets_commit(tickets_service *svc, const bson_t *ticket,
 
 /* Saves `ticket` (as loaded) with orderId set to `order_id` (24-hex), or
  * removed when `order_id` is NULL, with its ticket:updated (tickets_commit).
- * Removing it records the order it held as releasedOrderId (not in the
+ * Removing it records the order it held in the ticket's list of released
+ * orders (TICKETS_RELEASED, the last TICKETS_RELEASED_MAX; not in the
  * ticket's JSON or events), so the listeners can tell an order:created
- * that comes after its own order:cancelled. 
+ * that comes after its own order:cancelled, and a cancel repeated after a
+ * later order on the ticket was released too.
  * *out (if not NULL) is the ticket as stored, with its new version.
  * LK_ERR_VERSION when it was saved meanwhile. */
 lk_status tickets_save_order_id(tickets_service *svc, const bson_t *ticket,
                                 const char *order_id, bson_t **out,
                                 lk_error *err);
+
+/* True when order `order_hex` once held `ticket` and was released (one of
+ * its last TICKETS_RELEASED_MAX, or the single releasedOrderId a ticket
+ * saved before the list kept). */
+bool tickets_released(const bson_t *ticket, const char *order_hex);
 
 #ifdef __cplusplus
 }

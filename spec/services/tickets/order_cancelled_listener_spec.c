@@ -159,6 +159,68 @@ test_order_cancelled_listener_retries_a_cancel_that_comes_before_its_order_creat
     lk_fake_msg_free(early);
 }
 
+/* Order A held the ticket and was cancelled, then order B held it and was
+ * cancelled; a repeat of A's cancel (a redelivery whose ack was lost) is
+ * stale: acked with a logged reason, nothing saved, not retried until max
+ * deliver (found by make demo-cluster). */
+static void
+test_order_cancelled_listener_acks_a_stale_cancel_after_a_later_order_was_released(
+    void **state)
+{
+    fixture *f = *state;
+    char later_hex[25];
+    ticketing_spec_new_id(NULL, later_hex);
+    assert_int_equal(lk_listener_dispatch(&f->listener, f->msg), LK_OK);
+    ticketing_spec_reserve(&f->svc, &f->ticket_id, later_hex); /* version 3 */
+    lk_msg *later = ticketing_spec_order_cancelled(later_hex, f->ticket_hex);
+    assert_int_equal(lk_listener_dispatch(&f->listener, later), LK_OK);
+    assert_int_equal(ticketing_spec_tickets_stored_version(f), 4);
+    lk_fake_nats_reset(f->nats);
+    lk_msg *repeat = ticketing_spec_order_cancelled(f->order_hex, f->ticket_hex);
+
+    assert_int_equal(lk_listener_dispatch(&f->listener, repeat), LK_OK);
+
+    assert_true(lk_fake_msg_acked(repeat));
+    assert_true(spec_log_contains("a stale cancel, acked"));
+    assert_true(spec_log_contains(f->order_hex));
+    assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
+    assert_int_equal(ticketing_spec_tickets_stored_version(f), 4);
+    bson_t *doc = ticketing_spec_tickets_stored(f);
+    assert_null(ticketing_doc_string(doc, "orderId"));
+    bson_destroy(doc);
+    lk_fake_msg_free(later);
+    lk_fake_msg_free(repeat);
+}
+
+/* The list of released orders is bounded: a ticket ordered and cancelled
+ * many times keeps only the last TICKETS_RELEASED_MAX. */
+static void test_a_ticket_remembers_only_its_last_released_orders(void **state)
+{
+    fixture *f = *state;
+    char first_hex[25], last_hex[25] = "";
+    snprintf(first_hex, sizeof first_hex, "%s", f->order_hex);
+    assert_int_equal(lk_listener_dispatch(&f->listener, f->msg), LK_OK);
+    for (int i = 0; i < TICKETS_RELEASED_MAX; i++) {
+        ticketing_spec_new_id(NULL, last_hex);
+        ticketing_spec_reserve(&f->svc, &f->ticket_id, last_hex);
+        lk_msg *m = ticketing_spec_order_cancelled(last_hex, f->ticket_hex);
+        assert_int_equal(lk_listener_dispatch(&f->listener, m), LK_OK);
+        lk_fake_msg_free(m);
+    }
+
+    bson_t *doc = ticketing_spec_tickets_stored(f);
+    bson_iter_t it, item;
+    int n = 0;
+    assert_true(bson_iter_init_find(&it, doc, TICKETS_RELEASED));
+    assert_true(bson_iter_recurse(&it, &item));
+    while (bson_iter_next(&item))
+        n++;
+    assert_int_equal(n, TICKETS_RELEASED_MAX);
+    assert_true(tickets_released(doc, last_hex));
+    assert_false(tickets_released(doc, first_hex));
+    bson_destroy(doc);
+}
+
 /* ---- bad payloads: termed, logged, never acked, nothing changes ---------- */
 
 static void assert_termed(fixture *f, lk_msg *msg, const char *reason)
@@ -222,6 +284,8 @@ int main(void)
         T(test_order_cancelled_listener_acks_a_duplicate_without_a_new_version),
         T(test_order_cancelled_listener_acks_and_leaves_a_failed_publish_to_the_relay),
         T(test_order_cancelled_listener_retries_a_cancel_that_comes_before_its_order_created),
+        T(test_order_cancelled_listener_acks_a_stale_cancel_after_a_later_order_was_released),
+        T(test_a_ticket_remembers_only_its_last_released_orders),
         T(test_order_cancelled_listener_terms_malformed_json),
         T(test_order_cancelled_listener_terms_an_event_without_a_version),
         T(test_order_cancelled_listener_terms_a_ticket_of_the_wrong_type),
