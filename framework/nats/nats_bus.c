@@ -176,6 +176,8 @@ static void on_reconnected(natsConnection *nc, void *closure)
     char url[256] = "";
     natsConnection_GetConnectedUrl(nc, url, sizeof url);
     lk_log(LK_LOG_WARN, "nats: reconnected to %s", url[0] ? url : b->url);
+    if (b->on_reconnected != NULL)
+        b->on_reconnected(b->on_reconnected_closure);
 }
 
 static void on_closed(natsConnection *nc, void *closure)
@@ -507,6 +509,11 @@ static lk_status nats_drain(lk_bus *bus, lk_error *err)
             natsConnection_Status(b->nc) == NATS_CONN_STATUS_CONNECTED;
         if (connected)
             finished = lk_nats_subs_drain(b, deadline);
+        else
+            lk_log(LK_LOG_WARN,
+                   "nats: drain %s: not connected; closing without draining "
+                   "(what was not acked is redelivered)",
+                   b->url);
         /* Then what the handlers sent (acks, publishes): the flush returns
          * once the server answered a PING sent after them, so it has them
          * all. natsConnection_Drain would do the same, but it waits for its
@@ -528,12 +535,13 @@ static lk_status nats_drain(lk_bus *bus, lk_error *err)
     }
     if (!finished) {
         lk_log(LK_LOG_ERROR,
-               "nats: drain %s: handlers did not finish within %lld ms; "
-               "closing the connection",
+               "nats: drain %s: not finished within %lld ms (handlers still "
+               "running, or the server not answering); closing the "
+               "connection",
                b->url, (long long)b->drain_timeout_ms);
         st = lk_error_set(err, LK_ERR_TIMEOUT,
-                          "drain %s: handlers did not finish within %lld ms; "
-                          "closed the connection",
+                          "drain %s: not finished within %lld ms; closed the "
+                          "connection",
                           b->url, (long long)b->drain_timeout_ms);
     }
     /* on_closed uses `b`: it must have run before the bus is freed. */

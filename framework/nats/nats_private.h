@@ -57,6 +57,8 @@ struct lk_nats_bus {
     int64_t reconnect_wait_ms, reconnect_max_wait_ms, connect_wait_ms;
     void (*on_closed)(void *closure);
     void *on_closed_closure;
+    void (*on_reconnected)(void *closure);
+    void *on_reconnected_closure;
 
     /* `mu` guards state, closed, subs and each sub's `complete`; `cond`
      * signals closed and complete. */

@@ -45,6 +45,8 @@ lk_status lk_nats_reconnect_options(lk_nats_bus *b, natsOptions *no,
     b->connect_wait_ms = o->connect_wait_ms;
     b->on_closed = o->on_closed;
     b->on_closed_closure = o->on_closed_closure;
+    b->on_reconnected = o->on_reconnected;
+    b->on_reconnected_closure = o->on_reconnected_closure;
 
     int attempts = o->reconnect_attempts > 0 ? o->reconnect_attempts : -1;
     natsStatus s = natsOptions_SetMaxReconnect(no, attempts);

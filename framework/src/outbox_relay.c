@@ -332,6 +332,7 @@ static void *relay_main(void *arg)
 {
     lk_outbox *ob = arg;
     int64_t delay = ob->opts.interval_ms;
+    bool kicked = false; /* this pass was asked for, not timed */
     pthread_mutex_lock(&ob->mu);
     while (!ob->stopping) {
         pthread_mutex_unlock(&ob->mu);
@@ -342,7 +343,11 @@ static void *relay_main(void *arg)
             if (sent > 0)
                 lk_log(LK_LOG_INFO, "outbox: relayed %zu event(s)", sent);
         } else {
-            delay = delay * 2 < MAX_RETRY_MS ? delay * 2 : MAX_RETRY_MS;
+            /* Only the timed tries back off: every write during an outage
+             * kicks a pass, and doubling per kick reached 30 s in a second
+             * (the relay then slept through the server's return). */
+            if (!kicked)
+                delay = delay * 2 < MAX_RETRY_MS ? delay * 2 : MAX_RETRY_MS;
             lk_log(LK_LOG_WARN, "outbox: relay: %s; next try in %lld ms",
                    e.message, (long long)delay);
         }
@@ -351,6 +356,7 @@ static void *relay_main(void *arg)
         while (!ob->stopping && !ob->kicked &&
                pthread_cond_timedwait(&ob->wake, &ob->mu, &until) == 0)
             ;
+        kicked = ob->kicked;
         ob->kicked = false;
     }
     pthread_mutex_unlock(&ob->mu);

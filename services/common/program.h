@@ -23,10 +23,15 @@
  *      MAX_DELIVER), its outbox's relay thread, and the HTTP server on PORT
  *      (GET /healthz: 200 while the NATS connection is up — not while it
  *      reconnects — and the database answers; else 503 with the reason);
+ *      a NATS reconnect kicks the relay, so what the outage left in the
+ *      outbox goes out at once;
  *   4. on SIGINT/SIGTERM: stops accepting connections and lets requests in
- *      flight finish (up to 10 s), stops the relay, drains the bus
- *      (in-flight handlers finish, bounded by the adapter's drain timeout),
- *      closes the service and the store, exits 0;
+ *      flight finish (up to 3 s), stops the relay (a pass under way ends
+ *      first), drains the bus (in-flight handlers finish, up to 3 s; the
+ *      log says why when it is cut short: the server not connected or not
+ *      answering), closes the service and the store, logs "stopped in N
+ *      ms" and exits 0: within a supervisor's usual 10 s even with the
+ *      NATS server gone or stalled;
  *   5. when the NATS connection is closed for good (the adapter's
  *      on_closed) it shuts down the same way and exits 1, so a supervisor
  *      restarts it; a start-up failure exits 1 too, the reason on stderr.

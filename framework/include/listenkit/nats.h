@@ -98,7 +98,8 @@
  * it) is logged at error level, behaves as closed (LK_ERR_CLOSED), and
  * calls opts->on_closed once, from a libnats thread (a program's cue to
  * exit non-zero instead of running on, consuming nothing); a drain never
- * calls it.
+ * calls it. Each reconnect calls opts->on_reconnected (if set) from a
+ * libnats thread, after the "reconnected" line.
  *
  * Start-up: with connect_wait_ms > 0, a connect that finds no server
  * (nothing listening, or no answer) is tried again with the same growing
@@ -191,6 +192,11 @@ typedef struct lk_nats_opts {
                                     server answers; 0: fail at once */
     void (*on_closed)(void *closure); /* closed for good (not by drain) */
     void *on_closed_closure;
+    /* Reconnected after a loss (a libnats thread; keep it short): a cue to
+     * retry at once what failed while the server was away (the program
+     * kicks its outbox relay), instead of at its next backed-off try. */
+    void (*on_reconnected)(void *closure);
+    void *on_reconnected_closure;
     lk_nats_stream_limits stream_limits; /* {0}: the defaults above */
 } lk_nats_opts;
 

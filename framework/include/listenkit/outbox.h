@@ -151,7 +151,8 @@ lk_status lk_outbox_pending(lk_outbox *ob, int64_t *out, lk_error *err);
 
 /* Starts the relay thread: one pass at once (what a crash left pending),
  * then one every opts.interval_ms, sooner after lk_outbox_kick; after a
- * failure the delay doubles up to 30 s (each failure logged at warn).
+ * failed timed pass the delay doubles up to 30 s (a kicked pass that fails
+ * leaves it as it is; failures are logged at warn).
  * LK_ERR_STATE when it runs already. */
 lk_status lk_outbox_start(lk_outbox *ob, lk_error *err);
 
