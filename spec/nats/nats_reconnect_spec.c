@@ -36,13 +36,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    spec_nats_library_close();
-    return 0;
-}
-
 static void count_closed(void *closure)
 {
     __atomic_add_fetch((int *)closure, 1, __ATOMIC_SEQ_CST);
@@ -352,5 +345,5 @@ int main(void)
         cmocka_unit_test(test_negative_waits_are_refused_naming_the_option),
         cmocka_unit_test(test_is_connected_follows_the_connection_through_an_outage),
     };
-    return cmocka_run_group_tests(tests, NULL, group_teardown);
+    return cmocka_run_group_tests(tests, NULL, spec_nats_library_teardown);
 }

@@ -27,13 +27,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    spec_nats_library_close();
-    return 0;
-}
-
 /* `secret` in the URL as password (with `user`) or token (user NULL). */
 static void connect_restart_and_check(const char *user, const char *secret)
 {
@@ -127,5 +120,5 @@ int main(void)
         cmocka_unit_test(test_a_failed_connect_names_the_url_without_its_password),
         cmocka_unit_test(test_a_bad_url_is_refused_without_showing_its_password),
     };
-    return cmocka_run_group_tests(tests, NULL, group_teardown);
+    return cmocka_run_group_tests(tests, NULL, spec_nats_library_teardown);
 }

@@ -97,14 +97,6 @@ static void test_error_without_an_out_parameter_still_maps(void **state)
                      LK_ERR_CLOSED);
 }
 
-/* libnats keeps per-thread error state: release it for the leak check. */
-static int group_teardown(void **state)
-{
-    (void)state;
-    spec_nats_library_close();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,5 +106,6 @@ int main(void)
         cmocka_unit_test(test_error_carries_the_jetstream_error_code),
         cmocka_unit_test(test_error_without_an_out_parameter_still_maps),
     };
-    return cmocka_run_group_tests(tests, NULL, group_teardown);
+    /* libnats keeps per-thread error state: released for the leak check */
+    return cmocka_run_group_tests(tests, NULL, spec_nats_library_teardown);
 }

@@ -31,18 +31,12 @@ typedef struct world {
 
 static int group_setup(void **state)
 {
-    (void)state;
-    lk_log_set_level(LK_LOG_OFF);
-    spec_nats_server_start(&server);
-    return 0;
+    return spec_nats_group_setup(state, &server);
 }
 
 static int group_teardown(void **state)
 {
-    (void)state;
-    spec_nats_server_stop(&server);
-    spec_nats_library_close();
-    return 0;
+    return spec_nats_group_teardown(state, &server);
 }
 
 static int setup(void **state)

@@ -25,6 +25,8 @@
 #include <cmocka.h>
 #include <nats/nats.h>
 
+#include "listenkit.h"
+
 #include "spec_proc.h"
 
 #define START_TIMEOUT_MS 10000
@@ -403,4 +405,25 @@ void spec_nats_delete_stream(const char *url, const char *stream)
 void spec_nats_library_close(void)
 {
     nats_CloseAndWait(10000);
+}
+
+int spec_nats_group_setup(void **state, spec_nats_server *srv)
+{
+    (void)state;
+    lk_log_set_level(LK_LOG_OFF);
+    spec_nats_server_start(srv);
+    return 0;
+}
+
+int spec_nats_group_teardown(void **state, spec_nats_server *srv)
+{
+    (void)state;
+    spec_nats_server_stop(srv);
+    spec_nats_library_close();
+    return 0;
+}
+
+int spec_nats_library_teardown(void **state)
+{
+    return spec_nats_group_teardown(state, NULL);
 }

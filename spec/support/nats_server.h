@@ -7,6 +7,7 @@
  *     in a test:      spec_nats_server_require(&srv);    // skip()s or fails
  *                     lk_nats_bus_connect(&bus, srv.url, &opts, &err);
  *     group teardown: spec_nats_server_stop(&srv); spec_nats_library_close();
+ *     (or both at once: spec_nats_group_setup/_teardown, at the end)
  *
  * Where the server comes from:
  *   - LK_NATS_URL set: that server (shared with other runs, so use
@@ -114,5 +115,24 @@ void spec_nats_delete_stream(const char *url, const char *stream);
  * waits for its threads (nats_CloseAndWait), so LSan sees no leak. Every
  * connection must be destroyed before. */
 void spec_nats_library_close(void);
+
+/* The cmocka group fixture of a spec file whose tests share one server:
+ *
+ *     static spec_nats_server server;
+ *     static int group_setup(void **state)
+ *     { return spec_nats_group_setup(state, &server); }
+ *     static int group_teardown(void **state)
+ *     { return spec_nats_group_teardown(state, &server); }
+ *
+ * Setup turns the framework's log off (specs that read it capture it
+ * themselves) and starts `srv` (spec_nats_server_start); it never fails
+ * the group: each test calls spec_nats_server_require. Teardown stops
+ * `srv` (NULL: none) and then closes the library. Both return 0. */
+int spec_nats_group_setup(void **state, spec_nats_server *srv);
+int spec_nats_group_teardown(void **state, spec_nats_server *srv);
+
+/* A cmocka group teardown for a spec file whose tests spawn their own
+ * servers (or none): spec_nats_library_close only. Returns 0. */
+int spec_nats_library_teardown(void **state);
 
 #endif /* SPEC_NATS_SERVER_H */
