@@ -6,7 +6,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -33,14 +32,8 @@
 #define STOP_TIMEOUT_MS 5000
 #define START_ATTEMPTS 3
 
-static void set_reason(spec_nats_server *srv, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(srv->reason, sizeof srv->reason, fmt, ap);
-    va_end(ap);
-    srv->ok = false;
-}
+#define set_reason(srv, ...) \
+    spec_set_reason(&(srv)->ok, (srv)->reason, sizeof (srv)->reason, __VA_ARGS__)
 
 /* $NATS_SERVER_BIN, else nats-server on PATH, else /usr/sbin. */
 static bool find_binary(spec_nats_server *srv, char *out, size_t size)
@@ -78,53 +71,46 @@ static void kill_server(spec_nats_server *srv)
     }
 }
 
+/* The server's command line; its output goes to <dir>/server.log. A spec
+ * killed by its timeout or a crash must not leave the server running: it
+ * follows its parent. */
 static pid_t launch(const char *bin, int port, const char *dir, bool js,
                     spec_nats_server *srv)
 {
     char port_text[16], log_path[300];
     snprintf(port_text, sizeof port_text, "%d", port);
     snprintf(log_path, sizeof log_path, "%s/server.log", dir);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* A spec killed by its timeout or a crash must not leave the server
-         * running: it follows its parent. */
-        spec_follow_parent(parent, SIGTERM);
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        char *argv[32];
-        int n = 0;
-        argv[n++] = (char *)bin;
-        if (js)
-            argv[n++] = "-js";
-        argv[n++] = "-a";
-        argv[n++] = "127.0.0.1";
-        argv[n++] = "-p";
-        argv[n++] = port_text;
-        if (js) {
-            argv[n++] = "-sd";
-            argv[n++] = (char *)dir;
-        }
-        if (srv->tls_files[0][0] != '\0') {
-            static const char *const flags[] = {"--tlscert", "--tlskey",
-                                                "--tlscacert"};
-            argv[n++] = "--tls";
-            for (int i = 0; i < 3; i++) {
-                argv[n++] = (char *)flags[i];
-                argv[n++] = srv->tls_files[i];
-            }
-            if (srv->tls_verify)
-                argv[n++] = "--tlsverify";
-        }
-        argv[n] = NULL;
-        execv(bin, argv);
-        _exit(127);
+    char *argv[32];
+    int n = 0;
+    argv[n++] = (char *)bin;
+    if (js)
+        argv[n++] = "-js";
+    argv[n++] = "-a";
+    argv[n++] = "127.0.0.1";
+    argv[n++] = "-p";
+    argv[n++] = port_text;
+    if (js) {
+        argv[n++] = "-sd";
+        argv[n++] = (char *)dir;
     }
-    return pid;
+    if (srv->tls_files[0][0] != '\0') {
+        static const char *const flags[] = {"--tlscert", "--tlskey",
+                                            "--tlscacert"};
+        argv[n++] = "--tls";
+        for (int i = 0; i < 3; i++) {
+            argv[n++] = (char *)flags[i];
+            argv[n++] = srv->tls_files[i];
+        }
+        if (srv->tls_verify)
+            argv[n++] = "--tlsverify";
+    }
+    argv[n] = NULL;
+    return spec_spawn(argv, log_path, false, NULL, NULL, SIGTERM);
+}
+
+static bool accepts(void *port)
+{
+    return spec_port_accepts(*(int *)port);
 }
 
 /* One try on `port` (0: a fresh one); true when the server accepts
@@ -142,20 +128,18 @@ static bool try_start(spec_nats_server *srv, const char *bin, int port)
         set_reason(srv, "fork: %s", strerror(errno));
         return false;
     }
-    for (long waited = 0; waited < START_TIMEOUT_MS; waited += 20) {
-        if (spec_port_accepts(port)) {
-            srv->pid = pid;
-            srv->port = port;
-            snprintf(srv->url, sizeof srv->url, "nats://127.0.0.1:%d", port);
-            srv->ok = true;
-            return true;
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            set_reason(srv, "%s exited at start (port %d taken? see the log "
-                            "in %s)", bin, port, srv->dir);
-            return false;
-        }
-        spec_sleep_ms(20);
+    int up = spec_await_child(pid, START_TIMEOUT_MS, 20, accepts, &port);
+    if (up == 1) {
+        srv->pid = pid;
+        srv->port = port;
+        snprintf(srv->url, sizeof srv->url, "nats://127.0.0.1:%d", port);
+        srv->ok = true;
+        return true;
+    }
+    if (up == 0) {
+        set_reason(srv, "%s exited at start (port %d taken? see the log in "
+                        "%s)", bin, port, srv->dir);
+        return false;
     }
     srv->pid = pid;
     kill_server(srv);
@@ -176,10 +160,7 @@ static bool spawn(spec_nats_server *srv, bool js, const char *const *tls,
     srv->tls_verify = verify;
     if (!find_binary(srv, bin, sizeof bin))
         return false;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(srv->dir, sizeof srv->dir, "%s/listenkit-nats-spec.XXXXXX",
-             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-    if (mkdtemp(srv->dir) == NULL) {
+    if (!spec_temp_dir(srv->dir, sizeof srv->dir, "listenkit-nats-spec")) {
         set_reason(srv, "mkdtemp %s: %s", srv->dir, strerror(errno));
         srv->dir[0] = '\0';
         return false;
@@ -187,16 +168,10 @@ static bool spawn(spec_nats_server *srv, bool js, const char *const *tls,
     for (int i = 0; i < START_ATTEMPTS && !srv->ok; i++)
         try_start(srv, bin, 0);
     if (!srv->ok) {
-        char log_path[300], line[200] = "";
+        char log_path[300];
         snprintf(log_path, sizeof log_path, "%s/server.log", srv->dir);
-        FILE *f = fopen(log_path, "r");
-        if (f != NULL) {
-            while (fgets(line, sizeof line, f) != NULL)
-                fprintf(stderr, "nats-server: %s", line);
-            fclose(f);
-        }
+        spec_print_log(log_path, "nats-server");
         spec_remove_tree(srv->dir);
-        srv->dir[0] = '\0';
     }
     return srv->ok;
 }
@@ -219,8 +194,8 @@ bool spec_nats_server_spawn_tls(spec_nats_server *srv, const char *cert,
 
 bool spec_nats_server_start(spec_nats_server *srv)
 {
-    const char *url = getenv("LK_NATS_URL");
-    if (url != NULL && url[0] != '\0') {
+    const char *url = spec_env("LK_NATS_URL");
+    if (url != NULL) {
         memset(srv, 0, sizeof *srv);
         snprintf(srv->url, sizeof srv->url, "%s", url);
         srv->external = true;
@@ -280,30 +255,18 @@ void spec_nats_server_stop(spec_nats_server *srv)
         return;
     kill_server(srv);
     spec_remove_tree(srv->dir);
-    srv->dir[0] = '\0';
     srv->ok = false;
 }
 
 void spec_nats_server_require(const spec_nats_server *srv)
 {
-    if (srv->ok)
-        return;
-    const char *ci = getenv("CI");
-    if (ci != NULL && strcmp(ci, "true") == 0)
-        fail_msg("no nats-server in CI (CI=true): %s; set NATS_SERVER_BIN or "
-                 "run make deps",
-                 srv->reason);
-    fprintf(stderr,
-            "SKIPPED: no nats-server: %s; set NATS_SERVER_BIN or run make "
-            "deps\n",
-            srv->reason);
-    skip();
+    spec_require_server(srv->ok, "nats-server", srv->reason,
+                        "set NATS_SERVER_BIN or run make deps");
 }
 
 void spec_nats_unique_name(char *buf, size_t size, const char *prefix)
 {
-    static unsigned counter;
-    snprintf(buf, size, "%s_%ld_%u", prefix, (long)getpid(), ++counter);
+    spec_unique_name(buf, size, prefix);
 }
 
 /* Runs `fn` with a JetStream context on a short-lived connection. */

@@ -5,7 +5,6 @@
 #include "pg_server.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glob.h>
 #include <grp.h>
 #include <pwd.h>
@@ -30,14 +29,8 @@
 #define STOP_TIMEOUT_MS 10000
 #define START_ATTEMPTS 3
 
-static void set_reason(spec_pg_server *srv, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(srv->reason, sizeof srv->reason, fmt, ap);
-    va_end(ap);
-    srv->ok = false;
-}
+#define set_reason(srv, ...) \
+    spec_set_reason(&(srv)->ok, (srv)->reason, sizeof (srv)->reason, __VA_ARGS__)
 
 /* The folder of initdb and postgres: $PG_BIN_DIR, PATH, then the newest
  * /usr/lib/postgresql/<version>/bin. */
@@ -106,42 +99,36 @@ static bool server_user(spec_pg_server *srv, uid_t *uid, gid_t *gid)
     return true;
 }
 
+typedef struct server_user_ids {
+    uid_t uid;
+    gid_t gid;
+} server_user_ids;
+
+/* In the child, as root: become postgres (who owns the cluster). */
+static bool become_server_user(void *arg)
+{
+    const server_user_ids *ids = arg;
+    if (geteuid() != 0)
+        return true;
+    struct passwd *pw = getpwuid(ids->uid);
+    return setgid(ids->gid) == 0 &&
+           initgroups(pw != NULL ? pw->pw_name : "postgres", ids->gid) == 0 &&
+           setuid(ids->uid) == 0;
+}
+
 /* fork + (as root) become postgres + follow the parent + exec argv, its
- * output in `log`. */
+ * output appended to `log`. */
 static pid_t launch(char *const argv[], const char *log, uid_t uid, gid_t gid)
 {
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        close(fd);
-    }
-    if (geteuid() == 0) {
-        struct passwd *pw = getpwuid(uid);
-        if (setgid(gid) != 0 ||
-            initgroups(pw != NULL ? pw->pw_name : "postgres", gid) != 0 ||
-            setuid(uid) != 0)
-            _exit(126);
-    }
-    spec_follow_parent(parent, SIGINT);
-    execv(argv[0], argv);
-    _exit(127);
+    server_user_ids ids = {uid, gid};
+    return spec_spawn(argv, log, true, become_server_user, &ids, SIGINT);
 }
 
 static void show_log(const char *dir, const char *name)
 {
-    char path[300], line[300];
+    char path[300];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return;
-    while (fgets(line, sizeof line, f) != NULL)
-        fprintf(stderr, "postgres: %s", line);
-    fclose(f);
+    spec_print_log(path, "postgres");
 }
 
 static bool run_initdb(spec_pg_server *srv, const char *bin, uid_t uid,
@@ -179,6 +166,11 @@ static bool run_initdb(spec_pg_server *srv, const char *bin, uid_t uid,
     return true;
 }
 
+static bool answers(void *url)
+{
+    return PQping(url) == PQPING_OK;
+}
+
 /* The server on srv->port (0: a fresh one); true once it answers. */
 static bool try_start(spec_pg_server *srv, const char *bin, int port,
                       uid_t uid, gid_t gid)
@@ -206,19 +198,17 @@ static bool try_start(spec_pg_server *srv, const char *bin, int port,
     snprintf(srv->url, sizeof srv->url,
              "postgresql://postgres@127.0.0.1:%d/postgres?connect_timeout=5",
              port);
-    for (long waited = 0; waited < START_TIMEOUT_MS; waited += 50) {
-        if (PQping(srv->url) == PQPING_OK) {
-            srv->pid = pid;
-            srv->port = port;
-            srv->ok = true;
-            return true;
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            set_reason(srv, "postgres exited at start (port %d taken? see "
-                            "%s/server.log)", port, srv->dir);
-            return false;
-        }
-        spec_sleep_ms(50);
+    int up = spec_await_child(pid, START_TIMEOUT_MS, 50, answers, srv->url);
+    if (up == 1) {
+        srv->pid = pid;
+        srv->port = port;
+        srv->ok = true;
+        return true;
+    }
+    if (up == 0) {
+        set_reason(srv, "postgres exited at start (port %d taken? see "
+                        "%s/server.log)", port, srv->dir);
+        return false;
     }
     spec_stop_child(pid, SIGINT, STOP_TIMEOUT_MS);
     set_reason(srv, "postgres did not answer on port %d within %d ms", port,
@@ -234,10 +224,7 @@ bool spec_pg_server_spawn(spec_pg_server *srv)
     memset(srv, 0, sizeof *srv);
     if (!find_bin_dir(srv, bin, sizeof bin) || !server_user(srv, &uid, &gid))
         return false;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(srv->dir, sizeof srv->dir, "%s/listenkit-pg-spec.XXXXXX",
-             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-    if (mkdtemp(srv->dir) == NULL) {
+    if (!spec_temp_dir(srv->dir, sizeof srv->dir, "listenkit-pg-spec")) {
         set_reason(srv, "mkdtemp %s: %s", srv->dir, strerror(errno));
         srv->dir[0] = '\0';
         return false;
@@ -245,7 +232,6 @@ bool spec_pg_server_spawn(spec_pg_server *srv)
     if (geteuid() == 0 && chown(srv->dir, uid, gid) != 0) {
         set_reason(srv, "chown %s to postgres: %s", srv->dir, strerror(errno));
         spec_remove_tree(srv->dir);
-        srv->dir[0] = '\0';
         return false;
     }
     if (run_initdb(srv, bin, uid, gid))
@@ -254,15 +240,14 @@ bool spec_pg_server_spawn(spec_pg_server *srv)
     if (!srv->ok) {
         show_log(srv->dir, "server.log");
         spec_remove_tree(srv->dir);
-        srv->dir[0] = '\0';
     }
     return srv->ok;
 }
 
 bool spec_pg_server_start(spec_pg_server *srv)
 {
-    const char *url = getenv("LK_PG_URL");
-    if (url != NULL && url[0] != '\0') {
+    const char *url = spec_env("LK_PG_URL");
+    if (url != NULL) {
         memset(srv, 0, sizeof *srv);
         snprintf(srv->url, sizeof srv->url, "%s", url);
         srv->external = true;
@@ -301,30 +286,18 @@ void spec_pg_server_stop(spec_pg_server *srv)
         return;
     spec_pg_server_halt(srv);
     spec_remove_tree(srv->dir);
-    srv->dir[0] = '\0';
     srv->ok = false;
 }
 
 void spec_pg_server_require(const spec_pg_server *srv)
 {
-    if (srv->ok)
-        return;
-    const char *ci = getenv("CI");
-    if (ci != NULL && strcmp(ci, "true") == 0)
-        fail_msg("no PostgreSQL in CI (CI=true): %s; set LK_PG_URL or "
-                 "PG_BIN_DIR, or run make deps",
-                 srv->reason);
-    fprintf(stderr,
-            "SKIPPED: no PostgreSQL: %s; set LK_PG_URL or PG_BIN_DIR, or run "
-            "make deps\n",
-            srv->reason);
-    skip();
+    spec_require_server(srv->ok, "PostgreSQL", srv->reason,
+                        "set LK_PG_URL or PG_BIN_DIR, or run make deps");
 }
 
 void spec_pg_unique_name(char *buf, size_t size, const char *prefix)
 {
-    static unsigned counter;
-    snprintf(buf, size, "%s_%ld_%u", prefix, (long)getpid(), ++counter);
+    spec_unique_name(buf, size, prefix);
 }
 
 static void ignore_notice(void *arg, const char *message)

@@ -7,11 +7,17 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,6 +26,8 @@
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
+
+#include <cmocka.h>
 
 void spec_sleep_ms(long ms)
 {
@@ -108,8 +116,96 @@ static int remove_entry(const char *path, const struct stat *sb, int flag,
     return 0;
 }
 
-void spec_remove_tree(const char *dir)
+void spec_remove_tree(char *dir)
 {
     if (dir[0] != '\0')
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dir[0] = '\0';
+}
+
+void spec_set_reason(bool *ok, char *reason, size_t size, const char *fmt,
+                     ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, size, fmt, ap);
+    va_end(ap);
+    *ok = false;
+}
+
+const char *spec_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+bool spec_temp_dir(char *dir, size_t size, const char *name)
+{
+    const char *tmp = spec_env("TMPDIR");
+    snprintf(dir, size, "%s/%s.XXXXXX", tmp != NULL ? tmp : "/tmp", name);
+    return mkdtemp(dir) != NULL;
+}
+
+pid_t spec_spawn(char *const argv[], const char *log, bool append,
+                 bool (*become)(void *arg), void *arg, int death_sig)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int fd = open(log, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC),
+                  append ? 0644 : 0600);
+    if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
+    if (become != NULL && !become(arg))
+        _exit(126);
+    /* after become: a change of credentials clears the death signal */
+    spec_follow_parent(parent, death_sig);
+    execv(argv[0], argv);
+    _exit(127);
+}
+
+int spec_await_child(pid_t pid, long ms, long step_ms,
+                     bool (*ready)(void *arg), void *arg)
+{
+    for (long waited = 0; waited < ms; waited += step_ms) {
+        if (ready(arg))
+            return 1;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return 0;
+        spec_sleep_ms(step_ms);
+    }
+    return -1;
+}
+
+void spec_print_log(const char *path, const char *label)
+{
+    char line[300];
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    while (fgets(line, sizeof line, f) != NULL)
+        fprintf(stderr, "%s: %s", label, line);
+    fclose(f);
+}
+
+void spec_require_server(bool ok, const char *what, const char *reason,
+                         const char *hint)
+{
+    if (ok)
+        return;
+    const char *ci = getenv("CI");
+    if (ci != NULL && strcmp(ci, "true") == 0)
+        fail_msg("no %s in CI (CI=true): %s; %s", what, reason, hint);
+    fprintf(stderr, "SKIPPED: no %s: %s; %s\n", what, reason, hint);
+    skip();
+}
+
+void spec_unique_name(char *buf, size_t size, const char *prefix)
+{
+    static unsigned counter;
+    snprintf(buf, size, "%s_%ld_%u", prefix, (long)getpid(), ++counter);
 }
