@@ -7,6 +7,7 @@
 #define LISTENKIT_MOCKS_FAKE_NATS_PRIVATE_H
 
 #include "fake_nats.h"
+#include "listenkit/batch.h"
 #include "listenkit/error.h"
 
 /* One publish as the code under test made it. `json` and `parsed` are a
@@ -160,6 +161,16 @@ lk_status fk_broker_subscribe(lk_fake_nats *nats, const fk_subscription *sub,
 lk_status fk_publish(lk_fake_nats *nats, fk_conn *conn, const char *subject,
                      const void *data, size_t len, const lk_publish_opts *opts,
                      lk_error *err);
+/* fk_publish, then the acknowledgement: LK_ERR_TIMEOUT when it is
+ * withheld (the message is stored all the same). The bus faces' publish. */
+lk_status fk_publish_waiting(lk_fake_nats *nats, fk_conn *conn,
+                             const char *subject, const void *data, size_t len,
+                             const lk_publish_opts *opts, lk_error *err);
+/* The fake's own batch (fake_nats_batch.c), for its bus (conn NULL) and
+ * its connections. */
+lk_status fk_batch_new(lk_fake_nats *nats, fk_conn *conn,
+                       const lk_batch_opts *opts, lk_batch **out,
+                       lk_error *err);
 lk_status fk_subscribe(lk_fake_nats *nats, fk_conn *conn, const char *subject,
                        const lk_subscribe_opts *opts, lk_msg_handler handler,
                        void *closure, lk_error *err);
@@ -173,8 +184,22 @@ lk_status fk_subscribe(lk_fake_nats *nats, fk_conn *conn, const char *subject,
 lk_status fk_fault_call(lk_fake_nats *nats, const fk_conn *conn, lk_fake_op op,
                         const char *subject, lk_error *err);
 
+/* LK_ERR_CLOSED for an aborted or drained `conn`, LK_ERR_IO while the
+ * connection is down ("nothing was sent"), else LK_OK; `what` and
+ * `subject` name the call in `err`. */
+lk_status fk_fault_check_open(const lk_fake_nats *nats, const fk_conn *conn,
+                              const char *what, const char *subject,
+                              lk_error *err);
+
 /* True while the connection is down: nothing is delivered. */
 bool fk_fault_paused(const lk_fake_nats *nats);
+
+/* How many times the connection went down so far. */
+uint64_t fk_fault_downs(const lk_fake_nats *nats);
+
+/* True (and counted off) when the acknowledgement of the publish just
+ * stored is to be withheld. */
+bool fk_fault_take_withheld(lk_fake_nats *nats);
 
 /* Appends one entry to the request log when it is on. */
 void fk_request(lk_fake_nats *nats, lk_fake_op op, const char *subject,

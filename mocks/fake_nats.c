@@ -25,6 +25,8 @@ static lk_status bus_subscribe(lk_bus *bus, const char *subject,
                                lk_error *err);
 static lk_status bus_drain(lk_bus *bus, lk_error *err);
 static void bus_free(lk_bus *bus);
+static lk_status bus_batch_new(lk_bus *bus, const lk_batch_opts *opts,
+                               lk_batch **out, lk_error *err);
 
 static const lk_bus_ops fake_bus_ops = {
     .name = "fake-nats",
@@ -32,6 +34,7 @@ static const lk_bus_ops fake_bus_ops = {
     .subscribe = bus_subscribe,
     .drain = bus_drain,
     .free = bus_free,
+    .batch_new = bus_batch_new,
 };
 
 /* ---- small shared helpers ---------------------------------------------------- */
@@ -272,12 +275,32 @@ lk_status fk_publish(lk_fake_nats *nats, fk_conn *conn, const char *subject,
     return s;
 }
 
+lk_status fk_publish_waiting(lk_fake_nats *nats, fk_conn *conn,
+                             const char *subject, const void *data, size_t len,
+                             const lk_publish_opts *opts, lk_error *err)
+{
+    lk_status s = fk_publish(nats, conn, subject, data, len, opts, err);
+    if (s == LK_OK && fk_fault_take_withheld(nats))
+        s = lk_error_set(err, LK_ERR_TIMEOUT,
+                         "fake-nats: publish %s: no acknowledgement "
+                         "(withheld); the server may still have stored it "
+                         "(it did)",
+                         subject);
+    return s;
+}
+
 static lk_status bus_publish(lk_bus *bus, const char *subject,
                              const void *data, size_t len,
                              const lk_publish_opts *opts, lk_error *err)
 {
-    return fk_publish((lk_fake_nats *)bus, NULL, subject, data, len, opts,
-                      err);
+    return fk_publish_waiting((lk_fake_nats *)bus, NULL, subject, data, len,
+                              opts, err);
+}
+
+static lk_status bus_batch_new(lk_bus *bus, const lk_batch_opts *opts,
+                               lk_batch **out, lk_error *err)
+{
+    return fk_batch_new((lk_fake_nats *)bus, NULL, opts, out, err);
 }
 
 /* ---- what was published ------------------------------------------------------ */

@@ -103,11 +103,10 @@
  *     unless scripted. A crash is played at once; the real server notices
  *     a dead client only after missed pings, which changes nothing a
  *     consumer sees: redelivery still waits for the ack wait.
- *   - Asynchronous publishing (lk_batch): the generic batch of
- *     listenkit/batch.h. Each message goes through the fake's publish at
- *     once, so nothing is in flight; an injected failure is that message's
- *     failure in the batch (reported by lk_batch_wait), a drained fake or
- *     an oversized payload is refused at once.
+ *   - Asynchronous publishing (lk_batch): the fake has a batch of its
+ *     own (see "Batches" below), deterministic where the server's is
+ *     timing: acknowledgements come only inside lk_batch_wait, or when a
+ *     publish needs room under max_in_flight, never "meanwhile".
  *   - Max payload counts the data only (the server adds headers such as
  *     the msg_id).
  *   - Order among due messages: (due time, stream sequence); the server
@@ -159,6 +158,10 @@ typedef struct lk_fake_nats lk_fake_nats;
  * with LK_ERR_TOO_LARGE, as the NATS adapter reports it, and not recorded.
  * (The server counts headers too, such as a msg_id; the fake only data.) */
 #define LK_FAKE_NATS_MAX_PAYLOAD (1024 * 1024)
+
+/* What lk_batch_wait(batch, 0) on the fake waits, in virtual time, for
+ * acknowledgements that are withheld (the adapter's publish timeout). */
+#define LK_FAKE_NATS_PUBLISH_TIMEOUT_MS 5000
 
 typedef struct lk_fake_broker_opts {
     uint64_t seed;          /* drives every random choice */
@@ -369,6 +372,36 @@ void lk_fake_nats_dump(const lk_fake_nats *nats, FILE *out, size_t last_lines);
  * all. A connection never made by lk_fake_nats_connect and not the fake's
  * bus is not a connection of this fake: the calls below ignore it.
  *
+ * Batches (lk_batch_new on the fake's bus or a connection). Each
+ * lk_batch_publish stores the message at once, in publish order (it is
+ * delivered like any other, and recorded), but its acknowledgement stays
+ * in flight; lk_batch_wait settles every one, and a publish that finds
+ * max_in_flight of them waiting settles those first. What a message's
+ * outcome is:
+ *   - acknowledged (a duplicate msg_id too, as on the server), unless:
+ *   - the next entry of the publish error stack, or fail_subject, refused
+ *     it: nothing stored, a failure with that status at the wait;
+ *   - the connection went down after it was published (even if it is up
+ *     again by the wait), or its connection crashed: LK_ERR_IO, "the connection was lost before the
+ *     acknowledgement" — the broker did store it, as a server may have;
+ *   - its acknowledgement is withheld (lk_fake_nats_withhold_publish_acks):
+ *     the wait lasts its whole timeout in virtual time (0:
+ *     LK_FAKE_NATS_PUBLISH_TIMEOUT_MS) and reports LK_ERR_TIMEOUT, "the
+ *     server may still have stored it" — it did: republishing with the
+ *     same msg_id is acknowledged and not stored again. A publish that
+ *     finds max_in_flight withheld ones waiting is refused with
+ *     LK_ERR_TIMEOUT after that timeout (the adapter's stall).
+ * Refused at once by lk_batch_publish (not sent, no index), as by the
+ * adapter: a drained fake or closed connection (LK_ERR_CLOSED), a
+ * connection that is down (LK_ERR_IO, "nothing was sent"), an oversized
+ * payload (LK_ERR_TOO_LARGE). lk_batch_new itself refuses a drained fake,
+ * a closed connection and a connection that is down, and max_in_flight
+ * over 65536 (LK_ERR_INVALID), as the adapter does.
+ *
+ *     lk_fake_nats_withhold_publish_acks(nats, 1);
+ *     lk_batch_publish(batch, "ticket:updated", data, len, &po, &err);
+ *     lk_batch_wait(batch, 0, &err);   // LK_ERR_TIMEOUT, and stored
+ *
  * Request log. After lk_fake_nats_log_requests(nats, true) every operation
  * (lk_fake_op) is appended, with its virtual time, subject, stream
  * sequence, delivery count, consumer and the status it returned, until it
@@ -417,6 +450,15 @@ lk_status lk_fake_nats_push_errors(lk_fake_nats *nats, lk_fake_op op,
 size_t lk_fake_nats_pending_errors(const lk_fake_nats *nats, lk_fake_op op);
 /* Empties `op`'s stack. */
 void lk_fake_nats_clear_errors(lk_fake_nats *nats, lk_fake_op op);
+
+/* The acknowledgements of the next `count` publishes are withheld: each
+ * message is stored, then lk_bus_publish returns LK_ERR_TIMEOUT, and in a
+ * batch it fails with LK_ERR_TIMEOUT at lk_batch_wait (see Batches).
+ * Counts add up. LK_ERR_INVALID for a NULL fake, LK_ERR_NOMEM. */
+lk_status lk_fake_nats_withhold_publish_acks(lk_fake_nats *nats,
+                                             size_t count);
+/* Withheld acknowledgements still to come. */
+size_t lk_fake_nats_pending_withheld_acks(const lk_fake_nats *nats);
 
 /* The connection goes down / comes back (see above). Idempotent. */
 void lk_fake_nats_connection_down(lk_fake_nats *nats);

@@ -36,6 +36,10 @@ struct fk_conn {
 typedef struct fk_faults {
     fk_stack stacks[LK_FAKE_OP_SUBSCRIBE]; /* the ops that have one */
     bool down;
+    uint64_t downs;   /* times the connection went down: a batch message
+                         published before the last one lost its ack */
+    size_t withheld;  /* publishes whose acknowledgement is still to be
+                         withheld (lk_fake_nats_withhold_publish_acks) */
     bool bus_aborted; /* the fake's own bus crashed */
     fk_conn **conns;
     size_t conn_count, conn_cap;
@@ -120,11 +124,11 @@ static bool conn_closed(const fk_faults *f, const fk_conn *conn)
     return conn != NULL ? conn->closed : f->bus_aborted;
 }
 
-lk_status fk_fault_call(lk_fake_nats *nats, const fk_conn *conn, lk_fake_op op,
-                        const char *subject, lk_error *err)
+lk_status fk_fault_check_open(const lk_fake_nats *nats, const fk_conn *conn,
+                              const char *what, const char *subject,
+                              lk_error *err)
 {
-    fk_faults *f = nats->faults;
-    const char *what = lk_fake_op_name(op);
+    const fk_faults *f = nats->faults;
     if (f == NULL)
         return LK_OK;
     if (conn_closed(f, conn))
@@ -137,6 +141,17 @@ lk_status fk_fault_call(lk_fake_nats *nats, const fk_conn *conn, lk_fake_op op,
                             "fake-nats: %s %s: not connected (the connection "
                             "is down); nothing was sent",
                             what, subject);
+    return LK_OK;
+}
+
+lk_status fk_fault_call(lk_fake_nats *nats, const fk_conn *conn, lk_fake_op op,
+                        const char *subject, lk_error *err)
+{
+    fk_faults *f = nats->faults;
+    const char *what = lk_fake_op_name(op);
+    lk_status open = fk_fault_check_open(nats, conn, what, subject, err);
+    if (f == NULL || open != LK_OK)
+        return open;
     if (!has_stack(op))
         return LK_OK;
     fk_stack *st = &f->stacks[op];
@@ -163,6 +178,7 @@ void lk_fake_nats_connection_down(lk_fake_nats *nats)
     fk_faults *f = nats != NULL ? faults_of(nats) : NULL;
     if (f != NULL && !f->down) {
         f->down = true;
+        f->downs++;
         fk_trace(nats, "t=%lld connection down\n", (long long)nats->now);
     }
 }
@@ -185,6 +201,41 @@ bool fk_fault_paused(const lk_fake_nats *nats)
     return nats->faults != NULL && nats->faults->down;
 }
 
+uint64_t fk_fault_downs(const lk_fake_nats *nats)
+{
+    return nats->faults != NULL ? nats->faults->downs : 0;
+}
+
+/* ---- publish acknowledgements withheld ---------------------------------------------- */
+
+lk_status lk_fake_nats_withhold_publish_acks(lk_fake_nats *nats, size_t count)
+{
+    fk_faults *f = nats != NULL ? faults_of(nats) : NULL;
+    if (nats == NULL)
+        return LK_ERR_INVALID;
+    if (f == NULL)
+        return LK_ERR_NOMEM;
+    f->withheld = count > SIZE_MAX - f->withheld ? SIZE_MAX
+                                                 : f->withheld + count;
+    return LK_OK;
+}
+
+size_t lk_fake_nats_pending_withheld_acks(const lk_fake_nats *nats)
+{
+    return nats != NULL && nats->faults != NULL ? nats->faults->withheld : 0;
+}
+
+bool fk_fault_take_withheld(lk_fake_nats *nats)
+{
+    fk_faults *f = nats->faults;
+    if (f == NULL || f->withheld == 0)
+        return false;
+    f->withheld--;
+    fk_trace(nats, "t=%lld publish acknowledgement withheld\n",
+             (long long)nats->now);
+    return true;
+}
+
 /* ---- connections ------------------------------------------------------------------ */
 
 static fk_conn *conn_of(lk_bus *bus);
@@ -194,7 +245,14 @@ static lk_status conn_publish(lk_bus *bus, const char *subject,
                               const lk_publish_opts *opts, lk_error *err)
 {
     fk_conn *conn = (fk_conn *)bus;
-    return fk_publish(conn->nats, conn, subject, data, len, opts, err);
+    return fk_publish_waiting(conn->nats, conn, subject, data, len, opts, err);
+}
+
+static lk_status conn_batch_new(lk_bus *bus, const lk_batch_opts *opts,
+                                lk_batch **out, lk_error *err)
+{
+    fk_conn *conn = (fk_conn *)bus;
+    return fk_batch_new(conn->nats, conn, opts, out, err);
 }
 
 static lk_status conn_subscribe(lk_bus *bus, const char *subject,
@@ -230,6 +288,7 @@ static const lk_bus_ops conn_ops = {
     .subscribe = conn_subscribe,
     .drain = conn_drain,
     .free = conn_free,
+    .batch_new = conn_batch_new,
 };
 
 static fk_conn *conn_of(lk_bus *bus)

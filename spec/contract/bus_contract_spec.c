@@ -195,8 +195,10 @@ static void fake_mend_subject(contract *c, const char *subject)
     lk_fake_nats_fail_subject(c->fake, subject, LK_OK);
 }
 
-/* The fake's scripted outage: while down, publishes fail with LK_ERR_IO
- * ("nothing is sent"), which the generic batch reports as failures. */
+/* The fake's scripted outage: while down, a batch refuses publishes with
+ * LK_ERR_IO ("nothing was sent"), and the messages it had in flight when
+ * the connection went down fail with LK_ERR_IO at the wait, though the
+ * broker stored them (as a server may have). */
 static void fake_use_cuttable(contract *c) { (void)c; }
 static void fake_cut(contract *c) { lk_fake_nats_connection_down(c->fake); }
 static void fake_heal(contract *c) { lk_fake_nats_connection_up(c->fake); }

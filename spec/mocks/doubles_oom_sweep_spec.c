@@ -19,6 +19,7 @@
 #include "failing_alloc.h"
 #include "fake_msg.h"
 #include "fake_nats.h"
+#include "listenkit/batch.h"
 #include "mem_store.h"
 #include "oom_sweep.h"
 
@@ -362,6 +363,81 @@ static void test_subscriptions_and_faults_out_of_memory_change_nothing(
     oom_sweep(&op);
 }
 
+/* ---- fake NATS: a batch -------------------------------------------------------------- */
+
+typedef struct batch_state {
+    lk_fake_nats *nats;
+    lk_batch *batch;
+} batch_state;
+
+static void *batch_setup(int round)
+{
+    batch_state *st = calloc(1, sizeof *st);
+    assert_non_null(st);
+    st->nats = lk_fake_nats_new_broker(NULL);
+    assert_non_null(st->nats);
+    for (int i = 0; i < round; i++) /* a stream and id set that must grow */
+        assert_int_equal(subscribe(st->nats, i), LK_OK);
+    return st;
+}
+
+/* A batch of four with msg ids (two in flight at most), then the wait. */
+static lk_status batch_run(void *state)
+{
+    batch_state *st = state;
+    const lk_batch_opts bo = {.max_in_flight = 2};
+    lk_status s = lk_batch_new(lk_fake_nats_bus(st->nats), &bo, &st->batch,
+                               NULL);
+    for (int i = 0; s == LK_OK && i < 4; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "id-%d", i);
+        const lk_publish_opts po = {.msg_id = id};
+        s = lk_batch_publish(st->batch, "ticket:created", "{}", 2, &po, NULL);
+    }
+    if (s == LK_OK)
+        s = lk_batch_wait(st->batch, 0, NULL);
+    return s;
+}
+
+/* Whatever failed, every message the batch took is settled once the wait
+ * returned, and each one the broker stored was taken. */
+static void batch_failed(void *state)
+{
+    batch_state *st = state;
+    if (st->batch == NULL)
+        return;
+    (void)lk_batch_wait(st->batch, 0, NULL);
+    size_t published = lk_batch_published(st->batch);
+    assert_int_equal(lk_batch_acked(st->batch) +
+                         lk_batch_failure_count(st->batch),
+                     published);
+    assert_true(lk_fake_nats_published_count(st->nats) <= published);
+}
+
+static void batch_done(void *state)
+{
+    batch_state *st = state;
+    assert_int_equal(lk_batch_acked(st->batch), 4);
+    assert_int_equal(lk_fake_nats_published_count(st->nats), 4);
+}
+
+static void batch_teardown(void *state)
+{
+    batch_state *st = state;
+    lk_batch_free(st->batch);
+    lk_fake_nats_free(st->nats);
+    free(st);
+}
+
+static void test_a_fake_batch_out_of_memory_settles_what_it_took(void **s)
+{
+    (void)s;
+    const oom_sweep_op op = {"batch publish and wait (0..9 consumers)",
+                             batch_setup, ROUNDS, batch_run, batch_failed,
+                             batch_done, batch_teardown};
+    oom_sweep(&op);
+}
+
 int main(void)
 {
     failing_alloc_install(); /* before anything allocates (alloc.h) */
@@ -376,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_a_fake_nats_out_of_memory_is_null_or_nomem),
         cmocka_unit_test(
             test_subscriptions_and_faults_out_of_memory_change_nothing),
+        cmocka_unit_test(test_a_fake_batch_out_of_memory_settles_what_it_took),
     };
     int failed = cmocka_run_group_tests(tests, oom_sweep_group_setup,
                                         oom_sweep_group_teardown);
