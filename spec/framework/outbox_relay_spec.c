@@ -229,7 +229,7 @@ static int64_t pending(fixture *f)
  * its event stays pending for the relay. */
 static void pending_note(fixture *f, size_t i)
 {
-    char title[8];
+    char title[32];
     bson_t *stored = NULL;
     snprintf(title, sizeof title, "n%zu", i);
     lk_fake_nats_fail_subject(f->nats, "note:saved", LK_ERR_IO);

@@ -25,7 +25,7 @@
 typedef struct world {
     lk_fake_nats *nats;
     lk_batch *batch;
-    char got[16][8]; /* what the consumer was delivered, in order */
+    char got[16][16]; /* what the consumer was delivered, in order */
     size_t n;
 } world;
 
@@ -74,7 +74,7 @@ static lk_batch *open_batch(world *w, size_t max_in_flight)
 /* Publishes "<i>" with msg id "m<i>". */
 static lk_status send(world *w, int i, lk_error *err)
 {
-    char text[8], id[8];
+    char text[16], id[16];
     snprintf(text, sizeof text, "%d", i);
     snprintf(id, sizeof id, "m%d", i);
     const lk_publish_opts po = {.msg_id = id};
@@ -102,7 +102,7 @@ static void test_messages_are_stored_at_publish_and_acknowledged_at_the_wait(
     lk_fake_nats_run_until_idle(w->nats, 0);
     assert_int_equal(w->n, 3);
     for (int i = 0; i < 3; i++) {
-        char want[8];
+        char want[16];
         snprintf(want, sizeof want, "%d", i);
         assert_string_equal(w->got[i], want); /* in publish order */
     }
@@ -161,7 +161,7 @@ static void test_withheld_acks_time_out_though_the_broker_stored_the_messages(
     assert_int_equal(lk_batch_failure_count(w->batch), 2);
     for (size_t k = 0; k < 2; k++) {
         const lk_batch_failure *f = lk_batch_failure_at(w->batch, k);
-        char id[8];
+        char id[32];
         snprintf(id, sizeof id, "m%zu", k);
         assert_int_equal(f->index, k);
         assert_int_equal(f->status, LK_ERR_TIMEOUT);
