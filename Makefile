@@ -112,6 +112,9 @@ $(BUILD)/obj/%.o: %.c
 SPEC_SRCS := $(shell find spec -name '*_spec.c' -not -path 'spec/support/*' 2>/dev/null | sort)
 SPEC_BINS := $(patsubst %.c,$(BUILD)/%,$(SPEC_SRCS))
 SPEC_SCRIPTS := $(shell find spec -name '*_spec.sh' -not -path 'spec/support/*' 2>/dev/null | sort)
+# make demo-cluster's faults but the replica kill run once, in test-faults
+FAULT_SPECS := $(filter-out spec/tools/cluster_kill_replica_spec.sh,$(filter spec/tools/cluster_%,$(SPEC_SCRIPTS)))
+SPEC_SCRIPTS := $(filter-out $(FAULT_SPECS),$(SPEC_SCRIPTS))
 
 # TSAN=1 builds and runs only the specs that start threads (the contracts,
 # the NATS adapter, the memory store, the logger, the scenario runner): the
@@ -152,7 +155,7 @@ $(BUILD)/bin/bench: $(call obj,$(BENCH_SRCS)) $(LIBS)
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- entry points -------------------------------------------------------------
-.PHONY: all deps build specs test run-specs run-services check-modules install-files demo demo-nats demo-cluster coverage bench fuzz install uninstall clean
+.PHONY: all deps build specs test run-specs run-services check-modules install-files demo demo-nats demo-cluster test-faults coverage bench fuzz install uninstall clean
 
 all: $(LIBS) $(BINS) $(SPEC_BINS)
 
@@ -184,11 +187,18 @@ run-services: deps
 # The scenario across real processes: 1 tickets + 4 orders on a throwaway
 # nats-server and PostgreSQL, driven over HTTP, judged from the databases.
 # CLUSTER_ARGS: a fault flag (--kill-replica, --pause-nats, --restart-nats,
-# --restart-pg), sizes (--tickets N --updates K --clients P --orders M), --json.
+# --restart-pg, --cluster 3), sizes (--tickets N --updates K --clients P --orders M), --json.
 CLUSTER_ARGS ?=
 demo-cluster: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bin/tickets $(BUILD)/bin/orders $(BUILD)/bin/lk-cluster
 	@BUILD=$(BUILD) tools/cluster/demo-cluster.sh $(CLUSTER_ARGS)
+
+# Each of demo-cluster's other faults (pause, restart nats-server, restart
+# PostgreSQL, --cluster 3 with a node killed) at a small size, as specs
+# (spec/tools/cluster_*_spec.sh; `make test` runs the replica kill).
+test-faults: deps
+	@$(MAKE) --no-print-directory $(BUILD)/bin/tickets $(BUILD)/bin/orders $(BUILD)/bin/lk-cluster
+	@BUILD=$(BUILD) REPORT=$(REPORT) spec/run $(FAULT_SPECS)
 
 demo-nats: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bin/ticketing-scenario
