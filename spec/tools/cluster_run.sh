@@ -53,7 +53,14 @@ cluster_run() {
         >"$CL_TMP/report.json" 2>"$CL_ERR"
     CL_RC=$?
     CL_SECONDS=$(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
-    echo "demo-cluster $* took $CL_SECONDS s"
+    echo "demo-cluster ${*:-(no fault)} took $CL_SECONDS s"
+    # what happened, for the log (the fault's lines, slow stops, the counts)
+    tr '\r' '\n' <"$CL_ERR" | grep -E '^demo-cluster: (killed|restarted|nats-server|PostgreSQL|.* still running)' | sed 's/^/  /'
+    local f
+    for f in attempted acknowledged published deliveries redeliveries applied load_seconds converge_seconds; do
+        printf '  %s %s' "$f" "$(field "$f")"
+    done
+    echo
 }
 field() { sed -n "s/^  \"$1\": \\(-\\{0,1\\}[0-9.]*\\),\\{0,1\\}\$/\\1/p" "$CL_TMP/report.json"; }
 # logged PATTERN FILE...: in the run's stderr or the kept logs (no ^: a line

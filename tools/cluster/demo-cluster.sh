@@ -70,12 +70,17 @@ trap 'exit 130' INT TERM
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 PICKED=" "
-free_port() { # a port nothing answers on and this run has not picked yet
-    local p
-    for _ in $(seq 1 50); do
+# DEMO_FIRST_PORT=P: the first port tried (a spec's port that answers no
+# connect but cannot be bound: the start must move on)
+# free_port: in $FREE_PORT, a port nothing answers on that this run has not
+# picked before (not in a $(...): the subshell would forget the pick)
+free_port() {
+    local p i
+    for i in $(seq 1 50); do
         p=$(( 20000 + RANDOM % 12000 ))  # below 32768, where the kernel takes ephemeral ports for outgoing connections
+        [ "$i" = 1 ] && [ -n "${DEMO_FIRST_PORT:-}" ] && p=$DEMO_FIRST_PORT
         case "$PICKED" in *" $p "*) continue ;; esac
-        port_in_use "$p" || { PICKED="$PICKED$p "; echo "$p"; return 0; }
+        port_in_use "$p" || { PICKED="$PICKED$p "; FREE_PORT=$p; return 0; }
     done
     return 1
 }
@@ -94,7 +99,8 @@ NPORTS=() RPORTS=()
 pick_nats_ports() {
     NPORTS=() RPORTS=()
     for _ in $(seq 1 "$NODES"); do
-        NPORTS+=("$(free_port)") && RPORTS+=("$(free_port)") || return 1
+        free_port || return 1; NPORTS+=("$FREE_PORT")
+        free_port || return 1; RPORTS+=("$FREE_PORT")
     done
 }
 start_nats_once() { # NODE: 0 when that node is ready
@@ -192,7 +198,8 @@ start_prog() {
 # (3 tries); the port in $PORT_USED
 start_on_free_port() {
     for _ in 1 2 3; do
-        PORT_USED=$(free_port) || return 1
+        free_port || return 1
+        PORT_USED=$FREE_PORT
         start_prog "$1" "$2" "$PORT_USED" && return 0
     done
     return 1
