@@ -7,7 +7,8 @@
  * backed-off try, up to 30 s later), and SIGTERM while the server is down
  * or stalled ends the program within a few seconds, saying why the drain
  * was cut short (it used to wait 30 s for a server that did not answer,
- * and got killed -9 by its supervisor).
+ * and got killed -9 by its supervisor). A PostgreSQL restart fails writes
+ * only while the server is down: the first one after it is back succeeds.
  * Each case has a nats-server of its own (it stops or pauses it); every
  * process is stopped by its pid on every exit and follows the spec's death.
  */
@@ -58,7 +59,7 @@ static int group_setup(void **state)
 {
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    spec_pg_server_start(&pg);
+    spec_pg_server_spawn(&pg); /* our own: a case restarts it */
     return 0;
 }
 
@@ -286,6 +287,45 @@ static void test_sigterm_while_nats_is_down_exits_at_once_saying_why(
     assert_true(logged(f, "not connected; closing without draining"));
 }
 
+/* GET /healthz: its status. */
+static long health(const fixture *f)
+{
+    char url[96];
+    reply r = {0};
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/healthz", f->port);
+    perform(&(request){"GET", url, NULL, NULL, false}, &r);
+    return r.status;
+}
+
+static void test_a_postgresql_restart_fails_writes_only_while_it_is_down(
+    void **state)
+{
+    fixture *f = *state;
+    spec_nats_server_require(&f->nats);
+    spec_pg_server_require(&pg);
+    start_tickets(f);
+    assert_int_equal(create_ticket(f, "before"), 201);
+
+    spec_pg_server_halt(&pg);
+    long while_down = create_ticket(f, "while down");
+    long health_down = health(f);
+    bool back = spec_pg_server_restart(&pg);
+    long after = create_ticket(f, "after"); /* the first try, at once */
+    long health_after = health(f);
+    for (int i = 0; i < 50 && stream_messages(f) != 2; i++)
+        spec_sleep_ms(100);
+
+    assert_int_equal(while_down, 500);
+    assert_int_equal(health_down, 503);
+    assert_true(back);
+    if (after != 201)
+        print_log(f);
+    assert_int_equal(after, 201);
+    assert_int_equal(health_after, 200);
+    assert_int_equal(stream_messages(f), 2); /* nothing of the failed one */
+    assert_int_equal(stop_within(f, 10000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +338,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_sigterm_while_nats_is_down_exits_at_once_saying_why, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_postgresql_restart_fails_writes_only_while_it_is_down,
+            setup, teardown),
     };
     return cmocka_run_group_tests_name("program_faults", tests, group_setup,
                                        group_teardown);
