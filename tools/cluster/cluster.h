@@ -20,6 +20,20 @@
 
 #define CL_MAX_REPLICAS 8
 
+/* What a request got, for the report: which status the programs answer
+ * while a fault lasts (404: an orders replica without the ticket yet). */
+typedef enum cl_answer {
+    CL_ANSWER_NONE, /* no answer: refused, reset, or the 10 s timeout */
+    CL_ANSWER_2XX,
+    CL_ANSWER_404,
+    CL_ANSWER_4XX,  /* other 4xx */
+    CL_ANSWER_5XX,
+    CL_ANSWER_KINDS
+} cl_answer;
+
+/* "no answer", "2xx", "404", "4xx", "5xx". */
+const char *cl_answer_name(cl_answer a);
+
 /* What the driver knows of one ticket it created. */
 typedef struct cl_ticket {
     char id[25];            /* "" when the create was not acknowledged */
@@ -43,6 +57,7 @@ typedef struct cl_load {
     /* out (counters are updated by the threads, read by the progress line) */
     cl_ticket *tickets;
     atomic_long attempted, acknowledged, requests;
+    atomic_long answers[CL_ANSWER_KINDS];  /* requests by answer: cl_answer */
     atomic_long total_commands;            /* what the run will attempt */
     double seconds;
 } cl_load;

@@ -86,9 +86,22 @@ static long call(worker *w, const char *method, const char *url,
     atomic_fetch_add(&w->load->requests, 1);
     if (curl_easy_perform(w->curl) == CURLE_OK)
         curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &status);
+    cl_answer a = status >= 200 && status < 300 ? CL_ANSWER_2XX
+                  : status == 404               ? CL_ANSWER_404
+                  : status >= 400 && status < 500 ? CL_ANSWER_4XX
+                  : status >= 500               ? CL_ANSWER_5XX
+                                                : CL_ANSWER_NONE;
+    atomic_fetch_add(&w->load->answers[a], 1);
     if (out != NULL)
         *out = b.len > 0 ? json_loads(b.buf, 0, NULL) : NULL;
     return status;
+}
+
+const char *cl_answer_name(cl_answer a)
+{
+    static const char *const names[CL_ANSWER_KINDS] = {"no answer", "2xx",
+                                                       "404", "4xx", "5xx"};
+    return (int)a >= 0 && a < CL_ANSWER_KINDS ? names[a] : "?";
 }
 
 /* Counts one command and touches the half-way file when its time comes

@@ -230,6 +230,17 @@ int main(int argc, char **argv)
         "events_per_s", st.ok ? (double)st.published / total_s : -1.0,
         "pass", pass, "first_problem", c.first_problem,
         "dead_letter_reason", reason);
+    json_t *answers = json_object();
+    char answers_line[160] = "";
+    for (int a = 0; a < CL_ANSWER_KINDS; a++) {
+        long n = atomic_load(&o.load.answers[a]);
+        json_object_set_new(answers, cl_answer_name((cl_answer)a),
+                            json_integer(n));
+        size_t used = strlen(answers_line);
+        snprintf(answers_line + used, sizeof answers_line - used, "%s%s %ld",
+                 a > 0 ? ", " : "", cl_answer_name((cl_answer)a), n);
+    }
+    json_object_set_new(j, "http_answers", answers);
     if (o.json) {
         char *text = json_dumps(j, JSON_INDENT(2));
         printf("%s\n", text != NULL ? text : "{}");
@@ -243,6 +254,7 @@ int main(int argc, char **argv)
         printf("  %-36s %ld\n", "commands attempted", (long)atomic_load(&o.load.attempted));
         printf("  %-36s %ld\n", "commands acknowledged", (long)atomic_load(&o.load.acknowledged));
         printf("  %-36s %ld\n", "http requests (with retries)", (long)atomic_load(&o.load.requests));
+        printf("  %-36s %s\n", "http answers", answers_line);
         if (st.ok) {
             printf("  %-36s %ld\n", "events published (in the streams)", st.published);
             printf("  %-36s %ld\n", "deliveries", st.deliveries);
