@@ -18,6 +18,7 @@
 #include "listenkit/alloc.h"
 #include "listenkit/filter-private.h"
 #include "mem_index-private.h"
+#include "listenkit/store-private.h"
 #include "listenkit/stored-private.h"
 #include "listenkit/value-private.h"
 
@@ -50,8 +51,7 @@ typedef struct mem_coll {
 struct mem_store {
     lk_store base;
     pthread_mutex_t lock;
-    mem_coll **colls;
-    size_t n_colls;
+    lk_open_colls colls; /* of mem_coll */
 };
 
 /* The snapshot is plain copies of the stored bytes, in listenkit's own
@@ -621,36 +621,6 @@ static const lk_cursor_ops cursor_ops = {
 
 /* ---- collections -------------------------------------------------------------- */
 
-static size_t count_unique(const char *const *unique)
-{
-    size_t n = 0;
-    while (unique != NULL && unique[n] != NULL)
-        n++;
-    return n;
-}
-
-static bool has_path(const char *const *list, size_t n, const char *path)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i], path) == 0)
-            return true;
-    return false;
-}
-
-/* Same options: OCC mode, version key, and the same set of unique paths. */
-static bool same_opts(const mem_coll *c, const lk_collection_opts *opts,
-                      const char *vkey)
-{
-    size_t n = count_unique(opts->unique);
-    if (c->base.opts.occ != opts->occ ||
-        strcmp(c->base.opts.version_key, vkey) != 0 || n != c->n_unique)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!has_path(c->base.opts.unique, c->n_unique, opts->unique[i]))
-            return false;
-    return true;
-}
-
 static void coll_free(mem_coll *c)
 {
     for (mem_doc *d = c->head, *next; d != NULL; d = next) {
@@ -674,7 +644,7 @@ static void coll_free(mem_coll *c)
 static mem_coll *coll_new(mem_store *st, const char *name,
                           const lk_collection_opts *opts, const char *vkey)
 {
-    size_t n = count_unique(opts->unique);
+    size_t n = lk_paths_count(opts->unique);
     mem_coll *c = lk_calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
@@ -705,44 +675,31 @@ static mem_coll *coll_new(mem_store *st, const char *name,
     return c;
 }
 
+/* lk_open_make_fn */
+static lk_status coll_make(void *store, const char *name,
+                           const lk_collection_opts *opts, const char *vkey,
+                           lk_collection **out, lk_error *err)
+{
+    mem_coll *c = coll_new(store, name, opts, vkey);
+    if (c == NULL)
+        return lk_error_set(err, LK_ERR_NOMEM, "collection %s: out of memory",
+                            name);
+    *out = &c->base;
+    return LK_OK;
+}
+
 static lk_status store_collection(lk_store *base, const char *name,
                                   const lk_collection_opts *opts,
                                   lk_collection **out, lk_error *err)
 {
     mem_store *st = (mem_store *)base;
-    const char *vkey =
-        opts->version_key != NULL ? opts->version_key : LK_DEFAULT_VERSION_KEY;
     /* lk_store_collection has refused bad names, empty, "_id" and dotted
      * version keys (the stored form writes the version as a top-level
      * field) and bad unique paths. */
-    lk_status s = LK_OK;
-
     pthread_mutex_lock(&st->lock);
-    mem_coll *c = NULL;
-    for (size_t i = 0; i < st->n_colls && c == NULL; i++)
-        if (strcmp(st->colls[i]->base.name, name) == 0)
-            c = st->colls[i];
-    if (c != NULL) {
-        if (!same_opts(c, opts, vkey))
-            s = lk_error_set(err, LK_ERR_INVALID,
-                             "collection %s: already open with other options "
-                             "(OCC mode, version key or unique fields)",
-                             name);
-    } else {
-        mem_coll **colls =
-            lk_realloc(st->colls, (st->n_colls + 1) * sizeof *colls);
-        if (colls != NULL)
-            st->colls = colls;
-        c = colls != NULL ? coll_new(st, name, opts, vkey) : NULL;
-        if (c == NULL)
-            s = lk_error_set(err, LK_ERR_NOMEM, "collection %s: out of memory",
-                             name);
-        else
-            st->colls[st->n_colls++] = c;
-    }
+    lk_status s =
+        lk_open_colls_open(&st->colls, st, name, opts, coll_make, out, err);
     pthread_mutex_unlock(&st->lock);
-    if (s == LK_OK)
-        *out = &c->base;
     return s;
 }
 
@@ -751,9 +708,9 @@ static lk_status store_collection(lk_store *base, const char *name,
 static void store_free(lk_store *base)
 {
     mem_store *st = (mem_store *)base;
-    for (size_t i = 0; i < st->n_colls; i++)
-        coll_free(st->colls[i]);
-    lk_free(st->colls);
+    for (size_t i = 0; i < st->colls.n; i++)
+        coll_free((mem_coll *)st->colls.items[i]);
+    lk_free(st->colls.items);
     pthread_mutex_destroy(&st->lock);
     lk_free(st);
 }

@@ -26,6 +26,7 @@
 
 #include "listenkit/alloc.h"
 #include "listenkit/pg.h"
+#include "listenkit/store-private.h"
 
 /* One column and index per unique path: lk_store_collection refuses more
  * than LK_UNIQUE_MAX. */
@@ -168,8 +169,7 @@ struct pg_store {
     char schema[LK_COLLECTION_NAME_MAX + 1];
     bool pushdown;
     pthread_mutex_t lock; /* guards colls */
-    pg_coll **colls;
-    size_t n_colls;
+    lk_open_colls colls;  /* of pg_coll */
 };
 
 extern const lk_collection_ops pg_coll_ops;

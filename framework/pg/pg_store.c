@@ -48,14 +48,6 @@ void pg_select_sql(char *sql, size_t size, const pg_coll *c,
 
 /* ---- opening a collection ------------------------------------------------------ */
 
-static size_t count_paths(const char *const *unique)
-{
-    size_t n = 0;
-    while (unique != NULL && unique[n] != NULL)
-        n++;
-    return n;
-}
-
 /* The unique paths as one bytea value: each path and its NUL. */
 static char *join_paths(const char *const *unique, size_t n, size_t *len)
 {
@@ -100,30 +92,6 @@ static lk_status split_paths(pg_coll *c, const char *bytes, size_t len,
     return LK_OK;
 }
 
-static bool same_path_set(const char *const *a, size_t na,
-                          const char *const *b, size_t nb)
-{
-    if (na != nb)
-        return false;
-    for (size_t i = 0; i < na; i++) {
-        bool found = false;
-        for (size_t j = 0; j < nb && !found; j++)
-            found = strcmp(a[i], b[j]) == 0;
-        if (!found)
-            return false;
-    }
-    return true;
-}
-
-static bool same_opts(const pg_coll *c, const lk_collection_opts *opts,
-                      const char *vkey)
-{
-    return c->base.opts.occ == opts->occ &&
-           strcmp(c->base.opts.version_key, vkey) == 0 &&
-           same_path_set(c->base.opts.unique, c->n_unique, opts->unique,
-                         count_paths(opts->unique));
-}
-
 static void coll_free(pg_coll *c)
 {
     if (c == NULL)
@@ -137,14 +105,6 @@ static void coll_free(pg_coll *c)
     lk_free(c);
 }
 
-static lk_status other_options(const char *name, lk_error *err)
-{
-    return lk_error_set(err, LK_ERR_INVALID,
-                        "collection %s: already open with other options "
-                        "(OCC mode, version key or unique fields)",
-                        name);
-}
-
 /* In one transaction, under a lock per schema: the options table, this
  * collection's row (recorded on first use, compared after), its table and
  * indexes. Fills c->base.opts.unique in the recorded order. */
@@ -153,7 +113,7 @@ static lk_status create_table(pg_store *st, PGconn *conn, pg_coll *c,
 {
     const pg_config *cfg = &st->cfg;
     char sql[1024], ident[160];
-    size_t n_paths = count_paths(opts->unique), joined_len = 0;
+    size_t n_paths = lk_paths_count(opts->unique), joined_len = 0;
     char *joined = join_paths(opts->unique, n_paths, &joined_len);
     PGresult *r = NULL;
     pg_params p = {0};
@@ -210,8 +170,7 @@ static lk_status create_table(pg_store *st, PGconn *conn, pg_coll *c,
                         err);
         if (s == LK_OK &&
             (!same_occ || !same_key ||
-             !same_path_set(c->base.opts.unique, c->n_unique, opts->unique,
-                            n_paths)))
+             !lk_paths_same_set(c->base.opts.unique, opts->unique)))
             s = lk_error_set(err, LK_ERR_INVALID,
                              "collection %s: already recorded in schema %s "
                              "with other options (OCC mode, version key or "
@@ -281,50 +240,43 @@ static pg_coll *coll_new(pg_store *st, const char *name,
     return c;
 }
 
+/* lk_open_make_fn: the collection's options row, table and indexes, then
+ * its pg_coll. */
+static lk_status coll_make(void *store, const char *name,
+                           const lk_collection_opts *opts, const char *vkey,
+                           lk_collection **out, lk_error *err)
+{
+    pg_store *st = store;
+    pg_lease lease;
+    lk_status s = LK_OK;
+    pg_coll *c = coll_new(st, name, opts, vkey);
+    if (c == NULL)
+        s = lk_error_set(err, LK_ERR_NOMEM, "collection %s: out of memory",
+                         name);
+    if (s == LK_OK)
+        s = pg_pool_take(&st->pool, &lease, err);
+    if (s == LK_OK) {
+        s = create_table(st, lease.conn, c, opts, err);
+        pg_pool_give(&st->pool, &lease, s);
+    }
+    if (s == LK_OK)
+        *out = &c->base;
+    else
+        coll_free(c);
+    return s;
+}
+
 static lk_status store_collection(lk_store *base, const char *name,
                                   const lk_collection_opts *opts,
                                   lk_collection **out, lk_error *err)
 {
     pg_store *st = (pg_store *)base;
-    const char *vkey =
-        opts->version_key != NULL ? opts->version_key : LK_DEFAULT_VERSION_KEY;
-    lk_status s = LK_OK;
-    pg_coll *c = NULL;
-
     /* Opening is rare: one at a time, so two threads opening the same new
      * collection make one table and one pg_coll. */
     pthread_mutex_lock(&st->lock);
-    for (size_t i = 0; i < st->n_colls && c == NULL; i++)
-        if (strcmp(st->colls[i]->base.name, name) == 0)
-            c = st->colls[i];
-    if (c != NULL) {
-        if (!same_opts(c, opts, vkey))
-            s = other_options(name, err);
-    } else {
-        pg_lease lease;
-        pg_coll **colls = lk_realloc(st->colls, (st->n_colls + 1) * sizeof *colls);
-        if (colls != NULL)
-            st->colls = colls;
-        c = colls != NULL ? coll_new(st, name, opts, vkey) : NULL;
-        if (c == NULL)
-            s = lk_error_set(err, LK_ERR_NOMEM, "collection %s: out of memory",
-                             name);
-        if (s == LK_OK)
-            s = pg_pool_take(&st->pool, &lease, err);
-        if (s == LK_OK) {
-            s = create_table(st, lease.conn, c, opts, err);
-            pg_pool_give(&st->pool, &lease, s);
-        }
-        if (s == LK_OK)
-            st->colls[st->n_colls++] = c;
-        else {
-            coll_free(c);
-            c = NULL;
-        }
-    }
+    lk_status s =
+        lk_open_colls_open(&st->colls, st, name, opts, coll_make, out, err);
     pthread_mutex_unlock(&st->lock);
-    if (s == LK_OK)
-        *out = &c->base;
     return s;
 }
 
@@ -333,9 +285,9 @@ static lk_status store_collection(lk_store *base, const char *name,
 static void store_free(lk_store *base)
 {
     pg_store *st = (pg_store *)base;
-    for (size_t i = 0; i < st->n_colls; i++)
-        coll_free(st->colls[i]);
-    lk_free(st->colls);
+    for (size_t i = 0; i < st->colls.n; i++)
+        coll_free((pg_coll *)st->colls.items[i]);
+    lk_free(st->colls.items);
     pg_pool_destroy(&st->pool);
     pg_config_free(&st->cfg);
     pthread_mutex_destroy(&st->lock);
