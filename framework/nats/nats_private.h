@@ -4,7 +4,9 @@
  *
  *   nats_bus.c        connect, options, publish, drain, free, the ops table
  *   nats_stream.c     make sure the stream captures a subject
- *   nats_subscribe.c  durable/ephemeral consumers and lk_msg deliveries
+ *   nats_subscribe.c  durable/ephemeral subscriptions, lk_msg deliveries
+ *   nats_consumer.c   the durable consumer behind one: made or checked,
+ *                     with bounded retries
  *   nats_batch.c      asynchronous publishing (lk_batch)
  *   nats_meta.c       a delivery's JetStream metadata, from its reply
  *   nats_status.c     natsStatus -> lk_status with the library's text
@@ -76,6 +78,9 @@ struct lk_nats_bus {
     bool limits_checked;          /* the stream was seen with them */
     char **subjects;
     size_t n_subjects, cap_subjects;
+    /* Durable consumers this bus made or checked (nats_consumer.c); also
+     * guarded by stream_mu. */
+    struct lk_nats_known *known;
 };
 
 /* The delay before reconnect or connect round `attempt` (1, 2, ...):
@@ -129,6 +134,63 @@ lk_status lk_nats_limits_check(const lk_nats_stream_limits *l, lk_error *err);
 
 /* `l` with the defaults filled in (what the stream gets). */
 lk_nats_stream_limits lk_nats_limits_resolve(const lk_nats_stream_limits *l);
+
+/* ---- durable consumers (nats_consumer.c) ---- */
+
+/* How often a member tries to read, create and bind to its durable while
+ * JetStream answers with a timeout, no responders, "not available yet" or
+ * the create race, and the pause before the next try (doubling). Each try
+ * waits up to the JetStream request timeout (5 s by default). */
+#define LK_NATS_JOIN_ATTEMPTS 5
+#define LK_NATS_JOIN_FIRST_PAUSE_MS 100
+#define LK_NATS_JOIN_MAX_PAUSE_MS 1000
+
+/* <base>_<subject, other than [A-Za-z0-9_-] as '_'>_<hash of subject>:
+ * valid as a JetStream name, readable in `nats consumer ls`, and distinct
+ * for subjects that differ only in the replaced characters. Malloc'd;
+ * NULL when out of memory. */
+char *lk_nats_consumer_name(const char *base, const char *subject);
+
+/* The consumer settings `opts` asks for on `subject` (defaults filled
+ * in); cc->FilterSubject borrows `subject`. */
+void lk_nats_consumer_config(jsConsumerConfig *cc, const char *subject,
+                             const lk_subscribe_opts *opts);
+
+/* True for an answer that waiting may change: a timeout, no responders,
+ * JetStream (cluster) not available or without a leader yet. */
+bool lk_nats_join_transient(natsStatus s, jsErrCode jerr);
+
+/* One try of something worth repeating: sets *again when its failure is
+ * transient. */
+typedef lk_status (*lk_nats_attempt_fn)(void *ctx, bool *again,
+                                        lk_error *err);
+
+/* Calls `attempt` until it succeeds, fails for good (*again not set) or
+ * failed `attempts` times, pausing lk_nats_backoff_ms(i, first_ms, max_ms)
+ * after try i. The last failure's status and message are returned, the
+ * message ending in "(gave up after N attempts)" when the bound ended it. */
+lk_status lk_nats_retry(int attempts, int64_t first_ms, int64_t max_ms,
+                        lk_nats_attempt_fn attempt, void *ctx, lk_error *err);
+
+/* Reads the durable consumer `name` on b->stream and checks that it has
+ * the queue group and settings `opts` asks for, or creates it. *again is
+ * set when the failure is worth another try (see lk_nats_retry). */
+lk_status lk_nats_consumer_ensure(lk_nats_bus *b, const char *name,
+                                  const char *subject,
+                                  const lk_subscribe_opts *opts, bool *again,
+                                  lk_error *err);
+
+/* Whether this bus already made or checked `name` with these settings
+ * (then a member binds without asking the server again); remember it
+ * after a bind, forget it when the server no longer has it. Thread-safe;
+ * free once no subscribe runs. */
+bool lk_nats_consumer_known(lk_nats_bus *b, const char *name,
+                            const char *subject, const lk_subscribe_opts *opts);
+void lk_nats_consumer_remember(lk_nats_bus *b, const char *name,
+                               const char *subject,
+                               const lk_subscribe_opts *opts);
+void lk_nats_consumer_forget(lk_nats_bus *b, const char *name);
+void lk_nats_consumers_free(lk_nats_bus *b);
 
 /* The subscribe op (nats_subscribe.c). */
 lk_status lk_nats_subscribe(lk_bus *bus, const char *subject,

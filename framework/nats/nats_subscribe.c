@@ -4,7 +4,8 @@
  * the lk_msg each delivery becomes.
  *
  * Durable subscriptions (a queue group or a durable name) bind to a consumer
- * that this file creates explicitly with js_AddConsumer. libnats deletes a
+ * that nats_consumer.c creates explicitly with js_AddConsumer (the bind
+ * tried again while a cluster cannot answer yet). libnats deletes a
  * consumer *it* created when that subscription drains, which would pull the
  * consumer from under the other members of the group (other replicas) and
  * lose the durable position; a consumer created here outlives every
@@ -125,129 +126,7 @@ static void on_delivery(natsConnection *nc, natsSubscription *sub, natsMsg *m,
     natsMsg_Destroy(m);
 }
 
-/* ---- consumers ------------------------------------------------------------- */
-
-/* <base>_<subject, other than [A-Za-z0-9_-] as '_'>_<hash of subject>:
- * valid as a JetStream name, readable in `nats consumer ls`, and distinct
- * for subjects that differ only in the replaced characters. */
-static char *consumer_name(const char *base, const char *subject)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    size_t n = strlen(base) + strlen(subject) + 12;
-    char *name = malloc(n);
-    if (name == NULL)
-        return NULL;
-    for (const char *p = subject; *p != '\0'; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    int w = snprintf(name, n, "%s_", base);
-    for (const char *p = subject; *p != '\0'; p++) {
-        char c = *p;
-        int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                   (c >= '0' && c <= '9') || c == '-' || c == '_';
-        name[w++] = keep ? c : '_';
-    }
-    snprintf(name + w, n - (size_t)w, "_%08x", (unsigned)h);
-    return name;
-}
-
-static void fill_consumer_config(jsConsumerConfig *cc, const char *subject,
-                                 const lk_subscribe_opts *opts)
-{
-    int64_t ack_wait = opts->ack_wait_ms > 0 ? opts->ack_wait_ms
-                                             : LK_DEFAULT_ACK_WAIT_MS;
-    jsConsumerConfig_Init(cc);
-    cc->AckPolicy = js_AckExplicit;
-    cc->AckWait = ack_wait * NS_PER_MS;
-    cc->MaxDeliver = opts->max_deliver > 0 ? opts->max_deliver : -1;
-    cc->MaxAckPending = opts->max_ack_pending > 0 ? opts->max_ack_pending
-                                                  : LK_DEFAULT_MAX_ACK_PENDING;
-    cc->DeliverPolicy = opts->deliver_all ? js_DeliverAll : js_DeliverNew;
-    cc->FilterSubject = subject;
-}
-
-/* A member joining an existing durable must ask for what it has: JetStream
- * keeps the first settings, so a silent bind would run the member with an
- * ack wait, max deliver or max ack pending it did not ask for (the fake
- * refuses it too). */
-static lk_status check_same_settings(const jsConsumerConfig *have,
-                                     const char *name, const char *subject,
-                                     const lk_subscribe_opts *opts,
-                                     lk_error *err)
-{
-    jsConsumerConfig want;
-    fill_consumer_config(&want, subject, opts);
-    int64_t have_max = have->MaxDeliver > 0 ? have->MaxDeliver : -1;
-    if (have->AckWait == want.AckWait && have_max == want.MaxDeliver &&
-        have->MaxAckPending == want.MaxAckPending)
-        return LK_OK;
-    return lk_error_set(err, LK_ERR_INVALID,
-                        "subscribe %s: durable consumer %s already has ack "
-                        "wait %lld ms, max deliver %lld and max ack pending "
-                        "%lld, not %lld ms, %d and %lld",
-                        subject, name, (long long)(have->AckWait / NS_PER_MS),
-                        (long long)(have_max > 0 ? have_max : 0),
-                        (long long)have->MaxAckPending,
-                        (long long)(want.AckWait / NS_PER_MS),
-                        opts->max_deliver, (long long)want.MaxAckPending);
-}
-
-/* Creates the durable consumer `name` unless it exists. */
-static lk_status ensure_consumer(lk_nats_bus *b, const char *name,
-                                 const char *subject,
-                                 const lk_subscribe_opts *opts, lk_error *err)
-{
-    jsConsumerInfo *ci = NULL;
-    jsErrCode jerr = 0;
-    natsStatus s = js_GetConsumerInfo(&ci, b->js, b->stream, name, NULL, &jerr);
-    if (s == NATS_OK) {
-        /* It exists: keep its position; say so when its settings differ,
-         * since JetStream keeps the first ones. */
-        const char *group = ci->Config->DeliverGroup;
-        const char *want = opts->queue_group;
-        if ((group == NULL) != (want == NULL) ||
-            (group != NULL && strcmp(group, want) != 0)) {
-            lk_status st = lk_error_set(
-                err, LK_ERR_INVALID,
-                "subscribe %s: durable consumer %s belongs to queue group "
-                "\"%s\", not \"%s\"",
-                subject, name, group ? group : "(none)", want ? want : "(none)");
-            jsConsumerInfo_Destroy(ci);
-            return st;
-        }
-        lk_status st = check_same_settings(ci->Config, name, subject, opts, err);
-        jsConsumerInfo_Destroy(ci);
-        return st;
-    }
-    if (s != NATS_NOT_FOUND && jerr != JSConsumerNotFoundErr)
-        return lk_nats_error(err, s, jerr,
-                             "subscribe %s: cannot read consumer %s", subject,
-                             name);
-
-    char inbox[64];
-    natsInbox *ib = NULL;
-    s = natsInbox_Create(&ib);
-    if (s != NATS_OK)
-        return lk_nats_error(err, s, 0, "subscribe %s: no inbox", subject);
-    snprintf(inbox, sizeof inbox, "%s", (const char *)ib);
-    natsInbox_Destroy(ib);
-
-    jsConsumerConfig cc;
-    fill_consumer_config(&cc, subject, opts);
-    cc.Durable = name;
-    cc.DeliverSubject = inbox;
-    cc.DeliverGroup = opts->queue_group;
-    jerr = 0;
-    s = js_AddConsumer(NULL, b->js, b->stream, &cc, NULL, &jerr);
-    if (s != NATS_OK && jerr == JSConsumerNameExistErr)
-        return LK_OK; /* another member made it meanwhile: bind to it */
-    if (s != NATS_OK)
-        return lk_nats_error(err, s, jerr,
-                             "subscribe %s: cannot create consumer %s",
-                             subject, name);
-    lk_log(LK_LOG_INFO, "nats: created durable consumer %s on %s", name,
-           subject);
-    return LK_OK;
-}
+/* ---- subscriptions ------------------------------------------------------- */
 
 /* libnats refuses a second subscriber on a push consumer without deliver
  * group with this text (there is no status of its own for it). */
@@ -271,6 +150,54 @@ static void on_sub_complete(void *closure)
     pthread_mutex_unlock(&b->mu);
 }
 
+/* One try at binding a durable subscription (see lk_nats_retry). */
+typedef struct join {
+    lk_nats_bus *b;
+    lk_nats_sub *ls;
+    const lk_subscribe_opts *opts;
+    const char *name;
+    jsSubOptions *so;
+} join;
+
+static lk_status join_once(void *ctx, bool *again, lk_error *err)
+{
+    join *j = ctx;
+    const char *subject = j->ls->subject;
+    lk_status st = LK_OK;
+    /* Only queue members skip the lookup: a second subscriber to a durable
+     * without a group is refused by libnats when the server reports the
+     * consumer bound, which it does a moment after the first one's
+     * subscribe; the lookup gives it that moment. */
+    bool group = j->opts->queue_group != NULL;
+    if (!group || !lk_nats_consumer_known(j->b, j->name, subject, j->opts))
+        st = lk_nats_consumer_ensure(j->b, j->name, subject, j->opts, again,
+                                     err);
+    if (st != LK_OK)
+        return st;
+    jsErrCode jerr = 0;
+    natsStatus s = js_Subscribe(&j->ls->sub, j->b->js, subject, on_delivery,
+                                j->ls, NULL, j->so, &jerr);
+    if (s == NATS_OK) {
+        if (group)
+            lk_nats_consumer_remember(j->b, j->name, subject, j->opts);
+        return LK_OK;
+    }
+    if (j->opts->queue_group == NULL && already_bound(s))
+        return lk_error_set(err, LK_ERR_INVALID,
+                            "subscribe %s: durable \"%s\" already has a "
+                            "subscriber; members sharing a durable need a "
+                            "queue group",
+                            subject, j->opts->durable_name);
+    /* Not found: deleted since this bus checked it, or, on a cluster, not
+     * visible from here yet: read (or make) it again. */
+    bool gone = s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr;
+    if (gone)
+        lk_nats_consumer_forget(j->b, j->name);
+    *again = gone || lk_nats_join_transient(s, jerr);
+    return lk_nats_error(err, s, jerr, "subscribe %s: consumer %s", subject,
+                         j->name);
+}
+
 static lk_status start_subscription(lk_nats_bus *b, lk_nats_sub *ls,
                                     const lk_subscribe_opts *opts,
                                     lk_error *err)
@@ -278,45 +205,35 @@ static lk_status start_subscription(lk_nats_bus *b, lk_nats_sub *ls,
     const char *base = opts->durable_name != NULL ? opts->durable_name
                                                   : opts->queue_group;
     jsSubOptions so;
-    jsErrCode jerr = 0;
     lk_status st = LK_OK;
-    char *name = NULL;
 
     jsSubOptions_Init(&so);
     so.Stream = b->stream;
     so.ManualAck = true;
     if (base != NULL) {
-        name = consumer_name(base, ls->subject);
+        char *name = lk_nats_consumer_name(base, ls->subject);
         if (name == NULL)
             return lk_error_set(err, LK_ERR_NOMEM, "subscribe %s: out of memory",
                                 ls->subject);
-        st = ensure_consumer(b, name, ls->subject, opts, err);
         so.Consumer = name;
         so.Queue = opts->queue_group;
+        join j = {.b = b, .ls = ls, .opts = opts, .name = name, .so = &so};
+        st = lk_nats_retry(LK_NATS_JOIN_ATTEMPTS, LK_NATS_JOIN_FIRST_PAUSE_MS,
+                           LK_NATS_JOIN_MAX_PAUSE_MS, join_once, &j, err);
+        free(name);
     } else {
-        fill_consumer_config(&so.Config, ls->subject, opts);
-    }
-    if (st == LK_OK) {
+        jsErrCode jerr = 0;
+        lk_nats_consumer_config(&so.Config, ls->subject, opts);
         natsStatus s = js_Subscribe(&ls->sub, b->js, ls->subject, on_delivery,
                                     ls, NULL, &so, &jerr);
-        if (s != NATS_OK && opts->queue_group == NULL && name != NULL &&
-            already_bound(s))
-            st = lk_error_set(err, LK_ERR_INVALID,
-                              "subscribe %s: durable \"%s\" already has a "
-                              "subscriber; members sharing a durable need a "
-                              "queue group",
-                              ls->subject, opts->durable_name);
-        else if (s != NATS_OK)
-            st = lk_nats_error(err, s, jerr, "subscribe %s%s%s", ls->subject,
-                               name != NULL ? ": consumer " : "",
-                               name != NULL ? name : "");
+        if (s != NATS_OK)
+            st = lk_nats_error(err, s, jerr, "subscribe %s", ls->subject);
     }
     /* Refused only when the subscription is closed already (the connection
      * went away in between): then no handler is left to wait for. */
     if (st == LK_OK &&
         natsSubscription_SetOnCompleteCB(ls->sub, on_sub_complete, ls) != NATS_OK)
         ls->complete = true;
-    free(name);
     return st;
 }
 
@@ -461,6 +378,7 @@ void lk_nats_subs_free(lk_nats_bus *b)
     free(b->subs);
     b->subs = NULL;
     b->n_subs = b->cap_subs = 0;
+    lk_nats_consumers_free(b);
 }
 
 bool lk_nats_subs_drain(lk_nats_bus *b, int64_t deadline_ms)
