@@ -55,7 +55,8 @@ cluster_run() {
     CL_SECONDS=$(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
     echo "demo-cluster ${*:-(no fault)} took $CL_SECONDS s"
     # what happened, for the log (the fault's lines, slow stops, the counts)
-    tr '\r' '\n' <"$CL_ERR" | grep -E '^demo-cluster: (killed|restarted|nats-server|PostgreSQL|.* still running)' | sed 's/^/  /'
+    # (a line of the script may follow lk-cluster's progress line: no ^)
+    tr '\r' '\n' <"$CL_ERR" | grep -oE 'demo-cluster: (killed|restarted|nats-server|PostgreSQL|[0-9]-node|.* still running).*' | sed 's/^/  /'
     local f
     for f in attempted acknowledged published deliveries redeliveries applied load_seconds converge_seconds; do
         printf '  %s %s' "$f" "$(field "$f")"
