@@ -103,6 +103,12 @@ lk_status lk_outbox_new(lk_store *store, lk_bus *bus,
     return LK_OK;
 }
 
+void lk_outbox_defer_sends(lk_outbox *ob, bool on)
+{
+    if (ob != NULL)
+        ob->defer = on;
+}
+
 void lk_outbox_free(lk_outbox *ob)
 {
     if (ob == NULL)
@@ -353,7 +359,9 @@ static lk_status stage(lk_outbox *ob, lk_collection *coll, const bson_t *doc,
         lk_collection_delete(ob->events, &filter, NULL, NULL);
         bson_destroy(&filter);
     }
-    if (s == LK_OK) {
+    if (s == LK_OK && ob->defer) {
+        lk_outbox_kick(ob);
+    } else if (s == LK_OK) {
         lk_error e;
         if (send_named(ob, stored, &e) != LK_OK) {
             lk_log(LK_LOG_WARN, "outbox: %s not sent yet (the relay will): %s",

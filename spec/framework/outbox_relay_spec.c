@@ -372,6 +372,48 @@ static void test_a_disconnect_mid_pass_then_recovery_delivers_each_event_once(
         assert_int_equal(f->delivered[i][0], 1);
 }
 
+static void test_deferred_sends_leave_saves_to_one_batched_pass(void **state)
+{
+    fixture *f = *state;
+    bson_t *stored = NULL;
+    lk_outbox_defer_sends(f->ob, true);
+    for (size_t i = 0; i < 5; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "n%zu", i);
+        bson_t *doc = BCON_NEW("title", BCON_UTF8(title));
+        assert_int_equal(lk_outbox_insert(f->ob, f->notes, doc, &note_ev,
+                                          &stored, NULL),
+                         LK_OK);
+        bson_destroy(doc);
+        f->doc[i] = stored;
+    }
+    pending_note(f, 0); /* a save of note 0 too: version 1 */
+    assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
+    assert_int_equal(f->spy.sync_publishes, 0);
+    assert_int_equal(pending(f), 6);
+
+    size_t sent = 0;
+    assert_int_equal(lk_outbox_relay(f->ob, &sent, NULL), LK_OK);
+    assert_int_equal(sent, 6);
+    assert_int_equal(f->spy.batches, 1);
+    assert_int_equal(f->spy.sync_publishes, 0);
+    lk_fake_nats_run_until_idle(f->nats, 0);
+    assert_int_equal(f->ordered[0], 2);
+    assert_int_equal(f->order[0][0], 0); /* note 0's two events in order */
+    assert_int_equal(f->order[0][1], 1);
+
+    lk_outbox_defer_sends(f->ob, false); /* back to sending at once */
+    size_t before = lk_fake_nats_published_count(f->nats);
+    bson_t *doc = BCON_NEW("title", BCON_UTF8("n6"));
+    assert_int_equal(lk_outbox_insert(f->ob, f->notes, doc, &note_ev,
+                                      &f->doc[6], NULL),
+                     LK_OK);
+    bson_destroy(doc);
+    assert_int_equal(lk_fake_nats_published_count(f->nats), before + 1);
+    assert_int_equal(pending(f), 0);
+    lk_outbox_defer_sends(NULL, true);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -380,6 +422,7 @@ int main(void)
         T(test_failures_in_the_middle_of_a_pass_leave_exactly_those_pending),
         T(test_a_failed_event_holds_back_the_later_events_of_its_document),
         T(test_a_disconnect_mid_pass_then_recovery_delivers_each_event_once),
+        T(test_deferred_sends_leave_saves_to_one_batched_pass),
     };
 #undef T
     return cmocka_run_group_tests_name("outbox_relay", tests, NULL, NULL);

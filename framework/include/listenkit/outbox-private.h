@@ -17,6 +17,7 @@ struct lk_outbox {
     lk_collection *watched[LK_OUTBOX_MAX_WATCHED];
     size_t nwatched;
     lk_outbox_opts opts;
+    bool defer;             /* saves leave their events to the relay */
     pthread_mutex_t mu;     /* guards the thread state below */
     pthread_cond_t wake;
     pthread_t thread;

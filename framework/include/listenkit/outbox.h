@@ -159,6 +159,14 @@ lk_status lk_outbox_start(lk_outbox *ob, lk_error *err);
 /* Wakes the relay thread for a pass now (no-op when it does not run). */
 void lk_outbox_kick(lk_outbox *ob);
 
+/* With `on`, a save leaves its document's events pending instead of
+ * publishing them at once (step 3 above), and kicks the relay thread if
+ * it runs: for a caller that saves many documents in a row and then
+ * relays them (lk_outbox_relay), one batch per pass instead of one round
+ * trip per event. Order and crash safety are the relay's. Off by default;
+ * call it while no save is under way. NULL is ignored. */
+void lk_outbox_defer_sends(lk_outbox *ob, bool on);
+
 /* Stops the relay thread (a pass under way finishes first). Safe when it
  * does not run; NULL is ignored. */
 void lk_outbox_stop(lk_outbox *ob);
