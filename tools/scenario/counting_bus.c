@@ -186,6 +186,82 @@ static lk_status cb_publish(lk_bus *bus, const char *subject, const void *data,
     return s;
 }
 
+/* ---- batches: the inner bus's own, counted ------------------------------------ */
+
+/* A batch on the inner bus (on NATS the adapter's in-flight batch, not the
+ * generic synchronous one), whose acknowledged messages count as
+ * published. Indices agree with the inner batch's: both count only the
+ * messages they took. Failures are handed on for the caller to publish
+ * again with their msg ids (the outbox relay does); the counting bus's
+ * retries are for synchronous publishes. */
+typedef struct counted_batch {
+    lk_batch base;
+    lk_batch *inner;
+    scenario_bus_counters *counters;
+    size_t acked_seen, failures_seen;
+} counted_batch;
+
+static lk_status cbb_publish(lk_batch *batch, const char *subject,
+                             const void *data, size_t len,
+                             const lk_publish_opts *opts, lk_error *err)
+{
+    return lk_batch_publish(((counted_batch *)batch)->inner, subject, data,
+                            len, opts, err);
+}
+
+static lk_status cbb_wait(lk_batch *batch, int64_t timeout_ms, lk_error *err)
+{
+    counted_batch *b = (counted_batch *)batch;
+    (void)lk_batch_wait(b->inner, timeout_ms, err); /* outcomes below */
+    size_t acked = lk_batch_acked(b->inner) - b->acked_seen;
+    b->acked_seen += acked;
+    lk_batch_note_acked(batch, acked);
+    for (; b->failures_seen < lk_batch_failure_count(b->inner);
+         b->failures_seen++) {
+        const lk_batch_failure *f =
+            lk_batch_failure_at(b->inner, b->failures_seen);
+        lk_batch_note_failure(batch, f->index, f->subject, f->msg_id,
+                              f->status, f->message);
+    }
+    pthread_mutex_lock(&b->counters->lock);
+    b->counters->counts.published += acked;
+    pthread_mutex_unlock(&b->counters->lock);
+    return LK_OK;
+}
+
+static void cbb_free(lk_batch *batch)
+{
+    counted_batch *b = (counted_batch *)batch;
+    lk_batch_free(b->inner);
+    lk_batch_release(batch);
+    free(b);
+}
+
+static const lk_batch_ops counted_batch_ops = {
+    .publish = cbb_publish,
+    .wait = cbb_wait,
+    .free = cbb_free,
+};
+
+static lk_status cb_batch_new(lk_bus *bus, const lk_batch_opts *opts,
+                              lk_batch **out, lk_error *err)
+{
+    counting_bus *cb = (counting_bus *)bus;
+    counted_batch *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return lk_error_set(err, LK_ERR_NOMEM, "batch: out of memory");
+    lk_status s = lk_batch_new(cb->inner, opts, &b->inner, err);
+    if (s != LK_OK) {
+        free(b);
+        return s;
+    }
+    lk_batch_init(&b->base, &counted_batch_ops);
+    b->base.default_timeout_ms = b->inner->default_timeout_ms;
+    b->counters = cb->counters;
+    *out = &b->base;
+    return LK_OK;
+}
+
 static lk_status cb_subscribe(lk_bus *bus, const char *subject,
                               const lk_subscribe_opts *opts,
                               lk_msg_handler handler, void *closure,
@@ -246,6 +322,7 @@ static const lk_bus_ops counting_bus_ops = {
     .subscribe = cb_subscribe,
     .drain = cb_drain,
     .free = cb_free,
+    .batch_new = cb_batch_new,
 };
 
 lk_status scenario_counting_bus_new(lk_bus *inner,

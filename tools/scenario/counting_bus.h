@@ -8,6 +8,11 @@
  * The fake broker counts all this itself; a real server does not tell, so
  * the NATS wiring wraps each connection in one of these, all sharing one
  * scenario_bus_counters. Thread-safe: handlers run on libnats threads.
+ *
+ * Batches (lk_batch_new on the wrapper) are the inner bus's own — on a
+ * server the adapter's in-flight batch — counted as published once
+ * acknowledged; their failures go back to the caller (the outbox relay
+ * publishes them again with their msg ids), not through the retries below.
  */
 #ifndef TICKETING_SCENARIO_COUNTING_BUS_H
 #define TICKETING_SCENARIO_COUNTING_BUS_H

@@ -32,4 +32,14 @@ lk_status scenario_publish_retrying(lk_bus *bus, const char *subject,
                                     const char *msg_id, int64_t budget_ms,
                                     int *tries, lk_error *err);
 
+/*
+ * Relays what `outbox` holds pending (lk_outbox_relay: one batch per pass,
+ * a failed event stays pending and goes again with its msg id) until
+ * nothing is pending; a pass failing with LK_ERR_TIMEOUT or LK_ERR_IO is
+ * tried again as above until `budget_ms` passed. *sent (may be NULL): the
+ * events acknowledged over every pass.
+ */
+lk_status scenario_relay_retrying(lk_outbox *outbox, int64_t budget_ms,
+                                  size_t *sent, lk_error *err);
+
 #endif /* TICKETING_SCENARIO_PUBLISH_RETRY_H */

@@ -11,6 +11,7 @@
 #include "common/ticketing.h"
 #include "mem_store.h"
 #include "orders/orders.h"
+#include "scenario/publish_retry.h"
 #include "scenario/scenario_internal.h"
 #include "tickets/tickets.h"
 
@@ -71,6 +72,8 @@ static lk_status wire_services(scenario_run *run, lk_error *err)
 
     s = tickets_service_init(&run->tickets, w->tickets_bus, run->tickets_store,
                              err);
+    if (s == LK_OK && w->relay_in_batches)
+        lk_outbox_defer_sends(run->tickets.outbox, true);
     if (s == LK_OK)
         s = tickets_listen_all(&run->tickets, err);
     for (int i = 0; s == LK_OK && i < o->replicas; i++) {
@@ -97,7 +100,9 @@ static lk_status wire_services(scenario_run *run, lk_error *err)
 /*
  * The commands, as the course's script issued them: each ticket created
  * (price 5) and then updated U times (10, then 15, ...), one ticket after
- * the other; after every command the wiring lets deliveries progress.
+ * the other; after every command the wiring lets deliveries progress. On
+ * a server (relay_in_batches) the events wait in the outbox and go out in
+ * relay passes, one batch each, every SCENARIO_RELAY_EVERY tickets.
  */
 static lk_status issue_commands(scenario_run *run, lk_error *err)
 {
@@ -125,6 +130,13 @@ static lk_status issue_commands(scenario_run *run, lk_error *err)
                 run->wiring->ops->pump(run->wiring, &rng, 1);
             }
         }
+        /* The events of the last tickets, through one batch per pass;
+         * a pass that meets a fault is tried again (msg ids make that
+         * safe) within the run's timeout. */
+        if (s == LK_OK && run->wiring->relay_in_batches &&
+            ((t + 1) % SCENARIO_RELAY_EVERY == 0 || t + 1 == o->tickets))
+            s = scenario_relay_retrying(run->tickets.outbox, o->timeout_ms,
+                                        NULL, err);
         if (s == LK_OK && (t + 1) % progress_every == 0) {
             scenario_counts c;
             run->wiring->ops->counts(run->wiring, &c);

@@ -87,7 +87,15 @@ struct scenario_wiring {
     const ticketing_scenario_opts *opts; /* borrowed for the run */
     lk_bus *tickets_bus;                 /* the tickets service's client */
     lk_bus **replica_buses;              /* opts->replicas entries */
+    /* The tickets service's events wait in its outbox and go out in
+     * relay passes, one batch each (lk_outbox_defer_sends), every
+     * SCENARIO_RELAY_EVERY tickets; false: each command publishes its
+     * event at once (the fake: its seeded interleaving depends on it). */
+    bool relay_in_batches;
 };
+
+/* Tickets whose commands are issued between two relay passes. */
+#define SCENARIO_RELAY_EVERY 50
 
 /* The embedded fake broker: one bus for everyone. */
 lk_status scenario_wiring_fake(const ticketing_scenario_opts *opts,

@@ -174,6 +174,7 @@ lk_status scenario_wiring_nats(const ticketing_scenario_opts *opts,
         return lk_error_set(err, LK_ERR_NOMEM, "nats wiring: out of memory");
     n->base.ops = &nats_ops;
     n->base.opts = opts;
+    n->base.relay_in_batches = true; /* the adapter's in-flight batch */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(n->run_id, sizeof n->run_id, "scenario%ld-%lld%09ld",
