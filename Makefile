@@ -194,7 +194,8 @@ demo-cluster: deps
 	@BUILD=$(BUILD) tools/cluster/demo-cluster.sh $(CLUSTER_ARGS)
 
 # Each of demo-cluster's other faults (pause, restart nats-server, restart
-# PostgreSQL, --cluster 3 with a node killed) at a small size, as specs
+# PostgreSQL, --cluster 3 with a node killed) at a small size, and the
+# script's start/stop checks (a port taken, a shared PostgreSQL), as specs
 # (spec/tools/cluster_*_spec.sh; `make test` runs the replica kill).
 test-faults: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bin/tickets $(BUILD)/bin/orders $(BUILD)/bin/lk-cluster
