@@ -245,18 +245,22 @@ lk_status lk_nats_consumer_ensure(lk_nats_bus *b, const char *name,
                              name);
     }
 
-    /* The deliver subject follows from the stream and the consumer's name
-     * (both valid tokens), not a fresh inbox: members racing to create the
-     * durable then send the same configuration, which JetStream accepts
-     * as the consumer that exists rather than refusing or re-pointing it.
-     * Under _INBOX., where client permissions usually allow replies. */
-    char deliver[512];
-    int n = snprintf(deliver, sizeof deliver, "_INBOX.lk.%s.%s", b->stream,
-                     name);
-    if (n < 0 || (size_t)n >= sizeof deliver)
-        return lk_error_set(err, LK_ERR_INVALID,
-                            "subscribe %s: consumer name %s is too long",
-                            subject, name);
+    /* The deliver subject follows from the stream and the consumer's name,
+     * not a fresh inbox: members racing to create the durable then send
+     * the same configuration, which JetStream accepts as the consumer that
+     * exists rather than refusing or re-pointing it. A 64-bit hash of
+     * both, not the names themselves: every delivery carries it, and the
+     * bytes count (as short as a libnats inbox). Under _INBOX., where
+     * client permissions usually allow replies. */
+    uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a, 64 bits */
+    for (const char *p = b->stream; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
+    h = (h ^ '.') * UINT64_C(1099511628211);
+    for (const char *p = name; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
+    char deliver[40];
+    snprintf(deliver, sizeof deliver, "_INBOX.lk.%016llx",
+             (unsigned long long)h);
     jsConsumerConfig cc;
     lk_nats_consumer_config(&cc, subject, opts);
     cc.Durable = name;
