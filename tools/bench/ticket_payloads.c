@@ -112,7 +112,9 @@ bool bench_read_ticket_raw(const json_t *data, uint64_t *sum)
     const json_t *version = json_object_get(data, "version");
     const json_t *price = json_object_get(data, "price");
     /* The checks a careful hand-written listener makes before trusting an
-     * event: the ones the ticket:updated schema makes for listenkit. */
+     * event: presence and type of each field it reads. The schema makes
+     * more for listenkit (24-hex ids, title and userId lengths, the price
+     * range, unknown fields and duplicate keys refused), not paid here. */
     if (!json_is_object(data) || !raw_string(data, "id", true, &id) ||
         !raw_string(data, "title", true, &title) ||
         !raw_string(data, "userId", true, &user) ||
