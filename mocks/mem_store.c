@@ -339,12 +339,9 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
 {
     mem_coll *c = (mem_coll *)base;
     const char *name = base->name;
-    const char *vkey = base->opts.version_key;
     lk_stored repl = {0};
-    lk_stored_found found;
     bson_oid_t id;
     bson_t view;
-    size_t size = 0;
     int64_t next = 0;
     uint8_t *buf = NULL, *unused = NULL;
     bson_t *copy = NULL;
@@ -352,22 +349,9 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
 
     /* The replacement is built outside the lock; only its version waits
      * for the stored one. */
-    lk_status s = lk_stored_size(doc, vkey, &size, err);
-    if (s == LK_OK) {
-        buf = lk_malloc(size);
-        if (buf == NULL)
-            s = lk_error_set(err, LK_ERR_NOMEM, "out of memory");
-    }
-    if (s == LK_OK)
-        s = lk_stored_build(doc, vkey, buf, &repl, &found, err);
-    if (s == LK_OK)
-        s = lk_stored_id(&found, true, &id, err);
-    if (s != LK_OK) {
-        lk_free(buf);
-        lk_error_prefix(err, "%s.save", name);
+    lk_status s = lk_stored_new(base, doc, true, "save", &buf, &repl, &id, err);
+    if (s != LK_OK)
         return s;
-    }
-    lk_stored_set_id(&repl, &id);
     lk_stored_view(&repl, &view);
 
     pthread_mutex_lock(&c->store->lock);

@@ -32,23 +32,9 @@ static void built_free(built *b, size_t n_unique)
 static lk_status build(pg_coll *c, const bson_t *doc, bool save, built *b,
                        const char *what, lk_error *err)
 {
-    const char *vkey = c->base.opts.version_key;
-    lk_stored_found found;
-    size_t size = 0;
     memset(b, 0, sizeof *b);
-    lk_status s = lk_stored_size(doc, vkey, &size, err);
-    if (s == LK_OK && (b->buf = lk_malloc(size)) == NULL)
-        s = lk_error_set(err, LK_ERR_NOMEM, "out of memory");
-    if (s == LK_OK)
-        s = lk_stored_build(doc, vkey, b->buf, &b->stored, &found, err);
-    if (s == LK_OK)
-        s = lk_stored_id(&found, save, &b->id, err);
-    if (s != LK_OK) {
-        lk_error_prefix(err, "%s.%s", c->base.name, what);
-        return s;
-    }
-    lk_stored_set_id(&b->stored, &b->id);
-    return LK_OK;
+    return lk_stored_new(&c->base, doc, save, what, &b->buf, &b->stored,
+                         &b->id, err);
 }
 
 /* The unique keys of the built document (final version set). */

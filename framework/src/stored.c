@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "listenkit/alloc.h"
 #include "listenkit/store.h"
 #include "listenkit/value-private.h"
 
@@ -263,6 +264,31 @@ lk_status lk_stored_id(const lk_stored_found *found, bool required,
                             "field \"_id\" is required (insert new documents "
                             "first)");
     bson_oid_init(id, NULL);
+    return LK_OK;
+}
+
+lk_status lk_stored_new(const lk_collection *coll, const bson_t *doc,
+                        bool required, const char *what, uint8_t **buf,
+                        lk_stored *out, bson_oid_t *id, lk_error *err)
+{
+    const char *vkey = coll->opts.version_key;
+    lk_stored_found found;
+    size_t size = 0;
+    *buf = NULL;
+    lk_status s = lk_stored_size(doc, vkey, &size, err);
+    if (s == LK_OK && (*buf = lk_malloc(size)) == NULL)
+        s = lk_error_set(err, LK_ERR_NOMEM, "out of memory");
+    if (s == LK_OK)
+        s = lk_stored_build(doc, vkey, *buf, out, &found, err);
+    if (s == LK_OK)
+        s = lk_stored_id(&found, required, id, err);
+    if (s != LK_OK) {
+        lk_free(*buf);
+        *buf = NULL;
+        lk_error_prefix(err, "%s.%s", coll->name, what);
+        return s;
+    }
+    lk_stored_set_id(out, id);
     return LK_OK;
 }
 

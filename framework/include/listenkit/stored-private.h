@@ -22,6 +22,7 @@
 #include <bson/bson.h>
 
 #include "listenkit/error.h"
+#include "listenkit/store.h"
 
 /* Deeper nesting than this is refused, as MongoDB does (its limit is 100):
  * the walk recurses once per level. */
@@ -83,6 +84,15 @@ bson_t *lk_stored_copy(const lk_stored *s);
  * "_id" is required" when `required` and there is none (a save). */
 lk_status lk_stored_id(const lk_stored_found *found, bool required,
                        bson_oid_t *id, lk_error *err);
+
+/* The first step of a save (and of the PostgreSQL store's insert): the
+ * stored form of `doc` in `coll` (its version key) in a new buffer, *buf
+ * (the caller's: lk_free it once done with *out), with the `_id` from
+ * lk_stored_id (`required`: a save's) in *id and set in *out; version 0.
+ * On failure *buf is NULL and `err` says why after "<coll name>.<what>". */
+lk_status lk_stored_new(const lk_collection *coll, const bson_t *doc,
+                        bool required, const char *what, uint8_t **buf,
+                        lk_stored *out, bson_oid_t *id, lk_error *err);
 
 /* The version an LK_OCC_EXTERNAL insert keeps: the one `doc` carries at
  * `version_key`. LK_ERR_INVALID when it is missing ("required"), not an
