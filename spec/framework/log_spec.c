@@ -20,6 +20,7 @@
 
 #include "listenkit.h"
 #include "spec_log.h"
+#include "spec_proc.h"
 
 /* Every test starts from the start-up state: no LK_LOG, nothing set. */
 static int fresh(void **state)
@@ -36,12 +37,6 @@ static int restore(void **state)
     spec_log_capture_stop();
     unsetenv("LK_LOG");
     return 0;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 typedef struct seen {
@@ -296,7 +291,7 @@ static void test_repeated_warnings_give_one_line_per_interval_with_a_count(void 
     /* another reason is not held back by the first */
     lk_log(LK_LOG_WARN, "disconnected from %s", "x");
     assert_int_equal(s.count, 2);
-    sleep_ms(250);
+    spec_sleep_ms(250);
     lk_log(LK_LOG_WARN, "ack of seq %d failed", 50);
     assert_int_equal(s.count, 3);
     assert_string_equal(s.line, "ack of seq 50 failed (and 49 more like this "
@@ -350,7 +345,7 @@ static void count_call(void *closure, lk_log_level level, const char *line)
 static void wait_for_a_call(swap_seen *seen)
 {
     for (int i = 0; i < 500 && __atomic_load_n(&seen->calls, __ATOMIC_SEQ_CST) == 0; i++)
-        sleep_ms(10);
+        spec_sleep_ms(10);
 }
 
 static int stop_logging;
@@ -377,7 +372,7 @@ static void test_a_handler_swapped_while_threads_log_is_not_called_after(void **
     lk_log_set_handler(count_call, &b);
     int a_after_swap = a.calls; /* no lock: nothing may call `a` now */
     wait_for_a_call(&b);
-    sleep_ms(20);
+    spec_sleep_ms(20);
     __atomic_store_n(&stop_logging, 1, __ATOMIC_SEQ_CST);
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);

@@ -25,6 +25,7 @@
 #include "listenkit/nats.h"
 #include "nats_server.h"
 #include "spec_log.h"
+#include "spec_proc.h"
 
 static spec_nats_server server;
 
@@ -76,19 +77,6 @@ static void connect_bus(fixture *f)
     lk_status s = lk_nats_bus_connect(&f->bus, server.url, &f->opts, &err);
     if (s != LK_OK)
         fail_msg("connect %s: %s", server.url, err.message);
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A URL where nothing listens: port 1 is privileged, never a NATS server
@@ -533,8 +521,8 @@ static void test_subscribe_without_options_gets_only_later_messages(void **state
                      LK_OK);
     assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
     for (int i = 0; i < 500 && __atomic_load_n(&c.calls, __ATOMIC_SEQ_CST) == 0; i++)
-        sleep_ms(10);
-    sleep_ms(100); /* a delivery of "0" would have come by now */
+        spec_sleep_ms(10);
+    spec_sleep_ms(100); /* a delivery of "0" would have come by now */
     assert_int_equal(lk_bus_drain(f->bus, &err), LK_OK);
     assert_int_equal(__atomic_load_n(&c.calls, __ATOMIC_SEQ_CST), 1);
     assert_int_equal(c.last, '1');
@@ -608,7 +596,7 @@ static void slow(lk_msg *msg, void *closure)
 {
     slow_handler *h = closure;
     __atomic_add_fetch(&h->started, 1, __ATOMIC_SEQ_CST);
-    sleep_ms(300);
+    spec_sleep_ms(300);
     lk_msg_ack(msg);
     __atomic_add_fetch(&h->finished, 1, __ATOMIC_SEQ_CST);
 }
@@ -626,7 +614,7 @@ static void drain_while_slow_handler_runs(fixture *f, slow_handler *h,
                      LK_OK);
     assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
     for (int i = 0; i < 200 && __atomic_load_n(&h->started, __ATOMIC_SEQ_CST) == 0; i++)
-        sleep_ms(10);
+        spec_sleep_ms(10);
     assert_int_equal(__atomic_load_n(&h->started, __ATOMIC_SEQ_CST), 1);
     assert_int_equal(lk_bus_drain(f->bus, &err), LK_OK);
     assert_int_equal(__atomic_load_n(&h->finished, __ATOMIC_SEQ_CST), 1);
@@ -655,7 +643,7 @@ static lk_status stuck_ack;
 static void stuck(lk_msg *msg, void *closure)
 {
     (void)closure;
-    sleep_ms(800);
+    spec_sleep_ms(800);
     stuck_ack = lk_msg_ack(msg);
     __atomic_store_n(&stuck_done, 1, __ATOMIC_SEQ_CST);
 }
@@ -670,12 +658,12 @@ static void test_drain_gives_up_on_a_stuck_handler_after_its_timeout(void **stat
     assert_int_equal(lk_bus_subscribe(f->bus, f->subject, &opts, stuck, NULL, &err),
                      LK_OK);
     assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
-    sleep_ms(100); /* the handler is running */
-    int64_t t0 = now_ms();
+    spec_sleep_ms(100); /* the handler is running */
+    int64_t t0 = spec_now_ms();
     lk_status s = lk_bus_drain(f->bus, &err);
-    int64_t took = now_ms() - t0;
+    int64_t took = spec_now_ms() - t0;
     for (int i = 0; i < 200 && !__atomic_load_n(&stuck_done, __ATOMIC_SEQ_CST); i++)
-        sleep_ms(10);
+        spec_sleep_ms(10);
     assert_int_equal(s, LK_ERR_TIMEOUT);
     assert_non_null(strstr(err.message, "200 ms"));
     assert_true(took < 800);
@@ -703,10 +691,10 @@ static void test_publish_while_disconnected_fails_fast_and_is_logged(void **stat
     spec_log_capture_start();
     spec_nats_server_stop(&own);
     for (int i = 0; i < 300 && !spec_log_contains("disconnected"); i++)
-        sleep_ms(10);
-    int64_t t0 = now_ms();
+        spec_sleep_ms(10);
+    int64_t t0 = spec_now_ms();
     lk_status s = lk_bus_publish(f->bus, f->subject, "2", 1, NULL, &err);
-    int64_t took = now_ms() - t0;
+    int64_t took = spec_now_ms() - t0;
     bool logged = spec_log_contains("disconnected from") &&
                   spec_log_contains(own.url);
     /* drain while disconnected closes without waiting for the server */
@@ -738,7 +726,7 @@ static void test_a_connection_that_gives_up_reconnecting_behaves_as_closed(void 
     spec_log_capture_start();
     spec_nats_server_stop(&own);
     for (int i = 0; i < 500 && !spec_log_contains("reconnect attempts exhausted"); i++)
-        sleep_ms(10);
+        spec_sleep_ms(10);
     bool logged = spec_log_contains("reconnect attempts exhausted") &&
                   spec_log_contains(url);
     lk_status s = lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err);
@@ -769,7 +757,7 @@ static void test_after_the_server_comes_back_publishing_works_again(void **state
     spec_log_capture_start();
     bool restarted = spec_nats_server_restart(&own);
     for (int i = 0; i < 500 && !spec_log_contains("reconnected to"); i++)
-        sleep_ms(10);
+        spec_sleep_ms(10);
     bool logged = spec_log_contains("disconnected from") &&
                   spec_log_contains("reconnected to");
     lk_status s = LK_ERR_IO;
@@ -777,7 +765,7 @@ static void test_after_the_server_comes_back_publishing_works_again(void **state
     for (int i = 0; i < 50 && s != LK_OK; i++) {
         s = lk_bus_publish(f->bus, f->subject, "2", 1, NULL, &err);
         if (s != LK_OK)
-            sleep_ms(100);
+            spec_sleep_ms(100);
     }
     lk_bus_free(f->bus);
     f->bus = NULL;
@@ -802,12 +790,12 @@ static void works_long(lk_msg *msg, void *closure)
     long_handler *h = closure;
     __atomic_add_fetch(&h->calls, 1, __ATOMIC_SEQ_CST);
     for (int i = 0; i < 2; i++) {
-        sleep_ms(200);
+        spec_sleep_ms(200);
         lk_status s = lk_msg_in_progress(msg);
         if (s != LK_OK)
             h->progress = s;
     }
-    sleep_ms(200);
+    spec_sleep_ms(200);
     lk_msg_ack(msg);
 }
 
@@ -821,7 +809,7 @@ static void test_in_progress_keeps_a_long_handlers_message_from_coming_again(voi
     assert_int_equal(lk_bus_subscribe(f->bus, f->subject, &opts, works_long, &h, &err),
                      LK_OK);
     assert_int_equal(lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err), LK_OK);
-    sleep_ms(1500);
+    spec_sleep_ms(1500);
     assert_int_equal(lk_bus_drain(f->bus, &err), LK_OK);
     assert_int_equal(__atomic_load_n(&h.calls, __ATOMIC_SEQ_CST), 1);
     assert_int_equal(h.progress, LK_OK);

@@ -23,6 +23,7 @@
 #include "listenkit.h"
 #include "listenkit/nats.h"
 #include "nats_server.h"
+#include "spec_proc.h"
 
 static spec_nats_server server;
 
@@ -36,19 +37,6 @@ static int group_teardown(void **state)
     return spec_nats_group_teardown(state, &server);
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* What a handler works on, freed by the spec once lk_bus_free returned. */
 typedef struct work {
     int64_t sleep_ms;
@@ -60,7 +48,7 @@ static void busy(lk_msg *msg, void *closure)
 {
     work *w = closure;
     __atomic_add_fetch(&w->started, 1, __ATOMIC_SEQ_CST);
-    sleep_ms((long)w->sleep_ms);
+    spec_sleep_ms((long)w->sleep_ms);
     lk_msg_ack(msg); /* may be refused: the connection closed meanwhile */
     __atomic_add_fetch(&w->finished, 1, __ATOMIC_SEQ_CST);
 }
@@ -76,7 +64,7 @@ static work *work_new(int64_t sleep)
 static void wait_started(work *w)
 {
     for (int i = 0; i < 300 && __atomic_load_n(&w->started, __ATOMIC_SEQ_CST) == 0; i++)
-        sleep_ms(10);
+        spec_sleep_ms(10);
     assert_int_equal(__atomic_load_n(&w->started, __ATOMIC_SEQ_CST), 1);
 }
 
@@ -153,7 +141,7 @@ static void test_free_while_reconnecting_waits_for_the_running_handler(void **st
     lk_bus *bus = bus_with_running_handler(own.url, &opts, stream,
                                            sizeof stream, w);
     spec_nats_server_stop(&own);
-    sleep_ms(100); /* the client notices and starts reconnecting */
+    spec_sleep_ms(100); /* the client notices and starts reconnecting */
     lk_bus_free(bus);
     int finished = __atomic_load_n(&w->finished, __ATOMIC_SEQ_CST);
     free(w);
@@ -185,9 +173,9 @@ static void test_the_drain_timeout_bounds_the_whole_drain(void **state)
     }
     wait_started(w[0]);
     wait_started(w[1]);
-    int64_t t0 = now_ms();
+    int64_t t0 = spec_now_ms();
     lk_status drained = lk_bus_drain(bus, &err);
-    int64_t took = now_ms() - t0;
+    int64_t took = spec_now_ms() - t0;
     lk_bus_free(bus);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(__atomic_load_n(&w[i]->finished, __ATOMIC_SEQ_CST), 1);
@@ -215,7 +203,7 @@ static void test_drain_while_reconnecting_lets_the_handler_finish_in_time(void *
     lk_bus *bus = bus_with_running_handler(own.url, &opts, stream,
                                            sizeof stream, w);
     spec_nats_server_stop(&own);
-    sleep_ms(50);
+    spec_sleep_ms(50);
     lk_status drained = lk_bus_drain(bus, &err);
     int finished = __atomic_load_n(&w->finished, __ATOMIC_SEQ_CST);
     lk_bus_free(bus);

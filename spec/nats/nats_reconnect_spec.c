@@ -22,19 +22,7 @@
 #include "listenkit/nats.h"
 #include "nats_server.h"
 #include "spec_log.h"
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "spec_proc.h"
 
 static void count_closed(void *closure)
 {
@@ -44,7 +32,7 @@ static void count_closed(void *closure)
 static void wait_logged(const char *needle, int ms)
 {
     for (int i = 0; i < ms / 10 && !spec_log_contains(needle); i++)
-        sleep_ms(10);
+        spec_sleep_ms(10);
 }
 
 /* libnats' own default gives up after 60 tries per server; at 10 ms a
@@ -68,7 +56,7 @@ static void test_by_default_a_lost_connection_is_retried_past_any_count(void **s
 
     spec_log_capture_start();
     assert_true(spec_nats_server_down(&own));
-    sleep_ms(1500);
+    spec_sleep_ms(1500);
     bool gave_up = spec_log_contains("closed");
     bool up = spec_nats_server_up(&own);
     wait_logged("reconnected to", 5000);
@@ -76,7 +64,7 @@ static void test_by_default_a_lost_connection_is_retried_past_any_count(void **s
     lk_status s = LK_ERR_IO;
     for (int i = 0; i < 50 && s != LK_OK; i++)
         if ((s = lk_bus_publish(bus, subject, "1", 1, NULL, &err)) != LK_OK)
-            sleep_ms(100);
+            spec_sleep_ms(100);
     lk_bus_free(bus);
     spec_log_capture_stop();
     spec_nats_server_stop(&own);
@@ -106,11 +94,11 @@ static void test_the_reconnect_delay_grows_but_never_past_its_cap(void **state)
     assert_int_equal(lk_nats_bus_connect(&bus, own.url, &opts, &err), LK_OK);
     spec_log_capture_start();
     assert_true(spec_nats_server_down(&own));
-    sleep_ms(3000);
+    spec_sleep_ms(3000);
     assert_true(spec_nats_server_up(&own));
-    int64_t t0 = now_ms();
+    int64_t t0 = spec_now_ms();
     wait_logged("reconnected to", 5000);
-    int64_t back_after = now_ms() - t0;
+    int64_t back_after = spec_now_ms() - t0;
     bool reconnected = spec_log_contains("reconnected to");
     lk_bus_free(bus);
     spec_log_capture_stop();
@@ -136,10 +124,10 @@ static void test_the_backoff_doubles_from_the_first_delay_to_the_cap(void **stat
     assert_int_equal(lk_nats_bus_connect(&bus, own.url, &opts, &err), LK_OK);
     spec_log_capture_start(); /* the disconnect and the give-up are logged */
     assert_true(spec_nats_server_down(&own));
-    int64_t t0 = now_ms();
+    int64_t t0 = spec_now_ms();
     for (int i = 0; i < 500 && __atomic_load_n(&closed, __ATOMIC_SEQ_CST) == 0; i++)
-        sleep_ms(10);
-    int64_t gave_up_after = now_ms() - t0;
+        spec_sleep_ms(10);
+    int64_t gave_up_after = spec_now_ms() - t0;
     lk_bus_free(bus);
     spec_log_capture_stop();
     spec_nats_server_stop(&own);
@@ -167,7 +155,7 @@ static void test_a_bound_on_attempts_closes_for_good_and_calls_on_closed(void **
     spec_log_capture_start();
     spec_nats_server_stop(&own);
     for (int i = 0; i < 300 && __atomic_load_n(&closed, __ATOMIC_SEQ_CST) == 0; i++)
-        sleep_ms(10);
+        spec_sleep_ms(10);
     lk_status s = lk_bus_publish(bus, subject, "1", 1, NULL, &err);
     bool logged = spec_log_contains("reconnect attempts exhausted");
     lk_bus_free(bus);
@@ -211,9 +199,9 @@ typedef struct late_connect {
 static void *connect_in_thread(void *arg)
 {
     late_connect *c = arg;
-    int64_t t0 = now_ms();
+    int64_t t0 = spec_now_ms();
     c->status = lk_nats_bus_connect(&c->bus, c->url, &c->opts, &c->err);
-    c->took = now_ms() - t0;
+    c->took = spec_now_ms() - t0;
     return NULL;
 }
 
@@ -233,7 +221,7 @@ static void test_start_up_waits_for_a_server_that_comes_up_late(void **state)
     snprintf(c.url, sizeof c.url, "%s", own.url);
     spec_log_capture_start();
     assert_int_equal(pthread_create(&t, NULL, connect_in_thread, &c), 0);
-    sleep_ms(700);
+    spec_sleep_ms(700);
     bool up = spec_nats_server_up(&own);
     pthread_join(t, NULL);
     bool tries_logged = spec_log_contains("no server at") &&
@@ -256,9 +244,9 @@ static void test_start_up_gives_up_after_its_bound_naming_the_url(void **state)
     lk_bus *bus = NULL;
     lk_nats_opts opts = {.connect_wait_ms = 400, .reconnect_wait_ms = 50};
     spec_log_capture_start();
-    int64_t t0 = now_ms();
+    int64_t t0 = spec_now_ms();
     lk_status s = lk_nats_bus_connect(&bus, "nats://127.0.0.1:1", &opts, &err);
-    int64_t took = now_ms() - t0;
+    int64_t took = spec_now_ms() - t0;
     size_t lines = spec_log_line_count();
     spec_log_capture_stop();
     assert_int_equal(s, LK_ERR_IO);
@@ -274,10 +262,10 @@ static void test_without_a_start_up_wait_connect_fails_at_once(void **state)
     (void)state;
     lk_error err = {0};
     lk_bus *bus = NULL;
-    int64_t t0 = now_ms();
+    int64_t t0 = spec_now_ms();
     lk_status s = lk_nats_bus_connect(&bus, "nats://127.0.0.1:1", NULL, &err);
     assert_int_equal(s, LK_ERR_IO);
-    assert_true(now_ms() - t0 < 1000);
+    assert_true(spec_now_ms() - t0 < 1000);
 }
 
 static void test_negative_waits_are_refused_naming_the_option(void **state)
@@ -298,7 +286,7 @@ static void test_negative_waits_are_refused_naming_the_option(void **state)
 static bool wait_connected(const lk_bus *bus, bool want)
 {
     for (int i = 0; i < 100 && lk_nats_bus_is_connected(bus) != want; i++)
-        sleep_ms(50);
+        spec_sleep_ms(50);
     return lk_nats_bus_is_connected(bus) == want;
 }
 

@@ -20,12 +20,7 @@
 #include "listenkit/nats.h"
 #include "nats_server.h"
 #include "spec_log.h"
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
+#include "spec_proc.h"
 
 /* `secret` in the URL as password (with `user`) or token (user NULL). */
 static void connect_restart_and_check(const char *user, const char *secret)
@@ -53,7 +48,7 @@ static void connect_restart_and_check(const char *user, const char *secret)
     lk_status connected = lk_nats_bus_connect(&bus, url, &opts, &err);
     bool restarted = spec_nats_server_restart(&own);
     for (int i = 0; i < 500 && !spec_log_contains("reconnected to"); i++)
-        sleep_ms(10);
+        spec_sleep_ms(10);
     lk_bus_free(bus);
     bool leaked = spec_log_contains(secret);
     bool said_connect = spec_log_contains("connected to") &&

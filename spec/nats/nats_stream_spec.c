@@ -20,6 +20,7 @@
 #include "listenkit.h"
 #include "listenkit/nats.h"
 #include "nats_server.h"
+#include "spec_proc.h"
 
 static spec_nats_server server;
 
@@ -105,12 +106,6 @@ static stream_facts read_stream(const world *w)
     return f;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* ---- limits ------------------------------------------------------------------- */
 
 static void test_the_stream_gets_the_default_limits(void **state)
@@ -178,7 +173,7 @@ static void test_messages_older_than_max_age_leave_the_stream(void **state)
     assert_int_equal(read_stream(w).msgs, 1);
     uint64_t msgs = 1;
     for (int i = 0; i < 40 && msgs > 0; i++) { /* bounded: 4 s */
-        sleep_ms(100);
+        spec_sleep_ms(100);
         msgs = read_stream(w).msgs;
     }
     assert_int_equal(msgs, 0);

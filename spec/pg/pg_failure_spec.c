@@ -22,6 +22,7 @@
 #include "listenkit.h"
 #include "listenkit/pg.h"
 #include "pg_server.h"
+#include "spec_proc.h"
 #include "store_spec.h"
 
 static spec_pg_server srv;
@@ -36,13 +37,6 @@ static lk_store *connect_store(int64_t statement_timeout_ms, int pool)
     if (lk_pg_store_connect(&store, srv.url, &opts, &err) != LK_OK)
         fail_msg("connect: %s", err.message);
     return store;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void test_a_server_that_goes_away_is_io_and_the_next_call_reconnects(
@@ -90,11 +84,11 @@ static void test_a_statement_stuck_behind_a_lock_times_out(void **state)
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
     PQclear(r);
 
-    int64_t n = -1, started = now_ms();
+    int64_t n = -1, started = spec_now_ms();
     lk_error err;
     store_spec_assert_refused(lk_collection_count(c, NULL, &n, &err),
                               LK_ERR_TIMEOUT, &err, "57014");
-    int64_t took = now_ms() - started;
+    int64_t took = spec_now_ms() - started;
     if (took < 250 || took > 5000)
         fail_msg("timed out after %lld ms, want about 300", (long long)took);
 
@@ -132,10 +126,10 @@ static void test_a_server_that_stops_answering_times_out_on_the_client(
 
     /* frozen: it cannot even run its own statement timeout */
     assert_int_equal(kill((pid_t)pid, SIGSTOP), 0);
-    int64_t n = -1, started = now_ms();
+    int64_t n = -1, started = spec_now_ms();
     lk_error err;
     lk_status s = lk_collection_count(c, NULL, &n, &err);
-    int64_t took = now_ms() - started;
+    int64_t took = spec_now_ms() - started;
     kill((pid_t)pid, SIGCONT);
     store_spec_assert_refused(s, LK_ERR_TIMEOUT, &err, "did not answer");
     if (took < 1000 || took > 5000)

@@ -36,6 +36,13 @@ void spec_sleep_ms(long ms)
         ;
 }
 
+int64_t spec_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 bool spec_is_executable(const char *path)
 {
     struct stat st;

@@ -11,11 +11,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "listenkit/error.h" /* LK_PRINTF */
 
+/* Sleeps `ms` milliseconds (through signals). */
 void spec_sleep_ms(long ms);
+
+/* Milliseconds on the monotonic clock: for measuring how long a call took. */
+int64_t spec_now_ms(void);
 
 /* A regular file we may execute. */
 bool spec_is_executable(const char *path);
