@@ -690,8 +690,7 @@ static void test_publish_while_disconnected_fails_fast_and_is_logged(void **stat
 
     spec_log_capture_start();
     spec_nats_server_stop(&own);
-    for (int i = 0; i < 300 && !spec_log_contains("disconnected"); i++)
-        spec_sleep_ms(10);
+    spec_log_wait("disconnected", 3000);
     int64_t t0 = spec_now_ms();
     lk_status s = lk_bus_publish(f->bus, f->subject, "2", 1, NULL, &err);
     int64_t took = spec_now_ms() - t0;
@@ -725,8 +724,7 @@ static void test_a_connection_that_gives_up_reconnecting_behaves_as_closed(void 
 
     spec_log_capture_start();
     spec_nats_server_stop(&own);
-    for (int i = 0; i < 500 && !spec_log_contains("reconnect attempts exhausted"); i++)
-        spec_sleep_ms(10);
+    spec_log_wait("reconnect attempts exhausted", 5000);
     bool logged = spec_log_contains("reconnect attempts exhausted") &&
                   spec_log_contains(url);
     lk_status s = lk_bus_publish(f->bus, f->subject, "1", 1, NULL, &err);
@@ -756,8 +754,7 @@ static void test_after_the_server_comes_back_publishing_works_again(void **state
 
     spec_log_capture_start();
     bool restarted = spec_nats_server_restart(&own);
-    for (int i = 0; i < 500 && !spec_log_contains("reconnected to"); i++)
-        spec_sleep_ms(10);
+    spec_log_wait("reconnected to", 5000);
     bool logged = spec_log_contains("disconnected from") &&
                   spec_log_contains("reconnected to");
     lk_status s = LK_ERR_IO;

@@ -29,12 +29,6 @@ static void count_closed(void *closure)
     __atomic_add_fetch((int *)closure, 1, __ATOMIC_SEQ_CST);
 }
 
-static void wait_logged(const char *needle, int ms)
-{
-    for (int i = 0; i < ms / 10 && !spec_log_contains(needle); i++)
-        spec_sleep_ms(10);
-}
-
 /* libnats' own default gives up after 60 tries per server; at 10 ms a
  * round, 1.5 s down is well past that. The bus must still come back. */
 static void test_by_default_a_lost_connection_is_retried_past_any_count(void **state)
@@ -59,7 +53,7 @@ static void test_by_default_a_lost_connection_is_retried_past_any_count(void **s
     spec_sleep_ms(1500);
     bool gave_up = spec_log_contains("closed");
     bool up = spec_nats_server_up(&own);
-    wait_logged("reconnected to", 5000);
+    spec_log_wait("reconnected to", 5000);
     bool reconnected = spec_log_contains("reconnected to");
     lk_status s = LK_ERR_IO;
     for (int i = 0; i < 50 && s != LK_OK; i++)
@@ -97,7 +91,7 @@ static void test_the_reconnect_delay_grows_but_never_past_its_cap(void **state)
     spec_sleep_ms(3000);
     assert_true(spec_nats_server_up(&own));
     int64_t t0 = spec_now_ms();
-    wait_logged("reconnected to", 5000);
+    spec_log_wait("reconnected to", 5000);
     int64_t back_after = spec_now_ms() - t0;
     bool reconnected = spec_log_contains("reconnected to");
     lk_bus_free(bus);

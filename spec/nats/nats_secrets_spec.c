@@ -47,8 +47,7 @@ static void connect_restart_and_check(const char *user, const char *secret)
     spec_log_capture_start();
     lk_status connected = lk_nats_bus_connect(&bus, url, &opts, &err);
     bool restarted = spec_nats_server_restart(&own);
-    for (int i = 0; i < 500 && !spec_log_contains("reconnected to"); i++)
-        spec_sleep_ms(10);
+    spec_log_wait("reconnected to", 5000);
     lk_bus_free(bus);
     bool leaked = spec_log_contains(secret);
     bool said_connect = spec_log_contains("connected to") &&

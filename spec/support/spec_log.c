@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "listenkit/log.h"
+#include "spec_proc.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char *text;     /* NUL-terminated, NULL before the first line */
@@ -91,4 +92,12 @@ void spec_log_capture_stop(void)
     pthread_mutex_lock(&lock);
     forget();
     pthread_mutex_unlock(&lock);
+}
+
+bool spec_log_wait(const char *needle, long ms)
+{
+    for (long waited = 0; waited < ms && !spec_log_contains(needle);
+         waited += 10)
+        spec_sleep_ms(10);
+    return spec_log_contains(needle);
 }

@@ -33,6 +33,10 @@ size_t spec_log_line_count(void);
 /* True when some captured text contains `needle`. */
 bool spec_log_contains(const char *needle);
 
+/* Waits up to `ms` (polling every 10 ms) for a captured line containing
+ * `needle`, as logged from a bus thread; returns spec_log_contains. */
+bool spec_log_wait(const char *needle, long ms);
+
 /* Forgets the lines captured so far; capture goes on. */
 void spec_log_clear(void);
 
