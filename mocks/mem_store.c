@@ -680,21 +680,22 @@ static lk_status store_collection(lk_store *base, const char *name,
     /* lk_store_collection has refused bad names, empty, "_id" and dotted
      * version keys (the stored form writes the version as a top-level
      * field) and bad unique paths. */
-    pthread_mutex_lock(&st->lock);
-    lk_status s =
-        lk_open_colls_open(&st->colls, st, name, opts, coll_make, out, err);
-    pthread_mutex_unlock(&st->lock);
-    return s;
+    return lk_open_colls_open(&st->colls, &st->lock, st, name, opts,
+                              coll_make, out, err);
 }
 
 /* ---- store ------------------------------------------------------------------ */
 
+/* lk_open_colls_free's free_coll */
+static void coll_drop(lk_collection *base)
+{
+    coll_free((mem_coll *)base);
+}
+
 static void store_free(lk_store *base)
 {
     mem_store *st = (mem_store *)base;
-    for (size_t i = 0; i < st->colls.n; i++)
-        coll_free((mem_coll *)st->colls.items[i]);
-    lk_free(st->colls.items);
+    lk_open_colls_free(&st->colls, coll_drop);
     pthread_mutex_destroy(&st->lock);
     lk_free(st);
 }

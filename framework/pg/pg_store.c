@@ -273,21 +273,22 @@ static lk_status store_collection(lk_store *base, const char *name,
     pg_store *st = (pg_store *)base;
     /* Opening is rare: one at a time, so two threads opening the same new
      * collection make one table and one pg_coll. */
-    pthread_mutex_lock(&st->lock);
-    lk_status s =
-        lk_open_colls_open(&st->colls, st, name, opts, coll_make, out, err);
-    pthread_mutex_unlock(&st->lock);
-    return s;
+    return lk_open_colls_open(&st->colls, &st->lock, st, name, opts,
+                              coll_make, out, err);
 }
 
 /* ---- the store ------------------------------------------------------------------ */
 
+/* lk_open_colls_free's free_coll */
+static void coll_drop(lk_collection *base)
+{
+    coll_free((pg_coll *)base);
+}
+
 static void store_free(lk_store *base)
 {
     pg_store *st = (pg_store *)base;
-    for (size_t i = 0; i < st->colls.n; i++)
-        coll_free((pg_coll *)st->colls.items[i]);
-    lk_free(st->colls.items);
+    lk_open_colls_free(&st->colls, coll_drop);
     pg_pool_destroy(&st->pool);
     pg_config_free(&st->cfg);
     pthread_mutex_destroy(&st->lock);

@@ -40,7 +40,7 @@ static bool same_opts(const lk_collection *c, const lk_collection_opts *opts,
            lk_paths_same_set(c->opts.unique, opts->unique);
 }
 
-lk_status lk_open_colls_open(lk_open_colls *list, void *store,
+static lk_status open_locked(lk_open_colls *list, void *store,
                              const char *name,
                              const lk_collection_opts *opts,
                              lk_open_make_fn make, lk_collection **out,
@@ -74,4 +74,26 @@ lk_status lk_open_colls_open(lk_open_colls *list, void *store,
         *out = c;
     }
     return s;
+}
+
+lk_status lk_open_colls_open(lk_open_colls *list, pthread_mutex_t *lock,
+                             void *store, const char *name,
+                             const lk_collection_opts *opts,
+                             lk_open_make_fn make, lk_collection **out,
+                             lk_error *err)
+{
+    pthread_mutex_lock(lock);
+    lk_status s = open_locked(list, store, name, opts, make, out, err);
+    pthread_mutex_unlock(lock);
+    return s;
+}
+
+void lk_open_colls_free(lk_open_colls *list,
+                        void (*free_coll)(lk_collection *coll))
+{
+    for (size_t i = 0; i < list->n; i++)
+        free_coll(list->items[i]);
+    lk_free(list->items);
+    list->items = NULL;
+    list->n = 0;
 }

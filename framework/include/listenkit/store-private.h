@@ -9,6 +9,7 @@
 #ifndef LISTENKIT_STORE_PRIVATE_H
 #define LISTENKIT_STORE_PRIVATE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,9 +22,9 @@ size_t lk_paths_count(const char *const *unique);
  * the same paths, in any order. */
 bool lk_paths_same_set(const char *const *a, const char *const *b);
 
-/* A store's open collections, in the order they were opened. The store
- * owns them (and frees them, then `items` with lk_free); its lock guards
- * the list. Zero-initialised: empty. */
+/* A store's open collections, in the order they were opened, owned by
+ * the list (lk_open_colls_free). The store's lock guards it.
+ * Zero-initialised: empty. */
 typedef struct lk_open_colls {
     lk_collection **items; /* each the base of the store's own type */
     size_t n;
@@ -44,11 +45,17 @@ typedef lk_status (*lk_open_make_fn)(void *store, const char *name,
  * LK_ERR_INVALID naming it when with others; else a new one from
  * make(store, ...) added to the list (LK_ERR_NOMEM when the list cannot
  * grow: make is not called). *out is set on LK_OK only, borrowed from the
- * store. Call it under the store's lock. */
-lk_status lk_open_colls_open(lk_open_colls *list, void *store,
-                             const char *name,
+ * store. Holds `lock` (the store's) throughout: opening is rare, and two
+ * threads opening the same new collection make one. */
+lk_status lk_open_colls_open(lk_open_colls *list, pthread_mutex_t *lock,
+                             void *store, const char *name,
                              const lk_collection_opts *opts,
                              lk_open_make_fn make, lk_collection **out,
                              lk_error *err);
+
+/* Frees each collection of `list` with `free_coll` (the store's own
+ * free, given the base), then the list's memory. */
+void lk_open_colls_free(lk_open_colls *list,
+                        void (*free_coll)(lk_collection *coll));
 
 #endif /* LISTENKIT_STORE_PRIVATE_H */
