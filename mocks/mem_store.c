@@ -179,17 +179,6 @@ static void unlink_doc(mem_coll *c, mem_doc *d)
     c->count--;
 }
 
-static lk_status copy_out(const bson_t *doc, bson_t **out, const char *coll,
-                          lk_error *err)
-{
-    if (out == NULL)
-        return LK_OK;
-    *out = bson_copy(doc);
-    if (*out == NULL)
-        return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", coll);
-    return LK_OK;
-}
-
 /* ---- lookup -------------------------------------------------------------- */
 
 /* How a call finds its documents: through the `_id` index when the
@@ -291,7 +280,8 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
     lk_stored_view(&d->stored, &view);
     s = unique_keys(c, &view, &d->keys, err);
     if (s == LK_OK)
-        s = copy_out(&view, out != NULL ? &copy : NULL, name, err);
+        s = lk_stored_copy_out(&d->stored, out != NULL ? &copy : NULL, name,
+                               err);
     if (s != LK_OK) {
         free_doc(d, c->n_unique);
         return s;
@@ -374,7 +364,7 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
     if (s == LK_OK && !reserve_indexes(c, false))
         s = lk_error_set(err, LK_ERR_NOMEM, "%s.save: out of memory", name);
     if (s == LK_OK)
-        s = copy_out(&view, out != NULL ? &copy : NULL, name, err);
+        s = lk_stored_copy_out(&repl, out != NULL ? &copy : NULL, name, err);
     unused = buf;
     if (s == LK_OK) {
         /* Nothing can fail from here on: swap keys and document. */
@@ -421,11 +411,8 @@ static lk_status coll_find_one(lk_collection *base, const bson_t *filter,
     if (found == NULL)
         s = lk_error_set(err, LK_ERR_NOT_FOUND,
                          "%s.find_one: no document matches", base->name);
-    else {
-        bson_t view;
-        lk_stored_view(&found->stored, &view);
-        s = copy_out(&view, out, base->name, err);
-    }
+    else
+        s = lk_stored_copy_out(&found->stored, out, base->name, err);
     pthread_mutex_unlock(&c->store->lock);
     return s;
 }

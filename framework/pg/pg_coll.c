@@ -49,17 +49,6 @@ static lk_status build_keys(pg_coll *c, built *b, lk_error *err)
     return s;
 }
 
-static lk_status copy_out(const lk_stored *stored, bson_t **out,
-                          const char *coll, lk_error *err)
-{
-    if (out == NULL)
-        return LK_OK;
-    *out = lk_stored_copy(stored);
-    if (*out == NULL)
-        return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", coll);
-    return LK_OK;
-}
-
 /* A unique violation, told in the memory store's words: the path and the
  * _id that holds the value (looked up on `conn`; "?" if it went since). */
 static lk_status duplicate(pg_coll *c, PGconn *conn, const pg_fail *fail,
@@ -142,7 +131,7 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
         }
     }
     if (s == LK_OK)
-        s = copy_out(&b.stored, out, base->name, err);
+        s = lk_stored_copy_out(&b.stored, out, base->name, err);
     built_free(&b, c->n_unique);
     return s;
 }
@@ -272,7 +261,7 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
         s = invalid_after_lookup(c, doc, &b, err);
     }
     if (s == LK_OK)
-        s = copy_out(&b.stored, out, base->name, err);
+        s = lk_stored_copy_out(&b.stored, out, base->name, err);
     built_free(&b, c->n_unique);
     return s;
 }

@@ -246,6 +246,17 @@ bson_t *lk_stored_copy(const lk_stored *s)
     return bson_new_from_data(s->data, s->len);
 }
 
+lk_status lk_stored_copy_out(const lk_stored *s, bson_t **out,
+                             const char *coll, lk_error *err)
+{
+    if (out == NULL)
+        return LK_OK;
+    *out = lk_stored_copy(s);
+    if (*out == NULL)
+        return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", coll);
+    return LK_OK;
+}
+
 /* ---- what every store decides the same way -------------------------------- */
 
 lk_status lk_stored_id(const lk_stored_found *found, bool required,

@@ -76,6 +76,12 @@ void lk_stored_view(const lk_stored *s, bson_t *view);
 /* A new bson_t copy (caller destroys); NULL on OOM. */
 bson_t *lk_stored_copy(const lk_stored *s);
 
+/* What a store hands back as *out: nothing when `out` is NULL, else a new
+ * copy of `s` (the caller destroys it); LK_ERR_NOMEM "<coll>: out of
+ * memory" when it cannot be made. */
+lk_status lk_stored_copy_out(const lk_stored *s, bson_t **out,
+                             const char *coll, lk_error *err);
+
 /* ---- what every store decides the same way ------------------------------- */
 
 /* The `_id` to keep, from what lk_stored_build found: the caller's
