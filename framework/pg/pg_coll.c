@@ -37,16 +37,27 @@ static lk_status build(pg_coll *c, const bson_t *doc, bool save, built *b,
                          &b->id, err);
 }
 
-/* The unique keys of the built document (final version set). */
-static lk_status build_keys(pg_coll *c, built *b, lk_error *err)
+/* Sets the built document's final `version`, then its unique keys. */
+static lk_status build_keys(pg_coll *c, built *b, int64_t version,
+                            lk_error *err)
 {
     bson_t view;
+    lk_stored_set_version(&b->stored, version);
     lk_stored_view(&b->stored, &view);
     lk_status s = LK_OK;
     for (size_t i = 0; s == LK_OK && i < c->n_unique; i++)
         s = lk_stored_unique_key(&view, c->base.opts.unique[i], &b->keys[i],
                                  &b->key_lens[i], err);
     return s;
+}
+
+/* The document and its unique keys, the last parameters of an INSERT or
+ * UPDATE of a row. */
+static void bind_doc(pg_params *p, const pg_coll *c, const built *b)
+{
+    pg_param_bytes(p, b->stored.data, b->stored.len);
+    for (size_t i = 0; i < c->n_unique; i++)
+        pg_param_bytes(p, b->keys[i], b->key_lens[i]);
 }
 
 /* A unique violation, told in the memory store's words: the path and the
@@ -99,10 +110,8 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
         if (s != LK_OK)
             lk_error_prefix(err, "%s.insert", base->name);
     }
-    if (s == LK_OK) {
-        lk_stored_set_version(&b.stored, version);
-        s = build_keys(c, &b, err);
-    }
+    if (s == LK_OK)
+        s = build_keys(c, &b, version, err);
     if (s == LK_OK) {
         char sql[SQL_MAX];
         pg_params p = {0};
@@ -119,9 +128,7 @@ static lk_status coll_insert(lk_collection *base, const bson_t *doc,
         snprintf(sql + n, sizeof sql - (size_t)n, ")");
         pg_param_bytes(&p, b.id.bytes, 12);
         pg_param_int64(&p, version);
-        pg_param_bytes(&p, b.stored.data, b.stored.len);
-        for (size_t i = 0; i < c->n_unique; i++)
-            pg_param_bytes(&p, b.keys[i], b.key_lens[i]);
+        bind_doc(&p, c, &b);
         s = pg_pool_take(&c->store->pool, &lease, err);
         if (s == LK_OK) {
             s = pg_run(&c->store->cfg, lease.conn, sql, &p, &fail, err);
@@ -224,10 +231,8 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
                        : carried;
     if (s == LK_OK)
         s = lk_occ_check(base, doc, expected, &next, err);
-    if (s == LK_OK) {
-        lk_stored_set_version(&b.stored, next);
-        s = build_keys(c, &b, err);
-    }
+    if (s == LK_OK)
+        s = build_keys(c, &b, next, err);
     if (s == LK_OK) {
         char sql[SQL_MAX];
         pg_params p = {0};
@@ -244,9 +249,7 @@ static lk_status coll_save(lk_collection *base, const bson_t *doc,
         pg_param_bytes(&p, b.id.bytes, 12);
         pg_param_int64(&p, expected);
         pg_param_int64(&p, next);
-        pg_param_bytes(&p, b.stored.data, b.stored.len);
-        for (size_t i = 0; i < c->n_unique; i++)
-            pg_param_bytes(&p, b.keys[i], b.key_lens[i]);
+        bind_doc(&p, c, &b);
         s = pg_pool_take(&c->store->pool, &lease, err);
         if (s == LK_OK) {
             s = pg_exec(&c->store->cfg, lease.conn, sql, &p, &r, &fail, err);
