@@ -343,7 +343,26 @@ static lk_status settle_schema(pg_store *st, PGconn *conn, const char *schema,
         snprintf(st->schema, sizeof st->schema, "%s", schema);
         pg_quote_ident(ident, sizeof ident, schema);
         snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS %s", ident);
-        return pg_run(&st->cfg, conn, sql, NULL, NULL, err);
+        /* IF NOT EXISTS is no guard against a concurrent creator: two
+         * services starting at once both miss the schema and the second
+         * fails on pg_namespace's unique index. The advisory lock (the
+         * one create_table takes) makes the second wait and then see it. */
+        pg_params p = {0};
+        pg_param_text(&p, st->schema);
+        lk_status s = pg_run(&st->cfg, conn, "BEGIN", NULL, NULL, err);
+        if (s == LK_OK)
+            s = pg_run(&st->cfg, conn,
+                       "SELECT pg_advisory_xact_lock(hashtext($1))", &p, NULL,
+                       err);
+        if (s == LK_OK)
+            s = pg_run(&st->cfg, conn, sql, NULL, NULL, err);
+        if (s == LK_OK)
+            s = pg_run(&st->cfg, conn, "COMMIT", NULL, NULL, err);
+        else if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+            lk_error ignored;
+            pg_run(&st->cfg, conn, "ROLLBACK", NULL, NULL, &ignored);
+        }
+        return s;
     }
     PGresult *r = NULL;
     lk_status s =

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <libpq-fe.h>
@@ -409,6 +410,72 @@ static void test_a_pool_of_one_connection_serves_many_threads_in_turn(
     lk_store_free(store);
 }
 
+/* ---- services starting at once ---------------------------------------------------- */
+
+typedef struct racer {
+    const char *schema;
+    lk_status status;
+    char message[256];
+} racer;
+
+static void *connect_store_thread(void *arg)
+{
+    racer *r = arg;
+    lk_pg_opts opts = {.schema = r->schema, .pool_size = 1};
+    lk_store *store = NULL;
+    lk_error err = {0};
+    r->status = lk_pg_store_connect(&store, srv.url, &opts, &err);
+    snprintf(r->message, sizeof r->message, "%s", err.message);
+    lk_store_free(store);
+    return NULL;
+}
+
+static void exec_ok(PGconn *conn, const char *sql)
+{
+    PGresult *r = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(conn));
+    PQclear(r);
+}
+
+/* Several programs (tickets and four orders replicas) start against one
+ * new schema at the same moment. Here the race is made certain: another
+ * store (played by hand, with the lock a store takes) is half-way through
+ * creating the schema when this one connects. CREATE SCHEMA IF NOT EXISTS
+ * alone would then fail on the catalog's unique index once the other
+ * commits; the store must wait for it and use the schema. */
+static void test_a_store_connecting_while_another_creates_the_schema_succeeds(
+    void **state)
+{
+    (void)state;
+    spec_pg_server_require(&srv);
+    char schema[64], sql[256];
+    spec_pg_unique_name(schema, sizeof schema, "pgrace");
+    PGconn *other = PQconnectdb(srv.url);
+    assert_int_equal(PQstatus(other), CONNECTION_OK);
+    exec_ok(other, "BEGIN");
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(hashtext('%s'))",
+             schema);
+    exec_ok(other, sql);
+    snprintf(sql, sizeof sql, "CREATE SCHEMA \"%s\"", schema);
+    exec_ok(other, sql);
+
+    racer r = {.schema = schema};
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, connect_store_thread, &r),
+                     0);
+    struct timespec pause = {.tv_nsec = 300 * 1000 * 1000};
+    nanosleep(&pause, NULL); /* the store is now waiting on the other */
+    exec_ok(other, "COMMIT");
+    pthread_join(thread, NULL);
+    PQfinish(other);
+    spec_pg_drop_schema(srv.url, schema);
+    if (r.status != LK_OK)
+        fail_msg("connect while another store creates the schema: %s",
+                 r.message);
+}
+
 /* ---- rows changed under the store ------------------------------------------------ */
 
 static void test_a_row_that_is_not_bson_is_an_error_not_a_document(
@@ -446,6 +513,8 @@ int main(void)
         T(test_explain_refuses_bad_filters_and_other_stores),
         T(test_a_pool_of_one_connection_serves_many_threads_in_turn),
         T(test_a_row_that_is_not_bson_is_an_error_not_a_document),
+        cmocka_unit_test(
+            test_a_store_connecting_while_another_creates_the_schema_succeeds),
 #undef T
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
