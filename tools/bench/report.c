@@ -336,7 +336,12 @@ void bench_print_table(const bench_report *report, const bench_opts *opts)
         printf("fewer than 5 runs: a smoke test of the benchmarks, not a "
                "measurement (verdicts are indicative only)\n");
     printf("\n");
-    printf("%-26s %6s %-6s %-24s %-24s %-20s %-7s %s\n", "benchmark", "N",
+    /* the name column as wide as the widest name, so every row lines up */
+    int w = (int)strlen("benchmark");
+    for (size_t i = 0; i < report->count; i++)
+        if ((int)strlen(report->rows[i].name) > w)
+            w = (int)strlen(report->rows[i].name);
+    printf("%-*s %6s %-6s %-24s %-24s %-20s %-7s %s\n", w, "benchmark", "N",
            "unit", "listenkit", "baseline", "ratio", "target", "verdict");
     for (size_t i = 0; i < report->count; i++) {
         const bench_row *r = &report->rows[i];
@@ -344,14 +349,14 @@ void bench_print_table(const bench_report *report, const bench_opts *opts)
         fmt_n(n, sizeof n, r->n);
         fmt_target(target, sizeof target, r);
         if (r->skipped) {
-            printf("%-26s %6s %-6s %s\n", r->name, n, r->unit,
+            printf("%-*s %6s %-6s %s\n", w, r->name, n, r->unit,
                    r->note[0] ? r->note : "skipped");
             continue;
         }
         fmt_stat(lk, sizeof lk, r->lk);
         fmt_stat(base, sizeof base, r->base);
         fmt_ratio(ratio, sizeof ratio, r->ratio);
-        printf("%-26s %6s %-6s %-24s %-24s %-20s %-7s %s\n", r->name, n,
+        printf("%-*s %6s %-6s %-24s %-24s %-20s %-7s %s\n", w, r->name, n,
                r->unit, lk, base, ratio, target, bench_row_verdict(r));
     }
     bool header = false;
