@@ -17,6 +17,10 @@
 
 #define DEFAULT_PUBLISH_TIMEOUT_MS 5000
 #define DEFAULT_DRAIN_TIMEOUT_MS 30000
+/* Pauses between publishes that found no stream listening: doubled from
+ * the first, capped (an election takes a few seconds). */
+#define RETRY_FIRST_MS 25
+#define RETRY_MAX_MS 400
 /* How long Close gets to call back (it posts on_closed to libnats'
  * callback thread). */
 #define CLOSE_GRACE_S 5
@@ -362,6 +366,7 @@ lk_status lk_nats_bus_connect(lk_bus **out, const char *url,
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cond, NULL);
     pthread_mutex_init(&b->stream_mu, NULL);
+    pthread_cond_init(&b->stream_cond, NULL);
     b->limits = lk_nats_limits_resolve(&opts->stream_limits);
     b->publish_timeout_ms = opts->publish_timeout_ms > 0
                                 ? opts->publish_timeout_ms
@@ -427,12 +432,13 @@ static lk_status check_open(lk_nats_bus *b, const char *subject, lk_error *err)
 
 static natsStatus publish_once(lk_nats_bus *b, const char *subject,
                                const void *data, int len,
-                               const lk_publish_opts *opts, jsErrCode *jerr)
+                               const lk_publish_opts *opts, int64_t wait_ms,
+                               jsErrCode *jerr)
 {
     jsPubOptions po;
     jsPubAck *ack = NULL;
     jsPubOptions_Init(&po);
-    po.MaxWait = b->publish_timeout_ms;
+    po.MaxWait = wait_ms;
     if (opts != NULL)
         po.MsgId = opts->msg_id;
     *jerr = 0;
@@ -456,16 +462,38 @@ static lk_status nats_publish(lk_bus *bus, const char *subject,
     if (st != LK_OK)
         return st;
 
+    /* "No responders": nothing listens on the subject now. Either the
+     * stream is gone or changed (make sure of it again, once), or a cluster
+     * is electing its leader (nothing listens until it is elected: retry
+     * after a short pause). Nothing was stored, so retrying is safe, and
+     * the msg id keeps it so. All of it within publish_timeout_ms. */
+    int64_t deadline = lk_nats_now_ms() + b->publish_timeout_ms;
     jsErrCode jerr = 0;
-    natsStatus s = publish_once(b, subject, data, (int)len, opts, &jerr);
-    if (s == NATS_NO_RESPONDERS) {
-        /* No stream listens there any more (deleted or reconfigured behind
-         * our back): make sure again, then retry once. */
-        st = lk_nats_stream_ensure(b, subject, true, err);
-        if (st != LK_OK)
-            return st;
-        s = publish_once(b, subject, data, (int)len, opts, &jerr);
+    natsStatus s = publish_once(b, subject, data, (int)len, opts,
+                                b->publish_timeout_ms, &jerr);
+    for (int attempt = 1; s == NATS_NO_RESPONDERS; attempt++) {
+        if (attempt == 1) {
+            lk_error e = {0};
+            st = lk_nats_stream_check(b, subject, lk_nats_now_ms(), &e);
+            if (st != LK_OK && st != LK_ERR_TIMEOUT) {
+                if (err != NULL)
+                    *err = e;
+                return st; /* a timeout: no answer yet, the retries tell */
+            }
+        }
+        int64_t left = deadline - lk_nats_now_ms();
+        int64_t pause = lk_nats_backoff_ms(attempt, RETRY_FIRST_MS,
+                                           RETRY_MAX_MS);
+        if (left <= pause)
+            break;
+        nats_Sleep(pause);
+        s = publish_once(b, subject, data, (int)len, opts, left - pause, &jerr);
     }
+    if (s == NATS_NO_RESPONDERS)
+        return lk_nats_error(err, s, jerr,
+                             "publish %s to %s: no stream answered within "
+                             "%lld ms (deleted, or electing a leader)",
+                             subject, b->url, (long long)b->publish_timeout_ms);
     if (s != NATS_OK)
         return lk_nats_error(err, s, jerr, "publish %s to %s", subject,
                              b->url);
@@ -563,6 +591,7 @@ static void bus_release(lk_nats_bus *b)
     free(b->url);
     free(b->stream);
     pthread_mutex_destroy(&b->stream_mu);
+    pthread_cond_destroy(&b->stream_cond);
     pthread_cond_destroy(&b->cond);
     pthread_mutex_destroy(&b->mu);
     free(b);

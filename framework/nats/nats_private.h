@@ -29,6 +29,12 @@
 
 typedef struct lk_nats_bus lk_nats_bus;
 
+/* A subject the stream was seen to capture, and when (lk_nats_now_ms). */
+typedef struct lk_nats_known {
+    char *subject;
+    int64_t checked_ms;
+} lk_nats_known;
+
 /* One lk_bus_subscribe: the closure libnats hands to every delivery. */
 typedef struct lk_nats_sub {
     lk_nats_bus *bus;
@@ -71,12 +77,20 @@ struct lk_nats_bus {
     lk_nats_sub **subs;
     size_t n_subs, cap_subs;
 
-    /* `stream_mu` serialises stream updates from this bus and guards the
-     * cache of subjects known to be captured (saves a round trip per call). */
+    /* `stream_mu` guards the cache of subjects known to be captured (saves
+     * a round trip per call) and the single-flight check: `checking` while
+     * one thread asks the server (it alone then touches limits_checked),
+     * `stream_cond` signalled when it is done, its subject and outcome
+     * kept for the threads that waited for it (nats_stream.c). */
     pthread_mutex_t stream_mu;
+    pthread_cond_t stream_cond;
+    bool checking;
+    uint64_t checks_done;
+    char *check_subject;
+    lk_error check_error;
     lk_nats_stream_limits limits; /* resolved: what the stream must have */
     bool limits_checked;          /* the stream was seen with them */
-    char **subjects;
+    lk_nats_known *subjects;
     size_t n_subjects, cap_subjects;
     /* Durable consumers this bus made or checked (nats_consumer.c); also
      * guarded by stream_mu. */
@@ -120,10 +134,18 @@ lk_status lk_nats_error(lk_error *err, natsStatus s, jsErrCode jerr,
                         const char *fmt, ...) LK_PRINTF(4, 5);
 
 /* Makes sure b->stream exists and captures `subject` (see nats_stream.c).
- * `forget` drops the cached answer first (after the server said no
- * stream listens there). Thread-safe. */
+ * `forget`: the server just said no stream listens there; check again
+ * unless a check ended since (a re-check waits at most 1 s for each answer,
+ * and its timeout, LK_ERR_TIMEOUT, keeps the cached answer: the stream may
+ * be electing a leader). Thread-safe; one check at a time per bus, shared
+ * by the threads that need the same subject meanwhile. */
 lk_status lk_nats_stream_ensure(lk_nats_bus *b, const char *subject,
                                 bool forget, lk_error *err);
+
+/* The same with the time of the failure: a check that ended at or after
+ * `failed_ms` (lk_nats_now_ms time) counts; -1: any cached answer does. */
+lk_status lk_nats_stream_check(lk_nats_bus *b, const char *subject,
+                               int64_t failed_ms, lk_error *err);
 
 /* Frees the subject cache. */
 void lk_nats_stream_cache_free(lk_nats_bus *b);

@@ -7,6 +7,12 @@
  * to the same stream at once; an update replaces the whole subject list, so
  * two racing updates can lose one subject. Hence the loop: read the stream,
  * add what is missing, and read again until the subject is really there.
+ *
+ * Checks are single-flight: one thread of a bus asks the server at a time,
+ * WITHOUT holding stream_mu, and threads that need the same subject
+ * meanwhile wait for its answer instead of asking again. So when a cluster
+ * elects a stream leader (the stream then answers nothing for a while),
+ * N publishers cost one round trip, not N timeouts one after another.
  */
 #include "nats_private.h"
 
@@ -16,6 +22,10 @@
 #include "listenkit/log.h"
 
 #define ENSURE_ATTEMPTS 8
+/* How long a re-check (after "no responders") waits for the stream's
+ * answer: a stream that is there but electing a leader answers nothing, and
+ * the publish would rather retry than wait out its whole timeout here. */
+#define RECHECK_WAIT_MS 1000
 #define NS_PER_MS INT64_C(1000000)
 
 /* ---- limits --------------------------------------------------------------- */
@@ -122,30 +132,35 @@ static bool config_captures(const jsStreamConfig *cfg, const char *subject)
     return false;
 }
 
-static bool cache_has(const lk_nats_bus *b, const char *subject)
+static lk_nats_known *cache_find(lk_nats_bus *b, const char *subject)
 {
     for (size_t i = 0; i < b->n_subjects; i++)
-        if (strcmp(b->subjects[i], subject) == 0)
-            return true;
-    return false;
+        if (strcmp(b->subjects[i].subject, subject) == 0)
+            return &b->subjects[i];
+    return NULL;
 }
 
 static void cache_forget(lk_nats_bus *b, const char *subject)
 {
-    for (size_t i = 0; i < b->n_subjects; i++) {
-        if (strcmp(b->subjects[i], subject) == 0) {
-            free(b->subjects[i]);
-            b->subjects[i] = b->subjects[--b->n_subjects];
-            return;
-        }
+    lk_nats_known *k = cache_find(b, subject);
+    if (k != NULL) {
+        free(k->subject);
+        *k = b->subjects[--b->n_subjects];
     }
 }
 
-static lk_status cache_add(lk_nats_bus *b, const char *subject, lk_error *err)
+/* Notes that a check ending at `now_ms` saw the stream capture `subject`. */
+static lk_status cache_set(lk_nats_bus *b, const char *subject, int64_t now_ms,
+                           lk_error *err)
 {
+    lk_nats_known *k = cache_find(b, subject);
+    if (k != NULL) {
+        k->checked_ms = now_ms;
+        return LK_OK;
+    }
     if (b->n_subjects == b->cap_subjects) {
         size_t cap = b->cap_subjects ? b->cap_subjects * 2 : 8;
-        char **grown = realloc(b->subjects, cap * sizeof *grown);
+        lk_nats_known *grown = realloc(b->subjects, cap * sizeof *grown);
         if (grown == NULL)
             return lk_error_set(err, LK_ERR_NOMEM, "stream: out of memory");
         b->subjects = grown;
@@ -154,22 +169,25 @@ static lk_status cache_add(lk_nats_bus *b, const char *subject, lk_error *err)
     char *copy = strdup(subject);
     if (copy == NULL)
         return lk_error_set(err, LK_ERR_NOMEM, "stream: out of memory");
-    b->subjects[b->n_subjects++] = copy;
+    b->subjects[b->n_subjects++] = (lk_nats_known){copy, now_ms};
     return LK_OK;
 }
 
 void lk_nats_stream_cache_free(lk_nats_bus *b)
 {
     for (size_t i = 0; i < b->n_subjects; i++)
-        free(b->subjects[i]);
+        free(b->subjects[i].subject);
     free(b->subjects);
     b->subjects = NULL;
     b->n_subjects = b->cap_subjects = 0;
+    free(b->check_subject);
+    b->check_subject = NULL;
 }
 
 /* Creates the stream for `subject`. Someone else creating it meanwhile is
  * fine: the caller reads it again. */
-static lk_status add_stream(lk_nats_bus *b, const char *subject, lk_error *err)
+static lk_status add_stream(lk_nats_bus *b, jsOptions *jo, const char *subject,
+                            lk_error *err)
 {
     jsStreamConfig cfg;
     jsErrCode jerr = 0;
@@ -181,7 +199,7 @@ static lk_status add_stream(lk_nats_bus *b, const char *subject, lk_error *err)
     cfg.SubjectsLen = 1;
     cfg.Storage = js_FileStorage;
     apply_limits(&cfg, &b->limits);
-    natsStatus s = js_AddStream(NULL, b->js, &cfg, NULL, &jerr);
+    natsStatus s = js_AddStream(NULL, b->js, &cfg, jo, &jerr);
     if (s != NATS_OK && jerr != JSStreamNameExistErr)
         return lk_nats_error(err, s, jerr, "stream %s: cannot create it for %s",
                              b->stream, subject);
@@ -194,15 +212,16 @@ static lk_status add_stream(lk_nats_bus *b, const char *subject, lk_error *err)
 }
 
 /* Updates the stream to the bus's limits and, unless NULL, adds `subject`. */
-static lk_status update_stream(lk_nats_bus *b, jsStreamInfo *si,
-                               const char *subject, lk_error *err)
+static lk_status update_stream(lk_nats_bus *b, jsOptions *jo,
+                               jsStreamInfo *si, const char *subject,
+                               lk_error *err)
 {
     jsStreamConfig *cfg = si->Config;
     int n = cfg->SubjectsLen;
     apply_limits(cfg, &b->limits);
     if (subject == NULL) {
         jsErrCode jerr = 0;
-        natsStatus s = js_UpdateStream(NULL, b->js, cfg, NULL, &jerr);
+        natsStatus s = js_UpdateStream(NULL, b->js, cfg, jo, &jerr);
         if (s != NATS_OK)
             return lk_nats_error(err, s, jerr,
                                  "stream %s: cannot set its limits", b->stream);
@@ -225,7 +244,7 @@ static lk_status update_stream(lk_nats_bus *b, jsStreamInfo *si,
     cfg->Subjects = subjects;
     cfg->SubjectsLen = n + 1;
     jsErrCode jerr = 0;
-    natsStatus s = js_UpdateStream(NULL, b->js, cfg, NULL, &jerr);
+    natsStatus s = js_UpdateStream(NULL, b->js, cfg, jo, &jerr);
     cfg->Subjects = saved;
     cfg->SubjectsLen = n;
     free(subjects);
@@ -238,49 +257,111 @@ static lk_status update_stream(lk_nats_bus *b, jsStreamInfo *si,
 }
 
 /* One round: true in *done when the stream captures `subject`. */
-static lk_status ensure_once(lk_nats_bus *b, const char *subject, bool *done,
-                             lk_error *err)
+static lk_status ensure_once(lk_nats_bus *b, jsOptions *jo,
+                             const char *subject, bool *done, lk_error *err)
 {
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
+    natsStatus s = js_GetStreamInfo(&si, b->js, b->stream, jo, &jerr);
 
     *done = false;
     if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
-        return add_stream(b, subject, err); /* *done next round */
+        return add_stream(b, jo, subject, err); /* *done next round */
     if (s != NATS_OK)
         return lk_nats_error(err, s, jerr, "stream %s: cannot read it",
                              b->stream);
     lk_status st = LK_OK;
     if (!config_captures(si->Config, subject))
-        st = update_stream(b, si, subject, err); /* *done next round */
+        st = update_stream(b, jo, si, subject, err); /* *done next round */
     else if (!b->limits_checked && !has_limits(si->Config, &b->limits))
-        st = update_stream(b, si, NULL, err);
+        st = update_stream(b, jo, si, NULL, err);
     else
         *done = b->limits_checked = true;
     jsStreamInfo_Destroy(si);
     return st;
 }
 
-lk_status lk_nats_stream_ensure(lk_nats_bus *b, const char *subject,
-                                bool forget, lk_error *err)
+/* The rounds of one check, asked of the server by this thread alone (the
+ * caller set b->checking); a re-check waits less for each answer. */
+static lk_status run_check(lk_nats_bus *b, const char *subject, bool recheck,
+                           lk_error *err)
 {
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = b->publish_timeout_ms;
+    if (recheck && jo.Wait > RECHECK_WAIT_MS)
+        jo.Wait = RECHECK_WAIT_MS;
     lk_status st = LK_OK;
     bool done = false;
-
-    pthread_mutex_lock(&b->stream_mu);
-    if (forget)
-        cache_forget(b, subject);
-    done = cache_has(b, subject);
     for (int i = 0; st == LK_OK && !done && i < ENSURE_ATTEMPTS; i++)
-        st = ensure_once(b, subject, &done, err);
+        st = ensure_once(b, &jo, subject, &done, err);
     if (st == LK_OK && !done)
         st = lk_error_set(err, LK_ERR_IO,
                           "stream %s: subject %s still missing after %d "
                           "attempts (concurrent stream updates?)",
                           b->stream, subject, ENSURE_ATTEMPTS);
-    if (st == LK_OK && !cache_has(b, subject))
-        st = cache_add(b, subject, err);
+    return st;
+}
+
+lk_status lk_nats_stream_check(lk_nats_bus *b, const char *subject,
+                               int64_t failed_ms, lk_error *err)
+{
+    lk_status st = LK_OK;
+    lk_error e = {0};
+
+    pthread_mutex_lock(&b->stream_mu);
+    for (;;) {
+        lk_nats_known *k = cache_find(b, subject);
+        if (k != NULL && k->checked_ms >= failed_ms)
+            goto out; /* known, and not older than the failure */
+        if (!b->checking)
+            break;
+        /* Another thread is asking the server: wait for it. When it asked
+         * for this subject, its answer is ours too, failure included (a
+         * stream electing a leader would time us out just the same). */
+        uint64_t seen = b->checks_done;
+        while (b->checks_done == seen)
+            pthread_cond_wait(&b->stream_cond, &b->stream_mu);
+        if (b->check_subject != NULL &&
+            strcmp(b->check_subject, subject) == 0) {
+            st = b->check_error.status;
+            if (st != LK_OK && err != NULL)
+                *err = b->check_error;
+            goto out;
+        }
+    }
+    b->checking = true;
+    pthread_mutex_unlock(&b->stream_mu);
+
+    st = run_check(b, subject, failed_ms >= 0, &e);
+
+    pthread_mutex_lock(&b->stream_mu);
+    if (st == LK_OK)
+        st = cache_set(b, subject, lk_nats_now_ms(), &e);
+    else if (st != LK_ERR_TIMEOUT)
+        cache_forget(b, subject);
+    /* A timeout keeps what was known: a stream that does not answer is
+     * more likely electing a leader than gone; publishes retry. */
+    char *copy = strdup(subject);
+    if (copy == NULL && st == LK_OK)
+        st = lk_error_set(&e, LK_ERR_NOMEM, "stream: out of memory");
+    free(b->check_subject);
+    b->check_subject = copy; /* NULL: the waiters ask again themselves */
+    e.status = st;
+    b->check_error = e;
+    b->checking = false;
+    b->checks_done++;
+    pthread_cond_broadcast(&b->stream_cond);
+    if (st != LK_OK && err != NULL)
+        *err = e;
+out:
     pthread_mutex_unlock(&b->stream_mu);
     return st;
+}
+
+lk_status lk_nats_stream_ensure(lk_nats_bus *b, const char *subject,
+                                bool forget, lk_error *err)
+{
+    return lk_nats_stream_check(b, subject, forget ? lk_nats_now_ms() : -1,
+                                err);
 }
