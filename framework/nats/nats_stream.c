@@ -342,11 +342,8 @@ lk_status lk_nats_stream_check(lk_nats_bus *b, const char *subject,
         cache_forget(b, subject);
     /* A timeout keeps what was known: a stream that does not answer is
      * more likely electing a leader than gone; publishes retry. */
-    char *copy = strdup(subject);
-    if (copy == NULL && st == LK_OK)
-        st = lk_error_set(&e, LK_ERR_NOMEM, "stream: out of memory");
     free(b->check_subject);
-    b->check_subject = copy; /* NULL: the waiters ask again themselves */
+    b->check_subject = strdup(subject); /* NULL: waiters ask themselves */
     e.status = st;
     b->check_error = e;
     b->checking = false;

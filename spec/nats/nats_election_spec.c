@@ -292,12 +292,66 @@ static void test_an_election_longer_than_the_timeout_fails_the_publish(
                      LK_OK);
 }
 
+/* The outbox relay's path: an asynchronous batch during the election
+ * reports every message as failed, without waiting out a stream check per
+ * failure, and keeps the stream known, so publishing the same messages
+ * again once a leader is elected works. */
+static void test_a_batch_during_an_election_reports_each_failure_promptly(
+    void **state)
+{
+    world *w = *state;
+    lk_error err = {0};
+    lk_batch *batch = NULL;
+    char id[3][16];
+    start(w, PUBLISH_TIMEOUT_MS);
+    start_election(&w->si);
+
+    assert_int_equal(lk_batch_new(w->bus, NULL, &batch, &err), LK_OK);
+    for (int i = 0; i < 3; i++) {
+        snprintf(id[i], sizeof id[i], "batch-%d", i);
+        const lk_publish_opts opts = {.msg_id = id[i]};
+        assert_int_equal(lk_batch_publish(batch, w->si.subject, id[i],
+                                          strlen(id[i]), &opts, &err),
+                         LK_OK);
+    }
+    int64_t t0 = now_ms();
+    assert_int_equal(lk_batch_wait(batch, 0, &err), LK_ERR_IO);
+    int64_t took = now_ms() - t0;
+    print_message("batch wait during the election: %lld ms\n",
+                  (long long)took);
+    assert_int_equal(lk_batch_failure_count(batch), 3);
+    for (size_t i = 0; i < 3; i++) {
+        const lk_batch_failure *f = lk_batch_failure_at(batch, i);
+        assert_int_equal(f->status, LK_ERR_IO);
+        assert_string_equal(f->msg_id, id[i]);
+        assert_non_null(strstr(f->message, "no stream captures"));
+    }
+    /* one short look at the stream (a re-check waits at most 1 s), not a
+     * whole publish timeout (it took 3 s) */
+    assert_true(took < 2000);
+    lk_batch_free(batch);
+
+    end_election(&w->si);
+    assert_int_equal(lk_batch_new(w->bus, NULL, &batch, &err), LK_OK);
+    for (int i = 0; i < 3; i++) {
+        const lk_publish_opts opts = {.msg_id = id[i]};
+        assert_int_equal(lk_batch_publish(batch, w->si.subject, id[i],
+                                          strlen(id[i]), &opts, &err),
+                         LK_OK);
+    }
+    if (lk_batch_wait(batch, 0, &err) != LK_OK)
+        fail_msg("after the election: %s", err.message);
+    assert_int_equal(lk_batch_acked(batch), 3);
+    lk_batch_free(batch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_publishers_ride_out_an_election_together),
         T(test_an_election_longer_than_the_timeout_fails_the_publish),
+        T(test_a_batch_during_an_election_reports_each_failure_promptly),
 #undef T
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
