@@ -25,8 +25,14 @@
  * and not stored again. While the connection is down (reconnecting),
  * publish returns LK_ERR_IO at once, nothing sent; a connection lost while
  * waiting for the acknowledgement gives LK_ERR_IO too; no acknowledgement
- * within publish_timeout_ms gives LK_ERR_TIMEOUT. So a publish never blocks
- * longer than publish_timeout_ms.
+ * within publish_timeout_ms gives LK_ERR_TIMEOUT. When no stream listens on
+ * the subject ("no responders": the stream was deleted, or a cluster is
+ * electing the stream's leader), the bus makes sure of the stream again
+ * (one check at a time, shared by the bus's threads) and retries with the
+ * same msg_id after short pauses (25 ms doubled, up to 400 ms) until the
+ * timeout; then LK_ERR_IO, "no stream answered". So a publish never blocks
+ * longer than publish_timeout_ms (plus one stream check), and an election
+ * costs it about the election's length.
  *
  * Asynchronous publishing (lk_batch_new, listenkit/batch.h): each batch
  * has a JetStream context of its own and publishes with
