@@ -302,7 +302,7 @@ static void test_a_batch_during_an_election_reports_each_failure_promptly(
     world *w = *state;
     lk_error err = {0};
     lk_batch *batch = NULL;
-    char id[3][16];
+    char id[3][32];
     start(w, PUBLISH_TIMEOUT_MS);
     start_election(&w->si);
 
