@@ -30,10 +30,10 @@
 typedef struct lk_nats_bus lk_nats_bus;
 
 /* A subject the stream was seen to capture, and when (lk_nats_now_ms). */
-typedef struct lk_nats_known {
+typedef struct lk_nats_captured {
     char *subject;
     int64_t checked_ms;
-} lk_nats_known;
+} lk_nats_captured;
 
 /* One lk_bus_subscribe: the closure libnats hands to every delivery. */
 typedef struct lk_nats_sub {
@@ -90,7 +90,7 @@ struct lk_nats_bus {
     lk_error check_error;
     lk_nats_stream_limits limits; /* resolved: what the stream must have */
     bool limits_checked;          /* the stream was seen with them */
-    lk_nats_known *subjects;
+    lk_nats_captured *subjects;
     size_t n_subjects, cap_subjects;
     /* Durable consumers this bus made or checked (nats_consumer.c); also
      * guarded by stream_mu. */

@@ -132,7 +132,7 @@ static bool config_captures(const jsStreamConfig *cfg, const char *subject)
     return false;
 }
 
-static lk_nats_known *cache_find(lk_nats_bus *b, const char *subject)
+static lk_nats_captured *cache_find(lk_nats_bus *b, const char *subject)
 {
     for (size_t i = 0; i < b->n_subjects; i++)
         if (strcmp(b->subjects[i].subject, subject) == 0)
@@ -142,7 +142,7 @@ static lk_nats_known *cache_find(lk_nats_bus *b, const char *subject)
 
 static void cache_forget(lk_nats_bus *b, const char *subject)
 {
-    lk_nats_known *k = cache_find(b, subject);
+    lk_nats_captured *k = cache_find(b, subject);
     if (k != NULL) {
         free(k->subject);
         *k = b->subjects[--b->n_subjects];
@@ -153,14 +153,14 @@ static void cache_forget(lk_nats_bus *b, const char *subject)
 static lk_status cache_set(lk_nats_bus *b, const char *subject, int64_t now_ms,
                            lk_error *err)
 {
-    lk_nats_known *k = cache_find(b, subject);
+    lk_nats_captured *k = cache_find(b, subject);
     if (k != NULL) {
         k->checked_ms = now_ms;
         return LK_OK;
     }
     if (b->n_subjects == b->cap_subjects) {
         size_t cap = b->cap_subjects ? b->cap_subjects * 2 : 8;
-        lk_nats_known *grown = realloc(b->subjects, cap * sizeof *grown);
+        lk_nats_captured *grown = realloc(b->subjects, cap * sizeof *grown);
         if (grown == NULL)
             return lk_error_set(err, LK_ERR_NOMEM, "stream: out of memory");
         b->subjects = grown;
@@ -169,7 +169,7 @@ static lk_status cache_set(lk_nats_bus *b, const char *subject, int64_t now_ms,
     char *copy = strdup(subject);
     if (copy == NULL)
         return lk_error_set(err, LK_ERR_NOMEM, "stream: out of memory");
-    b->subjects[b->n_subjects++] = (lk_nats_known){copy, now_ms};
+    b->subjects[b->n_subjects++] = (lk_nats_captured){copy, now_ms};
     return LK_OK;
 }
 
@@ -311,7 +311,7 @@ lk_status lk_nats_stream_check(lk_nats_bus *b, const char *subject,
 
     pthread_mutex_lock(&b->stream_mu);
     for (;;) {
-        lk_nats_known *k = cache_find(b, subject);
+        lk_nats_captured *k = cache_find(b, subject);
         if (k != NULL && k->checked_ms >= failed_ms)
             goto out; /* known, and not older than the failure */
         if (!b->checking)
