@@ -49,15 +49,19 @@ lk_status lk_outbox_named_ids_(const bson_t *doc, lk_outbox_ids *out, lk_error *
     return s;
 }
 
+/* Reads the array in place: with a copy, running out of memory read as
+ * "not named", and the relay dropped a committed event as an orphan. */
 bool lk_outbox_names_(const bson_t *doc, const bson_oid_t *id)
 {
-    lk_outbox_ids l = {0};
-    bool found = false;
-    if (lk_outbox_named_ids_(doc, &l, NULL) == LK_OK)
-        for (size_t i = 0; i < l.len && !found; i++)
-            found = bson_oid_equal(&l.ids[i], id);
-    lk_free(l.ids);
-    return found;
+    bson_iter_t it, child;
+    if (!bson_iter_init_find(&it, doc, LK_OUTBOX_FIELD) ||
+        !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &child))
+        return false;
+    while (bson_iter_next(&child))
+        if (BSON_ITER_HOLDS_OID(&child) &&
+            bson_oid_equal(bson_iter_oid(&child), id))
+            return true;
+    return false;
 }
 
 lk_collection *lk_outbox_watched_(const lk_outbox *ob, const char *name)

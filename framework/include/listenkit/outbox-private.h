@@ -36,7 +36,7 @@ int64_t lk_outbox_wall_ms_(void);
 /* Appends the ObjectIds `doc` names in LK_OUTBOX_FIELD to `out`. */
 lk_status lk_outbox_named_ids_(const bson_t *doc, lk_outbox_ids *out, lk_error *err);
 
-/* True when `doc` names event `id`. */
+/* True when `doc` names event `id` (allocates nothing). */
 bool lk_outbox_names_(const bson_t *doc, const bson_oid_t *id);
 
 /* The watched collection called `name`, or NULL. */
