@@ -220,6 +220,43 @@ static bool replica_equals(const json_t *ticket)
     return same;
 }
 
+/* Waits until the orders replica of ticket `hex` holds `version`: an order
+ * placed before that takes the price the replica had then. */
+static void wait_replica_version(const char *hex, int64_t version)
+{
+    int64_t have = -1;
+    for (int waited = 0; waited < WAIT_MS; waited += 100) {
+        bson_t *doc = stored_replica(hex);
+        have = -1;
+        if (doc != NULL) {
+            lk_bson_get_int64(doc, "version", &have, NULL);
+            bson_destroy(doc);
+        }
+        if (have == version)
+            return;
+        spec_sleep_ms(100);
+    }
+    fail_msg("replica of %s: version %lld, wanted %lld", hex, (long long)have,
+             (long long)version);
+}
+
+/* Waits until the tickets service shows the ticket at `path` reserved by
+ * order `order_id` (its order:created listener has run). */
+static void wait_reserved(const proc *tickets, const char *path,
+                          const char *order_id)
+{
+    for (int waited = 0; waited < WAIT_MS; waited += 100) {
+        json_t *t = call_until(tickets, "GET", path, NULL, NULL, 200);
+        const char *have = json_string_value(json_object_get(t, "orderId"));
+        bool reserved = have != NULL && strcmp(have, order_id) == 0;
+        json_decref(t);
+        if (reserved)
+            return;
+        spec_sleep_ms(100);
+    }
+    fail_msg("%s: never reserved by order %s", path, order_id);
+}
+
 static void test_create_update_order_cancel_then_the_replica_equals_the_ticket(
     void **state)
 {
@@ -248,12 +285,16 @@ static void test_create_update_order_cancel_then_the_replica_equals_the_ticket(
                            "{\"title\":\"concert\",\"price\":25}", token, 200);
     assert_int_equal(json_integer_value(json_object_get(u, "version")), 1);
 
-    /* order it on one orders process (404 until its replica is there) */
+    /* order it on one orders process once its replica has the update (an
+     * order takes the price the replica holds at that moment) */
+    wait_replica_version(id, 1);
     snprintf(body, sizeof body, "{\"ticketId\":\"%s\"}", id);
     json_t *o = call_until(&procs[1], "POST", "/api/orders", body, token, 201);
     assert_true(json_number_value(json_object_get(
                     json_object_get(o, "ticket"), "price")) == 25);
-    /* the tickets service reserves it: editing is refused */
+    /* the tickets service reserves it: then editing is refused (asked once:
+     * an edit sent before the reservation arrived would succeed) */
+    wait_reserved(&procs[0], path, json_string_value(json_object_get(o, "id")));
     json_decref(call_until(&procs[0], "PUT", path,
                            "{\"title\":\"x\",\"price\":1}", token, 400));
 
