@@ -49,7 +49,7 @@ cluster_run() {
     fi
     s=$(date +%s.%N)
     TMPDIR=$CL_TMP/t DEMO_LOGS=$CL_LOGS BUILD=$BUILD tools/cluster/demo-cluster.sh "$@" \
-        --tickets 30 --updates 2 --clients 4 --orders 6 --converge-s 45 --json \
+        --tickets 30 --updates 2 --clients 4 --orders 6 --converge-s 60 --json \
         >"$CL_TMP/report.json" 2>"$CL_ERR"
     CL_RC=$?
     CL_SECONDS=$(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
