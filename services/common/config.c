@@ -22,7 +22,7 @@ static const char usage[] =
     "  PORT            HTTP port  (default 3000)\n"
     "  LK_LOG          debug, info, warn, error or off  (default warn)\n"
     "  ACK_WAIT_MS     listeners' ack wait  (default 5000)\n"
-    "  MAX_DELIVER     listeners' max deliver  (default 0: unlimited)\n"
+    "  MAX_DELIVER     listeners' max deliver  (default 0: 6, then a dead letter)\n"
     "  CONNECT_WAIT_MS how long start-up waits for NATS and PostgreSQL\n"
     "                  (default 60000)\n"
     "  NATS_RECONNECT_ATTEMPTS  reconnect rounds before giving up\n"

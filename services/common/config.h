@@ -13,7 +13,8 @@
  *   PORT            the HTTP port (default 3000)
  *   LK_LOG          debug, info, warn, error, off (default warn)
  *   ACK_WAIT_MS     the listeners' ack wait (default 5000)
- *   MAX_DELIVER     the listeners' max deliver (default 0: unlimited)
+ *   MAX_DELIVER     the listeners' max deliver (default 0: 6, then a
+ *                   dead letter)
  *   CONNECT_WAIT_MS how long start-up waits for NATS and PostgreSQL
  *                   (default 60000)
  *   NATS_RECONNECT_ATTEMPTS  reconnect rounds before the connection is

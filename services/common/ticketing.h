@@ -100,7 +100,7 @@ lk_status ticketing_find_ticket(lk_collection *tickets, const bson_oid_t *id,
 /* What a deployment may change in a service's listener definitions. */
 typedef struct ticketing_listen_opts {
     int64_t ack_wait_ms; /* 0: the def's (LK_DEFAULT_ACK_WAIT_MS) */
-    int max_deliver;     /* 0: the def's (unlimited) */
+    int max_deliver;     /* 0: the def's (LK_RETRY_DEFAULT_MAX_DELIVER, 6) */
 } ticketing_listen_opts;
 
 /*
