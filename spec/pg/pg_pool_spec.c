@@ -6,7 +6,8 @@
  * (LK_ERR_TIMEOUT, naming the pool's size and the wait) instead of
  * blocking; a connection given back is reused; and a call that ended in
  * LK_ERR_IO closes the idle connections too (the server likely went away),
- * so the next call connects afresh.
+ * so the next call connects afresh; a connection still busy with a command
+ * refuses the next one (framework/pg/pg_conn.c) as LK_ERR_IO.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -103,6 +104,32 @@ static void test_an_io_failure_closes_the_idle_connections_and_the_next_take_rec
     pg_config_free(&cfg);
 }
 
+/* libpq takes one command at a time: a second one is refused before
+ * anything is sent, as LK_ERR_IO with libpq's reason, and the pool then
+ * closes that connection. */
+static void test_a_connection_busy_with_a_command_refuses_the_next_as_io(
+    void **state)
+{
+    (void)state;
+    pg_config cfg;
+    pg_pool pool;
+    pg_lease a;
+    lk_error e;
+    open_pool(&cfg, &pool, 1);
+    assert_int_equal(pg_pool_take(&pool, &a, &e), LK_OK);
+    assert_true(PQsendQuery(a.conn, "SELECT pg_sleep(0.05)"));
+    lk_status s = pg_run(&cfg, a.conn, "SELECT 1", NULL, NULL, &e);
+    assert_int_equal(s, LK_ERR_IO);
+    assert_true(strncmp(e.message, "pg ", 3) == 0);
+    assert_non_null(strstr(e.message, ": cannot send: "));
+    assert_non_null(strstr(e.message, "another command is already in progress"));
+    pg_pool_give(&pool, &a, s);
+    assert_int_equal(pool.open, 0);
+    assert_int_equal(pool.n_idle, 0);
+    pg_pool_destroy(&pool);
+    pg_config_free(&cfg);
+}
+
 int main(void)
 {
     spec_pg_server_spawn(&srv);
@@ -111,6 +138,8 @@ int main(void)
             test_a_busy_pool_times_out_after_its_deadline_and_reuses_a_given_one),
         cmocka_unit_test(
             test_an_io_failure_closes_the_idle_connections_and_the_next_take_reconnects),
+        cmocka_unit_test(
+            test_a_connection_busy_with_a_command_refuses_the_next_as_io),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     spec_pg_server_stop(&srv);
