@@ -19,41 +19,10 @@
 #include "fake_nats.h"
 #include "listenkit.h"
 #include "mem_store.h"
+#include "note_outbox.h"
 #include "spec_log.h"
 
 enum { NOTES = 3 };
-
-static const lk_field note_fields[] = {
-    {.name = "id", .type = LK_FIELD_STRING, .required = true},
-    {.name = "version", .type = LK_FIELD_INTEGER, .required = true},
-    {.name = "title", .type = LK_FIELD_STRING, .required = true},
-    LK_FIELD_END};
-static const lk_schema note_saved = {.subject = "note:saved",
-                                     .fields = note_fields,
-                                     .strict = true};
-
-static lk_status note_event(const bson_t *doc, void *ctx, json_t **event,
-                            lk_error *err)
-{
-    bson_oid_t id;
-    bson_iter_t it;
-    int64_t version = 0;
-    char hex[25];
-    (void)ctx;
-    lk_status s = lk_bson_get_oid(doc, &id, err);
-    if (s == LK_OK)
-        s = lk_bson_get_int64(doc, "version", &version, err);
-    if (s != LK_OK)
-        return s;
-    lk_oid_format(&id, hex);
-    bson_iter_init_find(&it, doc, "title");
-    *event = json_pack("{s:s, s:I, s:s}", "id", hex, "version",
-                       (json_int_t)version, "title", bson_iter_utf8(&it, NULL));
-    return *event != NULL ? LK_OK
-                          : lk_error_set(err, LK_ERR_NOMEM, "note event");
-}
-
-static const lk_outbox_event note_ev = {&note_saved, note_event, NULL};
 
 typedef struct fixture {
     lk_store *store;
@@ -150,9 +119,9 @@ static bson_t *pending_note(fixture *f, int i)
     snprintf(title, sizeof title, "n%d", i);
     bson_t *doc = BCON_NEW("title", BCON_UTF8(title));
     lk_fake_nats_fail_subject(f->nats, "note:saved", LK_ERR_IO);
-    assert_int_equal(lk_outbox_insert(f->ob, f->notes, doc, &note_ev, &stored,
-                                      NULL),
-                     LK_OK);
+    assert_int_equal(
+        lk_outbox_insert(f->ob, f->notes, doc, &spec_note_ev, &stored, NULL),
+        LK_OK);
     lk_fake_nats_fail_subject(f->nats, "note:saved", LK_OK);
     bson_destroy(doc);
     return stored;
@@ -228,8 +197,8 @@ static void test_an_entry_without_a_subject_is_dropped_not_retried_forever(
 
     bson_t *v2 = NULL;
     lk_error e;
-    assert_int_equal(lk_outbox_save(f->ob, f->notes, v1, &note_ev, &v2, &e),
-                     LK_OK);
+    assert_int_equal(
+        lk_outbox_save(f->ob, f->notes, v1, &spec_note_ev, &v2, &e), LK_OK);
     assert_true(spec_log_contains("not sent yet (the relay will)"));
     assert_true(spec_log_contains("lacks its subject or data"));
     assert_int_equal(pending(f), 2);
@@ -264,9 +233,9 @@ static void test_a_document_whose_outbox_field_is_no_array_still_saves(
     bson_copy_to_excluding_noinit(note, &odd, LK_OUTBOX_FIELD, NULL);
     BSON_APPEND_UTF8(&odd, LK_OUTBOX_FIELD, "not an array");
     bson_t *stored = NULL;
-    assert_int_equal(lk_outbox_save(f->ob, f->notes, &odd, &note_ev, &stored,
-                                    NULL),
-                     LK_OK);
+    assert_int_equal(
+        lk_outbox_save(f->ob, f->notes, &odd, &spec_note_ev, &stored, NULL),
+        LK_OK);
     lk_fake_nats_run_until_idle(f->nats, 0);
     assert_int_equal(f->delivered[2][1], 1);
     assert_int_equal(pending(f), 0);
@@ -295,8 +264,9 @@ static void test_a_save_without_the_version_is_invalid_and_names_the_collection(
                                          NULL),
                      LK_OK);
     assert_int_equal(lk_outbox_watch(f->ob, stamped, NULL), LK_OK);
-    assert_int_equal(lk_outbox_insert(f->ob, stamped, doc, &note_ev, NULL, &e),
-                     LK_ERR_INVALID);
+    assert_int_equal(
+        lk_outbox_insert(f->ob, stamped, doc, &spec_note_ev, NULL, &e),
+        LK_ERR_INVALID);
     assert_non_null(strstr(e.message, "stamped"));
     assert_int_equal(pending(f), 0);
     assert_int_equal(lk_fake_nats_published_count(f->nats), 0);
@@ -409,9 +379,9 @@ static void test_a_relay_pass_out_of_memory_loses_and_doubles_no_event(
             notes[i] = pending_note(f, i);
         bson_t *v1 = NULL;
         lk_fake_nats_fail_subject(f->nats, "note:saved", LK_ERR_IO);
-        assert_int_equal(lk_outbox_save(f->ob, f->notes, notes[0], &note_ev,
-                                        &v1, NULL),
-                         LK_OK);
+        assert_int_equal(
+            lk_outbox_save(f->ob, f->notes, notes[0], &spec_note_ev, &v1, NULL),
+            LK_OK);
         lk_fake_nats_fail_subject(f->nats, "note:saved", LK_OK);
         assert_int_equal(pending(f), NOTES + 1);
 

@@ -19,40 +19,10 @@
 #include "listenkit.h"
 #include "listenkit/batch.h"
 #include "mem_store.h"
+#include "note_outbox.h"
 #include "spec_log.h"
 
 enum { MAX_NOTES = 16 };
-
-static const lk_field note_fields[] = {
-    {.name = "id", .type = LK_FIELD_STRING, .required = true},
-    {.name = "version", .type = LK_FIELD_INTEGER, .required = true},
-    {.name = "title", .type = LK_FIELD_STRING, .required = true},
-    LK_FIELD_END};
-static const lk_schema note_saved = {.subject = "note:saved",
-                                     .fields = note_fields,
-                                     .strict = true};
-
-static lk_status note_event(const bson_t *doc, void *ctx, json_t **event,
-                            lk_error *err)
-{
-    bson_oid_t id;
-    bson_iter_t it;
-    int64_t version = 0;
-    char hex[25];
-    (void)ctx;
-    lk_status s = lk_bson_get_oid(doc, &id, err);
-    if (s == LK_OK)
-        s = lk_bson_get_int64(doc, "version", &version, err);
-    if (s != LK_OK)
-        return s;
-    lk_oid_format(&id, hex);
-    bson_iter_init_find(&it, doc, "title");
-    *event = json_pack("{s:s, s:I, s:s}", "id", hex, "version",
-                       (json_int_t)version, "title", bson_iter_utf8(&it, NULL));
-    return LK_OK;
-}
-
-static const lk_outbox_event note_ev = {&note_saved, note_event, NULL};
 
 /* ---- the spy bus: counts how the relay publishes, cuts on request ---------- */
 
@@ -235,13 +205,13 @@ static void pending_note(fixture *f, size_t i)
     lk_fake_nats_fail_subject(f->nats, "note:saved", LK_ERR_IO);
     if (f->doc[i] == NULL) {
         bson_t *doc = BCON_NEW("title", BCON_UTF8(title));
-        assert_int_equal(lk_outbox_insert(f->ob, f->notes, doc, &note_ev,
+        assert_int_equal(lk_outbox_insert(f->ob, f->notes, doc, &spec_note_ev,
                                           &stored, NULL),
                          LK_OK);
         bson_destroy(doc);
     } else {
-        assert_int_equal(lk_outbox_save(f->ob, f->notes, f->doc[i], &note_ev,
-                                        &stored, NULL),
+        assert_int_equal(lk_outbox_save(f->ob, f->notes, f->doc[i],
+                                        &spec_note_ev, &stored, NULL),
                          LK_OK);
         bson_destroy(f->doc[i]);
     }
@@ -381,7 +351,7 @@ static void test_deferred_sends_leave_saves_to_one_batched_pass(void **state)
         char title[32];
         snprintf(title, sizeof title, "n%zu", i);
         bson_t *doc = BCON_NEW("title", BCON_UTF8(title));
-        assert_int_equal(lk_outbox_insert(f->ob, f->notes, doc, &note_ev,
+        assert_int_equal(lk_outbox_insert(f->ob, f->notes, doc, &spec_note_ev,
                                           &stored, NULL),
                          LK_OK);
         bson_destroy(doc);
@@ -405,7 +375,7 @@ static void test_deferred_sends_leave_saves_to_one_batched_pass(void **state)
     lk_outbox_defer_sends(f->ob, false); /* back to sending at once */
     size_t before = lk_fake_nats_published_count(f->nats);
     bson_t *doc = BCON_NEW("title", BCON_UTF8("n6"));
-    assert_int_equal(lk_outbox_insert(f->ob, f->notes, doc, &note_ev,
+    assert_int_equal(lk_outbox_insert(f->ob, f->notes, doc, &spec_note_ev,
                                       &f->doc[6], NULL),
                      LK_OK);
     bson_destroy(doc);

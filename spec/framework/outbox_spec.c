@@ -15,43 +15,8 @@
 #include "fake_nats.h"
 #include "listenkit.h"
 #include "mem_store.h"
+#include "note_outbox.h"
 #include "spec_log.h"
-
-static const lk_field note_fields[] = {
-    {.name = "id", .type = LK_FIELD_STRING, .required = true},
-    {.name = "version", .type = LK_FIELD_INTEGER, .required = true},
-    {.name = "title", .type = LK_FIELD_STRING, .required = true},
-    LK_FIELD_END};
-static const lk_schema note_saved = {.subject = "note:saved",
-                                     .fields = note_fields,
-                                     .strict = true};
-
-/* The event of a note: {id, version, title} of the document as stored. */
-static lk_status note_event(const bson_t *doc, void *ctx, json_t **event,
-                            lk_error *err)
-{
-    bson_oid_t id;
-    bson_iter_t it;
-    int64_t version = 0;
-    char hex[25];
-    (void)ctx;
-    lk_status s = lk_bson_get_oid(doc, &id, err);
-    if (s == LK_OK)
-        s = lk_bson_get_int64(doc, "version", &version, err);
-    if (s != LK_OK)
-        return s;
-    lk_oid_format(&id, hex);
-    const char *title = bson_iter_init_find(&it, doc, "title") &&
-                                BSON_ITER_HOLDS_UTF8(&it)
-                            ? bson_iter_utf8(&it, NULL)
-                            : NULL;
-    /* A NULL title builds an event the schema refuses. */
-    *event = json_pack("{s:s, s:I, s:s?}", "id", hex, "version",
-                       (json_int_t)version, "title", title);
-    return LK_OK;
-}
-
-static const lk_outbox_event note_ev = {&note_saved, note_event, NULL};
 
 typedef struct fixture {
     lk_store *store;
@@ -125,7 +90,7 @@ static bson_t *insert_note(fixture *f, const char *title)
     bson_t *doc = BCON_NEW("title", BCON_UTF8(title));
     bson_t *stored = NULL;
     assert_int_equal(
-        lk_outbox_insert(f->ob, f->notes, doc, &note_ev, &stored, NULL),
+        lk_outbox_insert(f->ob, f->notes, doc, &spec_note_ev, &stored, NULL),
         LK_OK);
     bson_destroy(doc);
     return stored;
@@ -140,7 +105,8 @@ static bson_t *save_note(fixture *f, const bson_t *loaded, const char *title,
     bson_copy_to_excluding_noinit(loaded, &next, "title", NULL);
     BSON_APPEND_UTF8(&next, "title", title);
     assert_int_equal(
-        lk_outbox_save(f->ob, f->notes, &next, &note_ev, &stored, NULL), want);
+        lk_outbox_save(f->ob, f->notes, &next, &spec_note_ev, &stored, NULL),
+        want);
     bson_destroy(&next);
     return stored;
 }
@@ -213,7 +179,7 @@ static void test_an_event_the_schema_refuses_saves_nothing(void **state)
     bson_t *doc = BCON_NEW("body", BCON_UTF8("no title"));
     lk_error e;
     assert_int_equal(
-        lk_outbox_insert(f->ob, f->notes, doc, &note_ev, NULL, &e),
+        lk_outbox_insert(f->ob, f->notes, doc, &spec_note_ev, NULL, &e),
         LK_ERR_INVALID);
     assert_non_null(strstr(e.message, "title"));
     int64_t n = -1;
@@ -233,16 +199,18 @@ static void test_unwatched_collections_and_bad_arguments_are_refused(
     lk_error e;
     assert_int_equal(lk_store_collection(f->store, "other", NULL, &other, NULL),
                      LK_OK);
-    assert_int_equal(lk_outbox_insert(f->ob, other, doc, &note_ev, NULL, &e),
-                     LK_ERR_INVALID);
+    assert_int_equal(
+        lk_outbox_insert(f->ob, other, doc, &spec_note_ev, NULL, &e),
+        LK_ERR_INVALID);
     assert_non_null(strstr(e.message, "other is not watched"));
     assert_int_equal(lk_outbox_insert(f->ob, f->notes, doc, NULL, NULL, NULL),
                      LK_ERR_INVALID);
-    assert_int_equal(lk_outbox_save(NULL, f->notes, doc, &note_ev, NULL, NULL),
-                     LK_ERR_INVALID);
+    assert_int_equal(
+        lk_outbox_save(NULL, f->notes, doc, &spec_note_ev, NULL, NULL),
+        LK_ERR_INVALID);
     /* A save needs the document's _id and version. */
     assert_int_equal(
-        lk_outbox_save(f->ob, f->notes, doc, &note_ev, NULL, NULL),
+        lk_outbox_save(f->ob, f->notes, doc, &spec_note_ev, NULL, NULL),
         LK_ERR_NOT_FOUND);
     assert_int_equal(lk_outbox_watch(f->ob, f->notes, NULL), LK_OK); /* again */
     assert_int_equal(lk_outbox_watch(NULL, f->notes, NULL), LK_ERR_INVALID);
